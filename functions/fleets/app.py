@@ -1,0 +1,43 @@
+"""POST /fleets (root), GET and PATCH /fleets/{fleet_id} (root or that fleet's admin)."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ridecast.domain import auth, fleets
+from ridecast.http import current_principal, install_error_handlers, json_response
+from ridecast.models.api import CreatedFleetOut, CreateFleetRequest, FleetOut, UpdateFleetRequest
+from ridecast.observability import logger, metrics, tracer
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.post("/fleets")
+def create_fleet(body: CreateFleetRequest) -> Response[Any]:
+    auth.require_root(current_principal(app))
+    fleet, api_key = fleets.create_fleet(body)
+    out = CreatedFleetOut(**FleetOut.from_domain(fleet).model_dump(), api_key=api_key)
+    return json_response(201, out.model_dump(mode="json"))
+
+
+@app.get("/fleets/<fleet_id>")
+def get_fleet(fleet_id: str) -> Response[Any]:
+    auth.require_fleet_access(current_principal(app), fleet_id)
+    return json_response(200, FleetOut.from_domain(fleets.get_fleet(fleet_id)).model_dump(mode="json"))
+
+
+@app.patch("/fleets/<fleet_id>")
+def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> Response[Any]:
+    auth.require_fleet_access(current_principal(app), fleet_id)
+    fleet = fleets.update_fleet(fleet_id, body)
+    return json_response(200, FleetOut.from_domain(fleet).model_dump(mode="json"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

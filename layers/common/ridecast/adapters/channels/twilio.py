@@ -1,0 +1,65 @@
+"""Twilio adapter (SMS and WhatsApp) through the official SDK, imported only when a message goes out."""
+
+import hashlib
+import json
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ridecast.adapters.channels.base import OutboundMessage, SendReceipt, pacer_for
+from ridecast.errors import ChannelError, ChannelNotConfigured
+from ridecast.settings import get_settings
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+
+class TwilioMessaging:
+    def __init__(self, account_sid: str, auth_token: str, senders: dict[str, str]) -> None:
+        self._client = _client(account_sid, auth_token)
+        self._senders = senders
+        self._rate = get_settings().twilio_messages_per_second
+
+    def send(self, message: OutboundMessage) -> SendReceipt:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        sender = self._senders.get(message.channel)
+        if not sender:
+            raise ChannelNotConfigured(f"no Twilio {message.channel} sender configured for this fleet")
+        prefix = "whatsapp:" if message.channel == "whatsapp" else ""
+        kwargs: dict[str, object] = {"to": prefix + message.to, "from_": prefix + sender}
+        if message.content_sid:
+            kwargs["content_sid"] = message.content_sid
+            kwargs["content_variables"] = json.dumps(message.content_variables)
+        else:
+            kwargs["body"] = message.body
+        if message.status_callback:
+            kwargs["status_callback"] = message.status_callback
+        pacer_for(f"twilio:{hashlib.sha256(sender.encode()).hexdigest()[:16]}", self._rate).wait()
+        started = time.perf_counter()
+        try:
+            created = self._client.messages.create(**kwargs)
+        except TwilioRestException as error:
+            raise ChannelError(
+                f"twilio: {error.msg}",
+                retryable=error.status >= 500 or error.status == 429,
+                provider_code=str(error.code or error.status),
+            ) from None
+        except TwilioException as error:
+            raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
+        except OSError as error:
+            raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
+        return SendReceipt(provider_message_id=str(created.sid), latency_ms=(time.perf_counter() - started) * 1000)
+
+
+@lru_cache(maxsize=64)
+def _client(account_sid: str, auth_token: str) -> "Client":
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    settings = get_settings()
+    http_client = TwilioHttpClient(timeout=settings.provider_timeout_seconds, pool_connections=True)
+    client = Client(account_sid, auth_token, http_client=http_client)
+    # The API host is configuration so the local stack can point the real SDK at its stand-in.
+    client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+    return client

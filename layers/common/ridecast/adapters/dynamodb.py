@@ -1,0 +1,478 @@
+"""The only module that talks to DynamoDB. Every state change that can race is a conditional write."""
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from ridecast.errors import DuplicatePhone, InvalidInput
+from ridecast.models.domain import ApiPrincipal, Driver, Fleet, Offer, Ride
+from ridecast.models.items import (
+    SEARCHING_INDEX_PK,
+    api_key_pk,
+    driver_item,
+    driver_sk,
+    fleet_item,
+    fleet_pk,
+    fleet_rides_gsi,
+    from_item,
+    offer_item,
+    offer_sk,
+    phone_sk,
+    ride_item,
+    ride_pk,
+    to_attributes,
+)
+from ridecast.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@lru_cache(maxsize=1)
+def table() -> "Table":
+    return boto3.resource("dynamodb").Table(get_settings().table_name)
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def _plain(value: Any) -> Any:
+    """A value ready for DynamoDB: pydantic models and datetimes as JSON, floats as Decimal."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "model_dump_json"):
+        return to_attributes(value)
+    if isinstance(value, float):
+        from decimal import Decimal
+
+        return Decimal(str(value))
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _update_expression(
+    set_fields: dict[str, Any], remove: Iterable[str] = (), add: dict[str, int] | None = None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sets: list[str] = []
+    for i, (field, value) in enumerate(set_fields.items()):
+        names[f"#s{i}"] = field
+        if value is None:
+            continue
+        values[f":s{i}"] = _plain(value)
+        sets.append(f"#s{i} = :s{i}")
+    removes = [f"#s{i}" for i, (field, value) in enumerate(set_fields.items()) if value is None]
+    for j, field in enumerate(remove):
+        names[f"#r{j}"] = field
+        removes.append(f"#r{j}")
+    adds: list[str] = []
+    for k, (field, amount) in enumerate((add or {}).items()):
+        names[f"#a{k}"] = field
+        values[f":a{k}"] = amount
+        adds.append(f"#a{k} :a{k}")
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    if adds:
+        parts.append("ADD " + ", ".join(adds))
+    return " ".join(parts), names, values
+
+
+# ----- fleets and keys -------------------------------------------------------------------------
+
+
+def create_fleet(fleet: Fleet, key_hash: str, key_id: str) -> None:
+    client = table().meta.client
+    name = table().name
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": name,
+                    "Item": fleet_item(fleet),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": name,
+                    "Item": {
+                        "PK": api_key_pk(key_hash),
+                        "SK": "META",
+                        "item_type": "api_key",
+                        "fleet_id": fleet.fleet_id,
+                        "role": "admin",
+                        "key_id": key_id,
+                        "created_at": fleet.created_at.isoformat(),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+    )
+
+
+def put_api_key(key_hash: str, fleet_id: str, role: str, key_id: str, created_at: datetime) -> None:
+    table().put_item(
+        Item={
+            "PK": api_key_pk(key_hash),
+            "SK": "META",
+            "item_type": "api_key",
+            "fleet_id": fleet_id,
+            "role": role,
+            "key_id": key_id,
+            "created_at": created_at.isoformat(),
+        }
+    )
+
+
+def get_api_key(key_hash: str) -> ApiPrincipal | None:
+    item = table().get_item(Key={"PK": api_key_pk(key_hash), "SK": "META"}).get("Item")
+    if not item or item.get("revoked_at"):
+        return None
+    return ApiPrincipal(kind="fleet", fleet_id=str(item["fleet_id"]), role=item["role"], key_id=str(item["key_id"]))
+
+
+def get_fleet(fleet_id: str) -> Fleet | None:
+    item = table().get_item(Key={"PK": fleet_pk(fleet_id), "SK": "META"}).get("Item")
+    return from_item(Fleet, item) if item else None
+
+
+def put_fleet(fleet: Fleet) -> None:
+    table().put_item(Item=fleet_item(fleet), ConditionExpression="attribute_exists(PK)")
+
+
+def next_ride_sequence(fleet_id: str) -> int:
+    answer = table().update_item(
+        Key={"PK": fleet_pk(fleet_id), "SK": "COUNTER#RIDES"},
+        UpdateExpression="ADD #v :one",
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues={":one": 1},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["value"])  # type: ignore[arg-type]
+
+
+# ----- drivers -----------------------------------------------------------------------------------
+
+
+def create_driver(driver: Driver) -> None:
+    client = table().meta.client
+    name = table().name
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": {
+                            "PK": fleet_pk(driver.fleet_id),
+                            "SK": phone_sk(driver.phone),
+                            "item_type": "driver_phone",
+                            "driver_id": driver.driver_id,
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": driver_item(driver),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            raise DuplicatePhone(f"a driver with phone {driver.phone} already exists in this fleet") from error
+        raise
+
+
+def replace_driver(previous: Driver, driver: Driver) -> None:
+    """Save an edited driver; a phone change moves the uniqueness guard in the same transaction."""
+    if previous.phone == driver.phone:
+        table().put_item(Item=driver_item(driver), ConditionExpression="attribute_exists(PK)")
+        return
+    name = table().name
+    try:
+        table().meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": {
+                            "PK": fleet_pk(driver.fleet_id),
+                            "SK": phone_sk(driver.phone),
+                            "item_type": "driver_phone",
+                            "driver_id": driver.driver_id,
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": name,
+                        "Key": {"PK": fleet_pk(driver.fleet_id), "SK": phone_sk(previous.phone)},
+                    }
+                },
+                {"Put": {"TableName": name, "Item": driver_item(driver)}},
+            ]
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            raise DuplicatePhone(f"a driver with phone {driver.phone} already exists in this fleet") from error
+        raise
+
+
+def get_driver(fleet_id: str, driver_id: str) -> Driver | None:
+    item = table().get_item(Key={"PK": fleet_pk(fleet_id), "SK": driver_sk(driver_id)}).get("Item")
+    return from_item(Driver, item) if item else None
+
+
+def find_driver_by_phone(fleet_id: str, phone: str) -> Driver | None:
+    guard = table().get_item(Key={"PK": fleet_pk(fleet_id), "SK": phone_sk(phone)}).get("Item")
+    return get_driver(fleet_id, str(guard["driver_id"])) if guard else None
+
+
+def list_drivers(fleet_id: str) -> list[Driver]:
+    return [
+        from_item(Driver, item)
+        for item in _query_all(
+            KeyConditionExpression=Key("PK").eq(fleet_pk(fleet_id)) & Key("SK").begins_with("DRIVER#")
+        )
+    ]
+
+
+def touch_driver(fleet_id: str, driver_id: str, seen_at: datetime) -> None:
+    table().update_item(
+        Key={"PK": fleet_pk(fleet_id), "SK": driver_sk(driver_id)},
+        UpdateExpression="SET last_seen_at = :t",
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeValues={":t": seen_at.isoformat()},
+    )
+
+
+# ----- rides -------------------------------------------------------------------------------------
+
+
+def put_new_ride(ride: Ride) -> None:
+    table().put_item(Item=ride_item(ride), ConditionExpression="attribute_not_exists(PK)")
+
+
+def get_ride(ride_id: str) -> Ride | None:
+    item = table().get_item(Key={"PK": ride_pk(ride_id), "SK": "META"}, ConsistentRead=True).get("Item")
+    return from_item(Ride, item) if item else None
+
+
+def transition_ride(ride: Ride, to_status: str, **fields: Any) -> Ride | None:
+    """Move a ride out of the status and version it was read at; None when someone else moved first."""
+    expression, names, values = _update_expression(
+        {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK", "task_token"), add={"version": 1}
+    )
+    names["#from_status"] = "status"
+    names["#version"] = "version"
+    values[":from_status"] = ride.status
+    values[":expected_version"] = ride.version
+    try:
+        answer = table().update_item(
+            Key={"PK": ride_pk(ride.ride_id), "SK": "META"},
+            UpdateExpression=expression,
+            ConditionExpression="#from_status = :from_status AND #version = :expected_version",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return None
+        raise
+    return from_item(Ride, answer["Attributes"])
+
+
+def update_searching_ride(
+    ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+) -> Ride | None:
+    """Change bookkeeping of a ride that is still searching (no version bump: accepts stay valid)."""
+    expression, names, values = _update_expression(set_fields or {}, add=add)
+    names["#status"] = "status"
+    values[":searching"] = "searching"
+    try:
+        answer = table().update_item(
+            Key={"PK": ride_pk(ride_id), "SK": "META"},
+            UpdateExpression=expression,
+            ConditionExpression="#status = :searching",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return None
+        raise
+    return from_item(Ride, answer["Attributes"])
+
+
+def add_to_ride(ride_id: str, add: dict[str, int]) -> None:
+    expression, names, values = _update_expression({}, add=add)
+    table().update_item(
+        Key={"PK": ride_pk(ride_id), "SK": "META"},
+        UpdateExpression=expression,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def mark_escalated(ride_id: str, at: datetime) -> bool:
+    """True for exactly one caller per ride: early escalation goes out once."""
+    try:
+        table().update_item(
+            Key={"PK": ride_pk(ride_id), "SK": "META"},
+            UpdateExpression="SET escalated_at = :t",
+            ConditionExpression="attribute_not_exists(escalated_at)",
+            ExpressionAttributeValues={":t": at.isoformat()},
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput("next: not a cursor returned by this API", field="next") from error
+    if not isinstance(key, dict) or set(key) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
+        raise InvalidInput("next: not a cursor returned by this API", field="next")
+    return key
+
+
+def list_rides(
+    fleet_id: str, status: str | None, since: datetime | None, limit: int, cursor: str | None
+) -> tuple[list[Ride], str | None]:
+    condition: Any = Key("GSI1PK").eq(fleet_rides_gsi(fleet_id))
+    if since is not None:
+        condition = condition & Key("GSI1SK").gte(since.isoformat())
+    start_key = _decode_cursor(cursor)
+    if start_key and start_key["GSI1PK"] != fleet_rides_gsi(fleet_id):
+        raise InvalidInput("next: not a cursor returned by this API", field="next")
+    rides: list[Ride] = []
+    kwargs: dict[str, Any] = {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": condition,
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if status:
+        kwargs["FilterExpression"] = Attr("status").eq(status)
+    while True:
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        page = table().query(**kwargs)
+        rides.extend(from_item(Ride, item) for item in page.get("Items", []))
+        start_key = page.get("LastEvaluatedKey")
+        if len(rides) >= limit or not start_key:
+            break
+        kwargs["Limit"] = limit - len(rides)
+    return rides[:limit], _encode_cursor(start_key)
+
+
+def rides_searching_past(deadline: datetime) -> list[Ride]:
+    return [
+        from_item(Ride, item)
+        for item in _query_all(
+            IndexName="GSI2",
+            KeyConditionExpression=Key("GSI2PK").eq(SEARCHING_INDEX_PK) & Key("GSI2SK").lt(deadline.isoformat()),
+        )
+    ]
+
+
+# ----- offers ------------------------------------------------------------------------------------
+
+
+def put_offers(offers: list[Offer]) -> None:
+    with table().batch_writer() as batch:
+        for offer in offers:
+            batch.put_item(Item=offer_item(offer))
+
+
+def get_offer(ride_id: str, driver_id: str) -> Offer | None:
+    item = table().get_item(Key={"PK": ride_pk(ride_id), "SK": offer_sk(driver_id)}, ConsistentRead=True).get("Item")
+    return from_item(Offer, item) if item else None
+
+
+def list_offers(ride_id: str) -> list[Offer]:
+    return [
+        from_item(Offer, item)
+        for item in _query_all(
+            KeyConditionExpression=Key("PK").eq(ride_pk(ride_id)) & Key("SK").begins_with("OFFER#"),
+            ConsistentRead=True,
+        )
+    ]
+
+
+def update_offer(ride_id: str, driver_id: str, from_statuses: Iterable[str] | None, **fields: Any) -> Offer | None:
+    """Update an offer if it is still in one of `from_statuses` (any status when None)."""
+    expression, names, values = _update_expression(fields)
+    kwargs: dict[str, Any] = {
+        "Key": {"PK": ride_pk(ride_id), "SK": offer_sk(driver_id)},
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ReturnValues": "ALL_NEW",
+    }
+    condition = "attribute_exists(PK)"
+    if from_statuses is not None:
+        allowed = sorted(from_statuses)
+        names["#current_status"] = "status"
+        placeholders = []
+        for i, status in enumerate(allowed):
+            values[f":from{i}"] = status
+            placeholders.append(f":from{i}")
+        condition += f" AND #current_status IN ({', '.join(placeholders)})"
+    kwargs["ConditionExpression"] = condition
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
+    try:
+        answer = table().update_item(**kwargs)
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return None
+        raise
+    return from_item(Offer, answer["Attributes"])
+
+
+def _query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    while True:
+        page = table().query(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,64 @@
+"""Fleet credentials and the platform root key, in Secrets Manager, read through Powertools Parameters.
+
+One secret per fleet (`<prefix>/<fleet_id>`) holds a JSON object of that fleet's channel secrets, so a
+fleet's keys never sit in the table and a fleet's rotation touches nothing else.
+"""
+
+import json
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from ridecast.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+
+@lru_cache(maxsize=1)
+def _client() -> "SecretsManagerClient":
+    return boto3.client("secretsmanager")
+
+
+def _secret_name(fleet_id: str) -> str:
+    return f"{get_settings().fleet_secrets_prefix}/{fleet_id}"
+
+
+def fleet_secrets(fleet_id: str) -> dict[str, str]:
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value: Any = parameters.get_secret(
+            _secret_name(fleet_id), transform="json", max_age=get_settings().secrets_cache_seconds
+        )
+    except parameters.exceptions.GetParameterError:
+        return {}
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
+def save_fleet_secrets(fleet_id: str, values: dict[str, str]) -> None:
+    """Merge `values` into the fleet's secret, creating it on first use."""
+    from aws_lambda_powertools.utilities import parameters
+
+    name = _secret_name(fleet_id)
+    try:
+        current = json.loads(_client().get_secret_value(SecretId=name)["SecretString"])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        _client().create_secret(Name=name, SecretString=json.dumps(values))
+    else:
+        _client().put_secret_value(SecretId=name, SecretString=json.dumps({**current, **values}))
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+def root_key() -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    arn = get_settings().root_key_secret_arn
+    if not arn:
+        return ""
+    value = parameters.get_secret(arn, max_age=get_settings().secrets_cache_seconds)
+    return str(value or "")

@@ -1,0 +1,70 @@
+"""Starting matching executions and completing their task tokens."""
+
+import json
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from ridecast.observability import logger
+from ridecast.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+# A token that has timed out or already been answered is not an error for us: the flow has moved
+# on, and the ride item (not the token) is the source of truth.
+_STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+
+
+@lru_cache(maxsize=1)
+def client() -> "SFNClient":
+    return boto3.client("stepfunctions")
+
+
+def start_matching(ride_id: str, payload: dict[str, Any]) -> str | None:
+    """Start the ride's execution, named after the ride so a retry cannot start a second one."""
+    try:
+        answer = client().start_execution(
+            stateMachineArn=get_settings().state_machine_arn, name=ride_id, input=json.dumps(payload)
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            logger.info("matching already started", extra={"ride_id": ride_id})
+            return None
+        raise
+    return answer["executionArn"]
+
+
+def complete_task(task_token: str, output: dict[str, Any]) -> bool:
+    try:
+        client().send_task_success(taskToken=task_token, output=json.dumps(output))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _STALE_TOKEN_ERRORS:
+            logger.info("task token no longer waiting", extra={"error": error.response["Error"]["Code"]})
+            return False
+        raise
+    return True
+
+
+def fail_task(task_token: str, error_name: str, cause: str) -> bool:
+    try:
+        client().send_task_failure(taskToken=task_token, error=error_name, cause=cause)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _STALE_TOKEN_ERRORS:
+            logger.info("task token no longer waiting", extra={"error": error.response["Error"]["Code"]})
+            return False
+        raise
+    return True
+
+
+def execution_status(ride_id: str) -> str | None:
+    settings = get_settings()
+    arn = settings.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{ride_id}"
+    try:
+        return client().describe_execution(executionArn=arn)["status"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            return None
+        raise

@@ -1,0 +1,62 @@
+"""Drivers of a fleet."""
+
+from ridecast.adapters import dynamodb
+from ridecast.errors import DriverNotFound
+from ridecast.ids import new_id, utcnow
+from ridecast.models.api import CreateDriverRequest, UpdateDriverRequest
+from ridecast.models.domain import Driver
+from ridecast.observability import logger, mask_phone
+
+
+def register_driver(fleet_id: str, request: CreateDriverRequest) -> Driver:
+    now = utcnow()
+    driver = Driver(
+        driver_id=new_id("d"),
+        fleet_id=fleet_id,
+        name=request.name,
+        phone=request.phone,
+        channel=request.channel,
+        vehicle=request.vehicle,
+        rating=request.rating,
+        status="active",
+        created_at=now,
+        updated_at=now,
+        last_seen_at=now,
+    )
+    dynamodb.create_driver(driver)
+    logger.info("driver registered", extra={"driver_id": driver.driver_id, "phone": mask_phone(driver.phone)})
+    return driver
+
+
+def get_driver(fleet_id: str, driver_id: str) -> Driver:
+    driver = dynamodb.get_driver(fleet_id, driver_id)
+    if driver is None:
+        raise DriverNotFound(f"driver {driver_id} not found")
+    return driver
+
+
+def list_drivers(fleet_id: str, status: str | None = None) -> list[Driver]:
+    drivers = dynamodb.list_drivers(fleet_id)
+    if status:
+        drivers = [d for d in drivers if d.status == status]
+    return sorted(drivers, key=lambda d: d.created_at)
+
+
+def update_driver(fleet_id: str, driver_id: str, request: UpdateDriverRequest) -> Driver:
+    previous = get_driver(fleet_id, driver_id)
+    changes = request.model_dump(exclude_unset=True)
+    if "vehicle" in changes:
+        changes["vehicle"] = request.vehicle
+    now = utcnow()
+    if changes.get("status") == "active" and previous.status != "active":
+        # Re-activation counts as being seen: such drivers go to the front of the next wave.
+        changes["last_seen_at"] = now
+    updated = Driver.model_validate({**previous.model_dump(), **changes, "updated_at": now})
+    dynamodb.replace_driver(previous, updated)
+    return updated
+
+
+def eligible_drivers(fleet_id: str) -> list[Driver]:
+    """Active drivers, most recently seen first (SPEC §4.1)."""
+    active = [d for d in dynamodb.list_drivers(fleet_id) if d.status == "active"]
+    return sorted(active, key=lambda d: d.last_seen_at or d.created_at, reverse=True)

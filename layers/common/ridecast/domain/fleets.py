@@ -1,0 +1,88 @@
+"""Fleets: creation with their first admin key, settings, channel credentials."""
+
+from ridecast.adapters import dynamodb, secrets
+from ridecast.errors import FleetNotFound, InvalidInput
+from ridecast.ids import hash_api_key, new_api_key, new_id, utcnow
+from ridecast.models.api import CreateFleetRequest, TelegramInput, TwilioInput, UpdateFleetRequest
+from ridecast.models.domain import Fleet, FleetSettings, TelegramConfig, TwilioConfig
+from ridecast.observability import logger
+
+
+def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> tuple[Fleet, str]:
+    """The new fleet and its admin key (shown once; only the hash is stored)."""
+    now = utcnow()
+    fleet = Fleet(
+        fleet_id=new_id("f"),
+        name=request.name,
+        timezone=request.timezone,
+        language=request.language,
+        admin_contacts=request.admin_contacts,
+        settings=request.settings,
+        twilio=_twilio_config(request.twilio),
+        telegram=_telegram_config(request.telegram),
+        created_at=now,
+        updated_at=now,
+    )
+    _save_channel_secrets(fleet.fleet_id, request.twilio, request.telegram)
+    raw_key = admin_key or new_api_key()
+    dynamodb.create_fleet(fleet, hash_api_key(raw_key), key_id=new_id("k"))
+    logger.info("fleet created", extra={"fleet_id": fleet.fleet_id})
+    return fleet, raw_key
+
+
+def get_fleet(fleet_id: str) -> Fleet:
+    fleet = dynamodb.get_fleet(fleet_id)
+    if fleet is None:
+        raise FleetNotFound(f"fleet {fleet_id} not found")
+    return fleet
+
+
+def update_fleet(fleet_id: str, request: UpdateFleetRequest) -> Fleet:
+    fleet = get_fleet(fleet_id)
+    changes = request.model_dump(exclude_unset=True, exclude={"settings", "twilio", "telegram"})
+    if request.settings is not None:
+        merged = {**fleet.settings.model_dump(), **request.settings.model_dump(exclude_unset=True)}
+        try:
+            changes["settings"] = FleetSettings(**merged)
+        except ValueError as error:
+            raise InvalidInput(f"settings: {_first_error(error)}", field="settings") from None
+    if request.twilio is not None:
+        changes["twilio"] = _twilio_config(request.twilio)
+    if request.telegram is not None:
+        changes["telegram"] = _telegram_config(request.telegram)
+    updated = fleet.model_copy(update={**changes, "updated_at": utcnow()})
+    Fleet.model_validate(updated.model_dump())
+    _save_channel_secrets(fleet_id, request.twilio, request.telegram)
+    dynamodb.put_fleet(updated)
+    return updated
+
+
+def _first_error(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return str(first.get("msg", error))
+    return str(error)
+
+
+def _twilio_config(twilio: TwilioInput | None) -> TwilioConfig | None:
+    if twilio is None:
+        return None
+    return TwilioConfig(
+        account_sid=twilio.account_sid, senders=twilio.senders, offer_content_sid=twilio.offer_content_sid
+    )
+
+
+def _telegram_config(telegram: TelegramInput | None) -> TelegramConfig | None:
+    return TelegramConfig(bot_username=telegram.bot_username) if telegram else None
+
+
+def _save_channel_secrets(fleet_id: str, twilio: TwilioInput | None, telegram: TelegramInput | None) -> None:
+    values: dict[str, str] = {}
+    if twilio is not None:
+        values["twilio_auth_token"] = twilio.auth_token
+    if telegram is not None:
+        values["telegram_bot_token"] = telegram.bot_token
+        values["telegram_webhook_secret"] = telegram.webhook_secret
+    if values:
+        secrets.save_fleet_secrets(fleet_id, values)

@@ -1,0 +1,319 @@
+"""The matching state machine's tasks (statemachines/matching.asl.json). Each is safe to retry."""
+
+import math
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from ridecast.adapters import dynamodb, stepfunctions
+from ridecast.adapters.channels.base import Button
+from ridecast.domain import notifications
+from ridecast.domain.delivery import Delivery, FleetChannels
+from ridecast.domain.drivers import eligible_drivers
+from ridecast.domain.fleets import get_fleet
+from ridecast.domain.messages import render, ride_values
+from ridecast.errors import RideNotFound
+from ridecast.ids import new_offer_secret, offer_token, utcnow
+from ridecast.models.domain import Driver, Fleet, Offer, Ride
+from ridecast.models.types import OPEN_OFFER_STATUSES
+from ridecast.observability import logger, metrics
+from ridecast.settings import get_settings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _load(ride_id: str) -> Ride:
+    ride = dynamodb.get_ride(ride_id)
+    if ride is None:
+        raise RideNotFound(f"ride {ride_id} not found")
+    return ride
+
+
+def _parallel(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """Fan out provider calls and their bookkeeping; bounded so 1,000 drivers do not mean 1,000 sockets."""
+    batch = list(items)
+    if len(batch) <= 1:
+        return [work(item) for item in batch]
+    workers = min(get_settings().broadcast_concurrency, len(batch))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(work, batch))
+
+
+def offer_link(offer: Offer) -> str:
+    return f"{get_settings().base_url}/offers/{offer_token(offer.ride_id, offer.driver_id, offer.secret)}"
+
+
+def _send_offer(channels: FleetChannels, ride: Ride, driver: Driver, offer: Offer, kind: str) -> Delivery:
+    token = offer_token(offer.ride_id, offer.driver_id, offer.secret)
+    values = ride_values(ride, link=offer_link(offer))
+    fleet = channels.fleet
+    delivery = channels.to_driver(
+        driver,
+        render(fleet, kind, **values),
+        telegram_body=render(fleet, f"{kind}_telegram", **values),
+        buttons=(
+            Button(render(fleet, "button_accept"), f"a:{token}"),
+            Button(render(fleet, "button_reject"), f"r:{token}"),
+        ),
+        status_callback=(
+            f"{get_settings().base_url}/webhooks/twilio/status?ride_id={offer.ride_id}&driver_id={offer.driver_id}"
+        ),
+    )
+    if not delivery.ok:
+        dynamodb.update_offer(offer.ride_id, offer.driver_id, {"sent"}, status="failed", error=delivery.error)
+    elif delivery.channel == "telegram" and delivery.receipt is not None:
+        # Telegram offers are edited in place when the ride is taken, so keep where they went.
+        dynamodb.update_offer(
+            offer.ride_id,
+            offer.driver_id,
+            None,
+            provider_message_id=delivery.receipt.provider_message_id,
+            provider_chat_id=delivery.receipt.chat_id,
+        )
+    return delivery
+
+
+def broadcast(ride_id: str) -> dict[str, Any]:
+    """Offer the ride to every eligible driver not offered yet, and remind those who timed out once."""
+    ride = _load(ride_id)
+    if ride.status != "searching":
+        return {"ride_status": ride.status}
+    fleet = get_fleet(ride.fleet_id)
+    now = utcnow()
+    remaining = (ride.deadline_at - now).total_seconds()
+    if remaining <= 0:
+        return {"ride_status": "searching", "deadline_passed": True, "window_seconds": 1}
+
+    offers = {o.driver_id: o for o in dynamodb.list_offers(ride_id)}
+    eligible = eligible_drivers(ride.fleet_id)
+    newcomers = [d for d in eligible if d.driver_id not in offers]
+    to_remind = (
+        [d for d in eligible if offers[d.driver_id].status == "timeout" and offers[d.driver_id].reminders == 0]
+        if offers
+        else []
+    )
+    wave = ride.wave + 1
+    channels = FleetChannels(fleet)
+
+    if wave == 1 and not newcomers:
+        return _no_eligible_drivers(channels, ride)
+    threshold = fleet.settings.low_availability_threshold
+    if wave == 1 and threshold and len(newcomers) < threshold:
+        notifications.alert_admins(channels, ride, "admin_low_availability", count=str(len(newcomers)))
+
+    new_offers = [
+        Offer(
+            ride_id=ride_id,
+            driver_id=d.driver_id,
+            fleet_id=ride.fleet_id,
+            secret=new_offer_secret(),
+            channel=channels.driver_channel(d)[0],
+            wave=wave,
+            sent_at=now,
+        )
+        for d in newcomers
+    ]
+    # Offers exist before any message leaves, so even an instant answer finds its offer.
+    dynamodb.put_offers(new_offers)
+    deliveries = _parallel(
+        lambda pair: _send_offer(channels, ride, pair[0], pair[1], "offer"),
+        list(zip(newcomers, new_offers, strict=True)),
+    )
+    reminded = _parallel(lambda d: _remind(channels, ride, d, offers[d.driver_id]), to_remind)
+
+    delivered = sum(1 for d in deliveries if d.ok)
+    updated = dynamodb.update_searching_ride(ride_id, {"wave": wave}, add={"drivers_notified": delivered})
+    if updated is None:
+        return {"ride_status": _load(ride_id).status}
+    if wave == 1:
+        notifications.customer_searching(channels, ride, delivered)
+    metrics.add_metric(name="OffersSent", unit="Count", value=delivered)
+    metrics.add_metric(name="OffersFailed", unit="Count", value=len(deliveries) - delivered)
+    logger.info(
+        "wave sent",
+        extra={
+            "ride_id": ride_id,
+            "wave": wave,
+            "offers": len(new_offers),
+            "delivered": delivered,
+            "reminders": sum(reminded),
+        },
+    )
+    window = min(fleet.settings.driver_response_seconds, math.ceil(remaining))
+    return {
+        "ride_status": "searching",
+        "deadline_passed": False,
+        "window_seconds": max(1, window),
+        "wave": wave,
+        "offers_sent": delivered,
+        "reminders_sent": sum(reminded),
+    }
+
+
+def _remind(channels: FleetChannels, ride: Ride, driver: Driver, offer: Offer) -> int:
+    reopened = dynamodb.update_offer(ride.ride_id, driver.driver_id, {"timeout"}, status="sent", reminders=1)
+    if reopened is None:
+        return 0
+    return 1 if _send_offer(channels, ride, driver, reopened, "reminder").ok else 0
+
+
+def _no_eligible_drivers(channels: FleetChannels, ride: Ride) -> dict[str, Any]:
+    settled = dynamodb.transition_ride(ride, "timed_out", ended_at=utcnow(), end_reason="no_eligible_drivers")
+    if settled is None:
+        return {"ride_status": _load(ride.ride_id).status}
+    notifications.alert_admins(channels, settled, "admin_no_drivers")
+    notifications.tell_customer(channels, settled, "customer_no_drivers_now")
+    metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
+    return {"ride_status": "timed_out"}
+
+
+def await_acceptance(ride_id: str, task_token: str) -> dict[str, Any]:
+    """Park the task token on the ride. An answer that landed first completes the token right here."""
+    if dynamodb.update_searching_ride(ride_id, {"task_token": task_token}) is not None:
+        return {"waiting": True}
+    ride = _load(ride_id)
+    if ride.status == "assigned":
+        stepfunctions.complete_task(task_token, {"driver_id": ride.driver_id})
+    elif ride.status == "cancelled":
+        stepfunctions.fail_task(task_token, "RideCancelled", f"ride {ride_id} cancelled")
+    else:
+        stepfunctions.fail_task(task_token, "RideEnded", f"ride {ride_id} is {ride.status}")
+    return {"waiting": False, "ride_status": ride.status}
+
+
+def expire_window(ride_id: str) -> dict[str, Any]:
+    """A response window lapsed: unanswered offers become `timeout`; say whether time is up."""
+    ride = _load(ride_id)
+    if ride.status != "searching":
+        return {"ride_status": ride.status}
+    offers = dynamodb.list_offers(ride_id)
+    expired = _parallel(
+        lambda o: dynamodb.update_offer(ride_id, o.driver_id, {"sent"}, status="timeout"),
+        [o for o in offers if o.status == "sent"],
+    )
+    statuses = {o.driver_id: o.status for o in offers} | {o.driver_id: o.status for o in expired if o}
+    declined = sum(1 for s in statuses.values() if s in ("rejected", "timeout", "failed"))
+    if statuses and declined == len(statuses):
+        notifications.escalate(ride, None, declined=declined)
+    # Half a second of slack: a window that ends just short of the deadline would only buy a 1 s wave.
+    deadline_passed = utcnow() + timedelta(seconds=0.5) >= ride.deadline_at
+    return {"ride_status": "searching", "deadline_passed": deadline_passed}
+
+
+def _settle_open_offers(ride_id: str, status: str) -> list[Offer]:
+    """After a ride ends no offer is left `sent`; returns the offers that were still open."""
+    open_offers = [o for o in dynamodb.list_offers(ride_id) if o.status in OPEN_OFFER_STATUSES]
+    settled = _parallel(
+        lambda o: dynamodb.update_offer(ride_id, o.driver_id, OPEN_OFFER_STATUSES, status=status), open_offers
+    )
+    return [o for o in settled if o is not None]
+
+
+def time_out(ride_id: str, reason: str = "no_driver_accepted") -> dict[str, Any]:
+    """The deadline passed: searching → timed_out, unless an accept wins this race."""
+    ride = _load(ride_id)
+    for _ in range(5):
+        if ride.status != "searching":
+            return {"ride_status": ride.status}
+        settled = dynamodb.transition_ride(ride, "timed_out", ended_at=utcnow(), end_reason=reason)
+        if settled is not None:
+            _settle_open_offers(ride_id, "timeout")
+            channels = FleetChannels(get_fleet(ride.fleet_id))
+            notifications.alert_admins(channels, settled, "admin_timed_out", count=str(settled.drivers_notified))
+            notifications.tell_customer(channels, settled, "customer_timed_out")
+            metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
+            return {"ride_status": "timed_out"}
+        ride = _load(ride_id)
+    return {"ride_status": ride.status}
+
+
+def notify_matched(ride_id: str) -> dict[str, Any]:
+    """Tell the customer who is coming first, then the winner, then everyone else that it is taken."""
+    ride = _load(ride_id)
+    if ride.status != "assigned" or ride.driver_id is None:
+        return {"ride_status": ride.status}
+    fleet = get_fleet(ride.fleet_id)
+    channels = FleetChannels(fleet)
+    winner = dynamodb.get_driver(ride.fleet_id, ride.driver_id)
+    if winner is not None:
+        notifications.customer_matched(channels, ride, winner)
+        channels.to_driver(winner, render(fleet, "assigned_driver", **ride_values(ride)))
+    taken = _settle_open_offers(ride_id, "taken")
+    _tell_drivers(channels, fleet, ride, taken, "taken")
+    return {"ride_status": "assigned", "drivers_told": len(taken)}
+
+
+def notify_cancelled(ride_id: str) -> dict[str, Any]:
+    ride = _load(ride_id)
+    if ride.status != "cancelled":
+        return {"ride_status": ride.status}
+    fleet = get_fleet(ride.fleet_id)
+    cancelled = _settle_open_offers(ride_id, "cancelled")
+    _tell_drivers(FleetChannels(fleet), fleet, ride, cancelled, "cancelled_driver")
+    return {"ride_status": "cancelled", "drivers_told": len(cancelled)}
+
+
+def _tell_drivers(channels: FleetChannels, fleet: Fleet, ride: Ride, offers: list[Offer], kind: str) -> None:
+    body = render(fleet, kind, **ride_values(ride))
+    drivers = {d.driver_id: d for d in dynamodb.list_drivers(fleet.fleet_id)}
+
+    def tell(offer: Offer) -> None:
+        driver = drivers.get(offer.driver_id)
+        if driver is not None:
+            channels.to_driver(driver, body)
+
+    _parallel(tell, [o for o in offers if o.driver_id in drivers])
+
+
+def mark_failed(ride_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
+    """The flow hit an error it could not retry away: fail the ride loudly rather than leave it searching."""
+    described = _describe_error(error)
+    ride = _load(ride_id)
+    for _ in range(5):
+        if ride.status != "searching":
+            return {"ride_status": ride.status}
+        failed = dynamodb.transition_ride(ride, "failed", ended_at=utcnow(), end_reason=described[:500])
+        if failed is not None:
+            _settle_open_offers(ride_id, "cancelled")
+            channels = FleetChannels(get_fleet(ride.fleet_id))
+            notifications.alert_admins(channels, failed, "admin_failed", error=described[:300])
+            notifications.tell_customer(channels, failed, "customer_failed")
+            metrics.add_metric(name="RidesFailed", unit="Count", value=1)
+            logger.error("ride failed", extra={"ride_id": ride_id, "error": described})
+            return {"ride_status": "failed"}
+        ride = _load(ride_id)
+    return {"ride_status": ride.status}
+
+
+def _describe_error(error: dict[str, Any] | None) -> str:
+    if not error:
+        return "unknown error"
+    name = str(error.get("Error", "Error"))
+    cause = str(error.get("Cause", ""))
+    return f"{name}: {cause}" if cause else name
+
+
+def sweep() -> dict[str, Any]:
+    """Settle rides still searching well past their deadline (a lost or stuck execution)."""
+    cutoff = utcnow() - timedelta(seconds=get_settings().sweeper_grace_seconds)
+    settled = 0
+    for ride in dynamodb.rides_searching_past(cutoff):
+        if time_out(ride.ride_id, reason="swept: matching did not finish")["ride_status"] == "timed_out":
+            settled += 1
+            logger.warning("stuck ride settled by the sweeper", extra={"ride_id": ride.ride_id})
+    if settled:
+        metrics.add_metric(name="RidesSwept", unit="Count", value=settled)
+    return {"settled": settled}
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "broadcast": broadcast,
+    "await_acceptance": await_acceptance,
+    "expire_window": expire_window,
+    "time_out": time_out,
+    "notify_matched": notify_matched,
+    "notify_cancelled": notify_cancelled,
+    "mark_failed": mark_failed,
+}

@@ -1,0 +1,121 @@
+"""A driver answering an offer: the first accept wins the ride through one conditional write."""
+
+from dataclasses import dataclass
+
+from ridecast.adapters import dynamodb, stepfunctions
+from ridecast.domain.fleets import get_fleet
+from ridecast.domain.notifications import escalate_if_everyone_declined
+from ridecast.errors import OfferClosed, OfferNotFound, TransientError
+from ridecast.ids import parse_offer_token, same_secret, utcnow
+from ridecast.models.domain import Fleet, Offer, Ride
+from ridecast.observability import logger, metrics
+
+MAX_ACCEPT_ATTEMPTS = 5
+# Statuses from which an answer counts as the driver's first response.
+UNANSWERED = frozenset({"sent", "timeout", "failed"})
+
+
+@dataclass(frozen=True)
+class OfferView:
+    offer: Offer
+    ride: Ride
+    fleet: Fleet
+
+
+def open_offer(token: str) -> tuple[Offer, Ride]:
+    parsed = parse_offer_token(token)
+    if parsed is None:
+        raise OfferNotFound("offer not found")
+    ride_id, driver_id, secret = parsed
+    offer = dynamodb.get_offer(ride_id, driver_id)
+    if offer is None or not same_secret(offer.secret, secret):
+        raise OfferNotFound("offer not found")
+    ride = dynamodb.get_ride(ride_id)
+    if ride is None:
+        raise OfferNotFound("offer not found")
+    return offer, ride
+
+
+def view_offer(token: str) -> OfferView:
+    offer, ride = open_offer(token)
+    return OfferView(offer=offer, ride=ride, fleet=get_fleet(ride.fleet_id))
+
+
+def _closed_result(ride: Ride, driver_id: str) -> str | None:
+    """Why this driver can no longer win the ride, or None while it is open."""
+    if ride.status == "assigned":
+        return None if ride.driver_id == driver_id else "already_taken"
+    if ride.status == "cancelled":
+        return "cancelled"
+    if ride.status in ("timed_out", "failed") or utcnow() >= ride.deadline_at:
+        return "expired"
+    return None
+
+
+def accept(token: str) -> Ride:
+    offer, ride = open_offer(token)
+    won: Ride | None = None
+    for _ in range(MAX_ACCEPT_ATTEMPTS):
+        closed = _closed_result(ride, offer.driver_id)
+        if closed:
+            raise OfferClosed(closed)
+        if ride.status == "assigned":
+            return ride  # the winner asking again gets the same answer, never a second assignment
+        now = utcnow()
+        won = dynamodb.transition_ride(
+            ride,
+            "assigned",
+            driver_id=offer.driver_id,
+            assigned_at=now,
+            ended_at=now,
+            end_reason="accepted",
+            time_to_match_seconds=round((now - ride.created_at).total_seconds(), 3),
+        )
+        if won is not None:
+            break
+        ride = dynamodb.get_ride(ride.ride_id) or ride
+    if won is None:
+        raise TransientError("the ride kept changing; please retry")
+    _record_response(offer, "accepted")
+    if won.task_token:
+        stepfunctions.complete_task(won.task_token, {"driver_id": offer.driver_id})
+    metrics.add_metric(name="RidesMatched", unit="Count", value=1)
+    if won.time_to_match_seconds is not None:
+        metrics.add_metric(name="TimeToMatch", unit="Seconds", value=won.time_to_match_seconds)
+    logger.info("ride assigned", extra={"ride_id": won.ride_id, "driver_id": offer.driver_id})
+    return won
+
+
+def reject(token: str) -> Ride:
+    offer, ride = open_offer(token)
+    closed = _closed_result(ride, offer.driver_id)
+    if ride.status == "assigned" and not closed:
+        closed = "already_taken"  # the assigned driver cannot reject: the admin reassigns by cancelling
+    if closed:
+        raise OfferClosed(closed)
+    if _record_response(offer, "rejected"):
+        declined = dynamodb.update_searching_ride(ride.ride_id, add={"drivers_declined": 1})
+        if declined is not None:
+            escalate_if_everyone_declined(declined)
+    return ride
+
+
+def _record_response(offer: Offer, status: str) -> bool:
+    """Mark the offer answered; True when this was the driver's first answer."""
+    now = utcnow()
+    response_seconds = round((now - offer.sent_at).total_seconds(), 3)
+    first = dynamodb.update_offer(
+        offer.ride_id,
+        offer.driver_id,
+        UNANSWERED,
+        status=status,
+        responded_at=now,
+        response_seconds=response_seconds,
+    )
+    if first is not None:
+        dynamodb.add_to_ride(offer.ride_id, {"drivers_responded": 1})
+        return True
+    if status == "accepted":
+        # A change of mind (rejected, then accepted) still records the final answer.
+        dynamodb.update_offer(offer.ride_id, offer.driver_id, {"rejected"}, status=status)
+    return False

@@ -1,0 +1,99 @@
+"""Domain errors as types; `ridecast.http` maps them to HTTP answers in one place."""
+
+from typing import Any
+
+
+class RidecastError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class InvalidInput(RidecastError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class Unauthenticated(RidecastError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class ForbiddenForRole(RidecastError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(RidecastError):
+    status_code = 404
+    code = "not_found"
+
+
+class FleetNotFound(NotFound):
+    pass
+
+
+class DriverNotFound(NotFound):
+    pass
+
+
+class RideNotFound(NotFound):
+    pass
+
+
+class OfferNotFound(NotFound):
+    pass
+
+
+class Conflict(RidecastError):
+    status_code = 409
+    code = "conflict"
+
+
+class DuplicatePhone(Conflict):
+    code = "duplicate_phone"
+
+
+class RideNotCancellable(Conflict):
+    code = "not_cancellable"
+
+
+class OfferClosed(Conflict):
+    """An accept or reject that cannot win; `result` is the SPEC §3 answer."""
+
+    code = "offer_closed"
+
+    def __init__(self, result: str) -> None:
+        super().__init__(f"the offer is closed: {result}", result=result)
+        self.result = result
+
+    def body(self) -> dict[str, Any]:
+        return {"result": self.result, "message": self.message}
+
+
+class ChannelError(RidecastError):
+    """A provider refused or failed a message; callers record it on the offer."""
+
+    code = "channel_error"
+
+    def __init__(self, message: str, *, retryable: bool = False, provider_code: str | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.provider_code = provider_code
+
+
+class ChannelNotConfigured(ChannelError):
+    code = "channel_not_configured"
+
+
+class TransientError(RidecastError):
+    """Raised to Step Functions so its Retry (backoff + jitter) takes over."""
+
+    code = "transient"

@@ -1,0 +1,65 @@
+"""HTTP glue shared by the API functions: who is calling, and every error mapped to a status once."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from ridecast.errors import RidecastError
+from ridecast.models.domain import ApiPrincipal
+from ridecast.observability import logger
+
+
+def json_response(status_code: int, body: Any) -> Response[Any]:
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def current_principal(app: APIGatewayHttpResolver) -> ApiPrincipal | None:
+    """The authorizer resolved the key; an unknown key reaches us as `anonymous` so we can answer 401."""
+    context = app.current_event.request_context.authorizer.get_lambda or {}
+    kind = context.get("principal")
+    if kind == "root":
+        return ApiPrincipal(kind="root")
+    if kind == "fleet" and context.get("fleet_id") and context.get("role") in ("admin", "dispatcher"):
+        return ApiPrincipal(
+            kind="fleet", fleet_id=context["fleet_id"], role=context["role"], key_id=context.get("key_id")
+        )
+    return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+    return f"{location}: {error.get('msg', 'is invalid')}"
+
+
+def install_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(RidecastError)  # type: ignore[untyped-decorator]
+    def _domain_error(error: RidecastError) -> Response[Any]:
+        if error.status_code >= 500:
+            logger.exception("request failed", extra={"error": error.code})
+        else:
+            logger.info("request refused", extra={"status": error.status_code, "error": error.code})
+        return json_response(error.status_code, error.body())
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        errors = [dict(e) for e in error.errors()]
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return json_response(400, {"error": "invalid_json", "message": "the request body is not valid JSON"})
+        details = [{"field": _describe(e).split(":")[0], "message": str(e.get("msg"))} for e in errors]
+        message = "; ".join(_describe(e) for e in errors[:5])
+        logger.info("request invalid", extra={"errors": message})
+        return json_response(422, {"error": "invalid_input", "message": message, "errors": details})
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[Any]:
+        return json_response(404, {"error": "not_found", "message": "no such route"})
+
+
+def parse_json_object(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

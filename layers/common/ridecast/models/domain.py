@@ -1,0 +1,174 @@
+"""The domain objects: what a fleet, driver, ride and offer are, independent of API and table."""
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ridecast.models.types import (
+    ChatId,
+    DriverChannel,
+    DriverStatus,
+    Language,
+    Name,
+    OfferStatus,
+    Phone,
+    RideStatus,
+    Role,
+    Text,
+    TwilioChannel,
+)
+
+
+class DomainModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class FleetSettings(DomainModel):
+    driver_response_seconds: int = Field(default=30, ge=1, le=3600)
+    matching_timeout_seconds: int = Field(default=300, ge=1, le=86400)
+    # Admins are warned when a ride starts with fewer eligible drivers than this (0 = never).
+    low_availability_threshold: int = Field(default=0, ge=0, le=100000)
+
+    @model_validator(mode="after")
+    def _timeout_covers_one_window(self) -> Self:
+        if self.matching_timeout_seconds < self.driver_response_seconds:
+            raise ValueError("matching_timeout_seconds must not be below driver_response_seconds")
+        return self
+
+
+class AdminContact(DomainModel):
+    name: Name
+    phone: Phone | None = None
+    telegram_chat_id: ChatId | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if not self.phone and not self.telegram_chat_id:
+            raise ValueError("an admin contact needs a phone or a telegram_chat_id")
+        return self
+
+
+class TwilioSender(DomainModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    channel: TwilioChannel
+    from_: Phone = Field(alias="from")
+
+
+class TwilioConfig(DomainModel):
+    """What is public about a fleet's Twilio account; the auth token lives in Secrets Manager."""
+
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    senders: list[TwilioSender] = Field(min_length=1, max_length=50)
+    offer_content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
+
+    def sender_for(self, channel: TwilioChannel) -> str | None:
+        return next((s.from_ for s in self.senders if s.channel == channel), None)
+
+
+class TelegramConfig(DomainModel):
+    """What is public about a fleet's bot; token and webhook secret live in Secrets Manager."""
+
+    bot_username: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+
+class Fleet(DomainModel):
+    fleet_id: str
+    name: Name
+    timezone: str = "UTC"
+    language: Language = "en"
+    admin_contacts: list[AdminContact] = Field(default_factory=list)
+    settings: FleetSettings = Field(default_factory=FleetSettings)
+    twilio: TwilioConfig | None = None
+    telegram: TelegramConfig | None = None
+    dispatch_paused: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class Vehicle(DomainModel):
+    type: Name
+    plate: Name
+
+
+class Driver(DomainModel):
+    driver_id: str
+    fleet_id: str
+    name: Name
+    phone: Phone
+    channel: DriverChannel
+    vehicle: Vehicle | None = None
+    rating: float | None = Field(default=None, ge=0, le=5)
+    status: DriverStatus = "active"
+    telegram_chat_id: str | None = None
+    last_seen_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Customer(DomainModel):
+    name: Name
+    phone: Phone
+
+
+class Place(DomainModel):
+    address: Text = Field(min_length=1)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Ride(DomainModel):
+    ride_id: str
+    fleet_id: str
+    code: str
+    status: RideStatus = "searching"
+    # Bumped on every status transition: the accept that wins is the one whose write saw the
+    # version it read, so two accepts can never both succeed.
+    version: int = 0
+    customer: Customer
+    pickup: Place
+    dropoff: Place
+    pickup_time: datetime | None = None
+    price: float | None = Field(default=None, ge=0)
+    notes: Text | None = None
+    driver_id: str | None = None
+    created_at: datetime
+    deadline_at: datetime
+    assigned_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    time_to_match_seconds: float | None = None
+    wave: int = 0
+    drivers_notified: int = 0
+    drivers_responded: int = 0
+    drivers_declined: int = 0
+    escalated_at: datetime | None = None
+    task_token: str | None = None
+    created_by: str | None = None
+
+
+class Offer(DomainModel):
+    ride_id: str
+    driver_id: str
+    fleet_id: str
+    secret: str
+    channel: DriverChannel
+    status: OfferStatus = "sent"
+    wave: int = 1
+    reminders: int = 0
+    sent_at: datetime
+    responded_at: datetime | None = None
+    response_seconds: float | None = None
+    provider_message_id: str | None = None
+    provider_chat_id: str | None = None
+    error: str | None = None
+
+
+class ApiPrincipal(DomainModel):
+    """Who is calling: the platform root, or a key of one fleet with one role."""
+
+    kind: Literal["root", "fleet"]
+    fleet_id: str | None = None
+    role: Role | None = None
+    key_id: str | None = None

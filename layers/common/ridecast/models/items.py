@@ -1,0 +1,106 @@
+"""DynamoDB item boundary: the single-table keys, and mapping domain objects to and from items.
+
+Keys (one table, on-demand):
+  fleet          PK=FLEET#<fleet>   SK=META
+  ride counter   PK=FLEET#<fleet>   SK=COUNTER#RIDES          value (atomic ADD)
+  driver         PK=FLEET#<fleet>   SK=DRIVER#<driver>
+  driver phone   PK=FLEET#<fleet>   SK=PHONE#<e164>           driver_id (uniqueness guard)
+  api key        PK=APIKEY#<sha256> SK=META                   fleet_id, role
+  ride           PK=RIDE#<ride>     SK=META    GSI1 FLEET#<fleet>#RIDES / <created_at>#<ride>
+                                               GSI2 SEARCHING / <deadline_at>   (only while searching)
+  offer          PK=RIDE#<ride>     SK=OFFER#<driver>  GSI1 DRIVER#<driver>#OFFERS / <sent_at>
+"""
+
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from ridecast.models.domain import Driver, Fleet, Offer, Ride
+
+KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "expires_at", "item_type"})
+SEARCHING_INDEX_PK = "SEARCHING"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def fleet_pk(fleet_id: str) -> str:
+    return f"FLEET#{fleet_id}"
+
+
+def ride_pk(ride_id: str) -> str:
+    return f"RIDE#{ride_id}"
+
+
+def driver_sk(driver_id: str) -> str:
+    return f"DRIVER#{driver_id}"
+
+
+def phone_sk(phone: str) -> str:
+    return f"PHONE#{phone}"
+
+
+def offer_sk(driver_id: str) -> str:
+    return f"OFFER#{driver_id}"
+
+
+def api_key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def fleet_rides_gsi(fleet_id: str) -> str:
+    return f"FLEET#{fleet_id}#RIDES"
+
+
+def driver_offers_gsi(driver_id: str) -> str:
+    return f"DRIVER#{driver_id}#OFFERS"
+
+
+def to_attributes(model: BaseModel) -> dict[str, Any]:
+    """JSON-mode dump with floats as Decimal, as DynamoDB wants; None fields are left out."""
+    data: dict[str, Any] = json.loads(model.model_dump_json(exclude_none=True, by_alias=True), parse_float=Decimal)
+    return data
+
+
+def from_item(model: type[ModelT], item: dict[str, Any]) -> ModelT:
+    return model.model_validate({k: v for k, v in item.items() if k not in KEY_ATTRIBUTES})
+
+
+def fleet_item(fleet: Fleet) -> dict[str, Any]:
+    return {"PK": fleet_pk(fleet.fleet_id), "SK": "META", "item_type": "fleet", **to_attributes(fleet)}
+
+
+def driver_item(driver: Driver) -> dict[str, Any]:
+    return {
+        "PK": fleet_pk(driver.fleet_id),
+        "SK": driver_sk(driver.driver_id),
+        "item_type": "driver",
+        **to_attributes(driver),
+    }
+
+
+def ride_item(ride: Ride) -> dict[str, Any]:
+    item = {
+        "PK": ride_pk(ride.ride_id),
+        "SK": "META",
+        "item_type": "ride",
+        "GSI1PK": fleet_rides_gsi(ride.fleet_id),
+        "GSI1SK": f"{ride.created_at.isoformat()}#{ride.ride_id}",
+        **to_attributes(ride),
+    }
+    if ride.status == "searching":
+        item["GSI2PK"] = SEARCHING_INDEX_PK
+        item["GSI2SK"] = ride.deadline_at.isoformat()
+    return item
+
+
+def offer_item(offer: Offer) -> dict[str, Any]:
+    return {
+        "PK": ride_pk(offer.ride_id),
+        "SK": offer_sk(offer.driver_id),
+        "item_type": "offer",
+        "GSI1PK": driver_offers_gsi(offer.driver_id),
+        "GSI1SK": offer.sent_at.isoformat(),
+        **to_attributes(offer),
+    }

@@ -1,0 +1,23 @@
+"""The one place that builds Logger, Tracer and Metrics, and masks personal data for logs."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="Ridecast")
+
+
+def mask_phone(phone: str | None) -> str:
+    """Keep the country code and the last three digits: enough to tell drivers apart in logs."""
+    if not phone:
+        return ""
+    digits = phone.removeprefix("whatsapp:")
+    if len(digits) <= 6:
+        return "***"
+    return f"{digits[:3]}{'*' * (len(digits) - 6)}{digits[-3:]}"
+
+
+def mask_secret(value: str | None) -> str:
+    if not value:
+        return ""
+    return f"{value[:2]}…({len(value)})"

@@ -1,0 +1,38 @@
+"""Typed settings read once from the Lambda environment (template.yaml sets every variable)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    stage: str = "dev"
+    table_name: str
+    state_machine_arn: str = ""
+    root_key_secret_arn: str = ""
+    alerts_topic_arn: str = ""
+    fleet_secrets_prefix: str = "ridecast/fleets"
+    public_base_url: str = Field(default="http://127.0.0.1:3000")
+    twilio_api_base_url: str = "https://api.twilio.com"
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # Bounded fan-out: enough parallel sends to reach 1,000 drivers in about a second without
+    # exhausting the Lambda's sockets; providers' own rate limits are paced separately.
+    broadcast_concurrency: int = Field(default=64, ge=1, le=512)
+    provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    telegram_messages_per_second: float = Field(default=30.0, gt=0)
+    twilio_messages_per_second: float = Field(default=100.0, gt=0)
+    secrets_cache_seconds: int = Field(default=300, ge=0)
+    # A ride still `searching` this long after its deadline is settled by the sweeper.
+    sweeper_grace_seconds: int = Field(default=120, ge=0)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url.rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # table_name comes from the environment

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import auth, drivers
+from ridecast.domain import auth, drivers, registration
 from ridecast.http import current_principal, install_error_handlers, json_response
-from ridecast.models.api import CreateDriverRequest, DriverListOut, DriverOut, UpdateDriverRequest
+from ridecast.models.api import CreateDriverRequest, DriverListOut, DriverOut, TelegramLinkOut, UpdateDriverRequest
 from ridecast.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -44,6 +44,14 @@ def get_driver(driver_id: str) -> Response[Any]:
 def update_driver(driver_id: str, body: UpdateDriverRequest) -> Response[Any]:
     driver = drivers.update_driver(_admin_fleet(), driver_id, body)
     return json_response(200, DriverOut.from_domain(driver).model_dump(mode="json"))
+
+
+@app.get("/drivers/<driver_id>/telegram-link")
+def telegram_link(driver_id: str) -> Response[Any]:
+    link, qr_svg = registration.telegram_link(_admin_fleet(), driver_id)
+    return json_response(
+        200, TelegramLinkOut(url=link.url, qr_svg=qr_svg, expires_at=link.expires_at).model_dump(mode="json")
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -97,3 +97,18 @@ class TransientError(RidecastError):
     """Raised to Step Functions so its Retry (backoff + jitter) takes over."""
 
     code = "transient"
+
+
+class WebhookForbidden(RidecastError):
+    """A webhook whose signature or secret does not check out: 403, and nothing changes."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class SenderInUse(Conflict):
+    code = "sender_in_use"
+
+
+class ChannelMissing(Conflict):
+    code = "channel_not_configured"

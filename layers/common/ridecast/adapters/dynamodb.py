@@ -16,7 +16,9 @@ from ridecast.models.domain import ApiPrincipal, Driver, Fleet, Offer, Ride
 from ridecast.models.items import (
     SEARCHING_INDEX_PK,
     api_key_pk,
+    dedupe_pk,
     driver_item,
+    driver_offers_gsi,
     driver_sk,
     fleet_item,
     fleet_pk,
@@ -25,8 +27,11 @@ from ridecast.models.items import (
     offer_item,
     offer_sk,
     phone_sk,
+    registration_pk,
     ride_item,
     ride_pk,
+    sender_pk,
+    telegram_chat_sk,
     to_attributes,
 )
 from ridecast.settings import get_settings
@@ -476,3 +481,127 @@ def _query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# ----- channels: senders, Telegram chats, registration tokens, webhook deliveries ------------------
+
+
+def claim_senders(fleet_id: str, phones: Iterable[str]) -> list[str]:
+    """Point each Twilio sender at this fleet; returns the senders another fleet already owns."""
+    taken = []
+    for phone in phones:
+        try:
+            table().put_item(
+                Item={"PK": sender_pk(phone), "SK": "META", "item_type": "sender", "fleet_id": fleet_id},
+                ConditionExpression="attribute_not_exists(PK) OR fleet_id = :fleet",
+                ExpressionAttributeValues={":fleet": fleet_id},
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+            taken.append(phone)
+    return taken
+
+
+def fleet_for_sender(phone: str) -> str | None:
+    item = table().get_item(Key={"PK": sender_pk(phone), "SK": "META"}).get("Item")
+    return str(item["fleet_id"]) if item else None
+
+
+def bind_telegram_chat(driver: Driver, chat_id: str) -> Driver:
+    bound = driver.model_copy(update={"telegram_chat_id": chat_id})
+    name = table().name
+    items: list[Any] = [
+        {
+            "Put": {
+                "TableName": name,
+                "Item": {
+                    "PK": fleet_pk(driver.fleet_id),
+                    "SK": telegram_chat_sk(chat_id),
+                    "item_type": "telegram_chat",
+                    "driver_id": driver.driver_id,
+                },
+            }
+        },
+        {"Put": {"TableName": name, "Item": driver_item(bound)}},
+    ]
+    if driver.telegram_chat_id and driver.telegram_chat_id != chat_id:
+        items.append(
+            {
+                "Delete": {
+                    "TableName": name,
+                    "Key": {"PK": fleet_pk(driver.fleet_id), "SK": telegram_chat_sk(driver.telegram_chat_id)},
+                }
+            }
+        )
+    table().meta.client.transact_write_items(TransactItems=items)
+    return bound
+
+
+def find_driver_by_chat(fleet_id: str, chat_id: str) -> Driver | None:
+    guard = table().get_item(Key={"PK": fleet_pk(fleet_id), "SK": telegram_chat_sk(chat_id)}).get("Item")
+    return get_driver(fleet_id, str(guard["driver_id"])) if guard else None
+
+
+def put_registration(token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None:
+    table().put_item(
+        Item={
+            "PK": registration_pk(token),
+            "SK": "META",
+            "item_type": "telegram_registration",
+            "fleet_id": fleet_id,
+            "driver_id": driver_id,
+            "expires_at": int(expires_at.timestamp()),
+        },
+        ConditionExpression="attribute_not_exists(PK)",
+    )
+
+
+def consume_registration(token: str, fleet_id: str, now: datetime) -> str | None:
+    """The driver id behind a registration token, deleting it so it works once; None if unknown or expired."""
+    try:
+        answer = table().delete_item(
+            Key={"PK": registration_pk(token), "SK": "META"},
+            ConditionExpression="attribute_exists(PK) AND fleet_id = :fleet AND expires_at > :now",
+            ExpressionAttributeValues={":fleet": fleet_id, ":now": int(now.timestamp())},
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return None
+        raise
+    return str(answer["Attributes"]["driver_id"])
+
+
+def claim_delivery(source: str, delivery_id: str, expires_at: datetime) -> bool:
+    """True the first time a webhook delivery is seen (atomic), False for a replay."""
+    try:
+        table().put_item(
+            Item={
+                "PK": dedupe_pk(source, delivery_id),
+                "SK": "META",
+                "item_type": "delivery",
+                "expires_at": int(expires_at.timestamp()),
+            },
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def release_delivery(source: str, delivery_id: str) -> None:
+    """Forget a delivery whose processing failed, so the provider's retry is processed."""
+    table().delete_item(Key={"PK": dedupe_pk(source, delivery_id), "SK": "META"})
+
+
+def recent_offers_for_driver(driver_id: str, limit: int = 20) -> list[Offer]:
+    page = table().query(
+        IndexName="GSI1",
+        KeyConditionExpression=Key("GSI1PK").eq(driver_offers_gsi(driver_id)),
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [from_item(Offer, item) for item in page.get("Items", [])]

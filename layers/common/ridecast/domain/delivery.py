@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ridecast.adapters import alerts, secrets
 from ridecast.adapters.channels.base import Button, ChannelAdapter, OutboundMessage, SendReceipt
@@ -9,6 +10,15 @@ from ridecast.errors import ChannelError, ChannelNotConfigured
 from ridecast.models.domain import Driver, Fleet
 from ridecast.models.types import MessageChannel
 from ridecast.observability import logger, mask_phone
+
+if TYPE_CHECKING:
+    from ridecast.adapters.channels.telegram import TelegramBot
+
+
+def _telegram_bot_class() -> type["TelegramBot"]:
+    from ridecast.adapters.channels.telegram import TelegramBot
+
+    return TelegramBot
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,10 @@ class FleetChannels:
 
         senders: dict[str, str] = {s.channel: s.from_ for s in self.fleet.twilio.senders}
         return TwilioMessaging(self.fleet.twilio.account_sid, token, senders)
+
+    def telegram_bot(self) -> "TelegramBot | None":
+        bot = self._telegram
+        return bot if isinstance(bot, _telegram_bot_class()) else None
 
     def adapter(self, channel: MessageChannel) -> ChannelAdapter:
         adapter = self._telegram if channel == "telegram" else self._twilio

@@ -1,7 +1,7 @@
 """Fleets: creation with their first admin key, settings, channel credentials."""
 
 from ridecast.adapters import dynamodb, secrets
-from ridecast.errors import FleetNotFound, InvalidInput
+from ridecast.errors import FleetNotFound, InvalidInput, SenderInUse
 from ridecast.ids import hash_api_key, new_api_key, new_id, utcnow
 from ridecast.models.api import CreateFleetRequest, TelegramInput, TwilioInput, UpdateFleetRequest
 from ridecast.models.domain import Fleet, FleetSettings, TelegramConfig, TwilioConfig
@@ -23,6 +23,7 @@ def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> t
         created_at=now,
         updated_at=now,
     )
+    _claim_senders(fleet.fleet_id, request.twilio)
     _save_channel_secrets(fleet.fleet_id, request.twilio, request.telegram)
     raw_key = admin_key or new_api_key()
     dynamodb.create_fleet(fleet, hash_api_key(raw_key), key_id=new_id("k"))
@@ -52,6 +53,7 @@ def update_fleet(fleet_id: str, request: UpdateFleetRequest) -> Fleet:
         changes["telegram"] = _telegram_config(request.telegram)
     updated = fleet.model_copy(update={**changes, "updated_at": utcnow()})
     Fleet.model_validate(updated.model_dump())
+    _claim_senders(fleet_id, request.twilio)
     _save_channel_secrets(fleet_id, request.twilio, request.telegram)
     dynamodb.put_fleet(updated)
     return updated
@@ -75,6 +77,15 @@ def _twilio_config(twilio: TwilioInput | None) -> TwilioConfig | None:
 
 def _telegram_config(telegram: TelegramInput | None) -> TelegramConfig | None:
     return TelegramConfig(bot_username=telegram.bot_username) if telegram else None
+
+
+def _claim_senders(fleet_id: str, twilio: TwilioInput | None) -> None:
+    """Inbound Twilio webhooks find their fleet by the number written to, so a number has one fleet."""
+    if twilio is None:
+        return
+    taken = dynamodb.claim_senders(fleet_id, [s.from_ for s in twilio.senders])
+    if taken:
+        raise SenderInUse(f"twilio sender {taken[0]} already belongs to another fleet", field="twilio.senders")
 
 
 def _save_channel_secrets(fleet_id: str, twilio: TwilioInput | None, telegram: TelegramInput | None) -> None:

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 from ridecast.adapters import dynamodb, stepfunctions
 from ridecast.adapters.channels.base import Button
-from ridecast.domain import notifications
+from ridecast.domain import notifications, registration
 from ridecast.domain.delivery import Delivery, FleetChannels
 from ridecast.domain.drivers import eligible_drivers
 from ridecast.domain.fleets import get_fleet
 from ridecast.domain.messages import render, ride_values
-from ridecast.errors import RideNotFound
+from ridecast.errors import ChannelError, RideNotFound
 from ridecast.ids import new_offer_secret, offer_token, utcnow
 from ridecast.models.domain import Driver, Fleet, Offer, Ride
 from ridecast.models.types import OPEN_OFFER_STATUSES
@@ -49,9 +49,13 @@ def _send_offer(channels: FleetChannels, ride: Ride, driver: Driver, offer: Offe
     token = offer_token(offer.ride_id, offer.driver_id, offer.secret)
     values = ride_values(ride, link=offer_link(offer))
     fleet = channels.fleet
+    body = render(fleet, kind, **values)
+    if driver.channel == "telegram" and not driver.telegram_chat_id and fleet.telegram is not None:
+        # Reached by SMS until they open their deep link; the offer itself invites them to.
+        body += render(fleet, "register_hint", register_link=registration.issue_link(fleet, driver).url)
     delivery = channels.to_driver(
         driver,
-        render(fleet, kind, **values),
+        body,
         telegram_body=render(fleet, f"{kind}_telegram", **values),
         buttons=(
             Button(render(fleet, "button_accept"), f"a:{token}"),
@@ -109,6 +113,7 @@ def broadcast(ride_id: str) -> dict[str, Any]:
             driver_id=d.driver_id,
             fleet_id=ride.fleet_id,
             secret=new_offer_secret(),
+            ride_code=ride.code,
             channel=channels.driver_channel(d)[0],
             wave=wave,
             sent_at=now,
@@ -203,12 +208,14 @@ def expire_window(ride_id: str) -> dict[str, Any]:
 
 
 def _settle_open_offers(ride_id: str, status: str) -> list[Offer]:
-    """After a ride ends no offer is left `sent`; returns the offers that were still open."""
-    open_offers = [o for o in dynamodb.list_offers(ride_id) if o.status in OPEN_OFFER_STATUSES]
+    """After a ride ends no offer is left `sent`; returns every offer of the ride as it now stands."""
+    offers = dynamodb.list_offers(ride_id)
     settled = _parallel(
-        lambda o: dynamodb.update_offer(ride_id, o.driver_id, OPEN_OFFER_STATUSES, status=status), open_offers
+        lambda o: dynamodb.update_offer(ride_id, o.driver_id, OPEN_OFFER_STATUSES, status=status),
+        [o for o in offers if o.status in OPEN_OFFER_STATUSES],
     )
-    return [o for o in settled if o is not None]
+    latest = {o.driver_id: o for o in offers} | {o.driver_id: o for o in settled if o is not None}
+    return list(latest.values())
 
 
 def time_out(ride_id: str, reason: str = "no_driver_accepted") -> dict[str, Any]:
@@ -240,9 +247,9 @@ def notify_matched(ride_id: str) -> dict[str, Any]:
     if winner is not None:
         notifications.customer_matched(channels, ride, winner)
         channels.to_driver(winner, render(fleet, "assigned_driver", **ride_values(ride)))
-    taken = _settle_open_offers(ride_id, "taken")
-    _tell_drivers(channels, fleet, ride, taken, "taken")
-    return {"ride_status": "assigned", "drivers_told": len(taken)}
+    others = [o for o in _settle_open_offers(ride_id, "taken") if o.status in ("taken", "rejected")]
+    _tell_drivers(channels, fleet, ride, others, "taken")
+    return {"ride_status": "assigned", "drivers_told": len(others)}
 
 
 def notify_cancelled(ride_id: str) -> dict[str, Any]:
@@ -250,21 +257,29 @@ def notify_cancelled(ride_id: str) -> dict[str, Any]:
     if ride.status != "cancelled":
         return {"ride_status": ride.status}
     fleet = get_fleet(ride.fleet_id)
-    cancelled = _settle_open_offers(ride_id, "cancelled")
-    _tell_drivers(FleetChannels(fleet), fleet, ride, cancelled, "cancelled_driver")
-    return {"ride_status": "cancelled", "drivers_told": len(cancelled)}
+    told = [o for o in _settle_open_offers(ride_id, "cancelled") if o.status in ("cancelled", "rejected")]
+    _tell_drivers(FleetChannels(fleet), fleet, ride, told, "cancelled_driver")
+    return {"ride_status": "cancelled", "drivers_told": len(told)}
 
 
 def _tell_drivers(channels: FleetChannels, fleet: Fleet, ride: Ride, offers: list[Offer], kind: str) -> None:
     body = render(fleet, kind, **ride_values(ride))
     drivers = {d.driver_id: d for d in dynamodb.list_drivers(fleet.fleet_id)}
+    bot = channels.telegram_bot()
 
     def tell(offer: Offer) -> None:
+        if bot is not None and offer.provider_chat_id and offer.provider_message_id:
+            # Telegram offers change in place: the Accept/Reject buttons disappear with the news.
+            try:
+                bot.edit(offer.provider_chat_id, offer.provider_message_id, body)
+                return
+            except ChannelError as error:
+                logger.info("telegram edit failed; sending instead", extra={"error": error.message})
         driver = drivers.get(offer.driver_id)
         if driver is not None:
             channels.to_driver(driver, body)
 
-    _parallel(tell, [o for o in offers if o.driver_id in drivers])
+    _parallel(tell, [o for o in offers if o.driver_id in drivers and o.status != "failed"])
 
 
 def mark_failed(ride_id: str, error: dict[str, Any] | None) -> dict[str, Any]:

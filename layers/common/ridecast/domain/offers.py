@@ -54,6 +54,16 @@ def _closed_result(ride: Ride, driver_id: str) -> str | None:
 
 def accept(token: str) -> Ride:
     offer, ride = open_offer(token)
+    return accept_offer(offer, ride)
+
+
+def reject(token: str) -> Ride:
+    offer, ride = open_offer(token)
+    return reject_offer(offer, ride)
+
+
+def accept_offer(offer: Offer, ride: Ride) -> Ride:
+    """The first accept wins through one conditional write; every other accept learns why it lost."""
     won: Ride | None = None
     for _ in range(MAX_ACCEPT_ATTEMPTS):
         closed = _closed_result(ride, offer.driver_id)
@@ -86,8 +96,7 @@ def accept(token: str) -> Ride:
     return won
 
 
-def reject(token: str) -> Ride:
-    offer, ride = open_offer(token)
+def reject_offer(offer: Offer, ride: Ride) -> Ride:
     closed = _closed_result(ride, offer.driver_id)
     if ride.status == "assigned" and not closed:
         closed = "already_taken"  # the assigned driver cannot reject: the admin reassigns by cancelling
@@ -98,6 +107,19 @@ def reject(token: str) -> Ride:
         if declined is not None:
             escalate_if_everyone_declined(declined)
     return ride
+
+
+def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Ride] | None:
+    """The offer a bare SMS/WhatsApp reply answers: the named ride, else the newest one still searching."""
+    for offer in dynamodb.recent_offers_for_driver(driver_id):
+        if ride_code and offer.ride_code != ride_code:
+            continue
+        ride = dynamodb.get_ride(offer.ride_id)
+        if ride is None:
+            continue
+        if ride_code or ride.status == "searching":
+            return offer, ride
+    return None
 
 
 def _record_response(offer: Offer, status: str) -> bool:

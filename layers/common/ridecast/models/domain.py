@@ -153,6 +153,7 @@ class Offer(DomainModel):
     driver_id: str
     fleet_id: str
     secret: str
+    ride_code: str | None = None
     channel: DriverChannel
     status: OfferStatus = "sent"
     wave: int = 1
@@ -162,6 +163,7 @@ class Offer(DomainModel):
     response_seconds: float | None = None
     provider_message_id: str | None = None
     provider_chat_id: str | None = None
+    delivery_status: str | None = None
     error: str | None = None
 
 

@@ -9,6 +9,10 @@ Keys (one table, on-demand):
   ride           PK=RIDE#<ride>     SK=META    GSI1 FLEET#<fleet>#RIDES / <created_at>#<ride>
                                                GSI2 SEARCHING / <deadline_at>   (only while searching)
   offer          PK=RIDE#<ride>     SK=OFFER#<driver>  GSI1 DRIVER#<driver>#OFFERS / <sent_at>
+  twilio sender  PK=SENDER#<e164>   SK=META                   fleet_id (inbound webhooks find their fleet)
+  telegram chat  PK=FLEET#<fleet>   SK=TGCHAT#<chat id>       driver_id
+  registration   PK=TGREG#<token>   SK=META                   fleet_id, driver_id, expires_at (TTL, single use)
+  delivery seen  PK=DEDUPE#<source>#<id> SK=META              expires_at (TTL): each webhook delivery once
 """
 
 import json
@@ -104,3 +108,19 @@ def offer_item(offer: Offer) -> dict[str, Any]:
         "GSI1SK": offer.sent_at.isoformat(),
         **to_attributes(offer),
     }
+
+
+def sender_pk(phone: str) -> str:
+    return f"SENDER#{phone}"
+
+
+def telegram_chat_sk(chat_id: str) -> str:
+    return f"TGCHAT#{chat_id}"
+
+
+def registration_pk(token: str) -> str:
+    return f"TGREG#{token}"
+
+
+def dedupe_pk(source: str, delivery_id: str) -> str:
+    return f"DEDUPE#{source}#{delivery_id}"

@@ -1,0 +1,37 @@
+"""Telegram registration: a single-use deep link (and its QR code) that binds a driver's chat."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ridecast.adapters import dynamodb
+from ridecast.domain.drivers import get_driver
+from ridecast.domain.fleets import get_fleet
+from ridecast.errors import ChannelMissing
+from ridecast.ids import new_registration_token, utcnow
+from ridecast.models.domain import Driver, Fleet
+
+REGISTRATION_LINK_LIFETIME = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class RegistrationLink:
+    url: str
+    expires_at: datetime
+
+
+def issue_link(fleet: Fleet, driver: Driver) -> RegistrationLink:
+    if fleet.telegram is None:
+        raise ChannelMissing("this fleet has no Telegram bot configured: PATCH /fleets/{id} with a telegram block")
+    token = new_registration_token()
+    expires_at = utcnow() + REGISTRATION_LINK_LIFETIME
+    dynamodb.put_registration(token, fleet.fleet_id, driver.driver_id, expires_at)
+    return RegistrationLink(url=f"https://t.me/{fleet.telegram.bot_username}?start={token}", expires_at=expires_at)
+
+
+def telegram_link(fleet_id: str, driver_id: str) -> tuple[RegistrationLink, str]:
+    """The driver's deep link and its QR code as SVG, for the admin to print or show."""
+    link = issue_link(get_fleet(fleet_id), get_driver(fleet_id, driver_id))
+    import segno  # only this route draws QR codes; keep it off every other cold start
+
+    qr_svg: str = segno.make(link.url, error="m").svg_inline(scale=4, title="Ridecast Telegram registration")
+    return link, qr_svg

@@ -26,7 +26,12 @@ def _caller_fleet() -> str:
 @app.post("/rides")
 def create_ride(body: CreateRideRequest) -> Response[Any]:
     principal = current_principal(app)
-    ride = rides.create_ride(_caller_fleet(), body, created_by=principal.key_id if principal else None)
+    ride = rides.create_ride_once(
+        _caller_fleet(),
+        body,
+        idempotency_key=app.current_event.headers.get("idempotency-key"),
+        created_by=principal.key_id if principal else None,
+    )
     return json_response(201, RideOut.from_domain(ride, offers=[]).model_dump(mode="json"))
 
 
@@ -58,4 +63,5 @@ def cancel_ride(ride_id: str, body: CancelRideRequest | None = None) -> Response
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    rides.bind_invocation(context)
     return app.resolve(event, context)

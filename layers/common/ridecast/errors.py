@@ -112,3 +112,7 @@ class SenderInUse(Conflict):
 
 class ChannelMissing(Conflict):
     code = "channel_not_configured"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"

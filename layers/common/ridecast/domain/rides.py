@@ -1,19 +1,104 @@
 """Rides: creation (which starts matching), reading, listing, cancelling."""
 
+import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ridecast.adapters import dynamodb, stepfunctions
 from ridecast.domain.fleets import get_fleet
-from ridecast.errors import RideNotCancellable, RideNotFound, TransientError
+from ridecast.errors import IdempotencyKeyReused, InvalidInput, RideNotCancellable, RideNotFound, TransientError
 from ridecast.ids import new_id, ride_code, utcnow
 from ridecast.models.api import CreateRideRequest
 from ridecast.models.domain import Offer, Ride
 from ridecast.observability import logger, metrics
+from ridecast.settings import get_settings
 
 # A status transition loses only to another transition; a handful of re-reads always settles it.
 MAX_TRANSITION_ATTEMPTS = 5
+
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+def create_ride_once(
+    fleet_id: str, request: CreateRideRequest, idempotency_key: str | None, created_by: str | None = None
+) -> Ride:
+    """POST /rides: the same Idempotency-Key within 24 h returns the same ride and starts one execution."""
+    if idempotency_key is None:
+        return create_ride(fleet_id, request, created_by)
+    if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        raise InvalidInput("Idempotency-Key: 1 to 255 visible ASCII characters", field="Idempotency-Key")
+    from aws_lambda_powertools.utilities.idempotency import exceptions as idempotency_errors
+
+    create, config = _idempotent_create()
+    if _invocation.context is not None:
+        # Lets a crashed attempt's in-progress record expire with the invocation, not after 24 h.
+        config.register_lambda_context(_invocation.context)
+    payload = {"fleet_id": fleet_id, "key": idempotency_key, "request": request.model_dump(mode="json")}
+    try:
+        return create(data=payload, created_by=created_by)
+    except idempotency_errors.IdempotencyValidationError:
+        # As the IETF Idempotency-Key draft says: a reused key with another body is 422, one in flight is 409.
+        raise InvalidInput(
+            "Idempotency-Key: already used with a different ride request", field="Idempotency-Key"
+        ) from None
+    except idempotency_errors.IdempotencyAlreadyInProgressError:
+        raise IdempotencyKeyReused(
+            "a request with this Idempotency-Key is still being processed; retry shortly"
+        ) from None
+
+
+class _Invocation:
+    context: Any = None
+
+
+_invocation = _Invocation()
+
+
+def bind_invocation(context: Any) -> None:
+    """Remember the Lambda context of the current invocation (for idempotency's in-progress expiry)."""
+    _invocation.context = context
+
+
+@cache
+def _idempotent_create() -> tuple[Callable[..., Ride], Any]:
+    """Powertools Idempotency over our own table, imported only when a client sends Idempotency-Key."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().table_name,
+        key_attr="PK",
+        sort_key_attr="SK",
+        static_pk_value="IDEMPOTENCY#rides",
+        expiry_attr="expires_at",
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="[fleet_id, key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="data",
+        persistence_store=persistence,
+        config=config,
+        output_serializer=PydanticSerializer(Ride),
+    )
+    def create(data: dict[str, Any], created_by: str | None) -> Ride:
+        return create_ride(data["fleet_id"], CreateRideRequest.model_validate(data["request"]), created_by)
+
+    typed: Callable[..., Ride] = create
+    return typed, config
 
 
 def create_ride(fleet_id: str, request: CreateRideRequest, created_by: str | None = None) -> Ride:

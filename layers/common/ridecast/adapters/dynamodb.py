@@ -289,9 +289,12 @@ def get_ride(ride_id: str) -> Ride | None:
 
 
 def transition_ride(ride: Ride, to_status: str, **fields: Any) -> Ride | None:
-    """Move a ride out of the status and version it was read at; None when someone else moved first."""
+    """Move a ride out of the status and version it was read at; None when someone else moved first.
+
+    The answer keeps `task_token`: whoever wins the transition completes the waiting execution with it.
+    """
     expression, names, values = _update_expression(
-        {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK", "task_token"), add={"version": 1}
+        {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK"), add={"version": 1}
     )
     names["#from_status"] = "status"
     names["#version"] = "version"

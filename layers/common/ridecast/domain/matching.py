@@ -93,11 +93,11 @@ def broadcast(ride_id: str) -> dict[str, Any]:
     offers = {o.driver_id: o for o in dynamodb.list_offers(ride_id)}
     eligible = eligible_drivers(ride.fleet_id)
     newcomers = [d for d in eligible if d.driver_id not in offers]
-    to_remind = (
-        [d for d in eligible if offers[d.driver_id].status == "timeout" and offers[d.driver_id].reminders == 0]
-        if offers
-        else []
-    )
+    to_remind = [
+        d
+        for d in eligible
+        if d.driver_id in offers and offers[d.driver_id].status == "timeout" and offers[d.driver_id].reminders == 0
+    ]
     wave = ride.wave + 1
     channels = FleetChannels(fleet)
 

@@ -1,0 +1,9 @@
+"""The local stack: template.yaml served in-process on moto, with Twilio and Telegram stand-ins (SPEC §2).
+
+Importing this package installs the botocore hook that routes every boto3 session to moto while a
+stack runs (see local_stack.aws), so import it before creating boto3 clients.
+"""
+
+from local_stack.runtime import DEMO_ADMIN_KEY, ROOT_KEY, LocalRuntime
+
+__all__ = ["DEMO_ADMIN_KEY", "ROOT_KEY", "LocalRuntime"]

@@ -1,0 +1,265 @@
+"""AWS for the local stack: moto for every boto3 session of the process, behind one botocore hook.
+
+botocore calls *every* `before-send` handler and keeps the first answer, so a second, more specific
+handler next to moto's would not replace moto's: both would run and each DynamoDB write would be
+applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS` and:
+
+- serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners);
+- serializes Step Functions and names unnamed executions (moto's interpreter names them all "None");
+- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code;
+- refuses, once a local stack has started in this process, any call that moto did not answer.
+
+It has to be installed before the first boto3 session exists (sessions copy BUILTIN_HANDLERS when
+created): importing `local_stack` does it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
+from botocore.handlers import BUILTIN_HANDLERS
+from moto import mock_aws
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
+
+from local_stack.sam import QueueSpec, SecretSpec, StateMachineSpec, TableSpec, TopicSpec
+from local_stack.template import ACCOUNT_ID, REGION, Template
+
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    # No profile, no config file, no instance metadata: nothing can swap the fake credentials for real ones.
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_REMOVED_PREFIXES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_", "AWS_WEB_IDENTITY")
+DUMMY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/ridecast-local-execution"
+
+
+class RealAwsRefused(RuntimeError):
+    """A boto3 call would have left the process; the local stack never talks to real AWS."""
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    status: int
+    payload: bytes
+    function_error: str | None = None
+
+
+# function name or ARN (qualifier stripped), invocation type, payload → result
+LambdaInvoker = Callable[[str, str, bytes], InvokeResult]
+
+
+class _HookState:
+    dynamodb_lock = threading.Lock()
+    sfn_lock = threading.Lock()
+    invoker: LambdaInvoker | None = None
+    refuse_unanswered = False
+    active = False
+
+
+def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
+    _, _, rest = event_name.partition(".")
+    service, _, operation = rest.partition(".")
+    invoker = _HookState.invoker
+    if service == "lambda" and operation == "Invoke" and invoker is not None:
+        return _invoke(invoker, request)
+    if service == "dynamodb":
+        with _HookState.dynamodb_lock:
+            response = botocore_stubber(event_name=event_name, request=request, **kwargs)
+    elif service == "sfn":
+        if operation in ("StartExecution", "StartSyncExecution"):
+            _name_execution(request)
+        with _HookState.sfn_lock:
+            response = botocore_stubber(event_name=event_name, request=request, **kwargs)
+    else:
+        response = botocore_stubber(event_name=event_name, request=request, **kwargs)
+    if response is None and _HookState.refuse_unanswered:
+        raise RealAwsRefused(f"local stack: {service}.{operation} to {request.url} was not answered by moto")
+    return response
+
+
+def _install_hook() -> None:
+    for index, entry in enumerate(BUILTIN_HANDLERS):
+        if entry[1] is _before_send:
+            return
+        if entry[1] is botocore_stubber:
+            BUILTIN_HANDLERS[index] = (entry[0], _before_send, *entry[2:])
+            return
+    BUILTIN_HANDLERS.append(("before-send", _before_send))
+
+
+_install_hook()
+
+
+def _name_execution(request: AWSPreparedRequest) -> None:
+    """Step Functions names an unnamed execution with a UUID; moto's interpreter would call it "None"."""
+    body = json.loads(_body_bytes(request) or b"{}")
+    if body.get("name"):
+        return
+    body["name"] = str(uuid.uuid4())
+    encoded = json.dumps(body).encode()
+    request.body = encoded
+    request.headers["Content-Length"] = str(len(encoded))
+
+
+def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
+    parts = urlsplit(request.url)
+    # /2015-03-31/functions/{FunctionName}/invocations
+    function = unquote(parts.path.split("/")[3])
+    qualifier = parse_qs(parts.query).get("Qualifier", [""])[0]
+    if qualifier and function.endswith(f":{qualifier}"):
+        function = function[: -len(qualifier) - 1]
+    if ":function:" in function:  # arn:...:function:name[:version-or-alias]
+        prefix, _, name = function.partition(":function:")
+        function = f"{prefix}:function:{name.split(':', 1)[0]}"
+    invocation_type = str(request.headers.get("X-Amz-Invocation-Type", "RequestResponse"))
+    result = invoker(function, invocation_type, _body_bytes(request))
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/json"
+    headers["X-Amz-Executed-Version"] = "$LATEST"
+    if result.status == 404:
+        headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
+    if result.function_error:
+        headers["X-Amz-Function-Error"] = result.function_error
+    return AWSResponse(request.url, result.status, headers, MockRawResponse(result.payload))
+
+
+def _body_bytes(request: AWSPreparedRequest) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    data = body.read()  # a streaming body; these APIs never send one, but botocore's type allows it
+    return data.encode() if isinstance(data, str) else bytes(data)
+
+
+@contextmanager
+def dynamodb_serialized() -> Iterator[None]:
+    """For code that reaches moto's DynamoDB backend directly rather than through boto3."""
+    with _HookState.dynamodb_lock:
+        yield
+
+
+class AwsSandbox:
+    """moto on, fake credentials in the environment, Lambda invokes routed to `invoker`; one per process."""
+
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._mock: Any = None
+        self._saved_environment: dict[str, str] | None = None
+        self._started = False
+
+    def start(self, invoker: LambdaInvoker) -> None:
+        with AwsSandbox._lock:
+            if _HookState.active:
+                raise RuntimeError("a local stack is already running in this process (moto is process-wide)")
+            _HookState.active = True
+        self._started = True
+        _install_hook()
+        self._saved_environment = dict(os.environ)
+        for name in list(os.environ):
+            if name.startswith(_REMOVED_PREFIXES) or name == "TEST_SERVER_MODE":
+                del os.environ[name]
+        os.environ.update(FAKE_AWS_ENVIRONMENT)
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        boto3.setup_default_session(region_name=REGION)
+        _HookState.invoker = invoker
+        # Stays on after stop(): a Step Functions thread still winding down must not reach real AWS.
+        _HookState.refuse_unanswered = True
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        _HookState.invoker = None
+        if self._mock is not None:
+            _stop_running_executions()
+            self._mock.stop()
+            self._mock = None
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            self._saved_environment = None
+        with AwsSandbox._lock:
+            _HookState.active = False
+
+
+def _stop_running_executions() -> None:
+    """Ask moto's interpreter threads to wind down; they are daemons, so this is courtesy, not a join."""
+    client = boto3.client("stepfunctions", region_name=REGION)
+    try:
+        for machine in client.list_state_machines()["stateMachines"]:
+            running = client.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+            for execution in running["executions"]:
+                client.stop_execution(executionArn=execution["executionArn"], cause="local stack stopped")
+    except Exception:  # noqa: S110 - best effort at shutdown; moto is about to be reset anyway
+        pass
+
+
+# ---------------------------------------------------------------------- resources
+def provision_tables(tables: list[TableSpec]) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    for table in tables:
+        client.create_table(**table.create_kwargs)
+        if table.ttl_attribute:
+            client.update_time_to_live(
+                TableName=table.create_kwargs["TableName"],
+                TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
+            )
+
+
+def provision_secrets(template: Template, secrets: list[SecretSpec]) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    for secret in secrets:
+        created = client.create_secret(Name=secret.name, SecretString=secret.value, Description=secret.description)
+        template.register(secret.logical_id, created["ARN"], Id=created["ARN"])
+
+
+def provision_topics(template: Template, topics: list[TopicSpec]) -> None:
+    client = boto3.client("sns", region_name=REGION)
+    for topic in topics:
+        arn = client.create_topic(Name=topic.name, Attributes=topic.attributes)["TopicArn"]
+        template.register(topic.logical_id, arn, TopicArn=arn, TopicName=topic.name)
+
+
+def provision_queues(template: Template, queues: list[QueueSpec]) -> None:
+    client = boto3.client("sqs", region_name=REGION)
+    for queue in queues:
+        attributes: Any = queue.attributes
+        url = client.create_queue(QueueName=queue.name, Attributes=attributes)["QueueUrl"]
+        arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        template.register(queue.logical_id, url, Arn=arn, QueueName=queue.name, QueueUrl=url)
+
+
+def provision_state_machines(machines: list[StateMachineSpec]) -> None:
+    client = boto3.client("stepfunctions", region_name=REGION)
+    for machine in machines:
+        machine_type: Any = machine.type
+        created = client.create_state_machine(
+            name=machine.name, definition=machine.definition, roleArn=DUMMY_ROLE_ARN, type=machine_type
+        )
+        if created["stateMachineArn"] != machine.arn:
+            raise RuntimeError(f"{machine.logical_id}: moto named it {created['stateMachineArn']}, not {machine.arn}")

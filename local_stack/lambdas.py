@@ -1,0 +1,218 @@
+"""The template's functions, imported into this process and called the way the Lambda runtime calls them.
+
+All functions share one process, hence one os.environ: their variables are merged, and two functions
+that need different values for the same variable cannot both be right, so that fails at start.
+Every function's file is `app.py`, so each is imported under its own module name.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from local_stack.aws import InvokeResult
+from local_stack.sam import FunctionSpec
+from local_stack.template import TemplateError
+
+PER_FUNCTION_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME"})
+Handler = Callable[[Any, Any], Any]
+
+
+class LambdaContext:
+    """What the Python runtime passes as `context` (the attributes Powertools reads)."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = f"local/[$LATEST]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + spec.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class LoadedFunction:
+    spec: FunctionSpec
+    module: ModuleType
+    handler: Handler
+
+
+def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
+    """The union of every function's variables; a disagreement is a template the local stack cannot run."""
+    merged: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for spec in functions:
+        for name, value in spec.environment.items():
+            if name in PER_FUNCTION_VARIABLES:
+                continue
+            if name in merged and merged[name] != value:
+                raise TemplateError(
+                    f"environment variable {name} is {merged[name]!r} in {owner[name]} but {value!r} in "
+                    f"{spec.logical_id}; all functions share one process locally"
+                )
+            merged[name], owner[name] = value, spec.logical_id
+    return merged
+
+
+class FunctionHost:
+    """Imports the handlers and invokes them by logical id, function name or ARN."""
+
+    def __init__(self, functions: list[FunctionSpec]) -> None:
+        self._specs = {spec.logical_id: spec for spec in functions}
+        self._names: dict[str, str] = {}
+        for spec in functions:
+            for alias in (spec.logical_id, spec.name, spec.arn):
+                self._names[alias] = spec.logical_id
+        self._loaded: dict[str, LoadedFunction] = {}
+        self._lock = threading.Lock()
+        self.imported_modules: set[str] = set()
+
+    @property
+    def specs(self) -> dict[str, FunctionSpec]:
+        return dict(self._specs)
+
+    def load_all(self) -> None:
+        """Set the merged environment, then import every handler (as a cold start would, once)."""
+        shared = merged_environment(self._specs.values())
+        os.environ.update(shared)
+        service_default = os.environ.get("POWERTOOLS_SERVICE_NAME")
+        for spec in self._specs.values():
+            for layer in spec.layer_dirs:
+                if str(layer) not in sys.path:
+                    sys.path.insert(0, str(layer))
+        before = set(sys.modules)
+        try:
+            for spec in self._specs.values():
+                self._loaded[spec.logical_id] = self._import(spec)
+        finally:
+            if service_default is None:
+                os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+            else:
+                os.environ["POWERTOOLS_SERVICE_NAME"] = service_default
+            self.imported_modules = set(sys.modules) - before
+
+    @staticmethod
+    def _import(spec: FunctionSpec) -> LoadedFunction:
+        module_path, _, attribute = spec.handler.rpartition(".")
+        if not module_path:
+            raise TemplateError(f"{spec.logical_id}: Handler {spec.handler!r} is not module.function")
+        file = spec.code_dir / (module_path.replace(".", "/") + ".py")
+        if not file.is_file():
+            raise TemplateError(f"{spec.logical_id}: {file} does not exist")
+        # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
+        if "POWERTOOLS_SERVICE_NAME" in spec.environment:
+            os.environ["POWERTOOLS_SERVICE_NAME"] = spec.environment["POWERTOOLS_SERVICE_NAME"]
+        module_name = f"local_stack_function_{spec.logical_id}"
+        # Sibling modules of app.py (e.g. a models.py) would collide across functions: import them with
+        # the code dir on the path, then drop them from sys.modules so the next function gets its own.
+        sys.path.insert(0, str(spec.code_dir))
+        before = set(sys.modules)
+        try:
+            module_spec = importlib.util.spec_from_file_location(module_name, file)
+            if module_spec is None or module_spec.loader is None:
+                raise TemplateError(f"{spec.logical_id}: cannot import {file}")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(spec.code_dir))
+            for name in set(sys.modules) - before:
+                origin = getattr(sys.modules[name], "__file__", None) or ""
+                if name != module_name and Path(origin).is_relative_to(spec.code_dir):
+                    del sys.modules[name]
+        handler = getattr(module, attribute, None)
+        if not callable(handler):
+            raise TemplateError(f"{spec.logical_id}: {file} has no callable {attribute}")
+        return LoadedFunction(spec, module, handler)
+
+    # ------------------------------------------------------------------ invocation
+    def logical_id_of(self, name_or_arn: str) -> str | None:
+        if name_or_arn in self._names:
+            return self._names[name_or_arn]
+        # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
+        if ":function:" in name_or_arn:
+            name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
+            return self._names.get(name)
+        return None
+
+    def function(self, name_or_arn: str) -> LoadedFunction:
+        logical_id = self.logical_id_of(name_or_arn)
+        if logical_id is None or logical_id not in self._loaded:
+            raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self._specs)})")
+        return self._loaded[logical_id]
+
+    def invoke(self, name_or_arn: str, event: Any) -> Any:
+        """Call the handler with a JSON copy of `event`; its exception propagates, its result is JSON-checked."""
+        loaded = self.function(name_or_arn)
+        event = json.loads(json.dumps(event))
+        context = LambdaContext(loaded.spec)
+        started = time.monotonic()
+        try:
+            result = loaded.handler(event, context)
+        finally:
+            elapsed = time.monotonic() - started
+            if elapsed > loaded.spec.timeout_seconds:
+                print(
+                    f"local stack: {loaded.spec.logical_id} ran {elapsed:.1f}s, past its Timeout of "
+                    f"{loaded.spec.timeout_seconds}s (AWS would have killed it)",
+                    file=sys.stderr,
+                )
+        return json.loads(json.dumps(result))
+
+    def invoke_payload(self, name_or_arn: str, invocation_type: str, payload: bytes) -> InvokeResult:
+        """The Lambda Invoke API: JSON bytes in, JSON bytes out, errors as the Python runtime reports them."""
+        if self.logical_id_of(name_or_arn) is None:
+            message = f"Function not found: {name_or_arn}"
+            return InvokeResult(404, json.dumps({"Type": "User", "Message": message}).encode())
+        if invocation_type == "DryRun":
+            return InvokeResult(204, b"")
+        try:
+            event = json.loads(payload or b"{}")
+        except ValueError:
+            body = {"errorType": "Runtime.UnmarshalError", "errorMessage": "payload is not JSON"}
+            return InvokeResult(200, json.dumps(body).encode(), "Unhandled")
+        if invocation_type == "Event":
+            threading.Thread(target=self._invoke_async, args=(name_or_arn, event), daemon=True).start()
+            return InvokeResult(202, b"")
+        try:
+            result = self.invoke(name_or_arn, event)
+        except Exception as error:
+            return InvokeResult(200, json.dumps(error_payload(error)).encode(), "Unhandled")
+        return InvokeResult(200, json.dumps(result).encode())
+
+    def _invoke_async(self, name_or_arn: str, event: Any) -> None:
+        try:
+            self.invoke(name_or_arn, event)
+        except Exception:
+            traceback.print_exc()
+
+
+def error_payload(error: BaseException) -> dict[str, Any]:
+    """The body Lambda returns for an unhandled exception; Step Functions matches Retry/Catch on errorType."""
+    error_type = type(error).__name__
+    if isinstance(error, TypeError) and "JSON serializable" in str(error):
+        error_type = "Runtime.MarshalError"
+    return {
+        "errorMessage": str(error),
+        "errorType": error_type,
+        "requestId": str(uuid.uuid4()),
+        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
+    }

@@ -1,0 +1,13 @@
+"""Fixture authorizer: `Bearer good` passes, `Bearer bad` is refused, `Bearer explode` fails."""
+
+import fixturelib
+
+
+def handler(event, context):
+    fixturelib.CALLS.append("auth")
+    key = event["headers"].get("authorization", "")
+    if key == "Bearer explode":
+        raise RuntimeError("authorizer bug")
+    if key == "Bearer unknown":
+        raise Exception("Unauthorized")  # the API Gateway convention for 401
+    return {"isAuthorized": key == "Bearer good", "context": {"who": key.removeprefix("Bearer ")}}

@@ -1,0 +1,225 @@
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.core.models import botocore_stubber
+
+from local_stack import aws
+from local_stack.lambdas import error_payload
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+class RideTaken(Exception):
+    pass
+
+
+class FakeLambdas:
+    """Stands in for FunctionHost: name → python callable, answered the way the Invoke API answers."""
+
+    def __init__(self):
+        self.tokens = {}
+        self.calls = []
+        self.handlers = {"fail": self.fail, "park": self.park, "echo": lambda event: {"echo": event}}
+
+    @staticmethod
+    def fail(event):
+        raise RideTaken("someone else was faster")
+
+    def park(self, event):
+        self.tokens[event["name"]] = event["token"]
+        return {"parked": True}
+
+    def __call__(self, function, invocation_type, payload):
+        self.calls.append(function)
+        name = function.rsplit(":", 1)[-1]
+        if name not in self.handlers:
+            return aws.InvokeResult(404, b'{"Type": "User", "Message": "Function not found"}')
+        try:
+            result = self.handlers[name](json.loads(payload))
+        except Exception as error:
+            return aws.InvokeResult(200, json.dumps(error_payload(error)).encode(), "Unhandled")
+        return aws.InvokeResult(200, json.dumps(result).encode())
+
+
+@pytest.fixture
+def lambdas():
+    fake = FakeLambdas()
+    sandbox = aws.AwsSandbox()
+    sandbox.start(invoker=fake)
+    yield fake
+    sandbox.stop()
+
+
+@pytest.fixture
+def table(lambdas):
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client
+
+
+def test_the_hook_takes_motos_place_in_every_new_session():
+    client = boto3.session.Session(region_name="us-east-1").client("dynamodb")
+    handlers = list(client.meta.events._emitter._handlers.prefix_search("before-send.dynamodb.UpdateItem"))
+    # botocore calls every before-send handler: had moto's stubber stayed next to ours, each request
+    # would have been executed twice.
+    assert aws._before_send in handlers
+    assert botocore_stubber not in handlers
+
+
+def test_each_write_is_applied_once(table):
+    table.update_item(
+        TableName="t",
+        Key={"pk": {"S": "c"}},
+        UpdateExpression="ADD n :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    assert table.get_item(TableName="t", Key={"pk": {"S": "c"}})["Item"]["n"] == {"N": "1"}
+
+
+def test_fifty_concurrent_conditional_accepts_have_exactly_one_winner(table):
+    # Powertools and our adapters build their own sessions: the lock must hold across sessions, not
+    # just within one client. (Five sessions, because building fifty takes longer than the test.)
+    clients = [boto3.session.Session(region_name="us-east-1").client("dynamodb") for _ in range(5)]
+    for round_number in range(5):
+        ride = f"ride-{round_number}"
+        table.put_item(TableName="t", Item={"pk": {"S": ride}, "status": {"S": "searching"}, "version": {"N": "1"}})
+        winners, losers, errors = [], [], []
+        start = threading.Barrier(50)
+
+        def accept(driver, ride=ride, winners=winners, losers=losers, errors=errors, start=start):
+            client = clients[driver % len(clients)]
+            start.wait()
+            try:
+                client.update_item(
+                    TableName="t",
+                    Key={"pk": {"S": ride}},
+                    UpdateExpression="SET #s = :assigned, version = :next, driver = :driver",
+                    ConditionExpression="#s = :searching AND version = :expected",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={
+                        ":assigned": {"S": "assigned"},
+                        ":searching": {"S": "searching"},
+                        ":expected": {"N": "1"},
+                        ":next": {"N": "2"},
+                        ":driver": {"S": str(driver)},
+                    },
+                )
+                winners.append(driver)
+            except ClientError as error:
+                (losers if error.response["Error"]["Code"] == "ConditionalCheckFailedException" else errors).append(
+                    error
+                )
+            except Exception as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=accept, args=(driver,)) for driver in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert (len(winners), len(losers), errors) == (1, 49, [])
+        item = table.get_item(TableName="t", Key={"pk": {"S": ride}})["Item"]
+        assert item["driver"] == {"S": str(winners[0])}
+
+
+def test_lambda_invoke_reaches_the_in_process_handler(lambdas):
+    client = boto3.client("lambda")
+    answer = client.invoke(FunctionName=f"{ARN}echo:live", Payload=json.dumps({"a": 1}))
+    assert json.load(answer["Payload"]) == {"echo": {"a": 1}}
+    assert lambdas.calls == [f"{ARN}echo"]
+    failed = client.invoke(FunctionName="fail", Payload=b"{}")
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.load(failed["Payload"])["errorType"] == "RideTaken"
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.invoke(FunctionName="missing", Payload=b"{}")
+
+
+def test_unnamed_executions_get_distinct_names(lambdas):
+    sfn = boto3.client("stepfunctions")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    machine = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=aws.DUMMY_ROLE_ARN)
+    first = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    second = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    assert first != second
+    assert not first.endswith(":None")
+
+
+def test_step_functions_catch_by_error_name_and_wait_for_task_tokens(lambdas):
+    definition = {
+        "StartAt": "Fail",
+        "States": {
+            "Fail": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": f"{ARN}fail", "Payload": {}},
+                "Catch": [{"ErrorEquals": ["RideTaken"], "ResultPath": "$.caught", "Next": "Park"}],
+                "Next": "Unexpected",
+            },
+            "Unexpected": {"Type": "Fail", "Error": "NotCaught"},
+            "Park": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": f"{ARN}park",
+                    "Payload": {"name.$": "$.name", "token.$": "$$.Task.Token"},
+                },
+                "TimeoutSecondsPath": "$.window",
+                "ResultPath": "$.accepted",
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "TimedOut"}],
+                "Next": "Matched",
+            },
+            "TimedOut": {"Type": "Pass", "Result": "timed_out", "ResultPath": "$.outcome", "End": True},
+            "Matched": {"Type": "Pass", "Result": "matched", "ResultPath": "$.outcome", "End": True},
+        },
+    }
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="flow", definition=json.dumps(definition), roleArn=aws.DUMMY_ROLE_ARN)
+    accepted = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"], input=json.dumps({"name": "accepted", "window": 30})
+    )["executionArn"]
+    lapsed = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"], input=json.dumps({"name": "lapsed", "window": 1})
+    )["executionArn"]
+    deadline = time.monotonic() + 10
+    while "accepted" not in lambdas.tokens and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sfn.send_task_success(taskToken=lambdas.tokens["accepted"], output=json.dumps({"driver": "d1"}))
+
+    def finished(arn):
+        while time.monotonic() < deadline:
+            described = sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)
+        raise AssertionError(f"{arn} still running")
+
+    done = finished(accepted)
+    output = json.loads(done["output"])
+    assert done["status"] == "SUCCEEDED"
+    assert output["caught"]["Error"] == "RideTaken"
+    assert output["accepted"] == {"driver": "d1"}
+    assert output["outcome"] == "matched"
+    timed_out = json.loads(finished(lapsed)["output"])
+    assert timed_out["outcome"] == "timed_out"
+
+
+def test_a_call_moto_does_not_answer_never_leaves_the_process(lambdas):
+    client = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9")
+    with pytest.raises(aws.RealAwsRefused):
+        client.list_tables()
+
+
+def test_only_one_sandbox_per_process(lambdas):
+    with pytest.raises(RuntimeError, match="already running"):
+        aws.AwsSandbox().start(invoker=lambdas)
+    # The failed start must not have switched off the running one.
+    assert boto3.client("lambda").invoke(FunctionName="echo", Payload=b"{}")["StatusCode"] == 200

@@ -1,0 +1,256 @@
+"""Test helpers shared by every suite: the table and state machine as template.yaml declares them,
+events from events/, and the function handlers loaded from their files.
+
+Plain functions (no pytest fixtures) so unit, integration and e2e suites can all build on them.
+"""
+
+import copy
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+EVENTS_DIR = REPO_ROOT / "events"
+ASL_PATH = REPO_ROOT / "statemachines" / "matching.asl.json"
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "eu-west-1"
+
+
+# ----- template.yaml --------------------------------------------------------------------------------
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """A SafeLoader that reads `!Ref X`, `!GetAtt A.B`, `!Sub ...` as their long-form dicts."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@cache
+def _template_text() -> str:
+    return TEMPLATE_PATH.read_text()
+
+
+def load_template() -> dict[str, Any]:
+    """template.yaml as data; a fresh copy each call so a test cannot change another's template."""
+    return copy.deepcopy(_parsed_template())
+
+
+@cache
+def _parsed_template() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load(_template_text(), Loader=CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    return data
+
+
+def table_properties(logical_id: str = "RidecastTable") -> dict[str, Any]:
+    resource = load_template()["Resources"][logical_id]
+    assert resource["Type"] == "AWS::DynamoDB::Table", f"{logical_id} is not a DynamoDB table"
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+# Properties that change how the table behaves for the code are translated to the API call below.
+# Anything else must be listed here as invisible to the code, so a new property is never silently
+# dropped. (Encryption at rest is invisible through the API, and moto mints an RSA key per table for it.)
+_HARMLESS_TABLE_PROPERTIES = frozenset(
+    {
+        "PointInTimeRecoverySpecification",
+        "SSESpecification",
+        "Tags",
+        "DeletionProtectionEnabled",
+        "ContributorInsightsSpecification",
+        "TableClass",
+    }
+)
+
+
+# Same name and shape in CloudFormation and in the CreateTable API.
+_API_SHAPED_TABLE_PROPERTIES = frozenset(
+    {"AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode"}
+)
+
+
+def create_table_from_template(dynamodb_client: Any, table_name: str, logical_id: str = "RidecastTable") -> None:
+    """Create `table_name` with the keys, indexes and TTL that template.yaml declares for `logical_id`."""
+    properties = table_properties(logical_id)
+    kwargs: dict[str, Any] = {"TableName": table_name}
+    ttl: dict[str, Any] | None = None
+    for key, value in properties.items():
+        if key in _API_SHAPED_TABLE_PROPERTIES:
+            kwargs[key] = value
+        elif key == "ProvisionedThroughput":
+            kwargs[key] = {k: int(v) for k, v in value.items()}
+        elif key == "StreamSpecification":
+            kwargs[key] = {"StreamEnabled": True, "StreamViewType": value["StreamViewType"]}
+        elif key == "TimeToLiveSpecification":
+            ttl = value
+        elif key == "TableName":
+            continue  # the test decides the name
+        elif key not in _HARMLESS_TABLE_PROPERTIES:
+            raise NotImplementedError(f"template.yaml {logical_id} has {key}: teach tests/fixtures.py to apply it")
+    dynamodb_client.create_table(**kwargs)
+    if ttl and ttl.get("Enabled"):
+        dynamodb_client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+        )
+
+
+def http_api_routes() -> set[tuple[str, str]]:
+    """Every (METHOD, path) that template.yaml wires to a function through the HTTP API."""
+    routes: set[tuple[str, str]] = set()
+    for resource in load_template()["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event.get("Type") == "HttpApi":
+                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    return routes
+
+
+# ----- the state machine ----------------------------------------------------------------------------
+
+DUMMY_MATCHING_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:ridecast-test-matching"
+
+
+def matching_definition(function_arn: str = DUMMY_MATCHING_FUNCTION_ARN) -> str:
+    """The ASL that deploys, with the template's DefinitionSubstitutions applied."""
+    return ASL_PATH.read_text().replace("${MatchingFunctionArn}", function_arn)
+
+
+def create_matching_state_machine(sfn_client: Any, name: str) -> str:
+    """Register the matching state machine (moto does not run it unless told to) and return its ARN."""
+    answer = sfn_client.create_state_machine(
+        name=name,
+        definition=matching_definition(),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/ridecast-test-matching",
+        type="STANDARD",
+    )
+    return str(answer["stateMachineArn"])
+
+
+# ----- events ---------------------------------------------------------------------------------------
+
+
+def load_event(relative_path: str) -> dict[str, Any]:
+    """A fresh copy of events/<relative_path>, safe to modify."""
+    data: dict[str, Any] = json.loads((EVENTS_DIR / relative_path).read_text())
+    return data
+
+
+def event_files(folder: str = "") -> list[Path]:
+    return sorted((EVENTS_DIR / folder).rglob("*.json"))
+
+
+def with_principal(event: dict[str, Any], principal: dict[str, str] | None) -> dict[str, Any]:
+    """The event as the authorizer would have passed it for `principal` (None: no authorizer context)."""
+    changed = copy.deepcopy(event)
+    context = changed["requestContext"]
+    if principal is None:
+        context.pop("authorizer", None)
+    else:
+        context["authorizer"] = {"lambda": principal}
+    return changed
+
+
+def with_body(event: dict[str, Any], body: Any, *, raw: bool = False) -> dict[str, Any]:
+    """The event with another body: JSON-encoded unless `raw` (then sent exactly as given)."""
+    changed = copy.deepcopy(event)
+    changed["body"] = body if raw else json.dumps(body)
+    changed["headers"]["content-length"] = str(len(changed["body"].encode()))
+    return changed
+
+
+def with_path(event: dict[str, Any], **path_parameters: str) -> dict[str, Any]:
+    """The event for other path parameters, keeping rawPath and requestContext.http.path consistent."""
+    changed = copy.deepcopy(event)
+    route = changed["routeKey"].split(" ", 1)[1]
+    path = route
+    for name, value in path_parameters.items():
+        path = path.replace("{" + name + "}", value)
+    changed["pathParameters"] = {**changed.get("pathParameters", {}), **path_parameters}
+    changed["rawPath"] = path
+    changed["requestContext"]["http"]["path"] = path
+    return changed
+
+
+def with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:
+    changed = copy.deepcopy(event)
+    if query:
+        changed["queryStringParameters"] = dict(query)
+    else:
+        changed.pop("queryStringParameters", None)
+    changed["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    return changed
+
+
+# ----- Lambda handlers -------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeLambdaContext:
+    """What Powertools reads from the Lambda context object."""
+
+    function_name: str = "ridecast-test"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:ridecast-test"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "7f2b8c1e-0d3a-4e5f-9a6b-1c2d3e4f5a6b"
+    log_group_name: str = "/aws/lambda/ridecast-test"
+    log_stream_name: str = "2025/03/14/[$LATEST]0123456789abcdef"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def load_function(name: str) -> ModuleType:
+    """functions/<name>/app.py as its own module: every function file is called app.py."""
+    module_name = f"ridecast_function_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = REPO_ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Call functions/<function>/app.py's lambda_handler the way Lambda would."""
+    answer: dict[str, Any] = load_function(function).lambda_handler(copy.deepcopy(event), FakeLambdaContext())
+    return answer
+
+
+def json_body(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])

@@ -1,0 +1,289 @@
+"""Validation at the boundaries: settings bounds, phones, provider credentials, request bodies."""
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from ridecast.models.api import (
+    CancelRideRequest,
+    CreateDriverRequest,
+    CreateFleetRequest,
+    CreateRideRequest,
+    FleetSettingsPatch,
+    TelegramInput,
+    TwilioInput,
+    UpdateDriverRequest,
+    UpdateFleetRequest,
+)
+from ridecast.models.domain import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
+from tests.fixtures import load_event
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+CONTENT_SID = "HX" + "fedcba9876543210" * 2
+
+
+def _error_locations(error: ValidationError) -> list[str]:
+    return [".".join(str(part) for part in e["loc"]) for e in error.errors()]
+
+
+# ----- FleetSettings --------------------------------------------------------------------------------
+
+
+def test_fleet_settings_defaults_follow_the_spec() -> None:
+    settings = FleetSettings()
+    assert (settings.driver_response_seconds, settings.matching_timeout_seconds) == (30, 300)
+
+
+@pytest.mark.parametrize(
+    ("driver_response_seconds", "matching_timeout_seconds"),
+    [(1, 1), (1, 86400), (3600, 3600), (30, 300), (5, 12)],
+)
+def test_fleet_settings_accept_every_value_in_bounds_including_short_demo_values(
+    driver_response_seconds: int, matching_timeout_seconds: int
+) -> None:
+    settings = FleetSettings(
+        driver_response_seconds=driver_response_seconds, matching_timeout_seconds=matching_timeout_seconds
+    )
+    assert settings.matching_timeout_seconds == matching_timeout_seconds
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("driver_response_seconds", 0),
+        ("driver_response_seconds", 3601),
+        ("matching_timeout_seconds", 0),
+        ("matching_timeout_seconds", 86401),
+        ("low_availability_threshold", -1),
+    ],
+)
+def test_fleet_settings_out_of_bounds_are_refused_naming_the_field(field: str, value: int) -> None:
+    # Given a value just outside its SPEC §3 range (the other value kept compatible)
+    values: dict[str, Any] = {field: value}
+    if field == "driver_response_seconds":
+        values["matching_timeout_seconds"] = 86400
+    # When the settings are built, Then the error names that field
+    with pytest.raises(ValidationError) as raised:
+        FleetSettings(**values)
+    assert field in _error_locations(raised.value)
+
+
+def test_matching_timeout_below_the_response_window_is_refused() -> None:
+    # Given a timeout shorter than one response window, When the settings are built, Then it is an error
+    with pytest.raises(ValidationError, match="matching_timeout_seconds must not be below driver_response_seconds"):
+        FleetSettings(driver_response_seconds=60, matching_timeout_seconds=59)
+
+
+def test_settings_are_checked_again_when_assigned() -> None:
+    # validate_assignment: an in-place edit cannot smuggle an out-of-range value into a fleet
+    settings = FleetSettings()
+    with pytest.raises(ValidationError):
+        settings.driver_response_seconds = 0
+
+
+def test_settings_patch_bounds() -> None:
+    assert FleetSettingsPatch(driver_response_seconds=45).model_fields_set == {"driver_response_seconds"}
+    with pytest.raises(ValidationError):
+        FleetSettingsPatch(matching_timeout_seconds=86401)
+
+
+# ----- phones -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phone", ["+447700900123", "+15005550006", "+1234567", "+123456789012345"])
+def test_e164_phones_are_accepted(phone: str) -> None:
+    assert Customer(name="Dana", phone=phone).phone == phone
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "447700900123",  # no +
+        "+0447700900123",  # country codes never start with 0
+        "+123456",  # too short
+        "+1234567890123456",  # more than 15 digits
+        "+44 7700 900123",  # spaces
+        "+44-7700-900123",
+        "whatsapp:+447700900123",
+        "",
+    ],
+)
+def test_non_e164_phones_are_refused(phone: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        Customer(name="Dana", phone=phone)
+    assert _error_locations(raised.value) == ["phone"]
+
+
+def test_admin_contact_needs_a_way_to_be_reached() -> None:
+    assert AdminContact(name="Desk", telegram_chat_id="-1001234567890").telegram_chat_id == "-1001234567890"
+    with pytest.raises(ValidationError, match="needs a phone or a telegram_chat_id"):
+        AdminContact(name="Desk")
+
+
+# ----- provider credentials ---------------------------------------------------------------------------
+
+
+def test_twilio_config_patterns() -> None:
+    # Given a well-formed account, When built, Then senders are looked up by channel
+    config = TwilioConfig(
+        account_sid=ACCOUNT_SID,
+        senders=[TwilioSender(channel="sms", **{"from": "+15005550006"})],
+        offer_content_sid=CONTENT_SID,
+    )
+    assert config.sender_for("sms") == "+15005550006"
+    assert config.sender_for("whatsapp") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account_sid", "AC" + "0" * 31),  # one digit short
+        ("account_sid", "SK" + "0" * 32),  # an API key SID, not an account
+        ("account_sid", "AC" + "g" * 32),  # not hex
+        ("offer_content_sid", "HX" + "0" * 33),
+        ("offer_content_sid", "MG" + "0" * 32),
+        ("senders", []),
+    ],
+)
+def test_twilio_config_refuses_malformed_values(field: str, value: Any) -> None:
+    values: dict[str, Any] = {
+        "account_sid": ACCOUNT_SID,
+        "senders": [{"channel": "sms", "from": "+15005550006"}],
+        field: value,
+    }
+    with pytest.raises(ValidationError) as raised:
+        TwilioConfig.model_validate(values)
+    assert field in _error_locations(raised.value)[0]
+
+
+def test_twilio_sender_must_be_an_e164_number_on_a_twilio_channel() -> None:
+    with pytest.raises(ValidationError):
+        TwilioSender.model_validate({"channel": "telegram", "from": "+15005550006"})
+    with pytest.raises(ValidationError):
+        TwilioSender.model_validate({"channel": "sms", "from": "whatsapp:+15005550006"})
+
+
+def test_twilio_input_auth_token_length() -> None:
+    base = {"account_sid": ACCOUNT_SID, "senders": [{"channel": "sms", "from": "+15005550006"}]}
+    assert TwilioInput.model_validate({**base, "auth_token": "x" * 16}).auth_token == "x" * 16
+    with pytest.raises(ValidationError):
+        TwilioInput.model_validate({**base, "auth_token": "x" * 15})
+
+
+VALID_TELEGRAM = {
+    "bot_token": "123456789:AAExampleBotTokenNotReal_0123456789",
+    "bot_username": "northside_cabs_bot",
+    "webhook_secret": "example-webhook-secret-0001",
+}
+
+
+def test_telegram_input_accepts_real_looking_credentials() -> None:
+    assert TelegramInput.model_validate(VALID_TELEGRAM).bot_username == "northside_cabs_bot"
+    assert TelegramConfig(bot_username="northside_cabs_bot").bot_username == "northside_cabs_bot"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("bot_token", "AAExampleBotTokenNotReal_0123456789"),  # no bot id
+        ("bot_token", "12:AAExampleBotTokenNotReal_0123456789"),  # bot id too short
+        ("bot_token", "123456789:short"),
+        ("bot_token", "123456789:has spaces in the token part!!"),
+        ("bot_username", "1cabs_bot"),  # must start with a letter
+        ("bot_username", "abc"),  # too short
+        ("webhook_secret", "too-short"),
+        ("webhook_secret", "has a space in the secret value"),
+    ],
+)
+def test_telegram_input_refuses_malformed_values(field: str, value: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        TelegramInput.model_validate({**VALID_TELEGRAM, field: value})
+    assert _error_locations(raised.value) == [field]
+
+
+# ----- request bodies ----------------------------------------------------------------------------------
+
+
+def test_update_driver_request_with_nothing_to_update_is_refused() -> None:
+    with pytest.raises(ValidationError, match="nothing to update"):
+        UpdateDriverRequest.model_validate({})
+
+
+def test_update_driver_request_with_one_field_is_fine() -> None:
+    assert UpdateDriverRequest.model_validate({"status": "blocked"}).status == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        (CreateRideRequest, load_event("rides/create_ride.json")["body"]),
+        (CreateDriverRequest, load_event("drivers/create_driver.json")["body"]),
+        (CreateFleetRequest, load_event("fleets/create_fleet.json")["body"]),
+        (UpdateDriverRequest, load_event("drivers/update_driver.json")["body"]),
+        (UpdateFleetRequest, load_event("fleets/update_fleet.json")["body"]),
+        (CancelRideRequest, load_event("rides/cancel_ride.json")["body"]),
+    ],
+)
+def test_unknown_fields_are_refused(model: type[BaseModel], body: str) -> None:
+    # Given a valid body from events/ with one field the API does not know (a typo of a real one)
+    model.model_validate_json(body)
+    data = json.loads(body)
+    data["priority_typo"] = "high"
+    # When it is validated, Then the extra field is refused by name rather than silently dropped
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(data)
+    assert "priority_typo" in _error_locations(raised.value)
+
+
+def test_nested_unknown_fields_are_refused_too() -> None:
+    body = {
+        "customer": {"name": "Dana", "phone": "+447700900123", "email": "dana@example.com"},
+        "pickup": {"address": "A"},
+        "dropoff": {"address": "B"},
+    }
+    with pytest.raises(ValidationError) as raised:
+        CreateRideRequest.model_validate(body)
+    assert _error_locations(raised.value) == ["customer.email"]
+
+
+def test_create_ride_request_strips_and_bounds_text() -> None:
+    ride = CreateRideRequest.model_validate(
+        {
+            "customer": {"name": "  Dana  ", "phone": "+447700900123"},
+            "pickup": {"address": "A"},
+            "dropoff": {"address": "B"},
+        }
+    )
+    assert ride.customer.name == "Dana"
+    with pytest.raises(ValidationError):
+        CreateRideRequest.model_validate(
+            {
+                "customer": {"name": "Dana", "phone": "+447700900123"},
+                "pickup": {"address": ""},
+                "dropoff": {"address": "B"},
+            }
+        )
+    with pytest.raises(ValidationError):
+        CreateRideRequest.model_validate(
+            {
+                "customer": {"name": "Dana", "phone": "+447700900123"},
+                "pickup": {"address": "A", "lat": 91},
+                "dropoff": {"address": "B"},
+            }
+        )
+
+
+def test_create_fleet_request_knows_iana_timezones_only() -> None:
+    assert CreateFleetRequest(name="Cabs", timezone="Europe/London").timezone == "Europe/London"
+    with pytest.raises(ValidationError, match="unknown timezone"):
+        CreateFleetRequest(name="Cabs", timezone="Mars/Olympus_Mons")
+
+
+def test_create_fleet_request_refuses_incoherent_settings() -> None:
+    with pytest.raises(ValidationError) as raised:
+        CreateFleetRequest.model_validate(
+            {"name": "Cabs", "settings": {"driver_response_seconds": 600, "matching_timeout_seconds": 300}}
+        )
+    assert _error_locations(raised.value) == ["settings"]

@@ -6,9 +6,18 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import auth, fleets
+from ridecast.domain import api_keys, auth, fleets
 from ridecast.http import current_principal, install_error_handlers, json_response
-from ridecast.models.api import CreatedFleetOut, CreateFleetRequest, FleetOut, UpdateFleetRequest
+from ridecast.models.api import (
+    ApiKeyListOut,
+    ApiKeyOut,
+    CreateApiKeyRequest,
+    CreatedApiKeyOut,
+    CreatedFleetOut,
+    CreateFleetRequest,
+    FleetOut,
+    UpdateFleetRequest,
+)
 from ridecast.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -34,6 +43,27 @@ def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> Response[Any]:
     auth.require_fleet_access(current_principal(app), fleet_id)
     fleet = fleets.update_fleet(fleet_id, body)
     return json_response(200, FleetOut.from_domain(fleet).model_dump(mode="json"))
+
+
+@app.post("/fleets/<fleet_id>/api-keys")
+def issue_api_key(fleet_id: str, body: CreateApiKeyRequest) -> Response[Any]:
+    auth.require_fleet_access(current_principal(app), fleet_id)
+    key, raw_key = api_keys.issue_key(fleet_id, body.role, body.label)
+    out = CreatedApiKeyOut(**ApiKeyOut.from_domain(key).model_dump(), api_key=raw_key)
+    return json_response(201, out.model_dump(mode="json"))
+
+
+@app.get("/fleets/<fleet_id>/api-keys")
+def list_api_keys(fleet_id: str) -> Response[Any]:
+    auth.require_fleet_access(current_principal(app), fleet_id)
+    keys = [ApiKeyOut.from_domain(k) for k in api_keys.list_keys(fleet_id)]
+    return json_response(200, ApiKeyListOut(api_keys=keys).model_dump(mode="json"))
+
+
+@app.delete("/fleets/<fleet_id>/api-keys/<key_id>")
+def revoke_api_key(fleet_id: str, key_id: str) -> Response[Any]:
+    auth.require_fleet_access(current_principal(app), fleet_id)
+    return json_response(200, ApiKeyOut.from_domain(api_keys.revoke_key(fleet_id, key_id)).model_dump(mode="json"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -10,7 +10,7 @@ from ridecast.domain import auth, fleets
 from ridecast.errors import FleetNotFound, ForbiddenForRole, Unauthenticated
 from ridecast.ids import hash_api_key, utcnow
 from ridecast.models.api import CreateFleetRequest
-from ridecast.models.domain import ApiPrincipal
+from ridecast.models.domain import ApiKey, ApiPrincipal
 from tests.fixtures import invoke, load_event
 from tests.unit.conftest import AwsStack
 
@@ -44,7 +44,9 @@ def test_a_fleet_key_is_found_by_its_hash(aws: AwsStack, make_fleet: Callable[..
 
 
 def test_a_dispatcher_key_resolves_to_its_role(aws: AwsStack) -> None:
-    dynamodb.put_api_key(hash_api_key("rc_dispatcher_key"), "f1", "dispatcher", "k9", utcnow())
+    dynamodb.put_api_key(
+        ApiKey(key_id="k9", fleet_id="f1", role="dispatcher", created_at=utcnow()), hash_api_key("rc_dispatcher_key")
+    )
     principal = auth.authenticate("Bearer rc_dispatcher_key")
     assert principal == ApiPrincipal(kind="fleet", fleet_id="f1", role="dispatcher", key_id="k9")
 
@@ -67,7 +69,9 @@ def test_missing_or_unknown_keys_are_nobody(aws: AwsStack, header: str | None) -
 
 
 def test_a_revoked_key_is_nobody(aws: AwsStack) -> None:
-    dynamodb.put_api_key(hash_api_key("rc_old_key"), "f1", "admin", "k1", utcnow())
+    dynamodb.put_api_key(
+        ApiKey(key_id="k1", fleet_id="f1", role="admin", created_at=utcnow()), hash_api_key("rc_old_key")
+    )
     aws.dynamodb.update_item(
         TableName=aws.table_name,
         Key={"PK": {"S": f"APIKEY#{hash_api_key('rc_old_key')}"}, "SK": {"S": "META"}},

@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from ridecast.domain.matching import TASKS
 from ridecast.models.api import (
     CancelRideRequest,
+    CreateApiKeyRequest,
     CreateDriverRequest,
     CreateFleetRequest,
     CreateRideRequest,
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 # The request model behind each route that takes a JSON body (the handlers' `body:` parameter).
 BODY_MODELS: dict[str, type[BaseModel]] = {
     "POST /fleets": CreateFleetRequest,
+    "POST /fleets/{fleet_id}/api-keys": CreateApiKeyRequest,
     "PATCH /fleets/{fleet_id}": UpdateFleetRequest,
     "POST /drivers": CreateDriverRequest,
     "PATCH /drivers/{driver_id}": UpdateDriverRequest,

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from ridecast.adapters import dynamodb
 from ridecast.domain import drivers, fleets
@@ -260,12 +259,6 @@ def test_an_empty_driver_update_is_422(fleet: Any) -> None:
     assert "nothing to update" in _assert_json_error(invoke("drivers", with_body(event, {})), 422)["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason='BUG UpdateDriverRequest accepts explicit nulls (`{"name": null}`) and domain.drivers.update_driver '
-    "then fails Driver validation with a pydantic ValidationError, which no handler maps: 500 on bad input.",
-)
 @pytest.mark.parametrize("field", ["name", "phone", "channel", "status"])
 def test_a_null_for_a_required_driver_field_is_422(fleet: Any, field: str) -> None:
     driver = drivers.register_driver(
@@ -276,12 +269,6 @@ def test_a_null_for_a_required_driver_field_is_422(fleet: Any, field: str) -> No
     assert response["statusCode"] == 422
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason='BUG UpdateFleetRequest accepts `{"name": null}`; domain.fleets.update_fleet re-validates the Fleet '
-    "and the pydantic ValidationError escapes as a 500.",
-)
 def test_a_null_fleet_name_is_422(fleet: Any) -> None:
     event = with_path(_as("fleets/update_fleet.json", fleet.fleet_id, role="admin"), fleet_id=fleet.fleet_id)
     response = invoke("fleets", with_body(event, {"name": None}))

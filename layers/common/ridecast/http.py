@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from ridecast.errors import RidecastError
 from ridecast.models.domain import ApiPrincipal
@@ -51,6 +52,13 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         message = "; ".join(_describe(e) for e in errors[:5])
         logger.info("request invalid", extra={"errors": message})
         return json_response(422, {"error": "invalid_input", "message": message, "errors": details})
+
+    @app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_domain_value(error: ValidationError) -> Response[Any]:
+        # A value the request model let through but the domain refused is still the caller's input.
+        message = "; ".join(_describe(dict(e)) for e in error.errors()[:5])
+        logger.info("request invalid for the domain", extra={"errors": message})
+        return json_response(422, {"error": "invalid_input", "message": message})
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:

@@ -3,7 +3,7 @@
 import base64
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +12,11 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from ridecast.errors import DuplicatePhone, InvalidInput
-from ridecast.models.domain import ApiPrincipal, Driver, Fleet, Offer, Ride
+from ridecast.models.domain import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
 from ridecast.models.items import (
     SEARCHING_INDEX_PK,
     api_key_pk,
+    api_key_sk,
     dedupe_pk,
     driver_item,
     driver_offers_gsi,
@@ -104,49 +105,83 @@ def _update_expression(
 # ----- fleets and keys -------------------------------------------------------------------------
 
 
-def create_fleet(fleet: Fleet, key_hash: str, key_id: str) -> None:
-    client = table().meta.client
+def _api_key_puts(key: ApiKey, key_hash: str) -> list[Any]:
+    """A key is stored twice: by hash (what the authorizer looks up) and under its fleet (to list and revoke)."""
     name = table().name
-    client.transact_write_items(
+    attributes = to_attributes(key)
+    return [
+        {
+            "Put": {
+                "TableName": name,
+                "Item": {"PK": api_key_pk(key_hash), "SK": "META", "item_type": "api_key", **attributes},
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": name,
+                "Item": {
+                    "PK": fleet_pk(key.fleet_id),
+                    "SK": api_key_sk(key.key_id),
+                    "item_type": "api_key_ref",
+                    "key_hash": key_hash,
+                    **attributes,
+                },
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        },
+    ]
+
+
+def create_fleet(fleet: Fleet, admin_key: ApiKey, key_hash: str) -> None:
+    table().meta.client.transact_write_items(
         TransactItems=[
             {
                 "Put": {
-                    "TableName": name,
+                    "TableName": table().name,
                     "Item": fleet_item(fleet),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
-            {
-                "Put": {
-                    "TableName": name,
-                    "Item": {
-                        "PK": api_key_pk(key_hash),
-                        "SK": "META",
-                        "item_type": "api_key",
-                        "fleet_id": fleet.fleet_id,
-                        "role": "admin",
-                        "key_id": key_id,
-                        "created_at": fleet.created_at.isoformat(),
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
+            *_api_key_puts(admin_key, key_hash),
         ]
     )
 
 
-def put_api_key(key_hash: str, fleet_id: str, role: str, key_id: str, created_at: datetime) -> None:
-    table().put_item(
-        Item={
-            "PK": api_key_pk(key_hash),
-            "SK": "META",
-            "item_type": "api_key",
-            "fleet_id": fleet_id,
-            "role": role,
-            "key_id": key_id,
-            "created_at": created_at.isoformat(),
-        }
+def put_api_key(key: ApiKey, key_hash: str) -> None:
+    table().meta.client.transact_write_items(TransactItems=_api_key_puts(key, key_hash))
+
+
+def list_api_keys(fleet_id: str) -> list[ApiKey]:
+    return [
+        from_item(ApiKey, {k: v for k, v in item.items() if k != "key_hash"})
+        for item in _query_all(
+            KeyConditionExpression=Key("PK").eq(fleet_pk(fleet_id)) & Key("SK").begins_with("APIKEY#")
+        )
+    ]
+
+
+def revoke_api_key(fleet_id: str, key_id: str, at: datetime) -> ApiKey | None:
+    ref_key = {"PK": fleet_pk(fleet_id), "SK": api_key_sk(key_id)}
+    ref = table().get_item(Key=ref_key, ConsistentRead=True).get("Item")
+    if ref is None:
+        return None
+    keys = [ref_key, {"PK": api_key_pk(str(ref["key_hash"])), "SK": "META"}]
+    table().meta.client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table().name,
+                    "Key": key,
+                    "UpdateExpression": "SET revoked_at = if_not_exists(revoked_at, :t)",
+                    "ExpressionAttributeValues": {":t": at.isoformat()},
+                }
+            }
+            for key in keys
+        ]
     )
+    ref = table().get_item(Key=ref_key, ConsistentRead=True)["Item"]
+    return from_item(ApiKey, {k: v for k, v in ref.items() if k != "key_hash"})
 
 
 def get_api_key(key_hash: str) -> ApiPrincipal | None:
@@ -341,12 +376,17 @@ def update_searching_ride(
 
 def add_to_ride(ride_id: str, add: dict[str, int]) -> None:
     expression, names, values = _update_expression({}, add=add)
-    table().update_item(
-        Key={"PK": ride_pk(ride_id), "SK": "META"},
-        UpdateExpression=expression,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
+    try:
+        table().update_item(
+            Key={"PK": ride_pk(ride_id), "SK": "META"},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if not _is_conditional_failure(error):
+            raise
 
 
 def mark_escalated(ride_id: str, at: datetime) -> bool:
@@ -355,7 +395,7 @@ def mark_escalated(ride_id: str, at: datetime) -> bool:
         table().update_item(
             Key={"PK": ride_pk(ride_id), "SK": "META"},
             UpdateExpression="SET escalated_at = :t",
-            ConditionExpression="attribute_not_exists(escalated_at)",
+            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(escalated_at)",
             ExpressionAttributeValues={":t": at.isoformat()},
         )
     except ClientError as error:
@@ -388,7 +428,9 @@ def list_rides(
 ) -> tuple[list[Ride], str | None]:
     condition: Any = Key("GSI1PK").eq(fleet_rides_gsi(fleet_id))
     if since is not None:
-        condition = condition & Key("GSI1SK").gte(since.isoformat())
+        # Keys hold UTC ISO-8601 strings: compare like with like (a naive time is taken as UTC).
+        since_utc = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+        condition = condition & Key("GSI1SK").gte(since_utc.isoformat())
     start_key = _decode_cursor(cursor)
     if start_key and start_key["GSI1PK"] != fleet_rides_gsi(fleet_id):
         raise InvalidInput("next: not a cursor returned by this API", field="next")
@@ -413,9 +455,10 @@ def list_rides(
     return rides[:limit], _encode_cursor(start_key)
 
 
-def rides_searching_past(deadline: datetime) -> list[Ride]:
+def rides_searching_past(deadline: datetime) -> list[str]:
+    """Ids of rides still searching after `deadline` (the sparse GSI2 holds keys only: it stays cheap)."""
     return [
-        from_item(Ride, item)
+        str(item["PK"]).removeprefix("RIDE#")
         for item in _query_all(
             IndexName="GSI2",
             KeyConditionExpression=Key("GSI2PK").eq(SEARCHING_INDEX_PK) & Key("GSI2SK").lt(deadline.isoformat()),

@@ -4,7 +4,7 @@ from ridecast.adapters import dynamodb, secrets
 from ridecast.errors import FleetNotFound, InvalidInput, SenderInUse
 from ridecast.ids import hash_api_key, new_api_key, new_id, utcnow
 from ridecast.models.api import CreateFleetRequest, TelegramInput, TwilioInput, UpdateFleetRequest
-from ridecast.models.domain import Fleet, FleetSettings, TelegramConfig, TwilioConfig
+from ridecast.models.domain import ApiKey, Fleet, FleetSettings, TelegramConfig, TwilioConfig
 from ridecast.observability import logger
 
 
@@ -26,7 +26,8 @@ def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> t
     _claim_senders(fleet.fleet_id, request.twilio)
     _save_channel_secrets(fleet.fleet_id, request.twilio, request.telegram)
     raw_key = admin_key or new_api_key()
-    dynamodb.create_fleet(fleet, hash_api_key(raw_key), key_id=new_id("k"))
+    key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="first admin key", created_at=now)
+    dynamodb.create_fleet(fleet, key, hash_api_key(raw_key))
     logger.info("fleet created", extra={"fleet_id": fleet.fleet_id})
     return fleet, raw_key
 

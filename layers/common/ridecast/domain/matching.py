@@ -99,9 +99,16 @@ def broadcast(ride_id: str) -> dict[str, Any]:
         if d.driver_id in offers and offers[d.driver_id].status == "timeout" and offers[d.driver_id].reminders == 0
     ]
     wave = ride.wave + 1
+    # Offers saved by an attempt of this very wave that failed before finishing (Step Functions
+    # retries the task): send them again, since a duplicate offer beats a driver never asked.
+    interrupted = [
+        d
+        for d in eligible
+        if d.driver_id in offers and offers[d.driver_id].wave == wave and offers[d.driver_id].status == "sent"
+    ]
     channels = FleetChannels(fleet)
 
-    if wave == 1 and not newcomers:
+    if wave == 1 and not newcomers and not interrupted:
         return _no_eligible_drivers(channels, ride)
     threshold = fleet.settings.low_availability_threshold
     if wave == 1 and threshold and len(newcomers) < threshold:
@@ -124,7 +131,7 @@ def broadcast(ride_id: str) -> dict[str, Any]:
     dynamodb.put_offers(new_offers)
     deliveries = _parallel(
         lambda pair: _send_offer(channels, ride, pair[0], pair[1], "offer"),
-        list(zip(newcomers, new_offers, strict=True)),
+        list(zip(newcomers, new_offers, strict=True)) + [(d, offers[d.driver_id]) for d in interrupted],
     )
     reminded = _parallel(lambda d: _remind(channels, ride, d, offers[d.driver_id]), to_remind)
 
@@ -314,10 +321,10 @@ def sweep() -> dict[str, Any]:
     """Settle rides still searching well past their deadline (a lost or stuck execution)."""
     cutoff = utcnow() - timedelta(seconds=get_settings().sweeper_grace_seconds)
     settled = 0
-    for ride in dynamodb.rides_searching_past(cutoff):
-        if time_out(ride.ride_id, reason="swept: matching did not finish")["ride_status"] == "timed_out":
+    for ride_id in dynamodb.rides_searching_past(cutoff):
+        if time_out(ride_id, reason="swept: matching did not finish")["ride_status"] == "timed_out":
             settled += 1
-            logger.warning("stuck ride settled by the sweeper", extra={"ride_id": ride.ride_id})
+            logger.warning("stuck ride settled by the sweeper", extra={"ride_id": ride_id})
     if settled:
         metrics.add_metric(name="RidesSwept", unit="Count", value=settled)
     return {"settled": settled}

@@ -13,7 +13,8 @@ ACCEPT_WORDS = frozenset(
 REJECT_WORDS = frozenset(
     {"2", "no", "n", "reject", "non", "refuser", "refuse", "לא", "דחה", "لا", "رفض", "ارفض", "أرفض"}
 )
-_RIDE_CODE = re.compile(r"\bR-?([0-9A-Z]{5})\b", re.IGNORECASE)
+# The dash is required: without it "reject" and "refuse" would read as ride codes R-EJECT, R-EFUSE.
+_RIDE_CODE = re.compile(r"\bR-([0-9A-Z]{5})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

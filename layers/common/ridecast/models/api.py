@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ridecast.models.domain import (
     AdminContact,
+    ApiKey,
     Customer,
     Driver,
     Fleet,
@@ -18,7 +19,7 @@ from ridecast.models.domain import (
     TwilioSender,
     Vehicle,
 )
-from ridecast.models.types import DriverChannel, DriverStatus, Language, Name, Phone, RideStatus, Text
+from ridecast.models.types import DriverChannel, DriverStatus, Language, Name, Phone, RideStatus, Role, Text
 
 MASK = "********"
 
@@ -89,6 +90,18 @@ class UpdateFleetRequest(ApiInput):
 
     _tz = field_validator("timezone")(_known_timezone)
 
+    @model_validator(mode="after")
+    def _no_null_fields(self) -> Self:
+        _reject_nulls(self, "name", "timezone", "language", "admin_contacts", "settings", "twilio", "telegram")
+        return self
+
+
+def _reject_nulls(patch: BaseModel, *fields: str) -> None:
+    """In a PATCH, null means 'clear it'; these fields cannot be cleared."""
+    for field in fields:
+        if field in patch.model_fields_set and getattr(patch, field) is None:
+            raise ValueError(f"{field} cannot be null")
+
 
 class TwilioOut(ApiOutput):
     account_sid: str
@@ -143,6 +156,33 @@ class CreatedFleetOut(FleetOut):
     api_key: str = Field(description="The fleet's admin key. Shown once; only its hash is stored.")
 
 
+class CreateApiKeyRequest(ApiInput):
+    role: Role
+    label: Name | None = None
+
+
+class ApiKeyOut(ApiOutput):
+    key_id: str
+    role: Role
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, key: ApiKey) -> Self:
+        return cls(
+            key_id=key.key_id, role=key.role, label=key.label, created_at=key.created_at, revoked_at=key.revoked_at
+        )
+
+
+class CreatedApiKeyOut(ApiKeyOut):
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class ApiKeyListOut(ApiOutput):
+    api_keys: list[ApiKeyOut]
+
+
 class CreateDriverRequest(ApiInput):
     name: Name
     phone: Phone
@@ -163,6 +203,7 @@ class UpdateDriverRequest(ApiInput):
     def _not_empty(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("nothing to update: send at least one field")
+        _reject_nulls(self, "name", "phone", "channel", "status")
         return self
 
 

@@ -167,6 +167,17 @@ class Offer(DomainModel):
     error: str | None = None
 
 
+class ApiKey(DomainModel):
+    """A fleet's API key as stored: never the key itself, only who it is for."""
+
+    key_id: str
+    fleet_id: str
+    role: Role
+    label: str | None = None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 class ApiPrincipal(DomainModel):
     """Who is calling: the platform root, or a key of one fleet with one role."""
 

@@ -5,7 +5,8 @@ Keys (one table, on-demand):
   ride counter   PK=FLEET#<fleet>   SK=COUNTER#RIDES          value (atomic ADD)
   driver         PK=FLEET#<fleet>   SK=DRIVER#<driver>
   driver phone   PK=FLEET#<fleet>   SK=PHONE#<e164>           driver_id (uniqueness guard)
-  api key        PK=APIKEY#<sha256> SK=META                   fleet_id, role
+  api key        PK=APIKEY#<sha256> SK=META                   fleet_id, role (what the authorizer reads)
+  api key ref    PK=FLEET#<fleet>   SK=APIKEY#<key id>        key_hash (to list and revoke a fleet's keys)
   ride           PK=RIDE#<ride>     SK=META    GSI1 FLEET#<fleet>#RIDES / <created_at>#<ride>
                                                GSI2 SEARCHING / <deadline_at>   (only while searching)
   offer          PK=RIDE#<ride>     SK=OFFER#<driver>  GSI1 DRIVER#<driver>#OFFERS / <sent_at>
@@ -51,6 +52,10 @@ def offer_sk(driver_id: str) -> str:
 
 def api_key_pk(key_hash: str) -> str:
     return f"APIKEY#{key_hash}"
+
+
+def api_key_sk(key_id: str) -> str:
+    return f"APIKEY#{key_id}"
 
 
 def fleet_rides_gsi(fleet_id: str) -> str:

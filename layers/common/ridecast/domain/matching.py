@@ -13,6 +13,7 @@ from ridecast.domain.delivery import Delivery, FleetChannels
 from ridecast.domain.drivers import eligible_drivers
 from ridecast.domain.fleets import get_fleet
 from ridecast.domain.messages import render, ride_values
+from ridecast.domain.offers import record_winning_answer
 from ridecast.errors import ChannelError, RideNotFound
 from ridecast.ids import new_offer_secret, offer_token, utcnow
 from ridecast.models.domain import Driver, Fleet, Offer, Ride
@@ -214,12 +215,13 @@ def expire_window(ride_id: str) -> dict[str, Any]:
     return {"ride_status": "searching", "deadline_passed": deadline_passed}
 
 
-def _settle_open_offers(ride_id: str, status: str) -> list[Offer]:
-    """After a ride ends no offer is left `sent`; returns every offer of the ride as it now stands."""
+def _settle_open_offers(ride_id: str, status: str, winner: str | None = None) -> list[Offer]:
+    """After a ride ends no offer is left `sent`; returns every offer of the ride as it now stands.
+    The winner's offer is never settled as something else: it is the accept's answer to record."""
     offers = dynamodb.list_offers(ride_id)
     settled = _parallel(
         lambda o: dynamodb.update_offer(ride_id, o.driver_id, OPEN_OFFER_STATUSES, status=status),
-        [o for o in offers if o.status in OPEN_OFFER_STATUSES],
+        [o for o in offers if o.status in OPEN_OFFER_STATUSES and o.driver_id != winner],
     )
     latest = {o.driver_id: o for o in offers} | {o.driver_id: o for o in settled if o is not None}
     return list(latest.values())
@@ -254,7 +256,13 @@ def notify_matched(ride_id: str) -> dict[str, Any]:
     if winner is not None:
         notifications.customer_matched(channels, ride, winner)
         channels.to_driver(winner, render(fleet, "assigned_driver", **ride_values(ride)))
-    others = [o for o in _settle_open_offers(ride_id, "taken") if o.status in ("taken", "rejected")]
+    # The accept that won may not have recorded its answer yet; the winner must never read "taken".
+    record_winning_answer(ride)
+    others = [
+        o
+        for o in _settle_open_offers(ride_id, "taken", winner=ride.driver_id)
+        if o.status in ("taken", "rejected") and o.driver_id != ride.driver_id
+    ]
     _tell_drivers(channels, fleet, ride, others, "taken")
     return {"ride_status": "assigned", "drivers_told": len(others)}
 

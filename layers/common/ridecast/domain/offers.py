@@ -1,6 +1,7 @@
 """A driver answering an offer: the first accept wins the ride through one conditional write."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from ridecast.adapters import dynamodb, stepfunctions
 from ridecast.domain.fleets import get_fleet
@@ -122,9 +123,22 @@ def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Rid
     return None
 
 
-def _record_response(offer: Offer, status: str) -> bool:
+def record_winning_answer(ride: Ride) -> None:
+    """The winner's offer reads `accepted`, whoever gets there first: the accept that won, or the flow.
+
+    The flow can learn of the assignment from the ride item (Broadcast, ExpireOffers, TimeOut, or a
+    token AwaitAcceptance completes itself) while the winning accept is still between its two writes.
+    """
+    if ride.status != "assigned" or ride.driver_id is None:
+        return
+    offer = dynamodb.get_offer(ride.ride_id, ride.driver_id)
+    if offer is not None and offer.status != "accepted":
+        _record_response(offer, "accepted", at=ride.assigned_at)
+
+
+def _record_response(offer: Offer, status: str, at: datetime | None = None) -> bool:
     """Mark the offer answered; True when this was the driver's first answer."""
-    now = utcnow()
+    now = at or utcnow()
     response_seconds = round((now - offer.sent_at).total_seconds(), 3)
     first = dynamodb.update_offer(
         offer.ride_id,

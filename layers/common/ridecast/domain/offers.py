@@ -111,7 +111,14 @@ def reject_offer(offer: Offer, ride: Ride) -> Ride:
 
 
 def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Ride] | None:
-    """The offer a bare SMS/WhatsApp reply answers: the named ride, else the newest one still searching."""
+    """The offer a bare SMS/WhatsApp reply answers: the named ride, else the newest one still searching.
+
+    With none searching, the newest ride that another driver won, or that was cancelled, before its deadline:
+    a driver answering the offer they just got is told it is taken (SPEC §4), as on Telegram and the offer
+    page, rather than that they have no offer.
+    """
+    closed_early: tuple[Offer, Ride] | None = None
+    now = utcnow()
     for offer in dynamodb.recent_offers_for_driver(driver_id):
         if ride_code and offer.ride_code != ride_code:
             continue
@@ -120,7 +127,9 @@ def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Rid
             continue
         if ride_code or ride.status == "searching":
             return offer, ride
-    return None
+        if closed_early is None and now < ride.deadline_at and ride.driver_id != driver_id:
+            closed_early = offer, ride
+    return closed_early
 
 
 def record_winning_answer(ride: Ride) -> None:

@@ -22,7 +22,7 @@ from local_stack.gateway import Gateway
 from local_stack.lambdas import FunctionHost
 from local_stack.sam import FunctionSpec, ScheduleSpec
 from local_stack.schedules import ScheduleRunner
-from local_stack.simulator import DriverSimulator, SimulatedDriver
+from local_stack.simulator import DriverPhones, DriverSimulator, FleetWebhooks, SimulatedDriver
 from local_stack.standins import ProviderConditions, StandIns
 from local_stack.template import REGION, Template
 
@@ -169,8 +169,12 @@ class LocalRuntime:
             self.demo = seed_demo_fleet(admin_key=DEMO_ADMIN_KEY, drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
                 drivers = [SimulatedDriver.from_seed(raw) for raw in self.demo["drivers"]]
-                self._simulator = DriverSimulator(self.standins.outbox, drivers, self.base_url, log=self._log or print)
-                self._simulator.start()
+                # They answer as real drivers do: signed Twilio replies and Telegram button taps on the webhooks.
+                phones = DriverPhones(FleetWebhooks.from_seed(self.base_url, self.demo), self.standins.outbox)
+                self._simulator = DriverSimulator(
+                    self.standins.outbox, drivers, self.base_url, phones=phones, log=self._log or print
+                )
+                self._simulator.start()  # Telegram drivers open their registration link (/start) first
 
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice and after a failed start."""
@@ -231,6 +235,11 @@ class LocalRuntime:
     @property
     def demo_fleet_id(self) -> str | None:
         return None if self.demo is None else str(self.demo["fleet_id"])
+
+    @property
+    def simulator(self) -> DriverSimulator | None:
+        """The simulated demo drivers (None without any): their answers, and knobs tests may turn."""
+        return self._simulator
 
     def ref(self, logical_id: str) -> Any:
         """The physical value of a template resource (table name, state machine ARN, topic ARN, ...)."""

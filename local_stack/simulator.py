@@ -1,23 +1,39 @@
-"""Demo drivers who answer their offers by themselves, so `make run` shows rides being matched.
+"""Demo drivers who answer their offers by themselves, through the same doors as real drivers.
 
-How a driver answers is one small function (`answer_via_offer_link`); swapping it for a signed Twilio
-webhook or a Telegram callback changes nothing else here.
+A driver reached by SMS or WhatsApp texts back "1" or "2": Twilio signs the reply with the fleet's auth token
+and posts it to `/webhooks/twilio`. A driver reached on Telegram taps Accept or Reject under the offer: Telegram
+posts the callback_query to `/webhooks/telegram/{fleet_id}` with the fleet's secret token. `DriverPhones` plays
+both providers for the demo fleet; the offer link (`answer_via_offer_link`) is only for a message that came any
+other way.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
+import secrets
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+from xml.sax.saxutils import unescape
 
-from local_stack.standins import Outbox, normalize_recipient
+from local_stack.standins import Outbox, normalize_recipient, twilio_signature
+
+RIDE_CODE = re.compile(r"\bR-[0-9A-Z]{5}\b")
+TWIML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
+# A bare "1" answers the driver's newest open offer. When another ride reached the same number this recently
+# (the demo fleet stops searching after 300 s), the reply names its ride, as the offer text invites.
+RIDE_CODE_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -27,39 +43,114 @@ class SimulatedDriver:
     phone: str
     channel: str
     telegram_chat_id: str | None = None
+    telegram_link: str | None = None  # https://t.me/<bot>?start=<token>, opened once at start
 
     @classmethod
-    def from_seed(cls, raw: dict[str, Any]) -> SimulatedDriver:
-        chat = raw.get("telegram_chat_id")
-        return cls(str(raw["driver_id"]), str(raw["name"]), str(raw["phone"]), str(raw["channel"]), chat and str(chat))
+    def from_seed(cls, raw: Mapping[str, Any]) -> SimulatedDriver:
+        chat, link = raw.get("telegram_chat_id"), raw.get("telegram_link")
+        return cls(
+            str(raw["driver_id"]),
+            str(raw["name"]),
+            str(raw["phone"]),
+            str(raw["channel"]),
+            str(chat) if chat else None,
+            str(link) if link else None,
+        )
 
     def addresses(self) -> set[str]:
         return {normalize_recipient(self.phone)} | ({self.telegram_chat_id} if self.telegram_chat_id else set())
 
 
 @dataclass(frozen=True)
+class FleetWebhooks:
+    """What Twilio and Telegram know about a fleet: where its inbound traffic goes and how it is signed."""
+
+    base_url: str
+    fleet_id: str
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_senders: Mapping[str, str] = field(default_factory=dict)
+    telegram_secret: str | None = None
+    telegram_bot_username: str | None = None
+
+    @classmethod
+    def from_seed(cls, base_url: str, seed: Mapping[str, Any]) -> FleetWebhooks:
+        """From `seed_demo_fleet`'s answer."""
+        twilio, telegram = seed.get("twilio") or {}, seed.get("telegram") or {}
+        return cls(
+            base_url=base_url.rstrip("/"),
+            fleet_id=str(seed["fleet_id"]),
+            twilio_account_sid=twilio.get("account_sid"),
+            twilio_auth_token=twilio.get("auth_token"),
+            twilio_senders=dict(twilio.get("senders") or {}),
+            telegram_secret=telegram.get("webhook_secret"),
+            telegram_bot_username=telegram.get("bot_username"),
+        )
+
+    @property
+    def twilio_url(self) -> str:
+        return f"{self.base_url}/webhooks/twilio"  # also what Twilio signs (PUBLIC_BASE_URL)
+
+    @property
+    def telegram_url(self) -> str:
+        return f"{self.base_url}/webhooks/telegram/{self.fleet_id}"
+
+
+@dataclass(frozen=True)
 class Offer:
+    """An offer or reminder as a driver sees it in one message."""
+
     token: str
-    url: str
+    url: str | None  # the offer link, when the message carries one
     message: dict[str, Any]
+    accept_data: str | None = None  # Telegram: the Accept / Reject buttons' callback_data
+    reject_data: str | None = None
+
+    @property
+    def ride_id(self) -> str:
+        return self.token.split(".", 1)[0]
+
+    @property
+    def ride_code(self) -> str | None:
+        found = RIDE_CODE.search(str(self.message.get("body") or ""))
+        return found.group(0) if found else None
 
 
-# (driver, offer, "accept" | "reject") → (HTTP status, response body)
-AnswerOffer = Callable[[SimulatedDriver, Offer, str], tuple[int, str]]
+@dataclass(frozen=True)
+class AnswerResult:
+    via: str  # "twilio:sms", "twilio:whatsapp", "telegram:callback", "telegram:start", "offer-link"
+    status: int  # HTTP status of the webhook (or offer link) request
+    sent: str  # the reply text, the button's callback_data, the command, or the URL posted to
+    reply: str  # what the driver was told back: TwiML message, the bot's answer, the offer page's result
 
 
-def answer_via_offer_link(driver: SimulatedDriver, offer: Offer, action: str) -> tuple[int, str]:
+# (driver, offer, "accept" | "reject") → what happened
+AnswerOffer = Callable[[SimulatedDriver, Offer, str], AnswerResult]
+
+
+@dataclass(frozen=True)
+class SimulatedAnswer:
+    driver_id: str
+    token: str
+    ride_code: str | None
+    kind: str  # "offer" | "reminder"
+    action: str  # "accept" | "reject"
+    delay_seconds: float
+    result: AnswerResult | None
+    error: str | None = None
+
+
+def answer_via_offer_link(driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
     """What a driver does by tapping Accept/Reject on the offer page."""
-    request = urllib.request.Request(f"{offer.url}/{action}", data=b"", method="POST")  # noqa: S310 - loopback
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return int(answer.status), answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return int(error.code), error.read().decode("utf-8", "replace")
+    if not offer.url:
+        raise ValueError("the message carries no offer link")
+    url = f"{offer.url}/{action}"
+    status, body = _post(url, b"", {})
+    return AnswerResult("offer-link", status, url, _result_of(body))
 
 
 def offers_in(message: dict[str, Any], base_url: str) -> list[Offer]:
-    """Offer links in a message: its text, its buttons, or its template variables."""
+    """Offers in a message: links in its text, buttons or template variables, and Telegram callback buttons."""
     # Unreserved URL characters; a sentence's closing dot is not part of the link.
     pattern = re.compile(re.escape(base_url.rstrip("/")) + r"/offers/([A-Za-z0-9._~-]*[A-Za-z0-9_~-])")
     haystack = " ".join(
@@ -69,39 +160,228 @@ def offers_in(message: dict[str, Any], base_url: str) -> list[Offer]:
             json.dumps(message.get("content_variables") or {}),
         ]
     )
-    found: dict[str, Offer] = {}
+    links: dict[str, str] = {}
     for match in pattern.finditer(haystack):
-        found.setdefault(match.group(1), Offer(match.group(1), match.group(0), message))
-    return list(found.values())
+        links.setdefault(match.group(1), match.group(0))
+    buttons: dict[str, dict[str, str]] = {}
+    markup = message.get("reply_markup")
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    for row in rows if isinstance(rows, list) else []:
+        for button in row if isinstance(row, list) else []:
+            data = str(button.get("callback_data") or "") if isinstance(button, dict) else ""
+            action, _, token = data.partition(":")
+            if action in ("a", "r") and token:
+                buttons.setdefault(token, {})[action] = data
+    return [
+        Offer(token, links.get(token), message, buttons.get(token, {}).get("a"), buttons.get(token, {}).get("r"))
+        for token in dict.fromkeys([*links, *buttons])
+    ]
+
+
+class DriverPhones:
+    """The demo drivers' phones and Telegram apps, with Twilio and Telegram delivering what they send."""
+
+    def __init__(self, webhooks: FleetWebhooks, outbox: Outbox, rng: random.Random | None = None) -> None:
+        self._hooks = webhooks
+        self._outbox = outbox
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        # Telegram numbers updates in sequence per bot; a random start keeps clear of any test's own ids.
+        self._update_ids = itertools.count(self._rng.randrange(100_000_000, 900_000_000))
+        self._message_ids = itertools.count(1_000_000)
+
+    def __call__(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
+        channel = offer.message.get("channel")
+        if channel == "telegram" and offer.accept_data and offer.reject_data and self._hooks.telegram_secret:
+            return self.tap(driver, offer, action)
+        if channel in ("sms", "whatsapp") and self._hooks.twilio_auth_token and self._hooks.twilio_account_sid:
+            return self.text(driver, offer, action)
+        return answer_via_offer_link(driver, offer, action)
+
+    # ------------------------------------------------------------------ Twilio
+    def text(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
+        """Reply "1"/"2" to the number the offer came from; Twilio posts it signed, form-encoded."""
+        token, account = self._hooks.twilio_auth_token, self._hooks.twilio_account_sid
+        if not (token and account):
+            raise ValueError("no Twilio account for this fleet: nothing would sign the reply")
+        message = offer.message
+        channel = str(message["channel"])
+        prefix = "whatsapp:" if channel == "whatsapp" else ""
+        sender = str(message.get("from") or self._hooks.twilio_senders.get(channel, ""))
+        body = "1" if action == "accept" else "2"
+        if offer.ride_code and self._other_ride_came_recently(offer):
+            body = f"{body} {offer.ride_code}"
+        sid = "SM" + secrets.token_hex(16)
+        params = {
+            "ToCountry": "US",
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "Body": body,
+            "To": prefix + normalize_recipient(sender),
+            "NumSegments": "1",
+            "MessageSid": sid,
+            "AccountSid": account,
+            "From": prefix + driver.phone,
+            "ApiVersion": "2010-04-01",
+        }
+        if channel == "whatsapp":
+            params.update(ProfileName=driver.name, WaId=driver.phone.removeprefix("+"), MessageType="text")
+        url = self._hooks.twilio_url
+        status, answer = _post(
+            url,
+            urlencode(params).encode(),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(url, params, token),
+                "User-Agent": "TwilioProxy/1.1",
+            },
+        )
+        return AnswerResult(f"twilio:{channel}", status, body, _twiml_text(answer) if status == 200 else answer[:200])
+
+    def _other_ride_came_recently(self, offer: Offer) -> bool:
+        since = datetime.now(UTC) - RIDE_CODE_WINDOW
+        for message in self._outbox.messages(to=str(offer.message["to"])):
+            if message.get("channel") == "telegram" or _sent_at(message) < since:
+                continue
+            if any(other.ride_id != offer.ride_id for other in offers_in(message, self._hooks.base_url)):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ Telegram
+    def tap(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
+        """Tap Accept/Reject under the offer; Telegram posts the callback_query with the fleet's secret."""
+        data = offer.accept_data if action == "accept" else offer.reject_data
+        if not data:
+            raise ValueError("the message has no Accept/Reject buttons")
+        message = offer.message
+        chat = int(message["to"])
+        shown = {  # the offer as the driver's Telegram app holds it
+            "message_id": int(message["provider_message_id"]),
+            "from": {
+                "id": int(message.get("bot_id") or 0),
+                "is_bot": True,
+                "first_name": "Ridecast",
+                "username": self._hooks.telegram_bot_username or "ridecast_bot",
+            },
+            "chat": self._chat(driver, chat),
+            "date": int(_sent_at(message).timestamp()),
+            "text": str(message.get("body") or ""),
+            "reply_markup": message.get("reply_markup"),
+        }
+        query = {
+            "id": str(self._rng.getrandbits(63)),
+            "from": self._user(driver, chat),
+            "message": shown,
+            "chat_instance": str(zlib.crc32(f"{message.get('bot_id')}:{chat}".encode())),
+            "data": data,
+        }
+        after = len(self._outbox)
+        status, answer = self._post_update({"update_id": self._next_update_id(), "callback_query": query})
+        told = self._bot_edit_after(message, after) if status == 200 else None
+        return AnswerResult("telegram:callback", status, data, told or _result_of(answer))
+
+    def open_telegram_link(self, driver: SimulatedDriver) -> AnswerResult:
+        """Open the registration deep link: Telegram sends `/start <token>` from the driver's chat."""
+        if not (driver.telegram_link and driver.telegram_chat_id and self._hooks.telegram_secret):
+            raise ValueError(f"{driver.name} has no Telegram link or chat, or the fleet no Telegram webhook")
+        token = parse_qs(urlsplit(driver.telegram_link).query).get("start", [""])[0]
+        chat = int(driver.telegram_chat_id)
+        command = f"/start {token}"
+        update = {
+            "update_id": self._next_update_id(),
+            "message": {
+                "message_id": self._next_message_id(),
+                "from": self._user(driver, chat),
+                "chat": self._chat(driver, chat),
+                "date": int(time.time()),
+                "text": command,
+                "entities": [{"offset": 0, "length": len("/start"), "type": "bot_command"}],
+            },
+        }
+        after = len(self._outbox)
+        status, answer = self._post_update(update)
+        replies = [
+            str(m.get("body") or "")
+            for m in self._outbox.messages(to=str(chat), channel="telegram", after=after)
+            if not m.get("edited")
+        ]
+        return AnswerResult("telegram:start", status, "/start", replies[0] if replies else _result_of(answer))
+
+    def _post_update(self, update: dict[str, Any]) -> tuple[int, str]:
+        secret = self._hooks.telegram_secret
+        if not secret:
+            raise ValueError("no Telegram webhook secret for this fleet")
+        return _post(
+            self._hooks.telegram_url,
+            json.dumps(update).encode(),
+            {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+        )
+
+    def _bot_edit_after(self, message: Mapping[str, Any], after: int) -> str | None:
+        """The bot answers a tap by appending the result to the offer message (and a toast we cannot see)."""
+        original = str(message.get("body") or "")
+        for entry in self._outbox.messages(to=str(message["to"]), channel="telegram", after=after):
+            body = str(entry.get("body") or "")
+            same = entry.get("provider_message_id") == message.get("provider_message_id")
+            if entry.get("edited") and same and body.startswith(original):
+                return body[len(original) :].strip()
+        return None
+
+    @staticmethod
+    def _user(driver: SimulatedDriver, chat: int) -> dict[str, Any]:
+        return {"id": chat, "is_bot": False, "first_name": driver.name, "language_code": "en"}
+
+    @staticmethod
+    def _chat(driver: SimulatedDriver, chat: int) -> dict[str, Any]:
+        return {"id": chat, "first_name": driver.name, "type": "private"}
+
+    def _next_update_id(self) -> int:
+        with self._lock:
+            return next(self._update_ids)
+
+    def _next_message_id(self) -> int:
+        with self._lock:
+            return next(self._message_ids)
 
 
 class DriverSimulator:
-    """One watcher over the outbox; each offer is answered after a human-ish pause on a worker thread."""
+    """One watcher over the outbox; each offer or reminder is answered after a human-ish pause on a worker
+    thread. Everything else drivers are told (ride taken, cancelled, assigned, welcome) gets no reaction."""
 
     def __init__(
         self,
         outbox: Outbox,
         drivers: Iterable[SimulatedDriver],
         base_url: str,
-        answer: AnswerOffer = answer_via_offer_link,
+        answer: AnswerOffer | None = None,
         accept_probability: float = 0.6,
         delay_seconds: tuple[float, float] = (0.5, 3.0),
         rng: random.Random | None = None,
         log: Callable[[str], None] = print,
+        *,
+        phones: DriverPhones | None = None,
     ) -> None:
+        """`phones` answer through the real webhooks and register Telegram drivers at start; `answer` (default:
+        `phones`, else the offer link) replaces how an answer travels. The two knobs may change while running."""
         self._outbox = outbox
         self._by_address: dict[str, SimulatedDriver] = {}
         for driver in drivers:
             for address in driver.addresses():
                 self._by_address[address] = driver
         self._base_url = base_url
-        self._answer = answer
-        self._accept_probability = accept_probability
-        self._delay = delay_seconds
+        self._phones = phones
+        self._answer: AnswerOffer = answer or phones or answer_via_offer_link
+        self.accept_probability = accept_probability
+        self.delay_seconds = delay_seconds
         self._rng = rng or random.Random()
         self._log = log
         self._stopping = threading.Event()
-        self._answered: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._seen: set[tuple[str, str]] = set()
+        self._pending: set[tuple[str, str]] = set()
+        self._answers: list[SimulatedAnswer] = []
         self._workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="driver-sim")
         self._watcher = threading.Thread(target=self._watch, name="driver-sim-watcher", daemon=True)
 
@@ -109,9 +389,20 @@ class DriverSimulator:
     def drivers(self) -> list[SimulatedDriver]:
         return list({d.driver_id: d for d in self._by_address.values()}.values())
 
+    @property
+    def answers(self) -> list[SimulatedAnswer]:
+        """Every answer given so far, oldest first."""
+        with self._lock:
+            return list(self._answers)
+
     def start(self) -> None:
-        if self._by_address:
-            self._watcher.start()
+        if not self._by_address:
+            return
+        if self._phones is not None:
+            for driver in self.drivers:
+                if driver.telegram_link and driver.telegram_chat_id:
+                    self._register(self._phones, driver)
+        self._watcher.start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -119,37 +410,100 @@ class DriverSimulator:
             self._watcher.join(timeout=5)
         self._workers.shutdown(wait=True, cancel_futures=True)
 
+    def _register(self, phones: DriverPhones, driver: SimulatedDriver) -> None:
+        who = f"[driver-sim] {driver.name} (telegram {driver.telegram_chat_id})"
+        try:
+            result = phones.open_telegram_link(driver)
+        except Exception as error:
+            self._log(f"{who} could not open their Telegram link, offers will come by SMS: {error!r}")
+            return
+        self._log(f"{who} opened their Telegram link: sent /start → {result.status} {result.reply!r}")
+
     def _watch(self) -> None:
         seen = len(self._outbox)  # only offers sent from now on
         while not self._stopping.is_set():
+            if len(self._outbox) < seen:
+                seen = 0  # DELETE /_local/outbox emptied it
             new = self._outbox.wait_for_new(seen, timeout=0.5)
             seen += len(new)
             for message in new:
-                driver = self._by_address.get(str(message.get("to")))
-                if driver is None or message.get("edited"):
-                    continue
-                for offer in offers_in(message, self._base_url):
-                    if (driver.driver_id, offer.token) in self._answered:
-                        continue  # a reminder carries the same link: a person answers once
-                    self._answered.add((driver.driver_id, offer.token))
-                    action = "accept" if self._rng.random() < self._accept_probability else "reject"
-                    delay = self._rng.uniform(*self._delay)
-                    self._workers.submit(self._respond, driver, offer, action, delay)
+                self._consider(message)
 
-    def _respond(self, driver: SimulatedDriver, offer: Offer, action: str, delay: float) -> None:
-        if self._stopping.wait(delay):
+    def _consider(self, message: dict[str, Any]) -> None:
+        driver = self._by_address.get(str(message.get("to")))
+        # Edits are Telegram offers turning into "taken"/"cancelled" or showing an answer: nothing to do.
+        if driver is None or message.get("edited"):
             return
+        for offer in offers_in(message, self._base_url):
+            key = (driver.driver_id, offer.token)
+            with self._lock:
+                kind = "reminder" if key in self._seen else "offer"
+                self._seen.add(key)
+                if key in self._pending:
+                    continue  # still making up their mind about this ride: one answer covers both messages
+                self._pending.add(key)
+            action = "accept" if self._rng.random() < self.accept_probability else "reject"
+            delay = self._rng.uniform(*self.delay_seconds)
+            self._workers.submit(self._respond, driver, offer, kind, action, delay)
+
+    def _respond(self, driver: SimulatedDriver, offer: Offer, kind: str, action: str, delay: float) -> None:
         try:
-            status, body = self._answer(driver, offer, action)
+            if self._stopping.wait(delay):
+                return
+            self._answer_now(driver, offer, kind, action, delay)
+        finally:
+            with self._lock:
+                self._pending.discard((driver.driver_id, offer.token))
+
+    def _answer_now(self, driver: SimulatedDriver, offer: Offer, kind: str, action: str, delay: float) -> None:
+        who = f"[driver-sim] {driver.name} ({offer.message.get('channel')} {offer.message.get('to')})"
+        ride = offer.ride_code or f"…{offer.ride_id[-6:]}"
+        try:
+            result = self._answer(driver, offer, action)
         except Exception as error:
-            self._log(f"[driver-sim] {driver.name} ({driver.phone}) could not {action} offer: {error!r}")
+            self._record(
+                SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, None, repr(error))
+            )
+            self._log(f"{who} could not {action} the {kind} of ride {ride}: {error!r}")
             return
-        result = _result_of(body)
+        self._record(SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, result))
         verb = "accepted" if action == "accept" else "rejected"
         self._log(
-            f"[driver-sim] {driver.name} ({driver.phone}) {verb} offer …{offer.token[-6:]} after {delay:.1f}s "
-            f"→ {status} {result}"
+            f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {_how(result, action)} "
+            f"→ {result.status} {result.reply!r}"
         )
+
+    def _record(self, answer: SimulatedAnswer) -> None:
+        with self._lock:
+            self._answers.append(answer)
+
+
+def _how(result: AnswerResult, action: str) -> str:
+    if result.via.startswith("twilio:"):
+        return f"texted {result.sent!r} over {result.via.partition(':')[2]}"
+    if result.via == "telegram:callback":
+        return f"tapped {action.capitalize()} on Telegram"
+    return f"posted the offer link's /{action}"
+
+
+def _post(url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return int(answer.status), answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read().decode("utf-8", "replace")
+
+
+def _sent_at(message: Mapping[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(message.get("sent_at")))
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def _twiml_text(twiml: str) -> str:
+    return " ".join(unescape(m.strip()) for m in TWIML_MESSAGE.findall(twiml)) or "(empty TwiML)"
 
 
 def _result_of(body: str) -> str:

@@ -5,17 +5,21 @@ The credentials below are local stand-in values: they only ever reach the loopba
 
 from typing import Any
 
-from ridecast.domain import drivers, fleets
+from ridecast.domain import drivers, fleets, registration
 from ridecast.models.api import CreateDriverRequest, CreateFleetRequest, TelegramInput, TwilioInput
-from ridecast.models.domain import AdminContact, FleetSettings, TwilioSender, Vehicle
+from ridecast.models.domain import AdminContact, Driver, Fleet, FleetSettings, TwilioSender, Vehicle
+from ridecast.models.types import DriverChannel
 
 DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEMO_TWILIO_AUTH_TOKEN = "local-twilio-auth-token"
 DEMO_SMS_SENDER = "+15005550006"
 DEMO_WHATSAPP_SENDER = "+15005550007"
 DEMO_TELEGRAM_BOT_TOKEN = "100000001:LOCAL-demo-bot-token-not-real-xyz"
+DEMO_TELEGRAM_BOT_USERNAME = "ridecast_demo_bot"
 DEMO_TELEGRAM_WEBHOOK_SECRET = "local-telegram-webhook-secret"
 DEMO_ADMIN_PHONE = "+15550009999"
+# Round-robin, so even the smallest demo shows every channel answering through its own webhook.
+DEMO_CHANNELS: tuple[DriverChannel, ...] = ("sms", "whatsapp", "telegram")
 VEHICLES = (
     ("Sedan", "RC-101"),
     ("Estate", "RC-202"),
@@ -29,7 +33,22 @@ def demo_driver_phone(index: int) -> str:
     return f"+1555000{index:04d}"
 
 
+def demo_driver_channel(index: int) -> DriverChannel:
+    return DEMO_CHANNELS[(index - 1) % len(DEMO_CHANNELS)]
+
+
+def demo_telegram_chat_id(index: int) -> str:
+    """The private chat (= Telegram user id) a demo driver talks to the bot from."""
+    return str(710_000_000 + index)
+
+
 def seed_demo_fleet(admin_key: str, drivers: int, settings: FleetSettings | None = None) -> dict[str, Any]:
+    """The demo fleet and `drivers` drivers on sms, whatsapp, telegram in turn.
+
+    Telegram drivers come with `telegram_chat_id` and a fresh registration link (`telegram_link`): their chat
+    is bound when `/start <token>` arrives from that chat on the fleet's webhook, as for a real driver. The
+    `twilio` and `telegram` blocks are what those providers know about the fleet, to sign its webhooks.
+    """
     fleet, _ = fleets.create_fleet(
         CreateFleetRequest(
             name="Demo Cabs",
@@ -46,34 +65,47 @@ def seed_demo_fleet(admin_key: str, drivers: int, settings: FleetSettings | None
             ),
             telegram=TelegramInput(
                 bot_token=DEMO_TELEGRAM_BOT_TOKEN,
-                bot_username="ridecast_demo_bot",
+                bot_username=DEMO_TELEGRAM_BOT_USERNAME,
                 webhook_secret=DEMO_TELEGRAM_WEBHOOK_SECRET,
             ),
         ),
         admin_key=admin_key,
     )
-    created = []
-    for index in range(1, drivers + 1):
-        vehicle_type, plate = VEHICLES[(index - 1) % len(VEHICLES)]
-        driver = _register(fleet.fleet_id, index, vehicle_type, plate)
-        created.append(
-            {
-                "driver_id": driver.driver_id,
-                "name": driver.name,
-                "phone": driver.phone,
-                "channel": driver.channel,
-            }
-        )
-    return {"fleet_id": fleet.fleet_id, "drivers": created}
+    created = [_demo_driver(fleet, index) for index in range(1, drivers + 1)]
+    return {
+        "fleet_id": fleet.fleet_id,
+        "drivers": created,
+        "twilio": {
+            "account_sid": DEMO_TWILIO_ACCOUNT_SID,
+            "auth_token": DEMO_TWILIO_AUTH_TOKEN,
+            "senders": {"sms": DEMO_SMS_SENDER, "whatsapp": DEMO_WHATSAPP_SENDER},
+        },
+        "telegram": {"bot_username": DEMO_TELEGRAM_BOT_USERNAME, "webhook_secret": DEMO_TELEGRAM_WEBHOOK_SECRET},
+    }
 
 
-def _register(fleet_id: str, index: int, vehicle_type: str, plate: str) -> Any:
+def _demo_driver(fleet: Fleet, index: int) -> dict[str, Any]:
+    vehicle_type, plate = VEHICLES[(index - 1) % len(VEHICLES)]
+    driver = _register(fleet.fleet_id, index, demo_driver_channel(index), vehicle_type, plate)
+    entry: dict[str, Any] = {
+        "driver_id": driver.driver_id,
+        "name": driver.name,
+        "phone": driver.phone,
+        "channel": driver.channel,
+    }
+    if driver.channel == "telegram":
+        entry["telegram_chat_id"] = demo_telegram_chat_id(index)
+        entry["telegram_link"] = registration.issue_link(fleet, driver).url
+    return entry
+
+
+def _register(fleet_id: str, index: int, channel: DriverChannel, vehicle_type: str, plate: str) -> Driver:
     return drivers.register_driver(
         fleet_id,
         CreateDriverRequest(
             name=f"Demo Driver {index}",
             phone=demo_driver_phone(index),
-            channel="sms",
+            channel=channel,
             vehicle=Vehicle(type=vehicle_type, plate=f"{plate}-{index}"),
             rating=4.5,
         ),

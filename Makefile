@@ -30,8 +30,9 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/sam validate --lint
 
+# The layer's Makefile runs python3.11 with pip: the venv's comes first on PATH.
 build: $(STAMP)
-	$(BIN)/sam build --parallel
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --parallel
 	$(BIN)/python scripts/check_build_arch.py .aws-sam/build
 
 unit: $(STAMP)

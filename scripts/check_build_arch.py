@@ -80,6 +80,12 @@ def check(build_dir: Path, layer: str, python_tag: str) -> tuple[list[str], list
             f"pydantic_core is missing from {layer_python.relative_to(build_dir)}: "
             "the layer's requirements.txt did not install (or the layer id changed; see --layer)"
         )
+    # /opt is read-only on Lambda: without shipped bytecode every cold start recompiles the layer.
+    if not list((layer_python / "ridecast" / "__pycache__").glob(f"*.cpython-{python_tag}.pyc")):
+        problems.append(
+            f"{layer_python.relative_to(build_dir)}/ridecast has no precompiled bytecode: "
+            "the layer must be built by layers/common/Makefile (BuildMethod: makefile)"
+        )
     return problems, extensions
 
 
@@ -104,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     packages = len({ext.path.relative_to(args.build_dir).parts[:3] for ext in extensions})
     print(
         f"check_build_arch: OK: {len(extensions)} compiled extensions ({packages} packages) in {args.build_dir}, "
-        f"all AArch64 for CPython {args.python_tag}; pydantic_core present in {args.layer}"
+        f"all AArch64 for CPython {args.python_tag}; pydantic_core and precompiled bytecode in {args.layer}"
     )
     return 0
 

@@ -33,12 +33,18 @@ def _elf(machine: int, *, big_endian: bool = False) -> bytes:
     return ident + struct.pack(f"{order}HHI", 3, machine, 1) + b"\x00" * 40
 
 
-def _build(tmp_path: Path, extensions: dict[str, bytes], *, with_pydantic_core: bool = True) -> Path:
+def _build(
+    tmp_path: Path, extensions: dict[str, bytes], *, with_pydantic_core: bool = True, with_bytecode: bool = True
+) -> Path:
     build = tmp_path / "build"
     layer = build / "CommonLayer" / "python"
+    if with_bytecode:
+        compiled = layer / "ridecast" / "__pycache__" / "settings.cpython-311.pyc"
+        compiled.parent.mkdir(parents=True)
+        compiled.write_bytes(b"")
     if with_pydantic_core:
         core = layer / "pydantic_core" / "_pydantic_core.cpython-311-aarch64-linux-gnu.so"
-        core.parent.mkdir(parents=True)
+        core.parent.mkdir(parents=True, exist_ok=True)
         core.write_bytes(_elf(EM_AARCH64))
     (build / "RidesFunction").mkdir(parents=True)
     (build / "RidesFunction" / "app.py").write_text("")
@@ -133,3 +139,13 @@ def test_a_missing_build_directory_fails_clearly(tmp_path: Path, capsys: pytest.
     # Given no build at all, When the check runs, Then it fails pointing at `sam build`
     assert check_build_arch.main([str(tmp_path / "nope")]) == 1
     assert "run `sam build` first" in capsys.readouterr().err
+
+
+def test_a_layer_without_precompiled_bytecode_fails(tmp_path: Path) -> None:
+    # Given a layer built without .pyc files (SAM's python builder ships none)
+    build = _build(tmp_path, {}, with_bytecode=False)
+    # When the check runs
+    problems, _ = check_build_arch.check(build, "CommonLayer", "311")
+    # Then it asks for the Makefile build, since Lambda would recompile the layer on every cold start
+    assert len(problems) == 1
+    assert "no precompiled bytecode" in problems[0]

@@ -1,0 +1,1 @@
+"""`make bench`: the SPEC §7 benchmarks. Figures, not pass/fail tests."""

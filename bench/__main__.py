@@ -1,0 +1,121 @@
+"""`make bench`: run the SPEC §7 benchmarks, print a table, write bench/results.json."""
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _row(name: str, figure: str, target: str, met: bool | None) -> str:
+    verdict = {True: "met", False: "NOT met", None: "reported"}[met]
+    return f"| {name} | {figure} | {target} | {verdict} |"
+
+
+def _table(results: dict[str, Any]) -> list[str]:
+    b, t, s, c, r, imports, cost = (
+        results["broadcast_1000"],
+        results["telegram_rate_limit"],
+        results["accept_storm"],
+        results["accept_to_customer"],
+        results["rides_50_by_100"],
+        results["cold_imports"],
+        results["cost_per_matched_ride"],
+    )
+    worst = max(imports["handlers"].items(), key=lambda kv: kv[1]["ratio_to_boto3"])
+    return [
+        "| SPEC §7 | measured | target | |",
+        "|---|---|---|---|",
+        _row(
+            "broadcast to 1,000 drivers, 50 ms provider",
+            f"{b['seconds']} s ({b['offers_sent']} sent)",
+            "≤ 2 s",
+            b["seconds"] <= 2.0 and b["offers_sent"] == 1000,
+        ),
+        _row(
+            "broadcast over a 30 msg/s Telegram limit",
+            f"{t['messages_per_second']} msg/s = {t['share_of_limit']:.0%}, {t['offers_failed']} lost",
+            "≥ 90 %, none lost",
+            t["share_of_limit"] >= 0.9 and t["offers_failed"] == 0,
+        ),
+        _row(
+            "100 simultaneous accepts of one ride",
+            f"{s['assigned']} assigned, {s['already_taken']} already_taken, {s['errors']} errors "
+            f"(p50 {s['latency_ms_p50']} ms, p95 {s['latency_ms_p95']} ms)",
+            "1 / 99 / 0",
+            (s["assigned"], s["already_taken"], s["errors"]) == (1, 99, 0),
+        ),
+        _row(
+            "accept → customer told",
+            f"p50 {c['ms_p50']} ms, max {c['ms_max']} ms",
+            "≤ 1 s",
+            c["ms_max"] is not None and c["ms_max"] <= 1000,
+        ),
+        _row(
+            "50 rides x 100 drivers at once",
+            f"{r['assigned']}/{r['rides']} assigned, {r['exactly_one_driver']} with exactly one driver, "
+            f"{r['offers_left_sent']} offers left sent, {r['seconds']} s",
+            "all, one each, 0 sent",
+            r["assigned"] == r["rides"] == r["exactly_one_driver"] and r["offers_left_sent"] == 0,
+        ),
+        _row(
+            "cold import of each handler vs `import boto3`",
+            f"boto3 {imports['boto3_ms']} ms; worst {worst[0]} {worst[1]['import_ms']} ms"
+            f" = x{worst[1]['ratio_to_boto3']}",
+            "≤ x1.3",
+            imports["worst_ratio"] <= 1.3,
+        ),
+        _row(
+            "AWS cost per matched ride (10 drivers)", f"${cost['usd_per_matched_ride']:.6f}", "as low as possible", None
+        ),
+        _row(
+            "ride created → first offer (local stack)", f"p50 {results['time_to_first_offer']['ms_p50']} ms", "—", None
+        ),
+    ]
+
+
+def main() -> int:
+    os.environ.setdefault("LOCAL_SIMULATED_DRIVERS", "0")
+    from bench import cost
+
+    cost.install()  # before any boto3 session exists
+    from bench import cold_imports, scenarios
+    from local_stack.runtime import LocalRuntime
+
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    runs: list[tuple[str, Callable[[scenarios.Bench], dict[str, Any]]]] = [
+        ("time_to_first_offer", scenarios.time_to_first_offer),
+        ("broadcast_1000", scenarios.broadcast_1000),
+        ("telegram_rate_limit", scenarios.telegram_rate_limit),
+        ("accept_storm", scenarios.accept_storm),
+        ("accept_to_customer", scenarios.accept_to_customer),
+        ("cost_per_matched_ride", scenarios.cost_per_matched_ride),
+        ("rides_50_by_100", scenarios.rides_50_by_100),
+    ]
+    with LocalRuntime(REPO, seed_demo=False, log=lambda _: None) as runtime:
+        bench = scenarios.Bench(runtime)
+        for name, scenario in runs:
+            print(f"bench: {name} …", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            results[name] = scenario(bench)
+            print(f"bench: {name} done in {time.perf_counter() - started:.1f} s: {results[name]}", file=sys.stderr)
+    print("bench: cold_imports …", file=sys.stderr, flush=True)
+    results["cold_imports"] = cold_imports.measure()
+    table = _table(results)
+    results["table"] = table
+    (REPO / "bench" / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print("\n".join(table))
+    print(f"\nwritten: {REPO / 'bench' / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

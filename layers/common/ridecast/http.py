@@ -4,10 +4,13 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import ValidationError
 
-from ridecast.errors import RidecastError
+from ridecast.errors import RidecastError, Unauthenticated
 from ridecast.models.domain import ApiPrincipal
 from ridecast.observability import logger
 
@@ -34,6 +37,17 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{location}: {error.get('msg', 'is invalid')}"
 
 
+def _refuse_anonymous(app: APIGatewayHttpResolver) -> Response[Any] | None:
+    """Request validation runs before the route can check the key: an unknown key must still get 401
+    (SPEC §3), not a description of our schema. Routes without the authorizer carry no principal at all."""
+    context = app.current_event.request_context.authorizer.get_lambda or {}
+    if context.get("principal") != "anonymous":
+        return None
+    refused = Unauthenticated("missing or unknown API key: send 'Authorization: Bearer <key>'")
+    logger.info("request refused", extra={"status": refused.status_code, "error": refused.code})
+    return json_response(refused.status_code, refused.body())
+
+
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RidecastError)  # type: ignore[untyped-decorator]
     def _domain_error(error: RidecastError) -> Response[Any]:
@@ -45,6 +59,8 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        if (refused := _refuse_anonymous(app)) is not None:
+            return refused
         errors = [dict(e) for e in error.errors()]
         if any(e.get("type") == "json_invalid" for e in errors):
             return json_response(400, {"error": "invalid_json", "message": "the request body is not valid JSON"})
@@ -59,6 +75,20 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         message = "; ".join(_describe(dict(e)) for e in error.errors()[:5])
         logger.info("request invalid for the domain", extra={"errors": message})
         return json_response(422, {"error": "invalid_input", "message": message})
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
+        if (refused := _refuse_anonymous(app)) is not None:
+            return refused
+        message = "Content-Type: send the body as application/json"
+        return json_response(415, {"error": "unsupported_media_type", "message": message})
+
+    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    def _undecodable_body(error: UnicodeDecodeError) -> Response[Any]:
+        # The gateway hands over a non-UTF-8 body base64-encoded; decoding it is the first thing to fail.
+        if (refused := _refuse_anonymous(app)) is not None:
+            return refused
+        return json_response(400, {"error": "invalid_json", "message": "the request body is not valid UTF-8 JSON"})
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:

@@ -48,6 +48,23 @@ def _refuse_anonymous(app: APIGatewayHttpResolver) -> Response[Any] | None:
     return json_response(refused.status_code, refused.body())
 
 
+_REQUEST_READER = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
+_READING_STEPS = frozenset({"_get_body", "_parse_json_data", "_parse_form_data", "_parse_multipart_data"})
+
+
+def _raised_reading_the_request(error: BaseException) -> bool:
+    """Whether Powertools raised this while reading the request body (JSON, form, multipart), before any
+    of our code ran: then the request is at fault, not the service. An error from the route only passes
+    through the validation middleware's `handler`, never through these steps."""
+    frame = error.__traceback__
+    while frame is not None:
+        code = frame.tb_frame
+        if code.f_globals.get("__name__") == _REQUEST_READER and code.f_code.co_name in _READING_STEPS:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RidecastError)  # type: ignore[untyped-decorator]
     def _domain_error(error: RidecastError) -> Response[Any]:
@@ -89,6 +106,17 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         if (refused := _refuse_anonymous(app)) is not None:
             return refused
         return json_response(400, {"error": "invalid_json", "message": "the request body is not valid UTF-8 JSON"})
+
+    @app.exception_handler([ValueError, RecursionError])  # type: ignore[untyped-decorator]
+    def _unreadable_body(error: Exception) -> Response[Any]:
+        # JSON nested deeper than the parser's recursion limit, a multipart body without its boundary: Powertools
+        # raises these while reading the request. Anything raised by our own code is a bug and stays a 500.
+        if not _raised_reading_the_request(error):
+            raise error
+        if (refused := _refuse_anonymous(app)) is not None:
+            return refused
+        logger.info("request unreadable", extra={"error": type(error).__name__})
+        return json_response(400, {"error": "invalid_body", "message": f"the request body cannot be read: {error}"})
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:

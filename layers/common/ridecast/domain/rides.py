@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -145,6 +145,12 @@ def get_ride_with_offers(fleet_id: str, ride_id: str) -> tuple[Ride, list[Offer]
 def list_rides(
     fleet_id: str, status: str | None, since: datetime | None, limit: int, cursor: str | None
 ) -> tuple[list[Ride], str | None]:
+    if since is not None:
+        try:
+            since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+        except OverflowError:
+            # 0001-01-01T00:00+14:00 is a valid ISO time that falls outside what Python can hold in UTC.
+            raise InvalidInput("since: date out of range", field="since") from None
     return dynamodb.list_rides(fleet_id, status, since, limit, cursor)
 
 

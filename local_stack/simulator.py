@@ -447,26 +447,36 @@ class DriverSimulator:
             self._workers.submit(self._respond, driver, offer, kind, action, delay)
 
     def _respond(self, driver: SimulatedDriver, offer: Offer, kind: str, action: str, delay: float) -> None:
+        result: AnswerResult | None = None
+        error: Exception | None = None
         try:
             if self._stopping.wait(delay):
                 return
-            self._answer_now(driver, offer, kind, action, delay)
+            try:
+                result = self._answer(driver, offer, action)
+            except Exception as failure:
+                error = failure
         finally:
+            # Before the answer is reported: a reminder seen from then on gets an answer of its own.
             with self._lock:
                 self._pending.discard((driver.driver_id, offer.token))
-
-    def _answer_now(self, driver: SimulatedDriver, offer: Offer, kind: str, action: str, delay: float) -> None:
+        self._record(
+            SimulatedAnswer(
+                driver.driver_id,
+                offer.token,
+                offer.ride_code,
+                kind,
+                action,
+                delay,
+                result,
+                repr(error) if error else None,
+            )
+        )
         who = f"[driver-sim] {driver.name} ({offer.message.get('channel')} {offer.message.get('to')})"
         ride = offer.ride_code or f"…{offer.ride_id[-6:]}"
-        try:
-            result = self._answer(driver, offer, action)
-        except Exception as error:
-            self._record(
-                SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, None, repr(error))
-            )
+        if result is None:
             self._log(f"{who} could not {action} the {kind} of ride {ride}: {error!r}")
             return
-        self._record(SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, result))
         verb = "accepted" if action == "accept" else "rejected"
         self._log(
             f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {_how(result, action)} "

@@ -164,3 +164,9 @@ def test_with_two_rides_about_each_reply_answers_the_ride_it_was_meant_for(demo:
         }
     for ride in rides:
         assert demo.api("POST", f"/rides/{ride['ride_id']}/cancel", json={}).status_code == 200
+    for ride in rides:  # the news is out before the stack stops
+        wait_until(
+            lambda ride=ride: (
+                len([m for m in demo.runtime.outbox if f"Ride {ride['code']} was cancelled" in m["body"]]) == 3
+            )
+        )

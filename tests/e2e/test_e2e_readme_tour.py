@@ -1,0 +1,115 @@
+"""README.md "A tour with curl", step by step, against the running stack (demo fleet, no simulated drivers)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.stack import DEMO_ADMIN_KEY, OFFER_LINK, ROOT_KEY, StackClient, wait_for
+
+ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_KEY}"}
+DANA = "+447700900123"
+SAM = "+447700900999"
+
+
+def test_the_readme_tour_works_as_written(stack: StackClient) -> None:
+    # Given the stack as `make run` starts it
+    health = stack.get("/health")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+
+    # When a fleet of one's own is created with the root key
+    fleet = stack.post(
+        "/fleets",
+        headers={"Authorization": f"Bearer {ROOT_KEY}"},
+        json={"name": "Night Owls", "settings": {"driver_response_seconds": 20, "matching_timeout_seconds": 120}},
+    )
+    # Then it comes back with its id and its admin key, shown once
+    assert fleet.status_code == 201, fleet.text
+    assert fleet.json()["fleet_id"]
+    assert fleet.json()["api_key"].startswith("rc_")
+    assert fleet.json()["settings"]["driver_response_seconds"] == 20
+
+    # When Dana joins the demo fleet
+    dana = stack.post(
+        "/drivers",
+        headers=ADMIN,
+        json={
+            "name": "Dana",
+            "phone": DANA,
+            "channel": "sms",
+            "vehicle": {"type": "Sedan", "plate": "AB12 CDE"},
+            "rating": 4.9,
+        },
+    )
+    assert dana.status_code == 201, dana.text
+    assert dana.json()["status"] == "active"
+    dana_id = dana.json()["driver_id"]
+
+    # And a ride is requested with an Idempotency-Key
+    ride_request = {
+        "customer": {"name": "Sam", "phone": SAM},
+        "pickup": {"address": "1 High St"},
+        "dropoff": {"address": "Central Station"},
+    }
+    created = stack.post("/rides", headers={**ADMIN, "Idempotency-Key": "demo-1"}, json=ride_request)
+    assert created.status_code == 201, created.text
+    ride = created.json()
+    assert ride["status"] == "searching"
+    assert re.fullmatch(r"R-[0-9A-Z]{5}", ride["code"])
+
+    # Then the same key gives back the same ride instead of a second one
+    again = stack.post("/rides", headers={**ADMIN, "Idempotency-Key": "demo-1"}, json=ride_request)
+    assert again.status_code == 201, again.text
+    assert again.json()["ride_id"] == ride["ride_id"]
+
+    # And Dana's offer is in the outbox, with her offer link, the README's way
+    stack.wait_for_offer(DANA, ride)
+    offer = stack.outbox(DANA)[-1]
+    assert offer["channel"] == "sms"
+    assert ride["code"] in offer["body"]
+    found = OFFER_LINK.search(offer["body"])
+    assert found is not None, offer["body"]
+    token_text = found.group(1)
+    assert f"{stack.base_url}/offers/{token_text}" in offer["body"]
+
+    # When Dana opens the link
+    page = stack.get(f"/offers/{token_text}")
+    # Then she sees a page with the ride and Accept / Reject
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert ride["code"] in page.text
+    assert "1 High St" in page.text
+    assert ">Accept</button>" in page.text
+    assert ">Reject</button>" in page.text
+
+    # And a link that is not an offer is an HTML 404
+    missing = stack.get(f"/offers/{token_text[:-3]}xyz")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "not found" in missing.text.lower()
+
+    # When she accepts through the link
+    accepted = stack.post(f"/offers/{token_text}/accept")
+    # Then the ride is hers
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["result"] == "assigned"
+
+    # And GET /rides/{id} shows the driver and every offer with its status
+    seen = stack.get(f"/rides/{ride['ride_id']}", headers=ADMIN)
+    assert seen.status_code == 200
+    assert seen.json()["status"] == "assigned"
+    assert seen.json()["driver_id"] == dana_id
+    assert seen.json()["assigned_at"] is not None
+    assert seen.json()["time_to_match_seconds"] is not None
+    assert [(o["driver_id"], o["status"], o["channel"]) for o in seen.json()["offers"]] == [
+        (dana_id, "accepted", "sms")
+    ]
+    assert seen.json()["offers"][0]["responded_at"] is not None
+
+    # And Sam, the customer, is told who is coming
+    told = wait_for(lambda: [m for m in stack.outbox(SAM) if "Dana" in m["body"]], "Sam hearing about Dana")
+    assert DANA in told[-1]["body"]
+    assert "AB12 CDE" in told[-1]["body"]
+    # And the whole outbox lists every message with channel, recipient, body and time
+    everything = stack.outbox()
+    assert {"channel", "to", "body", "sent_at"} <= set(everything[-1])

@@ -139,6 +139,8 @@ def broadcast(ride_id: str) -> dict[str, Any]:
     delivered = sum(1 for d in deliveries if d.ok)
     updated = dynamodb.update_searching_ride(ride_id, {"wave": wave}, add={"drivers_notified": delivered})
     if updated is None:
+        # An accept or a cancel won while the wave was going out; its drivers were notified all the same.
+        dynamodb.add_to_ride(ride_id, {"drivers_notified": delivered})
         return {"ride_status": _load(ride_id).status}
     if wave == 1:
         notifications.customer_searching(channels, ride, delivered)

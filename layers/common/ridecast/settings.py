@@ -22,8 +22,9 @@ class Settings(BaseSettings):
     # exhausting the Lambda's sockets; providers' own rate limits are paced separately.
     broadcast_concurrency: int = Field(default=64, ge=1, le=512)
     provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
-    telegram_messages_per_second: float = Field(default=30.0, gt=0)
-    twilio_messages_per_second: float = Field(default=100.0, gt=0)
+    # Telegram allows about 30 messages/s per bot; pacing a little under it avoids 429s, each of which
+    # stalls the whole bot for its retry_after (at least a second).
+    telegram_messages_per_second: float = Field(default=28.0, gt=0)
     secrets_cache_seconds: int = Field(default=300, ge=0)
     # A ride still `searching` this long after its deadline is settled by the sweeper.
     sweeper_grace_seconds: int = Field(default=120, ge=0)

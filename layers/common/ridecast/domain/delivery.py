@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ridecast.adapters import alerts, secrets
 from ridecast.adapters.channels.base import Button, ChannelAdapter, OutboundMessage, SendReceipt
 from ridecast.errors import ChannelError, ChannelNotConfigured
-from ridecast.models.domain import Driver, Fleet
+from ridecast.models.domain import Driver, Fleet, TwilioSender
 from ridecast.models.types import MessageChannel
 from ridecast.observability import logger, mask_phone
 
@@ -58,7 +58,9 @@ class FleetChannels:
             return None
         from ridecast.adapters.channels.twilio import TwilioMessaging
 
-        senders: dict[str, str] = {s.channel: s.from_ for s in self.fleet.twilio.senders}
+        senders: dict[str, list[TwilioSender]] = {}
+        for sender in self.fleet.twilio.senders:
+            senders.setdefault(sender.channel, []).append(sender)
         return TwilioMessaging(self.fleet.twilio.account_sid, token, senders)
 
     def telegram_bot(self) -> "TelegramBot | None":

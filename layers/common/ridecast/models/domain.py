@@ -54,6 +54,9 @@ class TwilioSender(DomainModel):
 
     channel: TwilioChannel
     from_: Phone = Field(alias="from")
+    # The sender's throughput (1 for a US long code, more for short codes and toll-free). Unset, sends
+    # are not paced here and Twilio queues what exceeds the sender's rate.
+    messages_per_second: float | None = Field(default=None, gt=0, le=10000)
 
 
 class TwilioConfig(DomainModel):

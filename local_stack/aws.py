@@ -30,6 +30,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
+from moto.core import models as moto_core_models
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
@@ -185,6 +186,10 @@ class AwsSandbox:
         os.environ.update(FAKE_AWS_ENVIRONMENT)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        # moto also patches `requests` to catch AWS URLs, matching every request against hundreds of
+        # URL patterns. Our AWS traffic is boto3 (answered by the botocore hook above); what goes through
+        # `requests` is provider traffic to the stand-ins, which that matching slowed several-fold.
+        moto_core_models.responses_mock.stop()
         boto3.setup_default_session(region_name=REGION)
         _HookState.invoker = invoker
         # Stays on after stop(): a Step Functions thread still winding down must not reach real AWS.
@@ -197,6 +202,7 @@ class AwsSandbox:
         _HookState.invoker = None
         if self._mock is not None:
             _stop_running_executions()
+            moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
             self._mock.stop()
             self._mock = None
         if self._saved_environment is not None:

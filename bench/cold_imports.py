@@ -30,6 +30,7 @@ def lambda_python() -> str:
         stamp.write_text(digest)
     return str(python)
 
+
 _PROBE = """
 import importlib.util, json, sys, time
 sys.path.insert(0, {layer!r})

@@ -52,9 +52,14 @@ class Usage:
 USAGE = Usage()
 
 
-def _count_dynamodb(model: Any, params: dict[str, Any], parsed: dict[str, Any], **_: Any) -> None:
+def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context["bench_params"] = dict(params)
+
+
+def _count_dynamodb(model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     """Request units as DynamoDB bills them: reads per 4 KB (half for eventually consistent), writes per 1 KB."""
     operation = model.name
+    params: dict[str, Any] = context.get("bench_params", {})
     rru = wru = 0.0
     if operation in _READS:
         items = parsed.get("Items") or ([parsed["Item"]] if parsed.get("Item") else [])
@@ -76,6 +81,7 @@ def _count_dynamodb(model: Any, params: dict[str, Any], parsed: dict[str, Any], 
 
 def install() -> None:
     """Count before any boto3 session exists (botocore copies its builtin handlers into each new session)."""
+    botocore.handlers.BUILTIN_HANDLERS.append(("provide-client-params.dynamodb", _remember_params))
     botocore.handlers.BUILTIN_HANDLERS.append(("after-call.dynamodb", _count_dynamodb))
     original = FunctionHost.invoke
 

@@ -3,13 +3,15 @@
 import random
 import re
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -65,18 +67,37 @@ class Bench:
         return str(created["fleet_id"]), str(created["api_key"])
 
     def drivers(self, fleet_id: str, count: int, channel: str = "sms") -> list[Any]:
-        """Registered through the domain: creating thousands over HTTP would measure the test, not the system."""
+        """Written straight to the table in batches: setting up thousands of drivers is not what is measured
+        (moto copies the table for every transaction, so the API's transactional create slows with size)."""
         from ridecast.adapters import dynamodb
-        from ridecast.domain.drivers import register_driver
-        from ridecast.models.api import CreateDriverRequest
+        from ridecast.ids import new_id, utcnow
+        from ridecast.models.domain import Driver
+        from ridecast.models.items import driver_item, fleet_pk, phone_sk, telegram_chat_sk
 
+        now = utcnow()
         made = []
-        for index in range(count):
-            request = CreateDriverRequest(name=f"Driver {index}", phone=self.phone(), channel=channel)
-            driver = register_driver(fleet_id, request)
-            if channel == "telegram":
-                driver = dynamodb.bind_telegram_chat(driver, str(900_000_000 + index))
-            made.append(driver)
+        with dynamodb.table().batch_writer() as batch:
+            for index in range(count):
+                chat_id = str(900_000_000 + index) if channel == "telegram" else None
+                driver = Driver(
+                    driver_id=new_id("d"),
+                    fleet_id=fleet_id,
+                    name=f"Driver {index}",
+                    phone=self.phone(),
+                    channel=channel,
+                    telegram_chat_id=chat_id,
+                    created_at=now,
+                    updated_at=now,
+                    last_seen_at=now,
+                )
+                batch.put_item(Item=driver_item(driver))
+                guard = {"PK": fleet_pk(fleet_id), "SK": phone_sk(driver.phone), "driver_id": driver.driver_id}
+                batch.put_item(Item=guard)
+                if chat_id:
+                    batch.put_item(
+                        Item={"PK": fleet_pk(fleet_id), "SK": telegram_chat_sk(chat_id), "driver_id": driver.driver_id}
+                    )
+                made.append(driver)
         return made
 
     def ride_without_matching(self, fleet_id: str) -> str:
@@ -142,6 +163,36 @@ class Bench:
 
 
 @contextmanager
+def external_providers(latency_ms: float, telegram_rate_limit: float) -> Iterator[str]:
+    """The provider stand-ins in a process of their own (python -m local_stack.providers_server)."""
+    process = subprocess.Popen(  # noqa: S603 - our interpreter running our own module
+        [
+            sys.executable,
+            "-m",
+            "local_stack.providers_server",
+            "--latency-ms",
+            str(latency_ms),
+            "--telegram-rate-limit",
+            str(telegram_rate_limit),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        yield line.removeprefix("listening on ")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def remote_outbox(providers_url: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = requests.get(f"{providers_url}/_local/outbox", timeout=30).json()["messages"]
+    return messages
+
+
+@contextmanager
 def provider_conditions(
     runtime: LocalRuntime, latency_ms: float = 0, telegram_rate_limit: float | None = None
 ) -> Iterator[None]:
@@ -171,19 +222,22 @@ def broadcast_1000(bench: Bench) -> dict[str, Any]:
     }
 
 
-def telegram_rate_limit(bench: Bench, drivers: int = 150, limit: float = 30) -> dict[str, Any]:
-    """Broadcast over a 30 msg/s Telegram limit: achieved rate and offers lost (target ≥ 90 %, none lost)."""
+def telegram_rate_limit(bench: Bench, providers_url: str, drivers: int = 300, limit: float = 30) -> dict[str, Any]:
+    """Broadcast over a 30 msg/s Telegram limit (the stand-in answers 429 past it): achieved rate, offers lost.
+
+    Target ≥ 90 % of the limit, none lost."""
     fleet_id, _ = bench.fleet(telegram=True)
     made = bench.drivers(fleet_id, drivers, channel="telegram")
     ride_id = bench.ride_without_matching(fleet_id)
     chats = {d.telegram_chat_id for d in made}
-    before = len(bench.runtime.outbox)
-    with provider_conditions(bench.runtime, latency_ms=0, telegram_rate_limit=limit):
-        started = time.perf_counter()
-        result = bench.runtime.invoke("MatchingFunction", {"task": "broadcast", "ride_id": ride_id})
-        seconds = time.perf_counter() - started
-    sent = [m for m in bench.runtime.outbox[before:] if m["channel"] == "telegram" and m["to"] in chats]
-    rate = (len(sent) - 1) / seconds if seconds and len(sent) > 1 else 0.0
+    started = time.perf_counter()
+    result = bench.runtime.invoke("MatchingFunction", {"task": "broadcast", "ride_id": ride_id})
+    seconds = time.perf_counter() - started
+    sent = [m for m in remote_outbox(providers_url) if m["channel"] == "telegram" and m["to"] in chats]
+    # The rate the provider saw, first message to last (the task's total also loads drivers and saves offers).
+    stamps = sorted(datetime.fromisoformat(m["sent_at"].replace("Z", "+00:00")) for m in sent)
+    span = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else 0.0
+    rate = (len(sent) - 1) / span if span else 0.0
     from ridecast.adapters import dynamodb
 
     failed = sum(1 for o in dynamodb.list_offers(ride_id) if o.status == "failed")
@@ -194,6 +248,7 @@ def telegram_rate_limit(bench: Bench, drivers: int = 150, limit: float = 30) -> 
         "offers_failed": failed,
         "offers_sent": result.get("offers_sent"),
         "seconds": round(seconds, 2),
+        "sending_seconds": round(span, 2),
         "messages_per_second": round(rate, 1),
         "share_of_limit": round(rate / limit, 3),
         "target_share": 0.9,

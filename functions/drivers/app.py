@@ -13,7 +13,7 @@ from ridecast.models.api import CreateDriverRequest, DriverListOut, DriverOut, T
 from ridecast.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
-install_error_handlers(app)
+install_error_handlers(app, guard=lambda: _admin_fleet())
 
 
 def _admin_fleet() -> str:

@@ -21,7 +21,19 @@ from ridecast.models.api import (
 from ridecast.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
-install_error_handlers(app)
+
+
+def _authorize_route() -> None:
+    """Who may call, for requests refused before their route runs: root creates fleets, root or the
+    fleet's admin manages one."""
+    fleet_id = (app.current_event.path_parameters or {}).get("fleet_id")
+    if fleet_id:
+        auth.require_fleet_access(current_principal(app), fleet_id)
+    else:
+        auth.require_root(current_principal(app))
+
+
+install_error_handlers(app, guard=_authorize_route)
 
 
 @app.post("/fleets")

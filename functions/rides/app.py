@@ -14,7 +14,7 @@ from ridecast.models.api import CancelledOut, CancelRideRequest, CreateRideReque
 from ridecast.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
-install_error_handlers(app)
+install_error_handlers(app, guard=lambda: _caller_fleet())
 
 RideStatusFilter = Literal["searching", "assigned", "timed_out", "cancelled", "failed"]
 

@@ -149,11 +149,6 @@ def test_the_root_key_cannot_act_as_a_fleet(stack: StackClient, method: str, pat
     assert "fleet API key" in error_message(answer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: Powertools validates the body before the route checks the role, so a valid key with "
-    "the wrong role and an invalid body gets 422 instead of 403 (unknown keys are fixed: 401 first)",
-)
 def test_a_wrong_role_is_403_even_with_an_invalid_body(stack: StackClient) -> None:
     # Given a dispatcher key and an admin key
     fleet = stack.create_fleet()

@@ -1,6 +1,7 @@
 """HTTP glue shared by the API functions: who is calling, and every error mapped to a status once."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -37,13 +38,21 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{location}: {error.get('msg', 'is invalid')}"
 
 
-def _refuse_anonymous(app: APIGatewayHttpResolver) -> Response[Any] | None:
-    """Request validation runs before the route can check the key: an unknown key must still get 401
-    (SPEC §3), not a description of our schema. Routes without the authorizer carry no principal at all."""
+def _refuse_caller(app: APIGatewayHttpResolver, guard: Callable[[], object] | None) -> Response[Any] | None:
+    """Request validation runs before the route can check the key: an unknown key must still get 401 and
+    a key with the wrong role 403 (SPEC §3), not a description of our schema. `guard` is the function's own
+    role check; routes without the authorizer carry no principal at all."""
     context = app.current_event.request_context.authorizer.get_lambda or {}
-    if context.get("principal") != "anonymous":
+    refused: RidecastError | None = None
+    if context.get("principal") == "anonymous":
+        refused = Unauthenticated("missing or unknown API key: send 'Authorization: Bearer <key>'")
+    elif guard is not None:
+        try:
+            guard()
+        except RidecastError as error:
+            refused = error
+    if refused is None:
         return None
-    refused = Unauthenticated("missing or unknown API key: send 'Authorization: Bearer <key>'")
     logger.info("request refused", extra={"status": refused.status_code, "error": refused.code})
     return json_response(refused.status_code, refused.body())
 
@@ -65,7 +74,10 @@ def _raised_reading_the_request(error: BaseException) -> bool:
     return False
 
 
-def install_error_handlers(app: APIGatewayHttpResolver) -> None:
+def install_error_handlers(app: APIGatewayHttpResolver, guard: Callable[[], object] | None = None) -> None:
+    """Map every error to its status, once. `guard` (the function's role check) runs before a request
+    that failed validation is answered 4xx, so who may call is decided before what they sent."""
+
     @app.exception_handler(RidecastError)  # type: ignore[untyped-decorator]
     def _domain_error(error: RidecastError) -> Response[Any]:
         if error.status_code >= 500:
@@ -76,7 +88,7 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
-        if (refused := _refuse_anonymous(app)) is not None:
+        if (refused := _refuse_caller(app, guard)) is not None:
             return refused
         errors = [dict(e) for e in error.errors()]
         if any(e.get("type") == "json_invalid" for e in errors):
@@ -95,7 +107,7 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
     def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-        if (refused := _refuse_anonymous(app)) is not None:
+        if (refused := _refuse_caller(app, guard)) is not None:
             return refused
         message = "Content-Type: send the body as application/json"
         return json_response(415, {"error": "unsupported_media_type", "message": message})
@@ -103,7 +115,7 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
     def _undecodable_body(error: UnicodeDecodeError) -> Response[Any]:
         # The gateway hands over a non-UTF-8 body base64-encoded; decoding it is the first thing to fail.
-        if (refused := _refuse_anonymous(app)) is not None:
+        if (refused := _refuse_caller(app, guard)) is not None:
             return refused
         return json_response(400, {"error": "invalid_json", "message": "the request body is not valid UTF-8 JSON"})
 
@@ -113,7 +125,7 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         # raises these while reading the request. Anything raised by our own code is a bug and stays a 500.
         if not _raised_reading_the_request(error):
             raise error
-        if (refused := _refuse_anonymous(app)) is not None:
+        if (refused := _refuse_caller(app, guard)) is not None:
             return refused
         logger.info("request unreadable", extra={"error": type(error).__name__})
         return json_response(400, {"error": "invalid_body", "message": f"the request body cannot be read: {error}"})

@@ -302,10 +302,11 @@ def list_drivers(fleet_id: str) -> list[Driver]:
     ]
 
 
-def touch_driver(fleet_id: str, driver_id: str, seen_at: datetime) -> None:
+def touch_driver(fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
+    expression = "SET last_seen_at = :t" + (", last_whatsapp_inbound_at = :t" if via_whatsapp else "")
     table().update_item(
         Key={"PK": fleet_pk(fleet_id), "SK": driver_sk(driver_id)},
-        UpdateExpression="SET last_seen_at = :t",
+        UpdateExpression=expression,
         ConditionExpression="attribute_exists(PK)",
         ExpressionAttributeValues={":t": seen_at.isoformat()},
     )

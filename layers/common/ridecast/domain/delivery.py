@@ -1,12 +1,14 @@
 """Who gets a message on which channel, for one fleet; the adapters do the sending."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ridecast.adapters import alerts, secrets
 from ridecast.adapters.channels.base import Button, ChannelAdapter, OutboundMessage, SendReceipt
 from ridecast.errors import ChannelError, ChannelNotConfigured
+from ridecast.ids import utcnow
 from ridecast.models.domain import Driver, Fleet, TwilioSender
 from ridecast.models.types import MessageChannel
 from ridecast.observability import logger, mask_phone
@@ -19,6 +21,9 @@ def _telegram_bot_class() -> type["TelegramBot"]:
     from ridecast.adapters.channels.telegram import TelegramBot
 
     return TelegramBot
+
+
+WHATSAPP_SESSION = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -101,13 +106,31 @@ class FleetChannels:
         telegram_body: str | None = None,
         buttons: tuple[Button, ...] = (),
         status_callback: str | None = None,
+        template_variables: dict[str, str] | None = None,
     ) -> Delivery:
         channel, address = self.driver_channel(driver)
         if channel == "telegram":
             message = OutboundMessage(channel=channel, to=address, body=telegram_body or body, buttons=buttons)
+        elif channel == "whatsapp" and template_variables and (content_sid := self._whatsapp_template(driver)):
+            message = OutboundMessage(
+                channel=channel,
+                to=address,
+                body=body,
+                content_sid=content_sid,
+                content_variables=template_variables,
+                status_callback=status_callback,
+            )
         else:
             message = OutboundMessage(channel=channel, to=address, body=body, status_callback=status_callback)
         return self.send(message)
+
+    def _whatsapp_template(self, driver: Driver) -> str | None:
+        """The fleet's offer template when the driver is outside WhatsApp's 24-hour session, which delivers
+        only approved templates; None inside it, or when the fleet has no template."""
+        if self.fleet.twilio is None or self.fleet.twilio.offer_content_sid is None:
+            return None
+        last = driver.last_whatsapp_inbound_at
+        return self.fleet.twilio.offer_content_sid if last is None or utcnow() - last >= WHATSAPP_SESSION else None
 
     def to_phone(self, phone: str, body: str) -> Delivery:
         return self.send(OutboundMessage(channel="sms", to=phone, body=body))

@@ -65,6 +65,14 @@ def _send_offer(channels: FleetChannels, ride: Ride, driver: Driver, offer: Offe
         status_callback=(
             f"{get_settings().base_url}/webhooks/twilio/status?ride_id={offer.ride_id}&driver_id={offer.driver_id}"
         ),
+        # The fleet's approved WhatsApp offer template numbers its placeholders {{1}}..{{5}}.
+        template_variables={
+            "1": ride.code,
+            "2": ride.pickup.address,
+            "3": ride.dropoff.address,
+            "4": str(values["when"]),
+            "5": str(values["link"]),
+        },
     )
     if not delivery.ok:
         dynamodb.update_offer(offer.ride_id, offer.driver_id, {"sent"}, status="failed", error=delivery.error)

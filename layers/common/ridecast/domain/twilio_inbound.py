@@ -56,18 +56,19 @@ def handle_message(params: dict[str, str], signature: str | None) -> str:
         logger.info("replayed twilio delivery ignored", extra={"message_sid": message_sid})
         return twiml(None)
     try:
-        return twiml(_answer(fleet, _phone(params.get("From")), params.get("Body", "")))
+        via_whatsapp = (params.get("From") or "").startswith("whatsapp:")
+        return twiml(_answer(fleet, _phone(params.get("From")), params.get("Body", ""), via_whatsapp))
     except Exception:
         dynamodb.release_delivery("twilio", message_sid)
         raise
 
 
-def _answer(fleet: Fleet, phone: str, text: str) -> str:
+def _answer(fleet: Fleet, phone: str, text: str, via_whatsapp: bool) -> str:
     driver = dynamodb.find_driver_by_phone(fleet.fleet_id, phone)
     if driver is None:
         logger.info("reply from unknown number", extra={"phone": mask_phone(phone)})
         return render(fleet, "unknown_driver", fleet_name=fleet.name)
-    dynamodb.touch_driver(fleet.fleet_id, driver.driver_id, utcnow())
+    dynamodb.touch_driver(fleet.fleet_id, driver.driver_id, utcnow(), via_whatsapp=via_whatsapp)
     reply = parse_reply(text)
     if reply.action is None:
         return render(fleet, "reply_help")

@@ -106,6 +106,8 @@ class Driver(DomainModel):
     status: DriverStatus = "active"
     telegram_chat_id: str | None = None
     last_seen_at: datetime | None = None
+    # WhatsApp lets a business send free text only within 24 h of the user's last message to it.
+    last_whatsapp_inbound_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -1,5 +1,6 @@
 """The matching state machine's tasks (statemachines/matching.asl.json). Each is safe to retry."""
 
+import json
 import math
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -321,7 +322,7 @@ def mark_failed(ride_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
             notifications.alert_admins(channels, failed, "admin_failed", error=described[:300])
             notifications.tell_customer(channels, failed, "customer_failed")
             metrics.add_metric(name="RidesFailed", unit="Count", value=1)
-            logger.error("ride failed", extra={"ride_id": ride_id, "error": described})
+            logger.error("ride failed", extra={"ride_id": ride_id, "error": described, "cause": error})
             return {"ride_status": "failed"}
         ride = _load(ride_id)
     return {"ride_status": ride.status}
@@ -332,6 +333,14 @@ def _describe_error(error: dict[str, Any] | None) -> str:
         return "unknown error"
     name = str(error.get("Error", "Error"))
     cause = str(error.get("Cause", ""))
+    # A Lambda task's Cause is its whole error payload as JSON, stack trace and file paths included: that
+    # belongs in the logs, not on the admins' phones or in the ride's end_reason the API returns.
+    try:
+        payload = json.loads(cause)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and "errorMessage" in payload:
+        cause = str(payload["errorMessage"])
     return f"{name}: {cause}" if cause else name
 
 

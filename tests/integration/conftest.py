@@ -1,0 +1,32 @@
+"""Integration fixtures: one LocalRuntime for this package (template.yaml served in-process on moto, the
+matching ASL run by moto's Step Functions interpreter, Lambda tasks routed to our handlers) and a fresh
+`Stack` view of it per test, which cancels whatever its test left searching."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from local_stack import LocalRuntime
+from tests.fixtures import REPO_ROOT
+from tests.integration.helpers import Stack, forget_cached_clients, one_invocation_per_container
+
+
+@pytest.fixture(scope="package")
+def runtime() -> Iterator[LocalRuntime]:
+    forget_cached_clients()
+    # No demo fleet and no simulated drivers: every test builds exactly the fleet it talks about.
+    with (
+        one_invocation_per_container(),
+        LocalRuntime(REPO_ROOT, seed_demo=False, twilio_status_callbacks=False) as stack,
+    ):
+        yield stack
+    forget_cached_clients()
+
+
+@pytest.fixture
+def stack(runtime: LocalRuntime) -> Iterator[Stack]:
+    helper = Stack(runtime)
+    try:
+        yield helper
+    finally:
+        helper.settle_leftovers()

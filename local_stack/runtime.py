@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from local_stack import aws, sam
 from local_stack.gateway import Gateway
+from local_stack.isolation import InvocationIsolation
 from local_stack.lambdas import FunctionHost
 from local_stack.sam import FunctionSpec, ScheduleSpec
 from local_stack.schedules import ScheduleRunner
@@ -94,6 +95,7 @@ class LocalRuntime:
         self._log = log
         self.standins = StandIns(self.conditions, twilio_status_callbacks=twilio_status_callbacks)
         self._sandbox = aws.AwsSandbox()
+        self._isolation = InvocationIsolation()
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
         self._gateway: Gateway | None = None
@@ -139,6 +141,7 @@ class LocalRuntime:
 
     def _start_stack(self, template: Template) -> None:
         self._sandbox.start(invoker=self._invoke_payload)
+        self._isolation.install()
         aws.provision_tables(sam.read_tables(template))
         aws.provision_secrets(template, sam.read_secrets(template, {ROOT_KEY_SECRET: ROOT_KEY}))
         aws.provision_topics(template, sam.read_topics(template))
@@ -192,6 +195,7 @@ class LocalRuntime:
             self._server.server_close()
         self.standins.close()
         self._sandbox.stop()
+        self._isolation.remove()
         for path in self._added_paths:
             if path in sys.path:
                 sys.path.remove(path)

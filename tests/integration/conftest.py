@@ -8,17 +8,14 @@ import pytest
 
 from local_stack import LocalRuntime
 from tests.fixtures import REPO_ROOT
-from tests.integration.helpers import Stack, forget_cached_clients, one_invocation_per_container
+from tests.integration.helpers import Stack, forget_cached_clients
 
 
 @pytest.fixture(scope="package")
 def runtime() -> Iterator[LocalRuntime]:
     forget_cached_clients()
     # No demo fleet and no simulated drivers: every test builds exactly the fleet it talks about.
-    with (
-        one_invocation_per_container(),
-        LocalRuntime(REPO_ROOT, seed_demo=False, twilio_status_callbacks=False) as stack,
-    ):
+    with LocalRuntime(REPO_ROOT, seed_demo=False, twilio_status_callbacks=False) as stack:
         yield stack
     forget_cached_clients()
 

@@ -13,13 +13,11 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import pytest
 import requests
 
 from local_stack import LocalRuntime
@@ -52,54 +50,6 @@ def forget_cached_clients() -> None:
     base.DEFAULT_PROVIDERS.pop("secrets", None)
     for provider in base.DEFAULT_PROVIDERS.values():
         provider.clear_cache()
-
-
-class _PerThread:
-    """An attribute with one value per thread (and resolver), for Powertools' per-invocation state."""
-
-    def __init__(self, default: Callable[[], Any]) -> None:
-        self._local = threading.local()
-        self._default = default
-
-    def _values(self) -> dict[int, Any]:
-        values: dict[int, Any] | None = getattr(self._local, "values", None)
-        if values is None:
-            values = self._local.values = {}
-        return values
-
-    def __get__(self, instance: object, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        return self._values().setdefault(id(instance), self._default())
-
-    def __set__(self, instance: object, value: Any) -> None:
-        self._values()[id(instance)] = value
-
-
-@contextmanager
-def one_invocation_per_container() -> Iterator[None]:
-    """Powertools' HTTP resolvers keep the invocation's state where only one invocation can see it in
-    Lambda: the event on a class attribute (`BaseRouter.current_event`, shared by every function) and the
-    matched route and its arguments in `app.context` (shared by the function's invocations). The local
-    stack serves every function in one process on many threads, so concurrent requests read each other's
-    event and route and answer 401, 404 or 500 at random. Per thread, as in separate containers, each
-    invocation sees its own again."""
-    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
-
-    current_event = _PerThread(lambda: None)
-    original_resolve = ApiGatewayResolver.resolve
-
-    def resolve(self: Any, event: Any, context: Any) -> Any:
-        raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
-        current_event.__set__(self, self._to_proxy_event(raw))
-        return original_resolve(self, event, context)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ApiGatewayResolver, "current_event", current_event, raising=False)
-        patch.setattr(ApiGatewayResolver, "context", _PerThread(dict), raising=False)
-        patch.setattr(ApiGatewayResolver, "resolve", resolve)
-        yield
 
 
 @dataclass

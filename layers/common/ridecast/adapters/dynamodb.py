@@ -214,24 +214,29 @@ def next_ride_sequence(fleet_id: str) -> int:
 # ----- drivers -----------------------------------------------------------------------------------
 
 
+def _phone_guard_put(table_name: str, driver: Driver) -> Any:
+    """One driver per phone per fleet: the guard item a driver's transaction must be able to create."""
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": {
+                "PK": fleet_pk(driver.fleet_id),
+                "SK": phone_sk(driver.phone),
+                "item_type": "driver_phone",
+                "driver_id": driver.driver_id,
+            },
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
 def create_driver(driver: Driver) -> None:
     client = table().meta.client
     name = table().name
     try:
         client.transact_write_items(
             TransactItems=[
-                {
-                    "Put": {
-                        "TableName": name,
-                        "Item": {
-                            "PK": fleet_pk(driver.fleet_id),
-                            "SK": phone_sk(driver.phone),
-                            "item_type": "driver_phone",
-                            "driver_id": driver.driver_id,
-                        },
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
+                _phone_guard_put(name, driver),
                 {
                     "Put": {
                         "TableName": name,
@@ -256,18 +261,7 @@ def replace_driver(previous: Driver, driver: Driver) -> None:
     try:
         table().meta.client.transact_write_items(
             TransactItems=[
-                {
-                    "Put": {
-                        "TableName": name,
-                        "Item": {
-                            "PK": fleet_pk(driver.fleet_id),
-                            "SK": phone_sk(driver.phone),
-                            "item_type": "driver_phone",
-                            "driver_id": driver.driver_id,
-                        },
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
+                _phone_guard_put(name, driver),
                 {
                     "Delete": {
                         "TableName": name,

@@ -110,6 +110,17 @@ def reject_offer(offer: Offer, ride: Ride) -> Ride:
     return ride
 
 
+def answer(offer: Offer, ride: Ride, accepting: bool) -> tuple[str, Ride]:
+    """A driver's answer from any channel: the SPEC §3 result (assigned, rejected, already_taken, cancelled,
+    expired) and the ride as it now stands."""
+    try:
+        if accepting:
+            return "assigned", accept_offer(offer, ride)
+        return "rejected", reject_offer(offer, ride)
+    except OfferClosed as closed:
+        return closed.result, ride
+
+
 def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Ride] | None:
     """The offer a bare SMS/WhatsApp reply answers: the named ride, else the newest one still searching.
 

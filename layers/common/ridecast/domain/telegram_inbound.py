@@ -10,7 +10,7 @@ from ridecast.domain import offers
 from ridecast.domain.delivery import FleetChannels
 from ridecast.domain.drivers import update_driver
 from ridecast.domain.messages import render, ride_values
-from ridecast.errors import ChannelError, OfferClosed, OfferNotFound, WebhookForbidden
+from ridecast.errors import ChannelError, OfferNotFound, WebhookForbidden
 from ridecast.ids import same_secret, utcnow
 from ridecast.models.api import UpdateDriverRequest
 from ridecast.models.domain import Fleet
@@ -159,11 +159,5 @@ def _answer_button(fleet: Fleet, query: CallbackQuery, action: str, token: str) 
     if driver is None or ride.fleet_id != fleet.fleet_id or driver.telegram_chat_id != str(query.from_.id):
         return render(fleet, "result_no_open_offer")
     dynamodb.touch_driver(fleet.fleet_id, driver.driver_id, utcnow())
-    try:
-        if action == "a":
-            ride = offers.accept_offer(offer, ride)
-            return render(fleet, "result_assigned", **ride_values(ride))
-        offers.reject_offer(offer, ride)
-        return render(fleet, "result_rejected", **ride_values(ride))
-    except OfferClosed as closed:
-        return render(fleet, f"result_{closed.result}", **ride_values(ride))
+    result, ride = offers.answer(offer, ride, accepting=action == "a")
+    return render(fleet, f"result_{result}", **ride_values(ride))

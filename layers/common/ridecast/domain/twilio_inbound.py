@@ -7,7 +7,7 @@ from ridecast.adapters import dynamodb, secrets
 from ridecast.domain import offers
 from ridecast.domain.messages import render, ride_values
 from ridecast.domain.replies import parse_reply
-from ridecast.errors import OfferClosed, WebhookForbidden
+from ridecast.errors import WebhookForbidden
 from ridecast.ids import utcnow
 from ridecast.models.domain import Fleet
 from ridecast.observability import logger, mask_phone
@@ -75,15 +75,8 @@ def _answer(fleet: Fleet, phone: str, text: str, via_whatsapp: bool) -> str:
     found = offers.newest_open_offer(driver.driver_id, reply.ride_code)
     if found is None:
         return render(fleet, "result_no_open_offer")
-    offer, ride = found
-    try:
-        if reply.action == "accept":
-            ride = offers.accept_offer(offer, ride)
-            return render(fleet, "result_assigned", **ride_values(ride))
-        offers.reject_offer(offer, ride)
-        return render(fleet, "result_rejected", **ride_values(ride))
-    except OfferClosed as closed:
-        return render(fleet, f"result_{closed.result}", **ride_values(ride))
+    result, ride = offers.answer(*found, accepting=reply.action == "accept")
+    return render(fleet, f"result_{result}", **ride_values(ride))
 
 
 def handle_status(params: dict[str, str], raw_query: str, signature: str | None) -> None:

@@ -130,14 +130,18 @@ class LocalRuntime:
 
         for name in _imported_by_previous_runtime:
             sys.modules.pop(name, None)
-        modules_before = set(sys.modules)
         try:
             self._start_stack(template)
         finally:
-            code_dirs = [spec.code_dir for spec in self._functions_or_none()] + [Path(p) for p in self._added_paths]
-            for name in set(sys.modules) - modules_before:
-                if name.startswith("local_stack_function_") or _lives_in(sys.modules[name], code_dirs):
-                    _imported_by_previous_runtime.add(name)
+            self._remember_our_modules()
+
+    def _remember_our_modules(self) -> None:
+        """Our modules, including those imported lazily while running (a provider adapter on its first
+        message): the next runtime must not inherit their caches or their classes."""
+        code_dirs = [spec.code_dir for spec in self._functions_or_none()] + [Path(p) for p in self._added_paths]
+        for name, module in list(sys.modules.items()):
+            if name.startswith("local_stack_function_") or _lives_in(module, code_dirs):
+                _imported_by_previous_runtime.add(name)
 
     def _start_stack(self, template: Template) -> None:
         self._sandbox.start(invoker=self._invoke_payload)
@@ -194,6 +198,7 @@ class LocalRuntime:
                 self._server_thread = None
             self._server.server_close()
         self.standins.close()
+        self._remember_our_modules()
         self._sandbox.stop()
         self._isolation.remove()
         for path in self._added_paths:

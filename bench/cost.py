@@ -106,7 +106,14 @@ def measured() -> Iterator[Usage]:
     yield USAGE
 
 
+# Scheduled work runs whether or not there are rides: a fixed cost per minute, not per ride.
+_NOT_PER_RIDE = {"SweeperFunction"}
+
+
 def price(usage: Usage, state_transitions: int) -> dict[str, Any]:
+    for name in _NOT_PER_RIDE:
+        usage.invocations.pop(name, None)
+        usage.gb_seconds.pop(name, None)
     invocations = sum(usage.invocations.values())
     api_requests = sum(n for name, n in usage.invocations.items() if name not in _NOT_API_ROUTES)
     lines = {

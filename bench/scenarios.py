@@ -121,13 +121,13 @@ class Bench:
         dynamodb.put_new_ride(ride)
         return ride.ride_id
 
-    def ride(self, api_key: str, customer_phone: str | None = None) -> dict[str, Any]:
+    def ride(self, api_key: str, customer_phone: str | None = None, timeout: float = 30) -> dict[str, Any]:
         body = {
             "customer": {"name": "Bench Customer", "phone": customer_phone or self.phone()},
             "pickup": {"address": "1 Bench St"},
             "dropoff": {"address": "2 Bench St"},
         }
-        answer = self.http.post(f"{self.api}/rides", json=body, headers=self._auth(api_key), timeout=30)
+        answer = self.http.post(f"{self.api}/rides", json=body, headers=self._auth(api_key), timeout=timeout)
         answer.raise_for_status()
         created: dict[str, Any] = answer.json()
         return created
@@ -331,7 +331,8 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100) -> dict[s
     bench.drivers(fleet_id, drivers)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=rides) as pool:
-        created = list(pool.map(lambda _: bench.ride(key), range(rides)))
+        # One process emulates 50 Lambdas at once here: answers are slow, so be patient with them.
+        created = list(pool.map(lambda _: bench.ride(key, timeout=300), range(rides)))
     rng = random.Random(7)
 
     def three_drivers_race(ride: dict[str, Any]) -> list[int]:

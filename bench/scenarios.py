@@ -150,9 +150,9 @@ class Bench:
                 return sorted(tokens)
             time.sleep(0.05)
 
-    def accept(self, token: str) -> tuple[int, dict[str, Any], float]:
+    def accept(self, token: str, timeout: float = 30) -> tuple[int, dict[str, Any], float]:
         started = time.perf_counter()
-        answer = self.http.post(f"{self.api}/offers/{token}/accept", timeout=30)
+        answer = self.http.post(f"{self.api}/offers/{token}/accept", timeout=timeout)
         elapsed = time.perf_counter() - started
         return answer.status_code, answer.json(), elapsed
 
@@ -337,7 +337,7 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100) -> dict[s
 
     def three_drivers_race(ride: dict[str, Any]) -> list[int]:
         tokens = bench.offer_tokens(ride["ride_id"], drivers, timeout=180)
-        return [bench.accept(token)[0] for token in rng.sample(tokens, 3)]
+        return [bench.accept(token, timeout=300)[0] for token in rng.sample(tokens, 3)]
 
     with ThreadPoolExecutor(max_workers=rides) as pool:
         statuses = [s for answer in pool.map(three_drivers_race, created) for s in answer]

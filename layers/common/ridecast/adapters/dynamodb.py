@@ -330,20 +330,8 @@ def transition_ride(ride: Ride, to_status: str, **fields: Any) -> Ride | None:
     names["#version"] = "version"
     values[":from_status"] = ride.status
     values[":expected_version"] = ride.version
-    try:
-        answer = table().update_item(
-            Key={"PK": ride_pk(ride.ride_id), "SK": "META"},
-            UpdateExpression=expression,
-            ConditionExpression="#from_status = :from_status AND #version = :expected_version",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as error:
-        if _is_conditional_failure(error):
-            return None
-        raise
-    return from_item(Ride, answer["Attributes"])
+    condition = "#from_status = :from_status AND #version = :expected_version"
+    return _update_ride_if(ride.ride_id, expression, condition, names, values)
 
 
 def update_searching_ride(
@@ -353,11 +341,18 @@ def update_searching_ride(
     expression, names, values = _update_expression(set_fields or {}, add=add)
     names["#status"] = "status"
     values[":searching"] = "searching"
+    return _update_ride_if(ride_id, expression, "#status = :searching", names, values)
+
+
+def _update_ride_if(
+    ride_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
+) -> Ride | None:
+    """The ride after the update, or None when `condition` no longer held (someone else changed it first)."""
     try:
         answer = table().update_item(
             Key={"PK": ride_pk(ride_id), "SK": "META"},
             UpdateExpression=expression,
-            ConditionExpression="#status = :searching",
+            ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",

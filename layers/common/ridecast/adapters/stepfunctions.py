@@ -1,6 +1,7 @@
 """Starting matching executions and completing their task tokens."""
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -38,19 +39,17 @@ def start_matching(ride_id: str, payload: dict[str, Any]) -> str | None:
 
 
 def complete_task(task_token: str, output: dict[str, Any]) -> bool:
-    try:
-        client().send_task_success(taskToken=task_token, output=json.dumps(output))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _STALE_TOKEN_ERRORS:
-            logger.info("task token no longer waiting", extra={"error": error.response["Error"]["Code"]})
-            return False
-        raise
-    return True
+    return _answer_token(lambda: client().send_task_success(taskToken=task_token, output=json.dumps(output)))
 
 
 def fail_task(task_token: str, error_name: str, cause: str) -> bool:
+    return _answer_token(lambda: client().send_task_failure(taskToken=task_token, error=error_name, cause=cause))
+
+
+def _answer_token(call: Callable[[], object]) -> bool:
+    """True when the waiting task took the answer; False when its token had already moved on."""
     try:
-        client().send_task_failure(taskToken=task_token, error=error_name, cause=cause)
+        call()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _STALE_TOKEN_ERRORS:
             logger.info("task token no longer waiting", extra={"error": error.response["Error"]["Code"]})

@@ -25,11 +25,12 @@ MASK = "********"
 
 
 class ApiInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # defer_build: see ridecast.models.domain.DomainModel.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class ApiOutput(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
 
 def _known_timezone(value: str | None) -> str | None:

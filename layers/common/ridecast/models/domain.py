@@ -21,7 +21,9 @@ from ridecast.models.types import (
 
 
 class DomainModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # defer_build: a handler builds the validators of the models it uses on first use, not every model
+    # of the module at import (a Lambda cold start pays for what it imports).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class FleetSettings(DomainModel):
@@ -50,7 +52,7 @@ class AdminContact(DomainModel):
 
 
 class TwilioSender(DomainModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     channel: TwilioChannel
     from_: Phone = Field(alias="from")

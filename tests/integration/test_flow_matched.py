@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from ridecast.adapters import dynamodb
 from ridecast.domain import matching
 from tests.integration.helpers import Customer, Stack, unique_phone
 
@@ -107,3 +108,32 @@ def test_accept_while_the_first_wave_is_still_going_out(stack: Stack, monkeypatc
     for driver in slow:
         assert len(stack.messages_to(driver["phone"], f"New ride {ride['code']}")) == 1
         assert len(stack.messages_to(driver["phone"], f"Ride {ride['code']} has been taken")) == 1
+
+
+def test_a_wave_larger_than_one_batch_write_saves_every_offer_before_its_message(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a fleet with more drivers than two BatchWriteItem calls hold, and a watch on every offer sent
+    fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=6)
+    drivers = [stack.add_driver(fleet) for _ in range(2 * dynamodb.BATCH_WRITE_LIMIT + 7)]
+    real_send = matching._send_offer
+    unsaved_when_sent: list[str] = []
+
+    def send_offer(channels: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
+        if dynamodb.get_offer(offer.ride_id, offer.driver_id) is None:
+            unsaved_when_sent.append(driver.driver_id)
+        return real_send(channels, ride, driver, offer, kind)
+
+    monkeypatch.setattr(matching, "_send_offer", send_offer)
+
+    # When a ride is requested and the first wave has gone out
+    ride = stack.start_ride(fleet, Customer("Bea Batch", unique_phone("+1888")))
+    searching = stack.wait_for_searching_message(ride["customer"]["phone"], ride)
+
+    # Then every driver was offered the ride exactly once, each offer saved before its message left
+    assert f"{len(drivers)} drivers notified" in searching
+    assert unsaved_when_sent == []
+    for driver in drivers:
+        assert len(stack.messages_to(driver["phone"], f"New ride {ride['code']}")) == 1
+    offers = stack.get_ride(fleet, ride["ride_id"])["offers"]
+    assert sorted(o["driver_id"] for o in offers) == sorted(d["driver_id"] for d in drivers)

@@ -459,7 +459,12 @@ def rides_searching_past(deadline: datetime) -> list[str]:
 # ----- offers ------------------------------------------------------------------------------------
 
 
+# Items per BatchWriteItem call, DynamoDB's maximum.
+BATCH_WRITE_LIMIT = 25
+
+
 def put_offers(offers: list[Offer]) -> None:
+    # batch_writer sends BATCH_WRITE_LIMIT items per call and resends what DynamoDB left unprocessed.
     with table().batch_writer() as batch:
         for offer in offers:
             batch.put_item(Item=offer_item(offer))

@@ -25,6 +25,32 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "eu-west-1"
 
 
+# ----- caches that outlive a test -----------------------------------------------------------------
+
+
+def clear_cached_clients(*, drop_secrets_provider: bool = False) -> None:
+    """Forget every lru_cache'd settings object and AWS client in ridecast, and Powertools' secret cache.
+
+    The adapters cache their boto3 clients for the life of a Lambda container; in tests each moto session
+    is a new "account", so a client or a cached secret must not outlive it. Powertools' secrets provider
+    stays unless `drop_secrets_provider`: it holds no account state, but one built by another suite holds
+    a boto3 session for that suite's region.
+    """
+    for name, module in list(sys.modules.items()):
+        if name != "ridecast" and not name.startswith("ridecast."):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and getattr(value, "__module__", None) == name:
+                clear()
+    from aws_lambda_powertools.utilities.parameters import base
+
+    if drop_secrets_provider:
+        base.DEFAULT_PROVIDERS.pop("secrets", None)
+    for provider in base.DEFAULT_PROVIDERS.values():
+        provider.clear_cache()
+
+
 # ----- template.yaml --------------------------------------------------------------------------------
 
 

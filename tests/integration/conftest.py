@@ -7,17 +7,18 @@ from collections.abc import Iterator
 import pytest
 
 from local_stack import LocalRuntime
-from tests.fixtures import REPO_ROOT
-from tests.integration.helpers import Stack, forget_cached_clients
+from tests.fixtures import REPO_ROOT, clear_cached_clients
+from tests.integration.helpers import Stack
 
 
 @pytest.fixture(scope="package")
 def runtime() -> Iterator[LocalRuntime]:
-    forget_cached_clients()
+    # Another suite in this process may have built settings, clients and secrets for its own account.
+    clear_cached_clients(drop_secrets_provider=True)
     # No demo fleet and no simulated drivers: every test builds exactly the fleet it talks about.
     with LocalRuntime(REPO_ROOT, seed_demo=False, twilio_status_callbacks=False) as stack:
         yield stack
-    forget_cached_clients()
+    clear_cached_clients(drop_secrets_provider=True)
 
 
 @pytest.fixture

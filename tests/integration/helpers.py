@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,26 +29,6 @@ _numbers = itertools.count(1)
 
 def unique_phone(prefix: str = "+1555") -> str:
     return f"{prefix}{next(_numbers):07d}"
-
-
-def forget_cached_clients() -> None:
-    """Settings and boto3 clients are cached for the life of a Lambda container; another suite in this
-    process (unit tests, another runtime) may have built them for another account or region."""
-    for name, module in list(sys.modules.items()):
-        if name != "ridecast" and not name.startswith("ridecast."):
-            continue
-        for value in list(vars(module).values()):
-            clear = getattr(value, "cache_clear", None)
-            if callable(clear) and getattr(value, "__module__", None) == name:
-                clear()
-    try:
-        from aws_lambda_powertools.utilities.parameters import base
-    except ImportError:  # pragma: no cover - Powertools is a layer requirement
-        return
-    # A provider built by another suite holds a boto3 session for its region; let Powertools make a new one.
-    base.DEFAULT_PROVIDERS.pop("secrets", None)
-    for provider in base.DEFAULT_PROVIDERS.values():
-        provider.clear_cache()
 
 
 @dataclass

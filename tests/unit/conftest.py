@@ -1,7 +1,6 @@
 """Unit-test fixtures: AWS emulated in-process by moto, built from template.yaml and statemachines/."""
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -28,33 +27,17 @@ os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws  # noqa: E402 - after the credentials above
 
-from tests.fixtures import REGION, create_matching_state_machine, create_table_from_template  # noqa: E402
+from tests.fixtures import (  # noqa: E402
+    REGION,
+    clear_cached_clients,
+    create_matching_state_machine,
+    create_table_from_template,
+)
 
 TABLE_NAME = "ridecast-test"
 STATE_MACHINE_NAME = "ridecast-test-matching"
 ROOT_KEY = "test-root-key-0123456789"
 FLEET_SECRETS_PREFIX = "ridecast-test/fleets"
-
-
-def clear_cached_clients() -> None:
-    """Forget every lru_cache'd settings object and AWS client in ridecast, and Powertools' secret cache.
-
-    The adapters cache their boto3 clients for the life of a Lambda container; in tests each
-    moto session is a new "account", so a client or a cached secret must not outlive it.
-    """
-    for name, module in list(sys.modules.items()):
-        if name != "ridecast" and not name.startswith("ridecast."):
-            continue
-        for value in list(vars(module).values()):
-            clear = getattr(value, "cache_clear", None)
-            if callable(clear) and getattr(value, "__module__", None) == name:
-                clear()
-    from aws_lambda_powertools.utilities.parameters import base
-
-    # Cached secret values go; the providers and their clients stay (they hold no account state, and
-    # `parameters.clear_caches()` would drop them, so each new one builds a boto3 session from scratch).
-    for provider in base.DEFAULT_PROVIDERS.values():
-        provider.clear_cache()
 
 
 @cache

@@ -13,7 +13,7 @@ import requests
 
 from local_stack import LocalRuntime
 from local_stack.simulator import DriverSimulator, SimulatedAnswer
-from tests.unit.conftest import clear_cached_clients
+from tests.fixtures import clear_cached_clients
 
 REPO = Path(__file__).resolve().parents[3]
 ADMIN = {"Authorization": "Bearer demo-admin-key"}
@@ -56,22 +56,15 @@ class Demo:
         return [a for a in self.simulator.answers if a.token.startswith(f"{ride['ride_id']}.")]
 
 
-def _forget_clients_of_other_suites() -> None:
-    from aws_lambda_powertools.utilities.parameters import base
-
-    clear_cached_clients()
-    base.DEFAULT_PROVIDERS.pop("secrets", None)  # bound to another suite's boto3 session
-
-
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
-    _forget_clients_of_other_suites()
+    clear_cached_clients(drop_secrets_provider=True)  # built by another suite for its account
     lines: list[str] = []
     with LocalRuntime(REPO, simulated_drivers=3, seed_demo=True, log=lines.append) as runtime:
         assert runtime.simulator is not None
         runtime.simulator.delay_seconds = (0.2, 1.0)  # quicker than a person, still after the offer is stored
         yield Demo(runtime, lines)
-    _forget_clients_of_other_suites()
+    clear_cached_clients(drop_secrets_provider=True)  # built by another suite for its account
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:

@@ -201,20 +201,7 @@ def build_http_event(
     context = incoming.request_context(route.route_key)
     if authorizer_context is not None:
         context["authorizer"] = {"lambda": dict(authorizer_context)}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route.route_key,
-        "rawPath": incoming.raw_path,
-        "rawQueryString": incoming.raw_query,
-    }
-    if incoming.cookies:
-        event["cookies"] = list(incoming.cookies)
-    event["headers"] = dict(incoming.headers)
-    if incoming.query:
-        event["queryStringParameters"] = dict(incoming.query)
-    event["requestContext"] = context
-    if path_parameters:
-        event["pathParameters"] = {key: unquote(value) for key, value in path_parameters.items()}
+    event: dict[str, Any] = {"version": "2.0", **_request_members(incoming, route, path_parameters, context)}
     if incoming.body:
         content_type = incoming.headers.get("content-type", "")
         if is_text_content_type(content_type):
@@ -235,24 +222,33 @@ def build_http_event(
 def build_authorizer_event(
     incoming: IncomingRequest, route: Route, path_parameters: Mapping[str, str], identity: list[str]
 ) -> dict[str, Any]:
-    event: dict[str, Any] = {
+    return {
         "version": "2.0",
         "type": "REQUEST",
         "routeArn": incoming.route_arn(),
         "identitySource": identity,
+        **_request_members(incoming, route, path_parameters, incoming.request_context(route.route_key)),
+    }
+
+
+def _request_members(
+    incoming: IncomingRequest, route: Route, path_parameters: Mapping[str, str], context: dict[str, Any]
+) -> dict[str, Any]:
+    """What the route's event and its authorizer's event both say about the request (format 2.0)."""
+    members: dict[str, Any] = {
         "routeKey": route.route_key,
         "rawPath": incoming.raw_path,
         "rawQueryString": incoming.raw_query,
     }
     if incoming.cookies:
-        event["cookies"] = list(incoming.cookies)
-    event["headers"] = dict(incoming.headers)
+        members["cookies"] = list(incoming.cookies)
+    members["headers"] = dict(incoming.headers)
     if incoming.query:
-        event["queryStringParameters"] = dict(incoming.query)
-    event["requestContext"] = incoming.request_context(route.route_key)
+        members["queryStringParameters"] = dict(incoming.query)
+    members["requestContext"] = context
     if path_parameters:
-        event["pathParameters"] = {key: unquote(value) for key, value in path_parameters.items()}
-    return event
+        members["pathParameters"] = {key: unquote(value) for key, value in path_parameters.items()}
+    return members
 
 
 def is_text_content_type(content_type: str) -> bool:

@@ -35,12 +35,7 @@ def test_two_accepts_at_once_give_one_ride_to_one_driver(stack: StackClient) -> 
     assert sorted(outcomes.values()) == [(200, "assigned"), (409, "already_taken")], outcomes
     winner = next(d for d, outcome in outcomes.items() if outcome[1] == "assigned")
     # And the ride belongs to the winner, whose offer is the only accepted one
-    settled = stack.wait_for_ride(
-        fleet,
-        ride["ride_id"],
-        lambda r: r["status"] == "assigned" and all(o["status"] != "sent" for o in r["offers"]),
-        "the ride assigned with every offer settled",
-    )
+    settled = _assigned_with_offers_settled(stack, fleet, ride["ride_id"])
     assert settled["driver_id"] == winner
     assert {o["driver_id"]: o["status"] for o in settled["offers"]} == {
         winner: "accepted",
@@ -124,12 +119,7 @@ def test_a_crowd_of_simultaneous_accepts_has_exactly_one_winner(stack: StackClie
     assert sorted(answers.values()) == [(200, "assigned")] + [(409, "already_taken")] * 9, answers
     winner = next(d for d, (_, result) in answers.items() if result == "assigned")
     # And the ride records that one winner, every other offer settled as taken
-    settled = stack.wait_for_ride(
-        fleet,
-        ride["ride_id"],
-        lambda r: r["status"] == "assigned" and all(o["status"] != "sent" for o in r["offers"]),
-        "the ride assigned with every offer settled",
-    )
+    settled = _assigned_with_offers_settled(stack, fleet, ride["ride_id"])
     assert settled["driver_id"] == winner
     assert sorted(o["status"] for o in settled["offers"]) == ["accepted"] + ["taken"] * 9
 
@@ -155,3 +145,12 @@ def test_the_offer_link_rejects_and_a_cancelled_ride_cannot_be_accepted(stack: S
     assert stack.ride(fleet, ride["ride_id"])["driver_id"] is None
     # And the driver who still had the offer hears about the cancellation
     stack.wait_for_message(second.phone, lambda m: "cancelled" in m["body"], "the cancellation news")
+
+
+def _assigned_with_offers_settled(stack: StackClient, fleet: Fleet, ride_id: str) -> dict[str, Any]:
+    return stack.wait_for_ride(
+        fleet,
+        ride_id,
+        lambda r: r["status"] == "assigned" and all(o["status"] != "sent" for o in r["offers"]),
+        "the ride assigned with every offer settled",
+    )

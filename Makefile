@@ -1,6 +1,7 @@
 # Ridecast — `make run` starts the local stack, `make test` runs every check. Both set themselves up.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# Python 3.13, as the Lambda runtime (SPEC §1): PYTHON=..., else python3.13 on PATH, else pyenv's newest 3.13.
+PYTHON ?= $(shell scripts/find_python.sh 3.13)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -12,6 +13,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 setup: $(STAMP)
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it (e.g. 'pyenv install 3.13' or 'apt-get install python3.13') or run make PYTHON=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -30,7 +33,7 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/sam validate --lint
 
-# The layer's Makefile runs python3.11 with pip: the venv's comes first on PATH.
+# The layer's Makefile runs python3.13 with pip: the venv's comes first on PATH.
 build: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --parallel
 	$(BIN)/python scripts/check_build_arch.py .aws-sam/build

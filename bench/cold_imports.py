@@ -54,7 +54,7 @@ _LAMBDA_LIKE_ENV = {
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:ridecast-matching",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
     "AWS_LAMBDA_FUNCTION_NAME": "ridecast-bench",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
     "LAMBDA_TASK_ROOT": str(REPO),

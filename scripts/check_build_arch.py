@@ -1,6 +1,6 @@
 """Fail the build when `sam build` output would not load on the arm64 (Graviton) Lambda runtime.
 
-Usage: python scripts/check_build_arch.py .aws-sam/build [--layer CommonLayer] [--python-tag 311]
+Usage: python scripts/check_build_arch.py .aws-sam/build [--layer CommonLayer] [--python-tag 313]
 
 `sam build` without Docker downloads wheels for the architecture in the template, but a missing
 aarch64 wheel, a stale cache or a hand-copied dependency can still slip an x86-64 extension into
@@ -22,7 +22,7 @@ ELF_MAGIC = b"\x7fELF"
 EM_AARCH64 = 183
 # e_machine values worth naming in an error message (from the ELF specification).
 MACHINE_NAMES = {3: "x86", 40: "ARM (32-bit)", 62: "x86-64", 183: "AArch64", 243: "RISC-V"}
-# `_pydantic_core.cpython-311-aarch64-linux-gnu.so`, `x.cpython-311-x86_64-linux-gnu.so`, `y.abi3.so`.
+# `_pydantic_core.cpython-313-aarch64-linux-gnu.so`, `x.cpython-313-x86_64-linux-gnu.so`, `y.abi3.so`.
 CPYTHON_TAG = re.compile(r"\.cpython-(\d+)")
 SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("build_dir", type=Path, help="the `sam build` output, usually .aws-sam/build")
     parser.add_argument("--layer", default="CommonLayer", help="logical id of the layer that must hold pydantic_core")
-    parser.add_argument("--python-tag", default="311", help="CPython ABI of the Lambda runtime (python3.11 -> 311)")
+    parser.add_argument("--python-tag", default="313", help="CPython ABI of the Lambda runtime (python3.13 -> 313)")
     args = parser.parse_args(argv)
 
     problems, extensions = check(args.build_dir, args.layer, args.python_tag)

@@ -39,11 +39,11 @@ def _build(
     build = tmp_path / "build"
     layer = build / "CommonLayer" / "python"
     if with_bytecode:
-        compiled = layer / "ridecast" / "__pycache__" / "settings.cpython-311.pyc"
+        compiled = layer / "ridecast" / "__pycache__" / "settings.cpython-313.pyc"
         compiled.parent.mkdir(parents=True)
         compiled.write_bytes(b"")
     if with_pydantic_core:
-        core = layer / "pydantic_core" / "_pydantic_core.cpython-311-aarch64-linux-gnu.so"
+        core = layer / "pydantic_core" / "_pydantic_core.cpython-313-aarch64-linux-gnu.so"
         core.parent.mkdir(parents=True, exist_ok=True)
         core.write_bytes(_elf(EM_AARCH64))
     (build / "RidesFunction").mkdir(parents=True)
@@ -59,7 +59,7 @@ def test_an_all_aarch64_build_passes_with_a_one_line_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a build whose only extensions are aarch64, pydantic_core included
-    build = _build(tmp_path, {"CommonLayer/python/wrapt/_wrappers.cpython-311-aarch64-linux-gnu.so": _elf(183)})
+    build = _build(tmp_path, {"CommonLayer/python/wrapt/_wrappers.cpython-313-aarch64-linux-gnu.so": _elf(183)})
     # When the check runs
     status = check_build_arch.main([str(build)])
     # Then it passes and says what it saw on one line
@@ -72,7 +72,7 @@ def test_an_all_aarch64_build_passes_with_a_one_line_summary(
 
 def test_an_x86_64_extension_fails_the_build_and_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a build where one wheel was resolved for the build host (x86-64) instead of Lambda's arm64
-    bad = "CommonLayer/python/multidict/_multidict.cpython-311-x86_64-linux-gnu.so"
+    bad = "CommonLayer/python/multidict/_multidict.cpython-313-x86_64-linux-gnu.so"
     build = _build(tmp_path, {bad: _elf(EM_X86_64)})
     # When the check runs
     status = check_build_arch.main([str(build)])
@@ -85,7 +85,7 @@ def test_an_x86_64_extension_fails_the_build_and_is_named(tmp_path: Path, capsys
 
 def test_the_elf_header_decides_not_the_file_name(tmp_path: Path) -> None:
     # Given an x86-64 object hiding behind an aarch64 file name
-    build = _build(tmp_path, {"CommonLayer/python/lib/_fast.cpython-311-aarch64-linux-gnu.so": _elf(EM_X86_64)})
+    build = _build(tmp_path, {"CommonLayer/python/lib/_fast.cpython-313-aarch64-linux-gnu.so": _elf(EM_X86_64)})
     # When the check runs, Then it is caught
     assert check_build_arch.main([str(build)]) == 1
 
@@ -108,20 +108,20 @@ def test_versioned_shared_libraries_and_non_elf_files_are_checked(tmp_path: Path
         },
     )
     # When the build is checked
-    problems, _ = check_build_arch.check(build, "CommonLayer", "311")
+    problems, _ = check_build_arch.check(build, "CommonLayer", "313")
     # Then both are reported
     assert any("libfoo-1a2b3c.so.1.2" in p and "x86-64" in p for p in problems)
     assert any("_mac.so" in p and "not an ELF file" in p for p in problems)
 
 
 def test_an_extension_for_another_cpython_fails(tmp_path: Path) -> None:
-    # Given an aarch64 extension built for CPython 3.12 while the runtime is python3.11
+    # Given an aarch64 extension built for CPython 3.12 while the runtime is python3.13
     build = _build(tmp_path, {"CommonLayer/python/pkg/_x.cpython-312-aarch64-linux-gnu.so": _elf(EM_AARCH64)})
     # When the build is checked
-    problems, _ = check_build_arch.check(build, "CommonLayer", "311")
+    problems, _ = check_build_arch.check(build, "CommonLayer", "313")
     # Then the ABI mismatch is reported
     assert problems == [
-        "CommonLayer/python/pkg/_x.cpython-312-aarch64-linux-gnu.so: built for CPython 312, the runtime is 311"
+        "CommonLayer/python/pkg/_x.cpython-312-aarch64-linux-gnu.so: built for CPython 312, the runtime is 313"
     ]
 
 
@@ -145,7 +145,7 @@ def test_a_layer_without_precompiled_bytecode_fails(tmp_path: Path) -> None:
     # Given a layer built without .pyc files (SAM's python builder ships none)
     build = _build(tmp_path, {}, with_bytecode=False)
     # When the check runs
-    problems, _ = check_build_arch.check(build, "CommonLayer", "311")
+    problems, _ = check_build_arch.check(build, "CommonLayer", "313")
     # Then it asks for the Makefile build, since Lambda would recompile the layer on every cold start
     assert len(problems) == 1
     assert "no precompiled bytecode" in problems[0]

@@ -36,7 +36,7 @@ def _load(ride_id: str) -> Ride:
     return ride
 
 
-def _parallel(work: Callable[[T], R], items: Iterable[T], at_most: int | None = None) -> list[R]:
+def _parallel[T, R](work: Callable[[T], R], items: Iterable[T], at_most: int | None = None) -> list[R]:
     """Fan out provider calls and their bookkeeping; bounded so 1,000 drivers do not mean 1,000 sockets."""
     batch = list(items)
     if len(batch) <= 1:

@@ -72,7 +72,7 @@ def to_attributes(model: BaseModel) -> dict[str, Any]:
     return data
 
 
-def from_item(model: type[ModelT], item: dict[str, Any]) -> ModelT:
+def from_item[ModelT: BaseModel](model: type[ModelT], item: dict[str, Any]) -> ModelT:
     return model.model_validate({k: v for k, v in item.items() if k not in KEY_ATTRIBUTES})
 
 

@@ -72,9 +72,10 @@ class Bench:
         """Written straight to the table in batches: setting up thousands of drivers is not what is measured
         (moto copies the table for every transaction, so the API's transactional create slows with size)."""
         from ridecast.adapters import dynamodb
-        from ridecast.ids import new_id, utcnow
-        from ridecast.models.domain import Driver
-        from ridecast.models.items import driver_item, fleet_pk, phone_sk, telegram_chat_sk
+        from ridecast.domain.clock import utcnow
+        from ridecast.domain.entities import Driver
+        from ridecast.ids import new_id
+        from ridecast.repositories.items import driver_item, fleet_pk, phone_sk, telegram_chat_sk
 
         now = utcnow()
         made = []
@@ -105,8 +106,9 @@ class Bench:
     def ride_without_matching(self, fleet_id: str) -> str:
         """A searching ride whose execution is not started: the scenario drives the task itself."""
         from ridecast.adapters import dynamodb
-        from ridecast.ids import new_id, ride_code, utcnow
-        from ridecast.models.domain import Customer, Place, Ride
+        from ridecast.domain.clock import utcnow
+        from ridecast.domain.entities import Customer, Place, Ride
+        from ridecast.ids import new_id, ride_code
 
         now = utcnow()
         ride = Ride(

@@ -8,7 +8,7 @@ import pytest
 
 from ridecast.adapters import dynamodb
 from ridecast.domain import matching
-from ridecast.ids import utcnow
+from ridecast.domain.clock import utcnow
 from tests.integration.helpers import Customer, Stack, run_together, unique_phone, wait_until
 
 RACES = 3

@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from local_stack import LocalRuntime
 from ridecast.adapters import dynamodb
 from ridecast.domain import matching, offers, rides
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Customer, Offer, Place, Ride
+from ridecast.domain.types import TERMINAL_RIDE_STATUSES
 from ridecast.errors import OfferClosed, RideNotCancellable
-from ridecast.ids import new_id, new_offer_secret, ride_code, utcnow
-from ridecast.models.domain import Customer, Offer, Place, Ride
-from ridecast.models.items import from_item, ride_pk
-from ridecast.models.types import TERMINAL_RIDE_STATUSES
+from ridecast.ids import new_id, new_offer_secret, ride_code
+from ridecast.repositories.items import from_item, ride_pk
 from tests.integration.helpers import Fleet, Stack, unique_phone
 
 MAX_DRIVERS = 4

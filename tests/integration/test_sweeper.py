@@ -4,8 +4,9 @@ is settled by the scheduled sweeper, which times it out and alerts the admins li
 from datetime import timedelta
 
 from ridecast.adapters import dynamodb
-from ridecast.ids import new_id, ride_code, utcnow
-from ridecast.models.domain import Customer, Place, Ride
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Customer, Place, Ride
+from ridecast.ids import new_id, ride_code
 from tests.integration.helpers import Fleet, Stack, unique_phone
 
 SWEEPER_SCHEDULE = "SweeperFunction.EveryMinute"

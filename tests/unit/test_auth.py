@@ -7,10 +7,11 @@ import pytest
 
 from ridecast.adapters import dynamodb
 from ridecast.domain import auth, fleets
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import ApiKey, ApiPrincipal
 from ridecast.errors import FleetNotFound, ForbiddenForRole, Unauthenticated
-from ridecast.ids import hash_api_key, utcnow
+from ridecast.ids import hash_api_key
 from ridecast.models.api import CreateFleetRequest
-from ridecast.models.domain import ApiKey, ApiPrincipal
 from tests.fixtures import invoke, load_event
 from tests.unit.conftest import AwsStack
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from ridecast.adapters import dynamodb
+from ridecast.domain.entities import Customer, Driver, Offer, Place, Ride
 from ridecast.errors import DuplicatePhone, InvalidInput
-from ridecast.models.domain import Customer, Driver, Offer, Place, Ride
 from tests.fixtures import table_properties
 from tests.unit.conftest import AwsStack
 

@@ -1,4 +1,4 @@
-"""Domain objects to DynamoDB items and back (ridecast.models.items): nothing lost, keys as documented."""
+"""Domain objects to DynamoDB items and back (ridecast.repositories.items): nothing lost, keys as documented."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -7,8 +7,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel
 
-from ridecast.models import items
-from ridecast.models.domain import (
+from ridecast.domain.entities import (
     AdminContact,
     Customer,
     Driver,
@@ -22,6 +21,7 @@ from ridecast.models.domain import (
     TwilioSender,
     Vehicle,
 )
+from ridecast.repositories import items
 
 NOW = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 

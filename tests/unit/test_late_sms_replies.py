@@ -11,9 +11,10 @@ from twilio.request_validator import RequestValidator
 
 from ridecast.adapters import dynamodb
 from ridecast.domain import drivers, offers, twilio_inbound
-from ridecast.ids import new_offer_secret, utcnow
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Customer, Offer, Place, Ride
+from ridecast.ids import new_offer_secret
 from ridecast.models.api import CreateDriverRequest
-from ridecast.models.domain import Customer, Offer, Place, Ride
 from tests.unit.conftest import AwsStack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

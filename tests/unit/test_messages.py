@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ridecast.domain import messages
-from ridecast.models.domain import Customer, Driver, Fleet, Place, Ride, Vehicle
+from ridecast.domain.entities import Customer, Driver, Fleet, Place, Ride, Vehicle
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 # Values some call sites add on top of ride_values/driver_values (matching, notifications, inbound).

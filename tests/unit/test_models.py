@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from ridecast.domain.entities import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
 from ridecast.models.api import (
     CancelRideRequest,
     CreateDriverRequest,
@@ -17,7 +18,6 @@ from ridecast.models.api import (
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
-from ridecast.models.domain import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
 from tests.fixtures import load_event
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

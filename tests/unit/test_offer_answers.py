@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from ridecast.adapters import dynamodb
-from ridecast.ids import parse_offer_token, utcnow
-from ridecast.models.domain import ApiKey, Customer, Driver, Fleet, Offer, Place, Ride
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import ApiKey, Customer, Driver, Fleet, Offer, Place, Ride
+from ridecast.ids import parse_offer_token
 from tests.fixtures import invoke, json_body, load_event, with_path
 from tests.unit.conftest import AwsStack
 

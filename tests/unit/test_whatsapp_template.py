@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from ridecast.adapters.channels.base import OutboundMessage
+from ridecast.domain.clock import utcnow
 from ridecast.domain.delivery import Delivery, FleetChannels
-from ridecast.ids import utcnow
-from ridecast.models.domain import Driver, Fleet, TwilioConfig, TwilioSender
+from ridecast.domain.entities import Driver, Fleet, TwilioConfig, TwilioSender
 
 CONTENT_SID = "HX" + "a" * 32
 VARIABLES = {"1": "R-7K3QX", "2": "1 High St", "3": "Station", "4": "now", "5": "https://x/offers/t"}

@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import ValidationError
 
+from ridecast.domain.entities import ApiPrincipal
 from ridecast.errors import RidecastError, Unauthenticated
-from ridecast.models.domain import ApiPrincipal
 from ridecast.observability import logger
 
 

@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
 
 # Crockford's base32: no I, L, O, U, so codes read aloud over a radio are unambiguous.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -13,10 +12,6 @@ _CODE_SPACE = 32**RIDE_CODE_LENGTH
 # non-sequential-looking codes until the space (33.5 M rides per fleet) wraps.
 _CODE_MULTIPLIER = 0x1C8E_F4B5
 _CODE_OFFSET = 0x0A5_3C71
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_id(prefix: str) -> str:

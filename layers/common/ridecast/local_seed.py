@@ -6,9 +6,9 @@ The credentials below are local stand-in values: they only ever reach the loopba
 from typing import Any
 
 from ridecast.domain import drivers, fleets, registration
+from ridecast.domain.entities import AdminContact, Driver, Fleet, FleetSettings, TwilioSender, Vehicle
+from ridecast.domain.types import DriverChannel
 from ridecast.models.api import CreateDriverRequest, CreateFleetRequest, TelegramInput, TwilioInput
-from ridecast.models.domain import AdminContact, Driver, Fleet, FleetSettings, TwilioSender, Vehicle
-from ridecast.models.types import DriverChannel
 
 DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEMO_TWILIO_AUTH_TOKEN = "local-twilio-auth-token"

@@ -11,9 +11,9 @@ import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
 from ridecast.errors import DuplicatePhone, InvalidInput
-from ridecast.models.domain import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
-from ridecast.models.items import (
+from ridecast.repositories.items import (
     SEARCHING_INDEX_PK,
     api_key_pk,
     api_key_sk,

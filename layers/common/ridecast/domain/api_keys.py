@@ -1,11 +1,12 @@
 """A fleet's API keys: issue (shown once), list, revoke."""
 
 from ridecast.adapters import dynamodb
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import ApiKey
 from ridecast.domain.fleets import get_fleet
+from ridecast.domain.types import Role
 from ridecast.errors import NotFound
-from ridecast.ids import hash_api_key, new_api_key, new_id, utcnow
-from ridecast.models.domain import ApiKey
-from ridecast.models.types import Role
+from ridecast.ids import hash_api_key, new_api_key, new_id
 
 
 def issue_key(fleet_id: str, role: Role, label: str | None) -> tuple[ApiKey, str]:

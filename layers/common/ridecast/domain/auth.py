@@ -1,10 +1,10 @@
 """API keys: who is calling, and what they may touch."""
 
 from ridecast.adapters import dynamodb, secrets
+from ridecast.domain.entities import ApiPrincipal
+from ridecast.domain.types import Role
 from ridecast.errors import FleetNotFound, ForbiddenForRole, Unauthenticated
 from ridecast.ids import hash_api_key, same_secret
-from ridecast.models.domain import ApiPrincipal
-from ridecast.models.types import Role
 
 ROOT = ApiPrincipal(kind="root")
 

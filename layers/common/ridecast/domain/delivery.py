@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from ridecast.adapters import alerts, secrets
 from ridecast.adapters.channels.base import Button, ChannelAdapter, OutboundMessage, SendReceipt
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Driver, Fleet, TwilioSender
+from ridecast.domain.types import MessageChannel
 from ridecast.errors import ChannelError, ChannelNotConfigured
-from ridecast.ids import utcnow
-from ridecast.models.domain import Driver, Fleet, TwilioSender
-from ridecast.models.types import MessageChannel
 from ridecast.observability import logger, mask_phone
 
 if TYPE_CHECKING:

@@ -1,10 +1,11 @@
 """Drivers of a fleet."""
 
 from ridecast.adapters import dynamodb
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Driver
 from ridecast.errors import DriverNotFound
-from ridecast.ids import new_id, utcnow
+from ridecast.ids import new_id
 from ridecast.models.api import CreateDriverRequest, UpdateDriverRequest
-from ridecast.models.domain import Driver
 from ridecast.observability import logger, mask_phone
 
 

@@ -1,10 +1,11 @@
 """Fleets: creation with their first admin key, settings, channel credentials."""
 
 from ridecast.adapters import dynamodb, secrets
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import ApiKey, Fleet, FleetSettings, TelegramConfig, TwilioConfig
 from ridecast.errors import FleetNotFound, InvalidInput, SenderInUse
-from ridecast.ids import hash_api_key, new_api_key, new_id, utcnow
+from ridecast.ids import hash_api_key, new_api_key, new_id
 from ridecast.models.api import CreateFleetRequest, TelegramInput, TwilioInput, UpdateFleetRequest
-from ridecast.models.domain import ApiKey, Fleet, FleetSettings, TelegramConfig, TwilioConfig
 from ridecast.observability import logger
 
 

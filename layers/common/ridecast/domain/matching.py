@@ -10,15 +10,16 @@ from typing import Any, TypeVar
 from ridecast.adapters import dynamodb, stepfunctions
 from ridecast.adapters.channels.base import Button
 from ridecast.domain import notifications, registration
+from ridecast.domain.clock import utcnow
 from ridecast.domain.delivery import Delivery, FleetChannels
 from ridecast.domain.drivers import eligible_drivers
+from ridecast.domain.entities import Driver, Fleet, Offer, Ride
 from ridecast.domain.fleets import get_fleet
 from ridecast.domain.messages import render, ride_values
 from ridecast.domain.offers import record_winning_answer
+from ridecast.domain.types import OPEN_OFFER_STATUSES
 from ridecast.errors import ChannelError, RideNotFound
-from ridecast.ids import new_offer_secret, offer_token, utcnow
-from ridecast.models.domain import Driver, Fleet, Offer, Ride
-from ridecast.models.types import OPEN_OFFER_STATUSES
+from ridecast.ids import new_offer_secret, offer_token
 from ridecast.observability import logger, metrics
 from ridecast.settings import get_settings
 

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ridecast.models.domain import Driver, Fleet, Ride
+from ridecast.domain.entities import Driver, Fleet, Ride
 
 LANGUAGES = ("en", "fr", "he", "ar")
 _TEMPLATE_DIR = Path(__file__).with_name("templates")

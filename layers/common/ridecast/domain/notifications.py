@@ -1,11 +1,11 @@
 """What customers and admins are told at each turn of a ride."""
 
 from ridecast.adapters import dynamodb
+from ridecast.domain.clock import utcnow
 from ridecast.domain.delivery import FleetChannels
+from ridecast.domain.entities import Driver, Fleet, Ride
 from ridecast.domain.fleets import get_fleet
 from ridecast.domain.messages import driver_values, render, ride_values
-from ridecast.ids import utcnow
-from ridecast.models.domain import Driver, Fleet, Ride
 from ridecast.observability import logger, metrics
 
 

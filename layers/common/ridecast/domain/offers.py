@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ridecast.adapters import dynamodb, stepfunctions
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Fleet, Offer, Ride
 from ridecast.domain.fleets import get_fleet
 from ridecast.domain.notifications import escalate_if_everyone_declined
 from ridecast.errors import OfferClosed, OfferNotFound, TransientError
-from ridecast.ids import parse_offer_token, same_secret, utcnow
-from ridecast.models.domain import Fleet, Offer, Ride
+from ridecast.ids import parse_offer_token, same_secret
 from ridecast.observability import logger, metrics
 
 MAX_ACCEPT_ATTEMPTS = 5

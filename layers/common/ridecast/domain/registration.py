@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ridecast.adapters import dynamodb
+from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers import get_driver
+from ridecast.domain.entities import Driver, Fleet
 from ridecast.domain.fleets import get_fleet
 from ridecast.errors import ChannelMissing
-from ridecast.ids import new_registration_token, utcnow
-from ridecast.models.domain import Driver, Fleet
+from ridecast.ids import new_registration_token
 
 REGISTRATION_LINK_LIFETIME = timedelta(days=7)
 

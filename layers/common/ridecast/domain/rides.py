@@ -9,11 +9,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ridecast.adapters import dynamodb, stepfunctions
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Offer, Ride
 from ridecast.domain.fleets import get_fleet
 from ridecast.errors import IdempotencyKeyReused, InvalidInput, RideNotCancellable, RideNotFound, TransientError
-from ridecast.ids import new_id, ride_code, utcnow
+from ridecast.ids import new_id, ride_code
 from ridecast.models.api import CreateRideRequest
-from ridecast.models.domain import Offer, Ride
 from ridecast.observability import logger, metrics
 from ridecast.settings import get_settings
 

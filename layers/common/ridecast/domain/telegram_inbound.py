@@ -7,13 +7,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ridecast.adapters import dynamodb, secrets
 from ridecast.adapters.channels.base import OutboundMessage
 from ridecast.domain import offers
+from ridecast.domain.clock import utcnow
 from ridecast.domain.delivery import FleetChannels
 from ridecast.domain.drivers import update_driver
+from ridecast.domain.entities import Fleet
 from ridecast.domain.messages import render, ride_values
 from ridecast.errors import ChannelError, OfferNotFound, WebhookForbidden
-from ridecast.ids import same_secret, utcnow
+from ridecast.ids import same_secret
 from ridecast.models.api import UpdateDriverRequest
-from ridecast.models.domain import Fleet
 from ridecast.observability import logger
 
 DEDUPE_WINDOW = timedelta(days=2)

@@ -5,11 +5,11 @@ from xml.sax.saxutils import escape
 
 from ridecast.adapters import dynamodb, secrets
 from ridecast.domain import offers
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Fleet
 from ridecast.domain.messages import render, ride_values
 from ridecast.domain.replies import parse_reply
 from ridecast.errors import WebhookForbidden
-from ridecast.ids import utcnow
-from ridecast.models.domain import Fleet
 from ridecast.observability import logger, mask_phone
 from ridecast.settings import get_settings
 

@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ridecast.models.domain import (
+from ridecast.domain.entities import (
     AdminContact,
     ApiKey,
     Customer,
@@ -19,13 +19,13 @@ from ridecast.models.domain import (
     TwilioSender,
     Vehicle,
 )
-from ridecast.models.types import DriverChannel, DriverStatus, Language, Name, Phone, RideStatus, Role, Text
+from ridecast.domain.types import DriverChannel, DriverStatus, Language, Name, Phone, RideStatus, Role, Text
 
 MASK = "********"
 
 
 class ApiInput(BaseModel):
-    # defer_build: see ridecast.models.domain.DomainModel.
+    # defer_build: see ridecast.domain.entities.DomainModel.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 

@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ridecast.models.types import MessageChannel
+from ridecast.domain.types import MessageChannel
 
 
 @dataclass(frozen=True)

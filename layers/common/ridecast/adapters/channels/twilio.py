@@ -7,8 +7,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ridecast.adapters.channels.base import OutboundMessage, SendReceipt, pacer_for
+from ridecast.domain.entities import TwilioSender
 from ridecast.errors import ChannelError, ChannelNotConfigured
-from ridecast.models.domain import TwilioSender
 from ridecast.settings import get_settings
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ridecast.models.domain import Driver, Fleet, Offer, Ride
+from ridecast.domain.entities import Driver, Fleet, Offer, Ride
 
 KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "expires_at", "item_type"})
 SEARCHING_INDEX_PK = "SEARCHING"

@@ -4,14 +4,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-E164 = r"^\+[1-9]\d{6,14}$"
+# `+` and ASCII digits only: `\d` would also take Arabic-Indic and other Unicode digits, which no
+# provider dials (SPEC §3 Strictness).
+E164 = r"^\+[1-9][0-9]{6,14}$"
+# Text that goes into SMS, WhatsApp and Telegram messages: no line breaks or other control characters,
+# so a caller cannot forge a line of a message (a fake offer link, say). Covers C0, DEL, C1 and the
+# Unicode line and paragraph separators.
+SINGLE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 Phone = Annotated[str, Field(pattern=E164, examples=["+447700900123"])]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-ChatId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^-?\d{1,20}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=SINGLE_LINE)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=SINGLE_LINE)]
+ChatId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^-?[0-9]{1,20}$")]
 
 DriverChannel = Literal["telegram", "whatsapp", "sms"]
-MessageChannel = Literal["telegram", "whatsapp", "sms"]
+MessageChannel = DriverChannel
 TwilioChannel = Literal["whatsapp", "sms"]
 DriverStatus = Literal["active", "inactive", "blocked"]
 RideStatus = Literal["searching", "assigned", "timed_out", "cancelled", "failed"]

@@ -5,7 +5,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ridecast.models.types import (
+from ridecast.domain.types import (
     ChatId,
     DriverChannel,
     DriverStatus,

@@ -1,0 +1,179 @@
+"""What the domain needs from the outside world, as small Protocols it receives.
+
+The repositories under `ridecast.repositories` implement the stores with DynamoDB; the adapters under
+`ridecast.adapters` implement the rest. Unit tests pass in-memory fakes. `Ports` bundles one of each
+so a handler hands the domain everything in one argument (`ridecast.wiring.ports()` builds the real one).
+
+Every write that can race is conditional in the implementation; a method that returns `None` (or
+`False`) says "the condition no longer held: someone else changed it first", never "not found by
+mistake".
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
+
+
+class FleetStore(Protocol):
+    def create(self, fleet: Fleet, admin_key: ApiKey, key_hash: str) -> None:
+        """The fleet and its first admin key, together or not at all."""
+
+    def get(self, fleet_id: str) -> Fleet | None: ...
+
+    def save(self, fleet: Fleet) -> None:
+        """Replace an existing fleet."""
+
+    def next_ride_sequence(self, fleet_id: str) -> int:
+        """1, 2, 3... per fleet, atomically (ride codes come from it)."""
+
+
+class ApiKeyStore(Protocol):
+    def add(self, key: ApiKey, key_hash: str) -> None: ...
+
+    def for_fleet(self, fleet_id: str) -> list[ApiKey]: ...
+
+    def revoke(self, fleet_id: str, key_id: str, at: datetime) -> ApiKey | None:
+        """The key as revoked (the first revocation time is kept), or None when the fleet has no such key."""
+
+    def principal_for(self, key_hash: str) -> ApiPrincipal | None:
+        """Who holds the key with this hash; None when unknown or revoked."""
+
+
+class DriverStore(Protocol):
+    def create(self, driver: Driver) -> None:
+        """Raises DuplicatePhone when the fleet already has a driver with this phone."""
+
+    def replace(self, previous: Driver, driver: Driver) -> None:
+        """Save an edited driver; a phone change moves the uniqueness guard (DuplicatePhone if taken)."""
+
+    def get(self, fleet_id: str, driver_id: str) -> Driver | None: ...
+
+    def find_by_phone(self, fleet_id: str, phone: str) -> Driver | None: ...
+
+    def find_by_chat(self, fleet_id: str, chat_id: str) -> Driver | None: ...
+
+    def for_fleet(self, fleet_id: str) -> list[Driver]: ...
+
+    def touch(self, fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
+        """Record that the driver was seen (and wrote on WhatsApp, which opens its 24-hour window)."""
+
+    def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver: ...
+
+
+class RideStore(Protocol):
+    def add(self, ride: Ride) -> None: ...
+
+    def get(self, ride_id: str) -> Ride | None:
+        """Strongly consistent: races are decided on what this returns."""
+
+    def transition(self, ride: Ride, to_status: str, **fields: Any) -> Ride | None:
+        """Move the ride out of the status and version it was read at (bumping the version); None when
+        another transition came first. The answer keeps `task_token` for whoever must complete it."""
+
+    def update_searching(
+        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+    ) -> Ride | None:
+        """Bookkeeping on a ride that is still searching (no version bump); None once it is not."""
+
+    def add_counts(self, ride_id: str, add: dict[str, int]) -> None:
+        """Add to counters whatever the ride's status."""
+
+    def mark_escalated(self, ride_id: str, at: datetime) -> bool:
+        """True for exactly one caller per ride."""
+
+    def for_fleet(
+        self, fleet_id: str, status: str | None, since: datetime | None, limit: int, cursor: str | None
+    ) -> tuple[list[Ride], str | None]:
+        """Newest first; `cursor` is what the previous page returned (InvalidInput when it is not)."""
+
+    def searching_past(self, deadline: datetime) -> list[str]:
+        """Ids of rides still searching with a deadline before `deadline`."""
+
+
+class OfferStore(Protocol):
+    def add_many(self, offers: list[Offer]) -> None: ...
+
+    def get(self, ride_id: str, driver_id: str) -> Offer | None: ...
+
+    def for_ride(self, ride_id: str) -> list[Offer]: ...
+
+    def update(self, ride_id: str, driver_id: str, from_statuses: Iterable[str] | None, **fields: Any) -> Offer | None:
+        """Update an offer still in one of `from_statuses` (any status when None); None otherwise."""
+
+    def recent_for_driver(self, driver_id: str, limit: int = 20) -> list[Offer]:
+        """The driver's newest offers first."""
+
+
+class SenderStore(Protocol):
+    def claim(self, fleet_id: str, phones: Iterable[str]) -> list[str]:
+        """Point each sender at this fleet; returns those another fleet already owns."""
+
+    def fleet_for(self, phone: str) -> str | None: ...
+
+
+class RegistrationStore(Protocol):
+    def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None: ...
+
+    def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
+        """The driver id behind a live token of this fleet, which stops working; None otherwise."""
+
+
+class DeliveryLog(Protocol):
+    """Webhook deliveries seen, so each is processed once."""
+
+    def claim(self, source: str, delivery_id: str, expires_at: datetime) -> bool:
+        """True the first time; False for a replay."""
+
+    def release(self, source: str, delivery_id: str) -> None:
+        """Forget a delivery whose processing failed, so the provider's retry is processed."""
+
+
+class MatchingEngine(Protocol):
+    """The matching state machine: one execution per ride, waiting on task tokens."""
+
+    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
+        """Start the ride's execution (a second start for the same ride is a no-op). Raises
+        MatchingUnavailable when it cannot be started."""
+
+    def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+        """False when the token no longer waits (the flow moved on)."""
+
+    def fail_task(self, task_token: str, error_name: str, cause: str) -> bool: ...
+
+
+class SecretStore(Protocol):
+    def fleet_secrets(self, fleet_id: str) -> dict[str, str]: ...
+
+    def save_fleet_secrets(self, fleet_id: str, values: dict[str, str]) -> None:
+        """Merge `values` into the fleet's secrets."""
+
+    def root_key(self) -> str: ...
+
+
+class OpsAlerts(Protocol):
+    def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    fleets: FleetStore
+    api_keys: ApiKeyStore
+    drivers: DriverStore
+    rides: RideStore
+    offers: OfferStore
+    senders: SenderStore
+    registrations: RegistrationStore
+    deliveries: DeliveryLog
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything the domain reaches outside itself, handed over in one piece."""
+
+    stores: Stores
+    matching: MatchingEngine
+    secrets: SecretStore
+    alerts: OpsAlerts

@@ -8,14 +8,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import auth
+from ridecast.domain.fleets import auth
 from ridecast.observability import logger
+from ridecast.wiring import ports
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = event.get("headers") or {}
-    principal = auth.authenticate(headers.get("authorization"))
+    principal = auth.authenticate(ports(), headers.get("authorization"))
     if principal is None:
         return {"isAuthorized": True, "context": {"principal": "anonymous"}}
     return {

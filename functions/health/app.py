@@ -6,9 +6,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import health
+from ridecast.adapters import health
 from ridecast.http import install_error_handlers, json_response
 from ridecast.observability import logger
+from ridecast.wiring import ports
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install_error_handlers(app)
@@ -16,7 +17,7 @@ install_error_handlers(app)
 
 @app.get("/health")
 def get_health() -> Response[Any]:
-    report = health.check()
+    report = health.check(ports())
     return json_response(200, report)
 
 

@@ -6,11 +6,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import offer_page, offers
+from ridecast.domain.matching import answers
 from ridecast.errors import OfferNotFound
 from ridecast.http import install_error_handlers, json_response
+from ridecast.interfaces import offer_page
 from ridecast.models.api import OfferAnswerOut
 from ridecast.observability import logger, metrics, tracer
+from ridecast.wiring import ports
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install_error_handlers(app)
@@ -19,7 +21,7 @@ install_error_handlers(app)
 @app.get("/offers/<token>")
 def show_offer(token: str) -> Response[str]:
     try:
-        html = offer_page.render_offer(offers.view_offer(token))
+        html = offer_page.render_offer(answers.view_offer(ports(), token))
         status = 200
     except OfferNotFound:
         html, status = offer_page.render_missing(), 404
@@ -33,13 +35,13 @@ def show_offer(token: str) -> Response[str]:
 
 @app.post("/offers/<token>/accept")
 def accept_offer(token: str) -> Response[Any]:
-    ride = offers.accept(token)
+    ride = answers.accept(ports(), token)
     return json_response(200, OfferAnswerOut(result="assigned", ride_code=ride.code).model_dump(mode="json"))
 
 
 @app.post("/offers/<token>/reject")
 def reject_offer(token: str) -> Response[Any]:
-    ride = offers.reject(token)
+    ride = answers.reject(ports(), token)
     return json_response(200, OfferAnswerOut(result="rejected", ride_code=ride.code).model_dump(mode="json"))
 
 

@@ -7,10 +7,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from ridecast.domain import telegram_inbound
+from ridecast.domain.channels.webhooks import verify_telegram
+from ridecast.domain.drivers.telegram_commands import handle_bot_update
 from ridecast.errors import InvalidInput
 from ridecast.http import install_error_handlers, json_response
+from ridecast.interfaces.telegram import TelegramUpdate
 from ridecast.observability import logger, metrics, tracer
+from ridecast.wiring import ports
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)
@@ -20,14 +23,14 @@ install_error_handlers(app)
 def bot_update(fleet_id: str) -> Response[Any]:
     event = app.current_event
     # The secret is checked before the body is even parsed: strangers learn nothing about our schema.
-    fleet = telegram_inbound.verify(fleet_id, event.headers.get("x-telegram-bot-api-secret-token"))
+    fleet = verify_telegram(ports(), fleet_id, event.headers.get("x-telegram-bot-api-secret-token"))
     try:
-        update = telegram_inbound.TelegramUpdate.model_validate_json(event.decoded_body or "")
+        update = TelegramUpdate.model_validate_json(event.decoded_body or "")
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
         raise InvalidInput(f"{where}: {first.get('msg')}", field=where) from None
-    telegram_inbound.handle_update(fleet, update)
+    handle_bot_update(ports(), fleet, update.update_id, update.event())
     return json_response(200, {"ok": True})
 
 

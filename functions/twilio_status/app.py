@@ -1,15 +1,19 @@
 """POST /webhooks/twilio/status: delivery receipts of offer messages."""
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import twilio_inbound
+from ridecast.adapters.channels.twilio import TwilioSignatures
+from ridecast.domain.channels.ports import SignedRequest
+from ridecast.domain.matching import driver_replies
 from ridecast.http import install_error_handlers
+from ridecast.interfaces import twilio
 from ridecast.observability import logger, metrics, tracer
+from ridecast.settings import get_settings
+from ridecast.wiring import ports
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)
@@ -18,8 +22,16 @@ install_error_handlers(app)
 @app.post("/webhooks/twilio/status")
 def delivery_receipt() -> Response[str]:
     event = app.current_event
-    params = dict(parse_qsl(event.decoded_body or "", keep_blank_values=True))
-    twilio_inbound.handle_status(params, event.raw_query_string or "", event.headers.get("x-twilio-signature"))
+    params = twilio.form_fields(event.decoded_body)
+    raw_query = event.raw_query_string or ""
+    # The callback URL Twilio signs carries the offer in its query string.
+    signed = SignedRequest(
+        url=f"{get_settings().base_url}/webhooks/twilio/status" + (f"?{raw_query}" if raw_query else ""),
+        params=params,
+        signature=event.headers.get("x-twilio-signature"),
+    )
+    receipt = twilio.delivery_receipt(params, raw_query)
+    driver_replies.record_delivery_receipt(ports(), TwilioSignatures(), receipt, signed)
     return Response(status_code=204, content_type="text/plain", body="")
 
 

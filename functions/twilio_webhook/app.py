@@ -1,15 +1,19 @@
 """POST /webhooks/twilio: a driver's SMS or WhatsApp reply. Answers TwiML well within Twilio's 15 s."""
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ridecast.domain import twilio_inbound
+from ridecast.adapters.channels.twilio import TwilioSignatures
+from ridecast.domain.channels.ports import SignedRequest
+from ridecast.domain.matching import driver_replies
 from ridecast.http import install_error_handlers
+from ridecast.interfaces import twilio
 from ridecast.observability import logger, metrics, tracer
+from ridecast.settings import get_settings
+from ridecast.wiring import ports
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)
@@ -17,9 +21,15 @@ install_error_handlers(app)
 
 @app.post("/webhooks/twilio")
 def driver_reply() -> Response[str]:
-    params = dict(parse_qsl(app.current_event.decoded_body or "", keep_blank_values=True))
-    twiml = twilio_inbound.handle_message(params, app.current_event.headers.get("x-twilio-signature"))
-    return Response(status_code=200, content_type="text/xml", body=twiml)
+    params = twilio.form_fields(app.current_event.decoded_body)
+    # Twilio signs the public URL it was given, whatever host or stage the request reached us through.
+    signed = SignedRequest(
+        url=f"{get_settings().base_url}/webhooks/twilio",
+        params=params,
+        signature=app.current_event.headers.get("x-twilio-signature"),
+    )
+    answer = driver_replies.answer_text_reply(ports(), TwilioSignatures(), twilio.text_reply(params), signed)
+    return Response(status_code=200, content_type="text/xml", body=twilio.twiml(answer))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

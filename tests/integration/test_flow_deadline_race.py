@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from ridecast.adapters import dynamodb
-from ridecast.domain import matching
 from ridecast.domain.clock import utcnow
+from ridecast.domain.matching.tasks import TASKS
+from ridecast.domain.ports import Ports
 from tests.integration.helpers import Customer, Stack, run_together, unique_phone, wait_until
 
 RACES = 3
@@ -18,21 +18,23 @@ def test_accept_racing_the_deadline_never_both_win(stack: Stack, monkeypatch: py
     # Given rides offered to one driver who only answers at the very moment the flow times the ride out
     fleet = stack.create_fleet(driver_response_seconds=1, matching_timeout_seconds=3)
     driver = stack.add_driver(fleet)
-    real_time_out = matching.TASKS["time_out"]
+    real_time_out = TASKS["time_out"]
     accepts: dict[str, Any] = {}
 
-    def time_out_racing_an_accept(ride_id: str, **kwargs: Any) -> Any:
-        ride = dynamodb.get_ride(ride_id)
+    def time_out_racing_an_accept(ports: Ports, ride_id: str, **kwargs: Any) -> Any:
+        ride = ports.stores.rides.get(ride_id)
         if ride is None or ride.fleet_id != fleet.fleet_id:
-            return real_time_out(ride_id, **kwargs)
+            return real_time_out(ports, ride_id, **kwargs)
         # TimeOut may run up to half a second before the deadline (ExpireOffers' slack). Put the race in
         # that slack, so the accept passes its clock check and the two conditional writes really race.
-        assert dynamodb.update_searching_ride(ride_id, {"deadline_at": utcnow() + timedelta(seconds=2)})
+        assert ports.stores.rides.update_searching(ride_id, {"deadline_at": utcnow() + timedelta(seconds=2)})
         link = stack.offer_link(driver, {"code": ride.code})
-        accepts[ride_id], result = run_together(lambda: stack.accept(link), lambda: real_time_out(ride_id, **kwargs))
+        accepts[ride_id], result = run_together(
+            lambda: stack.accept(link), lambda: real_time_out(ports, ride_id, **kwargs)
+        )
         return result
 
-    monkeypatch.setitem(matching.TASKS, "time_out", time_out_racing_an_accept)
+    monkeypatch.setitem(TASKS, "time_out", time_out_racing_an_accept)
     customers = [Customer(f"Dee Deadline {i}", unique_phone("+1888")) for i in range(RACES)]
 
     # When the rides run out of time while the driver accepts

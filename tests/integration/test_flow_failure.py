@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from ridecast.domain import matching
+from ridecast.domain.matching import broadcast
 from tests.integration.helpers import Customer, Stack, unique_phone
 
 
@@ -18,16 +18,16 @@ def test_a_task_failing_for_good_fails_the_ride_loudly(stack: Stack, monkeypatch
     fleet = stack.create_fleet(driver_response_seconds=1, matching_timeout_seconds=3)
     driver = stack.add_driver(fleet)
     customer = Customer("Fay Failure", unique_phone("+1888"))
-    real_eligible = matching.eligible_drivers
+    real_eligible = broadcast.eligible_drivers
     calls: list[str] = []
 
-    def eligible_drivers(fleet_id: str) -> Any:
+    def eligible_drivers(ports: Any, fleet_id: str) -> Any:
         if fleet_id != fleet.fleet_id:
-            return real_eligible(fleet_id)
+            return real_eligible(ports, fleet_id)
         calls.append(fleet_id)
         raise DriverIndexCorrupted("driver index for this fleet is corrupted")
 
-    monkeypatch.setattr(matching, "eligible_drivers", eligible_drivers)
+    monkeypatch.setattr(broadcast, "eligible_drivers", eligible_drivers)
 
     # When a ride is requested
     ride = stack.start_ride(fleet, customer)

@@ -4,8 +4,7 @@ from typing import Any
 
 import pytest
 
-from ridecast.adapters import dynamodb
-from ridecast.domain import matching
+from ridecast.domain.matching import broadcast
 from tests.integration.helpers import Customer, Stack, unique_phone
 
 
@@ -74,16 +73,16 @@ def test_accept_while_the_first_wave_is_still_going_out(stack: Stack, monkeypatc
     fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=6)
     fast, *slow = (stack.add_driver(fleet) for _ in range(3))
     customer = Customer("Quinn Quick", unique_phone("+1888"))
-    real_send = matching._send_offer
+    real_send = broadcast.send_offer
     accepts: list[Any] = []
 
-    def send_offer(channels: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
-        delivery = real_send(channels, ride, driver, offer, kind)
+    def send_offer(ports: Any, router: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
+        delivery = real_send(ports, router, ride, driver, offer, kind)
         if driver.driver_id == fast["driver_id"] and ride.fleet_id == fleet.fleet_id:
             accepts.append(stack.accept(stack.offer_link(fast, {"code": ride.code})))
         return delivery
 
-    monkeypatch.setattr(matching, "_send_offer", send_offer)
+    monkeypatch.setattr(broadcast, "send_offer", send_offer)
 
     # When the ride is requested
     ride = stack.start_ride(fleet, customer)
@@ -115,16 +114,16 @@ def test_a_wave_larger_than_one_batch_write_saves_every_offer_before_its_message
 ) -> None:
     # Given a fleet with more drivers than two BatchWriteItem calls hold, and a watch on every offer sent
     fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=6)
-    drivers = [stack.add_driver(fleet) for _ in range(2 * dynamodb.BATCH_WRITE_LIMIT + 7)]
-    real_send = matching._send_offer
+    drivers = [stack.add_driver(fleet) for _ in range(2 * broadcast.OFFERS_PER_WRITE + 7)]
+    real_send = broadcast.send_offer
     unsaved_when_sent: list[str] = []
 
-    def send_offer(channels: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
-        if dynamodb.get_offer(offer.ride_id, offer.driver_id) is None:
+    def send_offer(ports: Any, router: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
+        if ports.stores.offers.get(offer.ride_id, offer.driver_id) is None:
             unsaved_when_sent.append(driver.driver_id)
-        return real_send(channels, ride, driver, offer, kind)
+        return real_send(ports, router, ride, driver, offer, kind)
 
-    monkeypatch.setattr(matching, "_send_offer", send_offer)
+    monkeypatch.setattr(broadcast, "send_offer", send_offer)
 
     # When a ride is requested and the first wave has gone out
     ride = stack.start_ride(fleet, Customer("Bea Batch", unique_phone("+1888")))

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from ridecast.adapters import dynamodb
-from ridecast.domain import matching, offers
+from ridecast.domain.matching import answers
+from ridecast.domain.matching.tasks import TASKS
+from ridecast.domain.ports import Ports
+from ridecast.wiring import ports
 from tests.integration.helpers import Customer, Fleet, Stack, unique_phone, wait_until
 
 LONG_WINDOW = 30
@@ -22,17 +24,17 @@ def _wrap_await_acceptance(
     monkeypatch: pytest.MonkeyPatch, fleet: Fleet, around: Callable[[str, str, Callable[..., Any]], Any]
 ) -> list[str]:
     """Run `around(ride_id, task_token, real_task)` instead of the task, for this fleet's rides only."""
-    real = matching.TASKS["await_acceptance"]
+    real = TASKS["await_acceptance"]
     calls: list[str] = []
 
-    def task(ride_id: str, task_token: str) -> Any:
-        ride = dynamodb.get_ride(ride_id)
+    def task(task_ports: Ports, ride_id: str, task_token: str) -> Any:
+        ride = task_ports.stores.rides.get(ride_id)
         if ride is None or ride.fleet_id != fleet.fleet_id:
-            return real(ride_id, task_token)
+            return real(task_ports, ride_id, task_token)
         calls.append(ride_id)
-        return around(ride_id, task_token, real)
+        return around(ride_id, task_token, lambda *arguments: real(task_ports, *arguments))
 
-    monkeypatch.setitem(matching.TASKS, "await_acceptance", task)
+    monkeypatch.setitem(TASKS, "await_acceptance", task)
     return calls
 
 
@@ -58,7 +60,7 @@ def test_accept_before_the_token_is_parked_completes_the_flow(stack: Stack, monk
 
     def accept_first(ride_id: str, task_token: str, real: Callable[..., Any]) -> Any:
         # The driver's accept lands after Broadcast, before AwaitAcceptance has stored its token
-        ride = dynamodb.get_ride(ride_id)
+        ride = ports().stores.rides.get(ride_id)
         assert ride is not None
         seen["token_when_accepted"] = ride.task_token
         seen["accept"] = stack.accept(stack.offer_link(driver, {"code": ride.code}))
@@ -88,13 +90,13 @@ def test_accept_that_read_the_ride_before_the_token_was_parked_completes_the_flo
     def accept_straddling_the_park(ride_id: str, task_token: str, real: Callable[..., Any]) -> Any:
         # The accept reads offer and ride (no token yet), AwaitAcceptance parks its token, then the
         # accept's conditional write lands: it must pick up the token from the write's answer
-        ride = dynamodb.get_ride(ride_id)
+        ride = ports().stores.rides.get(ride_id)
         assert ride is not None
-        offer, stale_ride = offers.open_offer(stack.token_of(stack.offer_link(driver, {"code": ride.code})))
+        offer, stale_ride = answers.open_offer(ports(), stack.token_of(stack.offer_link(driver, {"code": ride.code})))
         seen["token_when_read"] = stale_ride.task_token
         parked = real(ride_id, task_token)
         seen["parked"] = parked
-        seen["won"] = offers.accept_offer(offer, stale_ride)
+        seen["won"] = answers.accept_offer(ports(), offer, stale_ride)
         return parked
 
     calls = _wrap_await_acceptance(monkeypatch, fleet, accept_straddling_the_park)
@@ -120,34 +122,34 @@ def test_winner_is_not_told_taken_when_the_flow_settles_offers_before_the_accept
     winner, other = stack.add_driver(fleet), stack.add_driver(fleet)
     notified = threading.Event()
     accepts: list[Any] = []
-    real_record = offers._record_response
+    real_record = answers._record_response
     stalled: list[str] = []
 
-    def stalled_record(offer: Any, status: str, *args: Any, **kwargs: Any) -> bool:
+    def stalled_record(record_ports: Ports, offer: Any, status: str, *args: Any, **kwargs: Any) -> bool:
         if offer.fleet_id == fleet.fleet_id and status == "accepted" and not stalled:
             stalled.append(offer.driver_id)  # only the accept's own call stalls, once
             notified.wait(timeout=LONG_WINDOW)
-        return bool(real_record(offer, status, *args, **kwargs))
+        return bool(real_record(record_ports, offer, status, *args, **kwargs))
 
-    monkeypatch.setattr(offers, "_record_response", stalled_record)
-    real_notify = matching.TASKS["notify_matched"]
+    monkeypatch.setattr(answers, "_record_response", stalled_record)
+    real_notify = TASKS["notify_matched"]
 
-    def notify_then_release(ride_id: str) -> Any:
+    def notify_then_release(task_ports: Ports, ride_id: str) -> Any:
         try:
-            return real_notify(ride_id)
+            return real_notify(task_ports, ride_id)
         finally:
             notified.set()
 
-    monkeypatch.setitem(matching.TASKS, "notify_matched", notify_then_release)
+    monkeypatch.setitem(TASKS, "notify_matched", notify_then_release)
 
     def accept_meanwhile(ride_id: str, task_token: str, real: Callable[..., Any]) -> Any:
         # The accept wins the ride while AwaitAcceptance starts; the flow learns of it from the ride item
-        ride = dynamodb.get_ride(ride_id)
+        ride = ports().stores.rides.get(ride_id)
         assert ride is not None
         link = stack.offer_link(winner, {"code": ride.code})
         thread = threading.Thread(target=lambda: accepts.append(stack.accept(link)))
         thread.start()
-        wait_until(lambda: getattr(dynamodb.get_ride(ride_id), "status", None) == "assigned", what="assigned")
+        wait_until(lambda: getattr(ports().stores.rides.get(ride_id), "status", None) == "assigned", what="assigned")
         return real(ride_id, task_token)
 
     _wrap_await_acceptance(monkeypatch, fleet, accept_meanwhile)

@@ -28,6 +28,7 @@ from ridecast.domain.types import TERMINAL_RIDE_STATUSES
 from ridecast.errors import OfferClosed, RideNotCancellable
 from ridecast.ids import new_id, new_offer_secret, ride_code
 from ridecast.repositories.items import from_item, ride_pk
+from ridecast.wiring import ports
 from tests.integration.helpers import Fleet, Stack, unique_phone
 
 MAX_DRIVERS = 4
@@ -56,7 +57,7 @@ def _searching_ride(fleet: Fleet, drivers: int) -> tuple[Ride, list[Offer]]:
     ride = Ride(
         ride_id=new_id("r"),
         fleet_id=fleet.fleet_id,
-        code=ride_code(dynamodb.next_ride_sequence(fleet.fleet_id)),
+        code=ride_code(ports().stores.fleets.next_ride_sequence(fleet.fleet_id)),
         customer=Customer(name="Pip Property", phone=unique_phone("+1888")),
         pickup=Place(address="3 Random Walk"),
         dropoff=Place(address="5 Fixed Point"),
@@ -65,7 +66,7 @@ def _searching_ride(fleet: Fleet, drivers: int) -> tuple[Ride, list[Offer]]:
         wave=1,
         drivers_notified=drivers,
     )
-    dynamodb.put_new_ride(ride)
+    ports().stores.rides.add(ride)
     made = [
         Offer(
             ride_id=ride.ride_id,
@@ -78,7 +79,7 @@ def _searching_ride(fleet: Fleet, drivers: int) -> tuple[Ride, list[Offer]]:
         )
         for d in fleet.drivers[:drivers]
     ]
-    dynamodb.put_offers(made)
+    ports().stores.offers.add_many(made)
     return ride, made
 
 
@@ -111,7 +112,7 @@ class Model:
 def _apply(event: str, ride_id: str, fleet_id: str, driver_id: str, model: Model) -> tuple[str, str]:
     """Run one event through the domain; (what happened, what the model says should have)."""
     if event in ("accept", "reject"):
-        offer, ride = dynamodb.get_offer(ride_id, driver_id), dynamodb.get_ride(ride_id)
+        offer, ride = ports().stores.offers.get(ride_id, driver_id), ports().stores.rides.get(ride_id)
         assert offer is not None
         assert ride is not None
         try:

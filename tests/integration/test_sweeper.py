@@ -3,10 +3,10 @@ is settled by the scheduled sweeper, which times it out and alerts the admins li
 
 from datetime import timedelta
 
-from ridecast.adapters import dynamodb
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Customer, Place, Ride
 from ridecast.ids import new_id, ride_code
+from ridecast.wiring import ports
 from tests.integration.helpers import Fleet, Stack, unique_phone
 
 SWEEPER_SCHEDULE = "SweeperFunction.EveryMinute"
@@ -18,14 +18,14 @@ def _orphan_ride(fleet: Fleet, customer: Customer, deadline_in: timedelta) -> Ri
     ride = Ride(
         ride_id=new_id("r"),
         fleet_id=fleet.fleet_id,
-        code=ride_code(dynamodb.next_ride_sequence(fleet.fleet_id)),
+        code=ride_code(ports().stores.fleets.next_ride_sequence(fleet.fleet_id)),
         customer=customer,
         pickup=Place(address="1 Lost Street"),
         dropoff=Place(address="2 Found Square"),
         created_at=now + deadline_in - timedelta(minutes=5),
         deadline_at=now + deadline_in,
     )
-    dynamodb.put_new_ride(ride)
+    ports().stores.rides.add(ride)
     return ride
 
 

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from ridecast.domain import auth
+from ridecast.domain.fleets import auth
 from ridecast.ids import hash_api_key
+from ridecast.wiring import ports
 from tests.fixtures import invoke, json_body, load_event, with_body, with_path, with_principal
 from tests.unit.conftest import AwsStack, fleet_principal
 
@@ -27,7 +28,7 @@ def test_an_admin_issues_a_dispatcher_key_that_authenticates_as_dispatcher(aws: 
     # Then the key is shown once and resolves to a dispatcher of that fleet
     assert response["statusCode"] == 201, response["body"]
     created = json_body(response)
-    principal = auth.authenticate(f"Bearer {created['api_key']}")
+    principal = auth.authenticate(ports(), f"Bearer {created['api_key']}")
     assert principal is not None
     assert (principal.fleet_id, principal.role, principal.key_id) == (fleet.fleet_id, "dispatcher", created["key_id"])
     # And only its hash is in the table
@@ -55,7 +56,7 @@ def test_a_revoked_key_no_longer_authenticates_and_is_listed_as_revoked(fleet: A
     # Then it answers the revoked key, and the key is nobody from now on
     assert response["statusCode"] == 200, response["body"]
     assert json_body(response)["revoked_at"]
-    assert auth.authenticate(f"Bearer {created['api_key']}") is None
+    assert auth.authenticate(ports(), f"Bearer {created['api_key']}") is None
     listing = invoke(
         "fleets", with_principal(with_path(load_event("fleets/list_api_keys.json"), fleet_id=fleet.fleet_id), admin)
     )

@@ -5,13 +5,12 @@ from typing import Any
 
 import pytest
 
-from ridecast.adapters import dynamodb
-from ridecast.domain import auth, fleets
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import ApiKey, ApiPrincipal
+from ridecast.domain.fleets import auth
 from ridecast.errors import FleetNotFound, ForbiddenForRole, Unauthenticated
 from ridecast.ids import hash_api_key
-from ridecast.models.api import CreateFleetRequest
+from ridecast.wiring import ports
 from tests.fixtures import invoke, load_event
 from tests.unit.conftest import AwsStack
 
@@ -25,15 +24,15 @@ ADMIN_F2 = ApiPrincipal(kind="fleet", fleet_id="f2", role="admin", key_id="k3")
 
 def test_the_root_key_from_secrets_manager_is_the_platform_root(aws: AwsStack) -> None:
     # Given the root key stored in the stack's secret, When it is presented, Then the caller is root
-    assert auth.authenticate(f"Bearer {aws.root_key}") == auth.ROOT
-    assert auth.authenticate(f"bearer   {aws.root_key}  ") == auth.ROOT
+    assert auth.authenticate(ports(), f"Bearer {aws.root_key}") == auth.ROOT
+    assert auth.authenticate(ports(), f"bearer   {aws.root_key}  ") == auth.ROOT
 
 
 def test_a_fleet_key_is_found_by_its_hash(aws: AwsStack, make_fleet: Callable[..., tuple[Any, str]]) -> None:
     # Given a fleet created with its admin key
     fleet, key = make_fleet()
     # When the key is presented
-    principal = auth.authenticate(f"Bearer {key}")
+    principal = auth.authenticate(ports(), f"Bearer {key}")
     # Then it resolves to that fleet's admin
     assert principal is not None
     assert (principal.kind, principal.fleet_id, principal.role) == ("fleet", fleet.fleet_id, "admin")
@@ -45,10 +44,10 @@ def test_a_fleet_key_is_found_by_its_hash(aws: AwsStack, make_fleet: Callable[..
 
 
 def test_a_dispatcher_key_resolves_to_its_role(aws: AwsStack) -> None:
-    dynamodb.put_api_key(
+    ports().stores.api_keys.add(
         ApiKey(key_id="k9", fleet_id="f1", role="dispatcher", created_at=utcnow()), hash_api_key("rc_dispatcher_key")
     )
-    principal = auth.authenticate("Bearer rc_dispatcher_key")
+    principal = auth.authenticate(ports(), "Bearer rc_dispatcher_key")
     assert principal == ApiPrincipal(kind="fleet", fleet_id="f1", role="dispatcher", key_id="k9")
 
 
@@ -66,11 +65,11 @@ def test_a_dispatcher_key_resolves_to_its_role(aws: AwsStack) -> None:
     ],
 )
 def test_missing_or_unknown_keys_are_nobody(aws: AwsStack, header: str | None) -> None:
-    assert auth.authenticate(header) is None
+    assert auth.authenticate(ports(), header) is None
 
 
 def test_a_revoked_key_is_nobody(aws: AwsStack) -> None:
-    dynamodb.put_api_key(
+    ports().stores.api_keys.add(
         ApiKey(key_id="k1", fleet_id="f1", role="admin", created_at=utcnow()), hash_api_key("rc_old_key")
     )
     aws.dynamodb.update_item(
@@ -79,12 +78,12 @@ def test_a_revoked_key_is_nobody(aws: AwsStack) -> None:
         UpdateExpression="SET revoked_at = :t",
         ExpressionAttributeValues={":t": {"S": utcnow().isoformat()}},
     )
-    assert auth.authenticate("Bearer rc_old_key") is None
+    assert auth.authenticate(ports(), "Bearer rc_old_key") is None
 
 
 def test_the_root_key_is_not_a_prefix_match(aws: AwsStack) -> None:
-    assert auth.authenticate(f"Bearer {aws.root_key[:-1]}") is None
-    assert auth.authenticate(f"Bearer {aws.root_key}x") is None
+    assert auth.authenticate(ports(), f"Bearer {aws.root_key[:-1]}") is None
+    assert auth.authenticate(ports(), f"Bearer {aws.root_key}x") is None
 
 
 # ----- require_*: 401, 403 and 404 as SPEC §3 says -------------------------------------------------------
@@ -137,9 +136,13 @@ def test_fleet_access_is_root_or_that_fleets_admin() -> None:
 # ----- the Lambda authorizer, fed the REQUEST event API Gateway sends --------------------------------------
 
 
-def test_authorizer_resolves_a_fleet_key_into_the_route_context(aws: AwsStack) -> None:
-    # Given a fleet whose admin key is the one in events/authorizer/request.json
-    fleet, _ = fleets.create_fleet(CreateFleetRequest(name="Demo Cabs"), admin_key="demo-admin-key")
+def test_authorizer_resolves_a_fleet_key_into_the_route_context(
+    aws: AwsStack, make_fleet: Callable[..., tuple[Any, str]]
+) -> None:
+    # Given a fleet with an admin key that is the one in events/authorizer/request.json
+    fleet, _ = make_fleet("Demo Cabs")
+    demo_key = ApiKey(key_id="k-demo", fleet_id=fleet.fleet_id, role="admin", created_at=utcnow())
+    ports().stores.api_keys.add(demo_key, hash_api_key("demo-admin-key"))
     # When API Gateway asks the authorizer
     answer = invoke("authorizer", load_event("authorizer/request.json"))
     # Then the request goes on with the fleet and role the routes read

@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
-from ridecast.domain.matching import TASKS
+from ridecast.domain.matching.tasks import TASKS
 from ridecast.models.api import (
     CancelRideRequest,
     CreateApiKeyRequest,
@@ -214,7 +214,7 @@ def test_matching_events_carry_what_the_asl_passes_and_the_task_accepts(task: st
         # The same keys the state machine sends (`key.$` in the ASL is `key` in the event)
         assert set(event) == {key.removesuffix(".$") for key in payload}
     # And the task function takes exactly these arguments
-    inspect.signature(TASKS[task]).bind(**arguments)
+    inspect.signature(TASKS[task]).bind(None, **arguments)  # the ports come first
 
 
 def test_the_sweeper_event_is_the_scheduler_default_notification() -> None:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from ridecast.adapters import dynamodb
-from ridecast.domain import drivers, fleets
-from ridecast.models.api import CreateDriverRequest, CreateFleetRequest
+from ridecast.domain.drivers.commands import NewDriver
+from ridecast.domain.drivers.roster import register_driver
+from ridecast.domain.fleets.accounts import create_fleet
+from ridecast.domain.fleets.commands import NewFleet
+from ridecast.wiring import ports
 from tests.fixtures import invoke, json_body, load_event, with_body, with_path, with_principal, with_query
 from tests.unit.conftest import AwsStack, fleet_principal
 
@@ -54,7 +56,7 @@ def test_a_request_whose_key_the_authorizer_did_not_know_is_401(fleet: Any) -> N
     response = invoke("rides", event)
     # Then it is a JSON 401, and no ride was created
     assert _assert_json_error(response, 401)["error"] == "unauthenticated"
-    assert dynamodb.list_rides(fleet.fleet_id, None, None, 10, None)[0] == []
+    assert ports().stores.rides.for_fleet(fleet.fleet_id, None, None, 10, None)[0] == []
 
 
 def test_a_request_without_any_authorizer_context_is_401_too(aws: AwsStack) -> None:
@@ -67,7 +69,7 @@ def test_a_dispatcher_may_not_manage_drivers(fleet: Any) -> None:
     event = _as("drivers/create_driver.json", fleet.fleet_id, role="dispatcher")
     # When it registers a driver, Then 403 and no driver exists
     assert _assert_json_error(invoke("drivers", event), 403)["error"] == "forbidden"
-    assert dynamodb.list_drivers(fleet.fleet_id) == []
+    assert ports().stores.drivers.for_fleet(fleet.fleet_id) == []
 
 
 def test_the_root_key_may_not_create_rides(fleet: Any) -> None:
@@ -87,8 +89,8 @@ def test_an_unknown_ride_is_404(fleet: Any) -> None:
 
 def test_another_fleets_ride_is_404_not_403(aws: AwsStack) -> None:
     # Given a ride of fleet A
-    fleet_a, _ = fleets.create_fleet(CreateFleetRequest(name="A Cabs"))
-    fleet_b, _ = fleets.create_fleet(CreateFleetRequest(name="B Cabs"))
+    fleet_a, _ = create_fleet(ports(), NewFleet(name="A Cabs"))
+    fleet_b, _ = create_fleet(ports(), NewFleet(name="B Cabs"))
     ride = _create_ride(fleet_a.fleet_id)
     # When fleet B's dispatcher asks for it or tries to cancel it
     read = invoke("rides", with_path(_as("rides/get_ride.json", fleet_b.fleet_id), ride_id=ride["ride_id"]))
@@ -96,14 +98,14 @@ def test_another_fleets_ride_is_404_not_403(aws: AwsStack) -> None:
     # Then the ride does not exist for them, and it is still searching
     _assert_json_error(read, 404)
     _assert_json_error(cancel, 404)
-    stored = dynamodb.get_ride(ride["ride_id"])
+    stored = ports().stores.rides.get(ride["ride_id"])
     assert stored is not None
     assert stored.status == "searching"
 
 
 def test_another_fleets_settings_are_404(aws: AwsStack) -> None:
-    fleet_a, _ = fleets.create_fleet(CreateFleetRequest(name="A Cabs"))
-    fleet_b, _ = fleets.create_fleet(CreateFleetRequest(name="B Cabs"))
+    fleet_a, _ = create_fleet(ports(), NewFleet(name="A Cabs"))
+    fleet_b, _ = create_fleet(ports(), NewFleet(name="B Cabs"))
     event = with_path(_as("fleets/get_fleet.json", fleet_b.fleet_id, role="admin"), fleet_id=fleet_a.fleet_id)
     _assert_json_error(invoke("fleets", event), 404)
 
@@ -252,18 +254,14 @@ def test_registering_the_same_phone_twice_is_409(fleet: Any) -> None:
 
 
 def test_an_empty_driver_update_is_422(fleet: Any) -> None:
-    driver = drivers.register_driver(
-        fleet.fleet_id, CreateDriverRequest(name="Amira", phone="+447700900456", channel="sms")
-    )
+    driver = register_driver(ports(), fleet.fleet_id, NewDriver(name="Amira", phone="+447700900456", channel="sms"))
     event = with_path(_as("drivers/update_driver.json", fleet.fleet_id, role="admin"), driver_id=driver.driver_id)
     assert "nothing to update" in _assert_json_error(invoke("drivers", with_body(event, {})), 422)["message"]
 
 
 @pytest.mark.parametrize("field", ["name", "phone", "channel", "status"])
 def test_a_null_for_a_required_driver_field_is_422(fleet: Any, field: str) -> None:
-    driver = drivers.register_driver(
-        fleet.fleet_id, CreateDriverRequest(name="Amira", phone="+447700900456", channel="sms")
-    )
+    driver = register_driver(ports(), fleet.fleet_id, NewDriver(name="Amira", phone="+447700900456", channel="sms"))
     event = with_path(_as("drivers/update_driver.json", fleet.fleet_id, role="admin"), driver_id=driver.driver_id)
     response = invoke("drivers", with_body(event, {field: None}))
     assert response["statusCode"] == 422

@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ridecast.adapters import dynamodb
-from ridecast.domain import drivers, offers, twilio_inbound
+from ridecast.adapters.channels.twilio import TwilioSignatures
+from ridecast.domain.channels.ports import SignedRequest
 from ridecast.domain.clock import utcnow
+from ridecast.domain.drivers.commands import NewDriver
+from ridecast.domain.drivers.roster import register_driver
 from ridecast.domain.entities import Customer, Offer, Place, Ride
+from ridecast.domain.matching import answers, driver_replies
 from ridecast.ids import new_offer_secret
-from ridecast.models.api import CreateDriverRequest
+from ridecast.interfaces.twilio import text_reply, twiml
+from ridecast.wiring import ports
 from tests.unit.conftest import AwsStack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -32,7 +36,7 @@ def _ride_offered_to_two(
         twilio={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "senders": [{"channel": "sms", "from": SENDER}]}
     )
     first, second = (
-        drivers.register_driver(fleet.fleet_id, CreateDriverRequest(name=name, phone=phone, channel="sms"))
+        register_driver(ports(), fleet.fleet_id, NewDriver(name=name, phone=phone, channel="sms"))
         for name, phone in (("Ann", "+447700900456"), ("Bo", "+447700900457"))
     )
     now = utcnow()
@@ -48,7 +52,7 @@ def _ride_offered_to_two(
         wave=1,
         drivers_notified=2,
     )
-    dynamodb.put_new_ride(ride)
+    ports().stores.rides.add(ride)
     sent = [
         Offer(
             ride_id=ride.ride_id,
@@ -61,7 +65,7 @@ def _ride_offered_to_two(
         )
         for driver in (first, second)
     ]
-    dynamodb.put_offers(sent)
+    ports().stores.offers.add_many(sent)
     return ride, sent[0], sent[1]
 
 
@@ -70,13 +74,14 @@ def _text(phone: str, body: str) -> str:
     sid = "SM" + secrets.token_hex(16)
     params = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": phone, "To": SENDER, "Body": body, "NumMedia": "0"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature(WEBHOOK_URL, params)
-    return twilio_inbound.handle_message(params, signature)
+    signed = SignedRequest(url=WEBHOOK_URL, params=params, signature=signature)
+    return twiml(driver_replies.answer_text_reply(ports(), TwilioSignatures(), text_reply(params), signed))
 
 
 def test_a_bare_accept_just_after_another_driver_won_is_told_the_ride_is_taken(aws: AwsStack, make_fleet) -> None:
     # Given a ride offered to Ann and Bo, which Ann has just won
     ride, ann, _ = _ride_offered_to_two(make_fleet, deadline_in=timedelta(minutes=5))
-    offers.accept_offer(ann, ride)
+    answers.accept_offer(ports(), ann, ride)
     # When Bo replies "1" to the offer he just got
     answer = _text("+447700900457", "1")
     # Then he learns it is taken, as on Telegram or the offer page
@@ -85,7 +90,7 @@ def test_a_bare_accept_just_after_another_driver_won_is_told_the_ride_is_taken(a
 
 def test_a_bare_reject_from_the_winner_is_not_told_someone_else_took_it(aws: AwsStack, make_fleet) -> None:
     ride, ann, _ = _ride_offered_to_two(make_fleet, deadline_in=timedelta(minutes=5))
-    offers.accept_offer(ann, ride)
+    answers.accept_offer(ports(), ann, ride)
     assert "You have no open ride offer right now." in _text("+447700900456", "2")
 
 
@@ -93,7 +98,7 @@ def test_a_bare_reply_after_the_ride_would_have_ended_finds_no_offer(
     aws: AwsStack, make_fleet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ride, ann, _ = _ride_offered_to_two(make_fleet, deadline_in=timedelta(minutes=5))
-    offers.accept_offer(ann, ride)
+    answers.accept_offer(ports(), ann, ride)
     # Ten minutes on, the ride is history: a stray "1" is not about it
-    monkeypatch.setattr(offers, "utcnow", lambda: utcnow() + timedelta(minutes=10))
+    monkeypatch.setattr(answers, "utcnow", lambda: utcnow() + timedelta(minutes=10))
     assert "You have no open ride offer right now." in _text("+447700900457", "1")

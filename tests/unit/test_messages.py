@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ridecast.domain import messages
+from ridecast.domain.channels import catalogue
 from ridecast.domain.entities import Customer, Driver, Fleet, Place, Ride, Vehicle
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -25,9 +25,9 @@ def _placeholders(template: str) -> set[str]:
 
 
 def _raw_catalogue(language: str) -> dict[str, str]:
-    path = messages._TEMPLATE_DIR / f"{language}.json"
-    catalogue: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return catalogue
+    path = catalogue._TEMPLATE_DIR / f"{language}.json"
+    texts: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return texts
 
 
 def _ride(**changes: object) -> Ride:
@@ -61,28 +61,28 @@ DRIVER = Driver(
 
 
 def _all_values(ride: Ride) -> dict[str, object]:
-    return {**messages.ride_values(ride), **messages.driver_values(DRIVER), **CALL_SITE_EXTRAS}
+    return {**catalogue.ride_values(ride), **catalogue.driver_values(DRIVER), **CALL_SITE_EXTRAS}
 
 
 def _cases() -> list[tuple[str, str]]:
-    return [(language, kind) for language in messages.LANGUAGES for kind in messages.templates_for(language)]
+    return [(language, kind) for language in catalogue.LANGUAGES for kind in catalogue.templates_for(language)]
 
 
 @pytest.mark.parametrize(("language", "kind"), _cases())
 def test_every_template_renders_from_the_values_call_sites_have(language: str, kind: str) -> None:
     # Given a template and everything ride_values, driver_values and the call sites can supply
-    template = messages.templates_for(language)[kind]
+    template = catalogue.templates_for(language)[kind]
     available = set(_all_values(_ride()))
     # Then it asks for nothing else (a typo such as {custmer_name} would be a KeyError at send time)
     assert _placeholders(template) <= available
     # And it renders, for a ride with and without its optional details
     for ride in (_ride(), _ride(price=None, notes=None, pickup_time=None)):
-        text = messages.render_in(language, kind, **_all_values(ride))
+        text = catalogue.render_in(language, kind, **_all_values(ride))
         assert text.strip()
         assert "{" not in text.replace("{{", "")
 
 
-@pytest.mark.parametrize("language", [lang for lang in messages.LANGUAGES if lang != "en"])
+@pytest.mark.parametrize("language", [lang for lang in catalogue.LANGUAGES if lang != "en"])
 def test_translations_only_use_values_the_english_text_uses(language: str) -> None:
     # A translation that needs a value its English original does not get would fail in that language only
     english = _raw_catalogue("en")
@@ -97,33 +97,35 @@ def test_translations_only_use_values_the_english_text_uses(language: str) -> No
 
 
 def test_unknown_language_falls_back_to_english() -> None:
-    assert messages.templates_for("xx") == messages.templates_for("en")
+    assert catalogue.templates_for("xx") == catalogue.templates_for("en")
 
 
 def test_optional_ride_details_are_labelled_lines_or_nothing() -> None:
     # Given an offer with a price and notes, Then each is its own labelled line
-    with_details = messages.render_in("en", "offer", **messages.ride_values(_ride(), link="L"))
+    with_details = catalogue.render_in("en", "offer", **catalogue.ride_values(_ride(), link="L"))
     assert "\nPrice: 62.50" in with_details
     assert "\nNotes: Two suitcases" in with_details
     # Given one without, Then no empty label is left behind
-    without = messages.render_in("en", "offer", **messages.ride_values(_ride(price=None, notes=None), link="L"))
+    without = catalogue.render_in("en", "offer", **catalogue.ride_values(_ride(price=None, notes=None), link="L"))
     assert "Price" not in without
     assert "Notes" not in without
-    assert "When: now" in messages.render_in("en", "offer", **messages.ride_values(_ride(pickup_time=None), link="L"))
+    assert "When: now" in catalogue.render_in("en", "offer", **catalogue.ride_values(_ride(pickup_time=None), link="L"))
 
 
 def test_right_to_left_languages_isolate_left_to_right_values() -> None:
     # Given a Hebrew fleet, When an offer renders, Then the ride code and link sit in Unicode isolates
-    text = messages.render_in("he", "offer", **messages.ride_values(_ride(), link="https://x/offers/t"))
+    text = catalogue.render_in("he", "offer", **catalogue.ride_values(_ride(), link="https://x/offers/t"))
     assert "\u2068R-7K3QX\u2069" in text
     assert "\u2068https://x/offers/t\u2069" in text
     # And English text is left untouched
-    assert "\u2068" not in messages.render_in("en", "offer", **messages.ride_values(_ride(), link="L"))
+    assert "\u2068" not in catalogue.render_in("en", "offer", **catalogue.ride_values(_ride(), link="L"))
 
 
 def test_customer_matched_tells_who_is_coming() -> None:
     fleet = Fleet(fleet_id="f1", name="Northside Cabs", created_at=NOW, updated_at=NOW)
-    text = messages.render(fleet, "customer_matched", **messages.ride_values(_ride(), **messages.driver_values(DRIVER)))
+    text = catalogue.render(
+        fleet, "customer_matched", **catalogue.ride_values(_ride(), **catalogue.driver_values(DRIVER))
+    )
     assert text == (
         "Your driver for ride R-7K3QX: Amira Haddad, +447700900456, Sedan RC21 XYZ, rated 4.8. They are on their way."
     )

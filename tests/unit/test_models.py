@@ -126,14 +126,13 @@ def test_admin_contact_needs_a_way_to_be_reached() -> None:
 
 
 def test_twilio_config_patterns() -> None:
-    # Given a well-formed account, When built, Then senders are looked up by channel
+    # Given a well-formed account, When built, Then its senders are kept as given
     config = TwilioConfig(
         account_sid=ACCOUNT_SID,
         senders=[TwilioSender(channel="sms", **{"from": "+15005550006"})],
         offer_content_sid=CONTENT_SID,
     )
-    assert config.sender_for("sms") == "+15005550006"
-    assert config.sender_for("whatsapp") is None
+    assert [(s.channel, s.from_) for s in config.senders] == [("sms", "+15005550006")]
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from ridecast.adapters import dynamodb
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import ApiKey, Customer, Driver, Fleet, Offer, Place, Ride
 from ridecast.ids import parse_offer_token
+from ridecast.wiring import ports
 from tests.fixtures import invoke, json_body, load_event, with_path
 from tests.unit.conftest import AwsStack
 
@@ -23,13 +23,13 @@ FLEET_ID = load_event("rides/get_ride.json")["requestContext"]["authorizer"]["la
 def _seed(*, deadline_in: timedelta = timedelta(minutes=5), created_ago: timedelta = timedelta(seconds=20)) -> Ride:
     """The fleet, two drivers, the searching ride and both offers that events/ refer to."""
     now = utcnow()
-    dynamodb.create_fleet(
+    ports().stores.fleets.create(
         Fleet(fleet_id=FLEET_ID, name="Northside Cabs", created_at=now, updated_at=now),
         ApiKey(key_id="k", fleet_id=FLEET_ID, role="admin", created_at=now),
         "h",
     )
     for driver_id, phone in ((DRIVER_ID, "+447700900456"), ("d0other0driver", "+447700900457")):
-        dynamodb.create_driver(
+        ports().stores.drivers.create(
             Driver(
                 driver_id=driver_id,
                 fleet_id=FLEET_ID,
@@ -52,8 +52,8 @@ def _seed(*, deadline_in: timedelta = timedelta(minutes=5), created_ago: timedel
         wave=1,
         drivers_notified=2,
     )
-    dynamodb.put_new_ride(ride)
-    dynamodb.put_offers(
+    ports().stores.rides.add(ride)
+    ports().stores.offers.add_many(
         [
             Offer(
                 ride_id=RIDE_ID,
@@ -83,12 +83,12 @@ def test_the_first_accept_wins_and_the_next_is_told_it_is_taken(aws: AwsStack) -
     assert (first["statusCode"], json_body(first)) == (200, {"result": "assigned", "ride_code": "R-7K3QX"})
     assert second["statusCode"] == 409
     assert json_body(second)["result"] == "already_taken"
-    ride = dynamodb.get_ride(RIDE_ID)
+    ride = ports().stores.rides.get(RIDE_ID)
     assert ride is not None
     assert (ride.status, ride.driver_id) == ("assigned", DRIVER_ID)
     assert ride.time_to_match_seconds is not None
     assert ride.time_to_match_seconds > 0
-    offer = dynamodb.get_offer(RIDE_ID, DRIVER_ID)
+    offer = ports().stores.offers.get(RIDE_ID, DRIVER_ID)
     assert offer is not None
     assert offer.status == "accepted"
 
@@ -98,7 +98,7 @@ def test_the_winner_accepting_again_gets_the_same_answer(aws: AwsStack) -> None:
     first = invoke("offers", load_event("offers/accept_offer.json"))
     again = invoke("offers", load_event("offers/accept_offer.json"))
     assert first["statusCode"] == again["statusCode"] == 200
-    ride = dynamodb.get_ride(RIDE_ID)
+    ride = ports().stores.rides.get(RIDE_ID)
     assert ride is not None
     assert ride.version == 1
 
@@ -108,7 +108,7 @@ def test_a_reject_is_recorded_once(aws: AwsStack) -> None:
     answer = invoke("offers", load_event("offers/reject_offer.json"))
     assert (answer["statusCode"], json_body(answer)["result"]) == (200, "rejected")
     invoke("offers", load_event("offers/reject_offer.json"))
-    ride = dynamodb.get_ride(RIDE_ID)
+    ride = ports().stores.rides.get(RIDE_ID)
     assert ride is not None
     assert (ride.status, ride.drivers_declined, ride.drivers_responded) == ("searching", 1, 1)
 
@@ -117,7 +117,7 @@ def test_a_wrong_secret_is_404_and_changes_nothing(aws: AwsStack) -> None:
     _seed()
     answer = invoke("offers", _token_event("offers/accept_offer.json", DRIVER_ID, "guessed-secret-000000"))
     assert answer["statusCode"] == 404
-    ride = dynamodb.get_ride(RIDE_ID)
+    ride = ports().stores.rides.get(RIDE_ID)
     assert ride is not None
     assert ride.status == "searching"
 
@@ -152,7 +152,7 @@ def test_the_sweeper_settles_a_ride_stuck_past_its_deadline(aws: AwsStack) -> No
     result = invoke("sweeper", load_event("sweeper/scheduled.json"))
     # Then the ride is timed out and no offer is left open
     assert result == {"settled": 1}
-    ride = dynamodb.get_ride(RIDE_ID)
+    ride = ports().stores.rides.get(RIDE_ID)
     assert ride is not None
     assert ride.status == "timed_out"
-    assert {o.status for o in dynamodb.list_offers(RIDE_ID)} == {"timeout"}
+    assert {o.status for o in ports().stores.offers.for_ride(RIDE_ID)} == {"timeout"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ridecast.domain.replies import parse_reply
+from ridecast.domain.channels.replies import parse_reply
 
 
 @pytest.mark.parametrize(

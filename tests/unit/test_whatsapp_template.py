@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from ridecast.adapters.channels.base import OutboundMessage
+from ridecast.domain.channels.ports import OutboundMessage
+from ridecast.domain.channels.router import ChannelRouter, Delivery
 from ridecast.domain.clock import utcnow
-from ridecast.domain.delivery import Delivery, FleetChannels
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig, TwilioSender
 
 CONTENT_SID = "HX" + "a" * 32
@@ -41,12 +41,15 @@ def _driver(last_whatsapp_message_ago: timedelta | None) -> Driver:
 def _sent(monkeypatch: pytest.MonkeyPatch, fleet: Fleet, driver: Driver) -> OutboundMessage:
     sent: list[OutboundMessage] = []
 
-    def record(self: FleetChannels, message: OutboundMessage) -> Delivery:
+    def record(self: ChannelRouter, message: OutboundMessage) -> Delivery:
         sent.append(message)
         return Delivery(channel=message.channel, receipt=None, error="not sent in this test")
 
-    monkeypatch.setattr(FleetChannels, "send", record)
-    FleetChannels(fleet).to_driver(driver, "New ride R-7K3QX", template_variables=VARIABLES)
+    monkeypatch.setattr(ChannelRouter, "send", record)
+    # Nothing is sent, so the router needs none of its ports.
+    ChannelRouter(fleet, secrets=None, providers=None, alerts=None).to_driver(  # type: ignore[arg-type]
+        driver, "New ride R-7K3QX", template_variables=VARIABLES
+    )
     return sent[0]
 
 

@@ -89,14 +89,36 @@ class ChannelError(RidecastError):
         self.provider_code = provider_code
 
 
-class ChannelNotConfigured(ChannelError):
-    code = "channel_not_configured"
+class NoSenderForChannel(ChannelError):
+    """A message could not go out because the fleet has no bot or sender for its channel (the driver is
+    told on no channel; callers record it on the offer like any failed send)."""
+
+    code = "no_sender_for_channel"
 
 
 class TransientError(RidecastError):
     """Raised to Step Functions so its Retry (backoff + jitter) takes over."""
 
     code = "transient"
+
+
+class MatchingUnavailable(TransientError):
+    """The matching state machine could not be started."""
+
+    code = "matching_unavailable"
+
+
+class RideCancelled(RidecastError):
+    """The error an AwaitAcceptance task token is failed with when its ride is cancelled (the state
+    machine catches it by this name and tells the drivers)."""
+
+    code = "ride_cancelled"
+
+
+class RideEnded(RidecastError):
+    """The error an AwaitAcceptance task token is failed with when its ride ended some other way."""
+
+    code = "ride_ended"
 
 
 class WebhookForbidden(RidecastError):
@@ -110,9 +132,13 @@ class SenderInUse(Conflict):
     code = "sender_in_use"
 
 
-class ChannelMissing(Conflict):
+class FleetChannelMissing(Conflict):
+    """The fleet has no provider set up for a channel an admin asked for (a Telegram link without a bot)."""
+
     code = "channel_not_configured"
 
 
-class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
+class IdempotencyRequestInFlight(Conflict):
+    """A request with the same Idempotency-Key is still being processed (IETF Idempotency-Key draft: 409)."""
+
+    code = "idempotency_request_in_progress"

@@ -5,10 +5,17 @@ The credentials below are local stand-in values: they only ever reach the loopba
 
 from typing import Any
 
-from ridecast.domain import drivers, fleets, registration
-from ridecast.domain.entities import AdminContact, Driver, Fleet, FleetSettings, TwilioSender, Vehicle
+from ridecast.domain.clock import utcnow
+from ridecast.domain.drivers.commands import NewDriver
+from ridecast.domain.drivers.roster import register_driver
+from ridecast.domain.drivers.telegram_registration import issue_link
+from ridecast.domain.entities import AdminContact, ApiKey, Driver, Fleet, FleetSettings, TwilioSender, Vehicle
+from ridecast.domain.fleets.accounts import create_fleet
+from ridecast.domain.fleets.commands import NewFleet, TelegramBotAccount, TwilioAccount
+from ridecast.domain.ports import Ports
 from ridecast.domain.types import DriverChannel
-from ridecast.models.api import CreateDriverRequest, CreateFleetRequest, TelegramInput, TwilioInput
+from ridecast.ids import hash_api_key, new_id
+from ridecast.wiring import ports
 
 DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEMO_TWILIO_AUTH_TOKEN = "local-twilio-auth-token"
@@ -49,13 +56,14 @@ def seed_demo_fleet(admin_key: str, drivers: int, settings: FleetSettings | None
     is bound when `/start <token>` arrives from that chat on the fleet's webhook, as for a real driver. The
     `twilio` and `telegram` blocks are what those providers know about the fleet, to sign its webhooks.
     """
-    fleet, _ = fleets.create_fleet(
-        CreateFleetRequest(
+    fleet, _ = create_fleet(
+        ports(),
+        NewFleet(
             name="Demo Cabs",
             timezone="UTC",
             admin_contacts=[AdminContact(name="Demo Admin", phone=DEMO_ADMIN_PHONE)],
             settings=settings or FleetSettings(),
-            twilio=TwilioInput(
+            twilio=TwilioAccount(
                 account_sid=DEMO_TWILIO_ACCOUNT_SID,
                 auth_token=DEMO_TWILIO_AUTH_TOKEN,
                 senders=[
@@ -63,15 +71,17 @@ def seed_demo_fleet(admin_key: str, drivers: int, settings: FleetSettings | None
                     TwilioSender(channel="whatsapp", **{"from": DEMO_WHATSAPP_SENDER}),
                 ],
             ),
-            telegram=TelegramInput(
+            telegram=TelegramBotAccount(
                 bot_token=DEMO_TELEGRAM_BOT_TOKEN,
                 bot_username=DEMO_TELEGRAM_BOT_USERNAME,
                 webhook_secret=DEMO_TELEGRAM_WEBHOOK_SECRET,
             ),
         ),
-        admin_key=admin_key,
     )
-    created = [_demo_driver(fleet, index) for index in range(1, drivers + 1)]
+    # The demo's admin key is a fixed local value (SPEC §2), added beside the one create_fleet issued.
+    demo_key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="demo", created_at=utcnow())
+    ports().stores.api_keys.add(demo_key, hash_api_key(admin_key))
+    created = [_demo_driver(ports(), fleet, index) for index in range(1, drivers + 1)]
     return {
         "fleet_id": fleet.fleet_id,
         "drivers": created,
@@ -84,9 +94,9 @@ def seed_demo_fleet(admin_key: str, drivers: int, settings: FleetSettings | None
     }
 
 
-def _demo_driver(fleet: Fleet, index: int) -> dict[str, Any]:
+def _demo_driver(ports: Ports, fleet: Fleet, index: int) -> dict[str, Any]:
     vehicle_type, plate = VEHICLES[(index - 1) % len(VEHICLES)]
-    driver = _register(fleet.fleet_id, index, demo_driver_channel(index), vehicle_type, plate)
+    driver = _register(ports, fleet.fleet_id, index, demo_driver_channel(index), vehicle_type, plate)
     entry: dict[str, Any] = {
         "driver_id": driver.driver_id,
         "name": driver.name,
@@ -95,14 +105,15 @@ def _demo_driver(fleet: Fleet, index: int) -> dict[str, Any]:
     }
     if driver.channel == "telegram":
         entry["telegram_chat_id"] = demo_telegram_chat_id(index)
-        entry["telegram_link"] = registration.issue_link(fleet, driver).url
+        entry["telegram_link"] = issue_link(ports.stores.registrations, fleet, driver).url
     return entry
 
 
-def _register(fleet_id: str, index: int, channel: DriverChannel, vehicle_type: str, plate: str) -> Driver:
-    return drivers.register_driver(
+def _register(ports: Ports, fleet_id: str, index: int, channel: DriverChannel, vehicle_type: str, plate: str) -> Driver:
+    return register_driver(
+        ports,
         fleet_id,
-        CreateDriverRequest(
+        NewDriver(
             name=f"Demo Driver {index}",
             phone=demo_driver_phone(index),
             channel=channel,

@@ -15,9 +15,3 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) <= 6:
         return "***"
     return f"{digits[:3]}{'*' * (len(digits) - 6)}{digits[-3:]}"
-
-
-def mask_secret(value: str | None) -> str:
-    if not value:
-        return ""
-    return f"{value[:2]}…({len(value)})"

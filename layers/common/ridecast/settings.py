@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:3000")
     twilio_api_base_url: str = "https://api.twilio.com"
     telegram_api_base_url: str = "https://api.telegram.org"
-    # Bounded fan-out: enough parallel sends to reach 1,000 drivers in about a second without
-    # exhausting the Lambda's sockets; providers' own rate limits are paced separately.
+    # Bounded fan-out: parallel sends (and their offer writes) per broadcast, capped so a wave to 1,000
+    # drivers does not open 1,000 sockets; providers' own rate limits are paced separately.
     broadcast_concurrency: int = Field(default=64, ge=1, le=512)
     provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     # Telegram allows about 30 messages/s per bot; pacing a little under it avoids 429s, each of which

@@ -68,9 +68,6 @@ class TwilioConfig(DomainModel):
     senders: list[TwilioSender] = Field(min_length=1, max_length=50)
     offer_content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
 
-    def sender_for(self, channel: TwilioChannel) -> str | None:
-        return next((s.from_ for s in self.senders if s.channel == channel), None)
-
 
 class TelegramConfig(DomainModel):
     """What is public about a fleet's bot; token and webhook secret live in Secrets Manager."""
@@ -81,12 +78,14 @@ class TelegramConfig(DomainModel):
 class Fleet(DomainModel):
     fleet_id: str
     name: Name
+    # The fleet's own day for the daily report (SPEC §6, a later issue); shown and edited through the API now.
     timezone: str = "UTC"
     language: Language = "en"
     admin_contacts: list[AdminContact] = Field(default_factory=list)
     settings: FleetSettings = Field(default_factory=FleetSettings)
     twilio: TwilioConfig | None = None
     telegram: TelegramConfig | None = None
+    # Set by POST /dispatch/pause (SPEC §5 emergency control, a later issue); shown by the API now.
     dispatch_paused: bool = False
     created_at: datetime
     updated_at: datetime

@@ -1,8 +1,9 @@
 """What the domain needs from the outside world, as small Protocols it receives.
 
 The repositories under `ridecast.repositories` implement the stores with DynamoDB; the adapters under
-`ridecast.adapters` implement the rest. Unit tests pass in-memory fakes. `Ports` bundles one of each
-so a handler hands the domain everything in one argument (`ridecast.wiring.ports()` builds the real one).
+`ridecast.adapters` implement the rest (the channel ports are in `ridecast.domain.channels.ports`).
+Unit tests pass in-memory fakes. `Ports` bundles one of each so a handler hands the domain everything in
+one argument (`ridecast.wiring.ports()` builds the real one).
 
 Every write that can race is conditional in the implementation; a method that returns `None` (or
 `False`) says "the condition no longer held: someone else changed it first", never "not found by
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ridecast.domain.channels.ports import ChannelProviders
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
 
 
@@ -177,3 +179,4 @@ class Ports:
     matching: MatchingEngine
     secrets: SecretStore
     alerts: OpsAlerts
+    channels: ChannelProviders

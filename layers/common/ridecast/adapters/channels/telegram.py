@@ -1,12 +1,12 @@
 """Telegram Bot API adapter (plain HTTPS through requests)."""
 
 import hashlib
-import time
 from typing import Any
 
 import requests
 
-from ridecast.adapters.channels.base import OutboundMessage, SendReceipt, pacer_for
+from ridecast.adapters.channels.pacing import pacer_for
+from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
 from ridecast.errors import ChannelError
 from ridecast.settings import get_settings
 
@@ -15,7 +15,7 @@ MAX_RATE_LIMIT_RETRIES = 5
 MAX_RETRY_AFTER_SECONDS = 30
 
 
-class TelegramBot:
+class TelegramBotApi:
     def __init__(self, bot_token: str, session: requests.Session | None = None) -> None:
         settings = get_settings()
         self._url = f"{settings.telegram_api_base_url.rstrip('/')}/bot{bot_token}"
@@ -58,12 +58,9 @@ class TelegramBot:
             payload["reply_markup"] = {
                 "inline_keyboard": [[{"text": b.text, "callback_data": b.callback_data} for b in message.buttons]]
             }
-        started = time.perf_counter()
         result = self.call("sendMessage", payload)
         return SendReceipt(
-            provider_message_id=str(result["message_id"]),
-            latency_ms=(time.perf_counter() - started) * 1000,
-            chat_id=str(result.get("chat", {}).get("id", message.to)),
+            provider_message_id=str(result["message_id"]), chat_id=str(result.get("chat", {}).get("id", message.to))
         )
 
     def edit(self, chat_id: str, message_id: str, text: str) -> None:
@@ -73,11 +70,8 @@ class TelegramBot:
         self.call("answerCallbackQuery", {"callback_query_id": callback_query_id, "text": text})
 
     def get_me(self) -> dict[str, Any]:
+        """The bot's own profile: the channel health probe (SPEC §5, the router issue) calls getMe."""
         result: dict[str, Any] = self.call("getMe", {})
-        return result
-
-    def get_webhook_info(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.call("getWebhookInfo", {})
         return result
 
 

@@ -1,14 +1,15 @@
 """Twilio adapter (SMS and WhatsApp) through the official SDK, imported only when a message goes out."""
 
 import json
-import time
 import zlib
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ridecast.adapters.channels.base import OutboundMessage, SendReceipt, pacer_for
+from ridecast.adapters.channels.pacing import pacer_for
+from ridecast.domain.channels.ports import OutboundMessage, SendReceipt, SignedRequest
 from ridecast.domain.entities import TwilioSender
-from ridecast.errors import ChannelError, ChannelNotConfigured
+from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.settings import get_settings
 
 if TYPE_CHECKING:
@@ -16,16 +17,18 @@ if TYPE_CHECKING:
 
 
 class TwilioMessaging:
-    def __init__(self, account_sid: str, auth_token: str, senders: dict[str, list[TwilioSender]]) -> None:
+    def __init__(self, account_sid: str, auth_token: str, senders: Sequence[TwilioSender]) -> None:
         self._client = _client(account_sid, auth_token)
-        self._senders = senders
+        self._senders: dict[str, list[TwilioSender]] = {}
+        for sender in senders:
+            self._senders.setdefault(sender.channel, []).append(sender)
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
         candidates = self._senders.get(message.channel)
         if not candidates:
-            raise ChannelNotConfigured(f"no Twilio {message.channel} sender configured for this fleet")
+            raise NoSenderForChannel(f"no Twilio {message.channel} sender configured for this fleet")
         # Several senders share the load; each recipient always hears from the same one, so replies and
         # WhatsApp conversations stay on one number.
         configured = candidates[zlib.crc32(message.to.encode()) % len(candidates)]
@@ -41,7 +44,6 @@ class TwilioMessaging:
             kwargs["status_callback"] = message.status_callback
         if configured.messages_per_second:
             pacer_for(f"twilio:{sender}", configured.messages_per_second).wait()
-        started = time.perf_counter()
         try:
             created = self._client.messages.create(**kwargs)
         except TwilioRestException as error:
@@ -54,7 +56,7 @@ class TwilioMessaging:
             raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
         except OSError as error:
             raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
-        return SendReceipt(provider_message_id=str(created.sid), latency_ms=(time.perf_counter() - started) * 1000)
+        return SendReceipt(provider_message_id=str(created.sid))
 
 
 @lru_cache(maxsize=64)
@@ -77,3 +79,14 @@ def _client(account_sid: str, auth_token: str) -> "Client":
     # The API host is configuration so the local stack can point the real SDK at its stand-in.
     client.api.base_url = settings.twilio_api_base_url.rstrip("/")
     return client
+
+
+class TwilioSignatures:
+    """Checks X-Twilio-Signature with the SDK's RequestValidator (imported on the webhook paths only)."""
+
+    def verify(self, auth_token: str, request: SignedRequest) -> bool:
+        from twilio.request_validator import RequestValidator
+
+        if not request.signature:
+            return False
+        return bool(RequestValidator(auth_token).validate(request.url, dict(request.params), request.signature))

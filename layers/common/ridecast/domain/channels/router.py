@@ -1,27 +1,23 @@
-"""Who gets a message on which channel, for one fleet; the adapters do the sending."""
+"""The channel router: who gets a message on which channel, for one fleet; the adapters do the sending."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-from ridecast.adapters import alerts, secrets
-from ridecast.adapters.channels.base import Button, ChannelAdapter, OutboundMessage, SendReceipt
+from ridecast.domain.channels.ports import (
+    Button,
+    ChannelAdapter,
+    ChannelProviders,
+    OutboundMessage,
+    SendReceipt,
+    TelegramBot,
+)
 from ridecast.domain.clock import utcnow
-from ridecast.domain.entities import Driver, Fleet, TwilioSender
+from ridecast.domain.entities import Driver, Fleet
+from ridecast.domain.ports import OpsAlerts, Ports, SecretStore
 from ridecast.domain.types import MessageChannel
-from ridecast.errors import ChannelError, ChannelNotConfigured
+from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.observability import logger, mask_phone
-
-if TYPE_CHECKING:
-    from ridecast.adapters.channels.telegram import TelegramBot
-
-
-def _telegram_bot_class() -> type["TelegramBot"]:
-    from ridecast.adapters.channels.telegram import TelegramBot
-
-    return TelegramBot
-
 
 WHATSAPP_SESSION = timedelta(hours=24)
 
@@ -37,46 +33,45 @@ class Delivery:
         return self.receipt is not None
 
 
-class FleetChannels:
+class ChannelRouter:
     """The fleet's Telegram bot and Twilio senders, built lazily from its config and secrets."""
 
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: Fleet, secrets: SecretStore, providers: ChannelProviders, alerts: OpsAlerts) -> None:
         self.fleet = fleet
+        self._secret_store = secrets
+        self._providers = providers
+        self._alerts = alerts
+
+    @classmethod
+    def for_fleet(cls, fleet: Fleet, ports: Ports) -> "ChannelRouter":
+        return cls(fleet, ports.secrets, ports.channels, ports.alerts)
 
     @cached_property
     def _secrets(self) -> dict[str, str]:
-        return secrets.fleet_secrets(self.fleet.fleet_id)
+        return self._secret_store.fleet_secrets(self.fleet.fleet_id)
 
     @cached_property
-    def _telegram(self) -> ChannelAdapter | None:
+    def _telegram(self) -> TelegramBot | None:
         token = self._secrets.get("telegram_bot_token")
         if not self.fleet.telegram or not token:
             return None
-        from ridecast.adapters.channels.telegram import TelegramBot
-
-        return TelegramBot(token)
+        return self._providers.telegram(token)
 
     @cached_property
     def _twilio(self) -> ChannelAdapter | None:
         token = self._secrets.get("twilio_auth_token")
         if not self.fleet.twilio or not token:
             return None
-        from ridecast.adapters.channels.twilio import TwilioMessaging
+        return self._providers.twilio(self.fleet.twilio.account_sid, token, self.fleet.twilio.senders)
 
-        senders: dict[str, list[TwilioSender]] = {}
-        for sender in self.fleet.twilio.senders:
-            senders.setdefault(sender.channel, []).append(sender)
-        return TwilioMessaging(self.fleet.twilio.account_sid, token, senders)
-
-    def telegram_bot(self) -> "TelegramBot | None":
-        bot = self._telegram
-        return bot if isinstance(bot, _telegram_bot_class()) else None
+    def telegram_bot(self) -> TelegramBot | None:
+        return self._telegram
 
     def adapter(self, channel: MessageChannel) -> ChannelAdapter:
         adapter = self._telegram if channel == "telegram" else self._twilio
         if adapter is None:
             provider = "Telegram bot" if channel == "telegram" else "Twilio account"
-            raise ChannelNotConfigured(f"fleet has no {provider} configured for {channel}")
+            raise NoSenderForChannel(f"fleet has no {provider} configured for {channel}")
         return adapter
 
     def send(self, message: OutboundMessage) -> Delivery:
@@ -135,12 +130,15 @@ class FleetChannels:
     def to_phone(self, phone: str, body: str) -> Delivery:
         return self.send(OutboundMessage(channel="sms", to=phone, body=body))
 
+    def to_chat(self, chat_id: str, body: str) -> Delivery:
+        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body))
+
     def to_admins(self, subject: str, body: str, **context: str) -> list[Delivery]:
         deliveries = []
         for admin in self.fleet.admin_contacts:
             if admin.telegram_chat_id and self._telegram is not None:
-                deliveries.append(self.send(OutboundMessage(channel="telegram", to=admin.telegram_chat_id, body=body)))
+                deliveries.append(self.to_chat(admin.telegram_chat_id, body))
             elif admin.phone:
                 deliveries.append(self.to_phone(admin.phone, body))
-        alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
+        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
         return deliveries

@@ -1,41 +1,7 @@
-"""The channel interface every provider adapter implements."""
+"""Provider rate limits: calls spaced per bot or sender, across the threads of a broadcast."""
 
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Protocol
-
-from ridecast.domain.types import MessageChannel
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    callback_data: str
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    channel: MessageChannel
-    # An E.164 phone for SMS and WhatsApp, a chat id for Telegram.
-    to: str
-    body: str
-    buttons: tuple[Button, ...] = ()
-    # WhatsApp outside the 24-hour session window needs an approved template.
-    content_sid: str | None = None
-    content_variables: dict[str, str] = field(default_factory=dict)
-    status_callback: str | None = None
-
-
-@dataclass(frozen=True)
-class SendReceipt:
-    provider_message_id: str
-    latency_ms: float
-    chat_id: str | None = None
-
-
-class ChannelAdapter(Protocol):
-    def send(self, message: OutboundMessage) -> SendReceipt: ...
 
 
 class Pacer:

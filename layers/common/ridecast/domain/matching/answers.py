@@ -1,18 +1,19 @@
 """A driver answering an offer: the first accept wins the ride through one conditional write."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ridecast.adapters import dynamodb, stepfunctions
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet, Offer, Ride
-from ridecast.domain.fleets import get_fleet
-from ridecast.domain.notifications import escalate_if_everyone_declined
-from ridecast.errors import OfferClosed, OfferNotFound, TransientError
+from ridecast.domain.fleets.accounts import get_fleet
+from ridecast.domain.matching.notifications import escalate_if_everyone_declined
+from ridecast.domain.ports import Ports
+from ridecast.domain.rides.transitions import move_ride
+from ridecast.errors import OfferClosed, OfferNotFound
 from ridecast.ids import parse_offer_token, same_secret
 from ridecast.observability import logger, metrics
 
-MAX_ACCEPT_ATTEMPTS = 5
 # Statuses from which an answer counts as the driver's first response.
 UNANSWERED = frozenset({"sent", "timeout", "failed"})
 
@@ -24,23 +25,23 @@ class OfferView:
     fleet: Fleet
 
 
-def open_offer(token: str) -> tuple[Offer, Ride]:
+def open_offer(ports: Ports, token: str) -> tuple[Offer, Ride]:
     parsed = parse_offer_token(token)
     if parsed is None:
         raise OfferNotFound("offer not found")
     ride_id, driver_id, secret = parsed
-    offer = dynamodb.get_offer(ride_id, driver_id)
+    offer = ports.stores.offers.get(ride_id, driver_id)
     if offer is None or not same_secret(offer.secret, secret):
         raise OfferNotFound("offer not found")
-    ride = dynamodb.get_ride(ride_id)
+    ride = ports.stores.rides.get(ride_id)
     if ride is None:
         raise OfferNotFound("offer not found")
     return offer, ride
 
 
-def view_offer(token: str) -> OfferView:
-    offer, ride = open_offer(token)
-    return OfferView(offer=offer, ride=ride, fleet=get_fleet(ride.fleet_id))
+def view_offer(ports: Ports, token: str) -> OfferView:
+    offer, ride = open_offer(ports, token)
+    return OfferView(offer=offer, ride=ride, fleet=get_fleet(ports, ride.fleet_id))
 
 
 def _closed_result(ride: Ride, driver_id: str) -> str | None:
@@ -54,75 +55,80 @@ def _closed_result(ride: Ride, driver_id: str) -> str | None:
     return None
 
 
-def accept(token: str) -> Ride:
-    offer, ride = open_offer(token)
-    return accept_offer(offer, ride)
+def accept(ports: Ports, token: str) -> Ride:
+    offer, ride = open_offer(ports, token)
+    return accept_offer(ports, offer, ride)
 
 
-def reject(token: str) -> Ride:
-    offer, ride = open_offer(token)
-    return reject_offer(offer, ride)
+def reject(ports: Ports, token: str) -> Ride:
+    offer, ride = open_offer(ports, token)
+    return reject_offer(ports, offer, ride)
 
 
-def accept_offer(offer: Offer, ride: Ride) -> Ride:
+def _assignment(driver_id: str) -> Callable[[Ride], dict[str, object]]:
+    def changes(ride: Ride) -> dict[str, object]:
+        now = utcnow()
+        return {
+            "driver_id": driver_id,
+            "assigned_at": now,
+            "ended_at": now,
+            "end_reason": "accepted",
+            "time_to_match_seconds": round((now - ride.created_at).total_seconds(), 3),
+        }
+
+    return changes
+
+
+def accept_offer(ports: Ports, offer: Offer, ride: Ride) -> Ride:
     """The first accept wins through one conditional write; every other accept learns why it lost."""
-    won: Ride | None = None
-    for _ in range(MAX_ACCEPT_ATTEMPTS):
-        closed = _closed_result(ride, offer.driver_id)
+    won = move_ride(
+        ports.stores.rides,
+        ride,
+        "assigned",
+        _assignment(offer.driver_id),
+        allowed=lambda r: r.status != "assigned" and _closed_result(r, offer.driver_id) is None,
+    )
+    if not won.moved:
+        closed = _closed_result(won.ride, offer.driver_id)
         if closed:
             raise OfferClosed(closed)
-        if ride.status == "assigned":
-            return ride  # the winner asking again gets the same answer, never a second assignment
-        now = utcnow()
-        won = dynamodb.transition_ride(
-            ride,
-            "assigned",
-            driver_id=offer.driver_id,
-            assigned_at=now,
-            ended_at=now,
-            end_reason="accepted",
-            time_to_match_seconds=round((now - ride.created_at).total_seconds(), 3),
-        )
-        if won is not None:
-            break
-        ride = dynamodb.get_ride(ride.ride_id) or ride
-    if won is None:
-        raise TransientError("the ride kept changing; please retry")
-    _record_response(offer, "accepted")
-    if won.task_token:
-        stepfunctions.complete_task(won.task_token, {"driver_id": offer.driver_id})
+        return won.ride  # the winner asking again gets the same answer, never a second assignment
+    assigned = won.ride
+    _record_response(ports, offer, "accepted")
+    if assigned.task_token:
+        ports.matching.complete_task(assigned.task_token, {"driver_id": offer.driver_id})
     metrics.add_metric(name="RidesMatched", unit="Count", value=1)
-    if won.time_to_match_seconds is not None:
-        metrics.add_metric(name="TimeToMatch", unit="Seconds", value=won.time_to_match_seconds)
-    logger.info("ride assigned", extra={"ride_id": won.ride_id, "driver_id": offer.driver_id})
-    return won
+    if assigned.time_to_match_seconds is not None:
+        metrics.add_metric(name="TimeToMatch", unit="Seconds", value=assigned.time_to_match_seconds)
+    logger.info("ride assigned", extra={"ride_id": assigned.ride_id, "driver_id": offer.driver_id})
+    return assigned
 
 
-def reject_offer(offer: Offer, ride: Ride) -> Ride:
+def reject_offer(ports: Ports, offer: Offer, ride: Ride) -> Ride:
     closed = _closed_result(ride, offer.driver_id)
     if ride.status == "assigned" and not closed:
         closed = "already_taken"  # the assigned driver cannot reject: the admin reassigns by cancelling
     if closed:
         raise OfferClosed(closed)
-    if _record_response(offer, "rejected"):
-        declined = dynamodb.update_searching_ride(ride.ride_id, add={"drivers_declined": 1})
+    if _record_response(ports, offer, "rejected"):
+        declined = ports.stores.rides.update_searching(ride.ride_id, add={"drivers_declined": 1})
         if declined is not None:
-            escalate_if_everyone_declined(declined)
+            escalate_if_everyone_declined(ports, declined)
     return ride
 
 
-def answer(offer: Offer, ride: Ride, accepting: bool) -> tuple[str, Ride]:
+def answer(ports: Ports, offer: Offer, ride: Ride, accepting: bool) -> tuple[str, Ride]:
     """A driver's answer from any channel: the SPEC §3 result (assigned, rejected, already_taken, cancelled,
     expired) and the ride as it now stands."""
     try:
         if accepting:
-            return "assigned", accept_offer(offer, ride)
-        return "rejected", reject_offer(offer, ride)
+            return "assigned", accept_offer(ports, offer, ride)
+        return "rejected", reject_offer(ports, offer, ride)
     except OfferClosed as closed:
         return closed.result, ride
 
 
-def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Ride] | None:
+def newest_open_offer(ports: Ports, driver_id: str, ride_code: str | None) -> tuple[Offer, Ride] | None:
     """The offer a bare SMS/WhatsApp reply answers: the named ride, else the newest one still searching.
 
     With none searching, the newest ride that another driver won, or that was cancelled, before its deadline:
@@ -131,10 +137,10 @@ def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Rid
     """
     closed_early: tuple[Offer, Ride] | None = None
     now = utcnow()
-    for offer in dynamodb.recent_offers_for_driver(driver_id):
+    for offer in ports.stores.offers.recent_for_driver(driver_id):
         if ride_code and offer.ride_code != ride_code:
             continue
-        ride = dynamodb.get_ride(offer.ride_id)
+        ride = ports.stores.rides.get(offer.ride_id)
         if ride is None:
             continue
         if ride_code or ride.status == "searching":
@@ -144,7 +150,7 @@ def newest_open_offer(driver_id: str, ride_code: str | None) -> tuple[Offer, Rid
     return closed_early
 
 
-def record_winning_answer(ride: Ride) -> None:
+def record_winning_answer(ports: Ports, ride: Ride) -> None:
     """The winner's offer reads `accepted`, whoever gets there first: the accept that won, or the flow.
 
     The flow can learn of the assignment from the ride item (Broadcast, ExpireOffers, TimeOut, or a
@@ -152,16 +158,16 @@ def record_winning_answer(ride: Ride) -> None:
     """
     if ride.status != "assigned" or ride.driver_id is None:
         return
-    offer = dynamodb.get_offer(ride.ride_id, ride.driver_id)
+    offer = ports.stores.offers.get(ride.ride_id, ride.driver_id)
     if offer is not None and offer.status != "accepted":
-        _record_response(offer, "accepted", at=ride.assigned_at)
+        _record_response(ports, offer, "accepted", at=ride.assigned_at)
 
 
-def _record_response(offer: Offer, status: str, at: datetime | None = None) -> bool:
+def _record_response(ports: Ports, offer: Offer, status: str, at: datetime | None = None) -> bool:
     """Mark the offer answered; True when this was the driver's first answer."""
     now = at or utcnow()
     response_seconds = round((now - offer.sent_at).total_seconds(), 3)
-    first = dynamodb.update_offer(
+    first = ports.stores.offers.update(
         offer.ride_id,
         offer.driver_id,
         UNANSWERED,
@@ -170,9 +176,9 @@ def _record_response(offer: Offer, status: str, at: datetime | None = None) -> b
         response_seconds=response_seconds,
     )
     if first is not None:
-        dynamodb.add_to_ride(offer.ride_id, {"drivers_responded": 1})
+        ports.stores.rides.add_counts(offer.ride_id, {"drivers_responded": 1})
         return True
     if status == "accepted":
         # A change of mind (rejected, then accepted) still records the final answer.
-        dynamodb.update_offer(offer.ride_id, offer.driver_id, {"rejected"}, status=status)
+        ports.stores.offers.update(offer.ride_id, offer.driver_id, {"rejected"}, status=status)
     return False

@@ -1,15 +1,15 @@
 """Fleets: creation with their first admin key, settings, channel credentials."""
 
-from ridecast.adapters import dynamodb, secrets
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import ApiKey, Fleet, FleetSettings, TelegramConfig, TwilioConfig
+from ridecast.domain.fleets.commands import FleetChanges, NewFleet, TelegramBotAccount, TwilioAccount
+from ridecast.domain.ports import Ports
 from ridecast.errors import FleetNotFound, InvalidInput, SenderInUse
 from ridecast.ids import hash_api_key, new_api_key, new_id
-from ridecast.models.api import CreateFleetRequest, TelegramInput, TwilioInput, UpdateFleetRequest
 from ridecast.observability import logger
 
 
-def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> tuple[Fleet, str]:
+def create_fleet(ports: Ports, request: NewFleet) -> tuple[Fleet, str]:
     """The new fleet and its admin key (shown once; only the hash is stored)."""
     now = utcnow()
     fleet = Fleet(
@@ -24,24 +24,24 @@ def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> t
         created_at=now,
         updated_at=now,
     )
-    _claim_senders(fleet.fleet_id, request.twilio)
-    _save_channel_secrets(fleet.fleet_id, request.twilio, request.telegram)
-    raw_key = admin_key or new_api_key()
+    _claim_senders(ports, fleet.fleet_id, request.twilio)
+    _save_channel_secrets(ports, fleet.fleet_id, request.twilio, request.telegram)
+    raw_key = new_api_key()
     key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="first admin key", created_at=now)
-    dynamodb.create_fleet(fleet, key, hash_api_key(raw_key))
+    ports.stores.fleets.create(fleet, key, hash_api_key(raw_key))
     logger.info("fleet created", extra={"fleet_id": fleet.fleet_id})
     return fleet, raw_key
 
 
-def get_fleet(fleet_id: str) -> Fleet:
-    fleet = dynamodb.get_fleet(fleet_id)
+def get_fleet(ports: Ports, fleet_id: str) -> Fleet:
+    fleet = ports.stores.fleets.get(fleet_id)
     if fleet is None:
         raise FleetNotFound(f"fleet {fleet_id} not found")
     return fleet
 
 
-def update_fleet(fleet_id: str, request: UpdateFleetRequest) -> Fleet:
-    fleet = get_fleet(fleet_id)
+def update_fleet(ports: Ports, fleet_id: str, request: FleetChanges) -> Fleet:
+    fleet = get_fleet(ports, fleet_id)
     changes = request.model_dump(exclude_unset=True, exclude={"settings", "twilio", "telegram"})
     if request.settings is not None:
         merged = {**fleet.settings.model_dump(), **request.settings.model_dump(exclude_unset=True)}
@@ -55,9 +55,9 @@ def update_fleet(fleet_id: str, request: UpdateFleetRequest) -> Fleet:
         changes["telegram"] = _telegram_config(request.telegram)
     updated = fleet.model_copy(update={**changes, "updated_at": utcnow()})
     Fleet.model_validate(updated.model_dump())
-    _claim_senders(fleet_id, request.twilio)
-    _save_channel_secrets(fleet_id, request.twilio, request.telegram)
-    dynamodb.put_fleet(updated)
+    _claim_senders(ports, fleet_id, request.twilio)
+    _save_channel_secrets(ports, fleet_id, request.twilio, request.telegram)
+    ports.stores.fleets.save(updated)
     return updated
 
 
@@ -69,7 +69,7 @@ def _first_error(error: ValueError) -> str:
     return str(error)
 
 
-def _twilio_config(twilio: TwilioInput | None) -> TwilioConfig | None:
+def _twilio_config(twilio: TwilioAccount | None) -> TwilioConfig | None:
     if twilio is None:
         return None
     return TwilioConfig(
@@ -77,20 +77,22 @@ def _twilio_config(twilio: TwilioInput | None) -> TwilioConfig | None:
     )
 
 
-def _telegram_config(telegram: TelegramInput | None) -> TelegramConfig | None:
+def _telegram_config(telegram: TelegramBotAccount | None) -> TelegramConfig | None:
     return TelegramConfig(bot_username=telegram.bot_username) if telegram else None
 
 
-def _claim_senders(fleet_id: str, twilio: TwilioInput | None) -> None:
+def _claim_senders(ports: Ports, fleet_id: str, twilio: TwilioAccount | None) -> None:
     """Inbound Twilio webhooks find their fleet by the number written to, so a number has one fleet."""
     if twilio is None:
         return
-    taken = dynamodb.claim_senders(fleet_id, [s.from_ for s in twilio.senders])
+    taken = ports.stores.senders.claim(fleet_id, [s.from_ for s in twilio.senders])
     if taken:
         raise SenderInUse(f"twilio sender {taken[0]} already belongs to another fleet", field="twilio.senders")
 
 
-def _save_channel_secrets(fleet_id: str, twilio: TwilioInput | None, telegram: TelegramInput | None) -> None:
+def _save_channel_secrets(
+    ports: Ports, fleet_id: str, twilio: TwilioAccount | None, telegram: TelegramBotAccount | None
+) -> None:
     values: dict[str, str] = {}
     if twilio is not None:
         values["twilio_auth_token"] = twilio.auth_token
@@ -98,4 +100,4 @@ def _save_channel_secrets(fleet_id: str, twilio: TwilioInput | None, telegram: T
         values["telegram_bot_token"] = telegram.bot_token
         values["telegram_webhook_secret"] = telegram.webhook_secret
     if values:
-        secrets.save_fleet_secrets(fleet_id, values)
+        ports.secrets.save_fleet_secrets(fleet_id, values)

@@ -2,7 +2,7 @@
 
 from html import escape
 
-from ridecast.domain.offers import OfferView
+from ridecast.domain.matching.answers import OfferView
 
 _PAGE = """<!doctype html>
 <html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">

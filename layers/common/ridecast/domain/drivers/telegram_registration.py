@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ridecast.adapters import dynamodb
 from ridecast.domain.clock import utcnow
-from ridecast.domain.drivers import get_driver
+from ridecast.domain.drivers.roster import get_driver
 from ridecast.domain.entities import Driver, Fleet
-from ridecast.domain.fleets import get_fleet
-from ridecast.errors import ChannelMissing
+from ridecast.domain.fleets.accounts import get_fleet
+from ridecast.domain.ports import Ports, RegistrationStore
+from ridecast.errors import FleetChannelMissing
 from ridecast.ids import new_registration_token
 
 REGISTRATION_LINK_LIFETIME = timedelta(days=7)
@@ -20,18 +20,18 @@ class RegistrationLink:
     expires_at: datetime
 
 
-def issue_link(fleet: Fleet, driver: Driver) -> RegistrationLink:
+def issue_link(registrations: RegistrationStore, fleet: Fleet, driver: Driver) -> RegistrationLink:
     if fleet.telegram is None:
-        raise ChannelMissing("this fleet has no Telegram bot configured: PATCH /fleets/{id} with a telegram block")
+        raise FleetChannelMissing("this fleet has no Telegram bot configured: PATCH /fleets/{id} with a telegram block")
     token = new_registration_token()
     expires_at = utcnow() + REGISTRATION_LINK_LIFETIME
-    dynamodb.put_registration(token, fleet.fleet_id, driver.driver_id, expires_at)
+    registrations.add(token, fleet.fleet_id, driver.driver_id, expires_at)
     return RegistrationLink(url=f"https://t.me/{fleet.telegram.bot_username}?start={token}", expires_at=expires_at)
 
 
-def telegram_link(fleet_id: str, driver_id: str) -> tuple[RegistrationLink, str]:
+def telegram_link(ports: Ports, fleet_id: str, driver_id: str) -> tuple[RegistrationLink, str]:
     """The driver's deep link and its QR code as SVG, for the admin to print or show."""
-    link = issue_link(get_fleet(fleet_id), get_driver(fleet_id, driver_id))
+    link = issue_link(ports.stores.registrations, get_fleet(ports, fleet_id), get_driver(ports, fleet_id, driver_id))
     import segno  # only this route draws QR codes; keep it off every other cold start
 
     qr_svg: str = segno.make(link.url, error="m").svg_inline(scale=4, title="Ridecast Telegram registration")

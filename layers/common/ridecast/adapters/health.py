@@ -1,19 +1,19 @@
-"""Dependency checks behind GET /health."""
+"""Dependency checks behind GET /health: can the table be read, and is matching wired."""
 
 import time
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ridecast.adapters import dynamodb
+from ridecast.domain.ports import Ports
 from ridecast.settings import get_settings
 
 
-def check() -> dict[str, Any]:
+def check(ports: Ports) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     started = time.perf_counter()
     try:
-        dynamodb.get_fleet("health-probe")
+        ports.stores.fleets.get("health-probe")
         checks["table"] = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
     except (BotoCoreError, ClientError) as error:
         checks["table"] = {"status": "error", "error": type(error).__name__}

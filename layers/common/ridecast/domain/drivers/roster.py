@@ -1,15 +1,15 @@
-"""Drivers of a fleet."""
+"""A fleet's drivers: registering, reading, editing, and who is eligible for an offer."""
 
-from ridecast.adapters import dynamodb
 from ridecast.domain.clock import utcnow
+from ridecast.domain.drivers.commands import DriverChanges, NewDriver
 from ridecast.domain.entities import Driver
+from ridecast.domain.ports import Ports
 from ridecast.errors import DriverNotFound
 from ridecast.ids import new_id
-from ridecast.models.api import CreateDriverRequest, UpdateDriverRequest
 from ridecast.observability import logger, mask_phone
 
 
-def register_driver(fleet_id: str, request: CreateDriverRequest) -> Driver:
+def register_driver(ports: Ports, fleet_id: str, request: NewDriver) -> Driver:
     now = utcnow()
     driver = Driver(
         driver_id=new_id("d"),
@@ -24,27 +24,27 @@ def register_driver(fleet_id: str, request: CreateDriverRequest) -> Driver:
         updated_at=now,
         last_seen_at=now,
     )
-    dynamodb.create_driver(driver)
+    ports.stores.drivers.create(driver)
     logger.info("driver registered", extra={"driver_id": driver.driver_id, "phone": mask_phone(driver.phone)})
     return driver
 
 
-def get_driver(fleet_id: str, driver_id: str) -> Driver:
-    driver = dynamodb.get_driver(fleet_id, driver_id)
+def get_driver(ports: Ports, fleet_id: str, driver_id: str) -> Driver:
+    driver = ports.stores.drivers.get(fleet_id, driver_id)
     if driver is None:
         raise DriverNotFound(f"driver {driver_id} not found")
     return driver
 
 
-def list_drivers(fleet_id: str, status: str | None = None) -> list[Driver]:
-    drivers = dynamodb.list_drivers(fleet_id)
+def list_drivers(ports: Ports, fleet_id: str, status: str | None = None) -> list[Driver]:
+    drivers = ports.stores.drivers.for_fleet(fleet_id)
     if status:
         drivers = [d for d in drivers if d.status == status]
     return sorted(drivers, key=lambda d: d.created_at)
 
 
-def update_driver(fleet_id: str, driver_id: str, request: UpdateDriverRequest) -> Driver:
-    previous = get_driver(fleet_id, driver_id)
+def update_driver(ports: Ports, fleet_id: str, driver_id: str, request: DriverChanges) -> Driver:
+    previous = get_driver(ports, fleet_id, driver_id)
     changes = request.model_dump(exclude_unset=True)
     if "vehicle" in changes:
         changes["vehicle"] = request.vehicle
@@ -53,11 +53,11 @@ def update_driver(fleet_id: str, driver_id: str, request: UpdateDriverRequest) -
         # Re-activation counts as being seen: such drivers go to the front of the next wave.
         changes["last_seen_at"] = now
     updated = Driver.model_validate({**previous.model_dump(), **changes, "updated_at": now})
-    dynamodb.replace_driver(previous, updated)
+    ports.stores.drivers.replace(previous, updated)
     return updated
 
 
-def eligible_drivers(fleet_id: str) -> list[Driver]:
+def eligible_drivers(ports: Ports, fleet_id: str) -> list[Driver]:
     """Active drivers, most recently seen first (SPEC §4.1)."""
-    active = [d for d in dynamodb.list_drivers(fleet_id) if d.status == "active"]
+    active = [d for d in ports.stores.drivers.for_fleet(fleet_id) if d.status == "active"]
     return sorted(active, key=lambda d: d.last_seen_at or d.created_at, reverse=True)

@@ -1,7 +1,7 @@
 """API keys: who is calling, and what they may touch."""
 
-from ridecast.adapters import dynamodb, secrets
 from ridecast.domain.entities import ApiPrincipal
+from ridecast.domain.ports import Ports
 from ridecast.domain.types import Role
 from ridecast.errors import FleetNotFound, ForbiddenForRole, Unauthenticated
 from ridecast.ids import hash_api_key, same_secret
@@ -9,7 +9,7 @@ from ridecast.ids import hash_api_key, same_secret
 ROOT = ApiPrincipal(kind="root")
 
 
-def authenticate(authorization_header: str | None) -> ApiPrincipal | None:
+def authenticate(ports: Ports, authorization_header: str | None) -> ApiPrincipal | None:
     """The principal behind `Authorization: Bearer <key>`, or None for a missing or unknown key."""
     if not authorization_header:
         return None
@@ -17,10 +17,10 @@ def authenticate(authorization_header: str | None) -> ApiPrincipal | None:
     raw_key = raw_key.strip()
     if scheme.lower() != "bearer" or not raw_key or len(raw_key) > 256:
         return None
-    root_key = secrets.root_key()
+    root_key = ports.secrets.root_key()
     if root_key and same_secret(root_key, raw_key):
         return ROOT
-    return dynamodb.get_api_key(hash_api_key(raw_key))
+    return ports.stores.api_keys.principal_for(hash_api_key(raw_key))
 
 
 def require_root(principal: ApiPrincipal | None) -> ApiPrincipal:

@@ -1,0 +1,48 @@
+"""Provider webhooks: who may call them (SPEC §5: 403 and no state change otherwise), and processing each
+delivery once (the providers retry, and a replay must not answer an offer twice)."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from ridecast.domain.channels.ports import SignedRequest, WebhookVerifier
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Fleet
+from ridecast.domain.ports import DeliveryLog, Ports
+from ridecast.errors import WebhookForbidden
+from ridecast.ids import same_secret
+
+
+def verify_telegram(ports: Ports, fleet_id: str, secret_token: str | None) -> Fleet:
+    """The fleet whose bot this is, when the X-Telegram-Bot-Api-Secret-Token is that bot's."""
+    fleet = ports.stores.fleets.get(fleet_id)
+    expected = ports.secrets.fleet_secrets(fleet_id).get("telegram_webhook_secret") if fleet else None
+    if fleet is None or fleet.telegram is None or not expected or not same_secret(expected, secret_token or ""):
+        raise WebhookForbidden("invalid X-Telegram-Bot-Api-Secret-Token")
+    return fleet
+
+
+def verify_twilio(ports: Ports, verifier: WebhookVerifier, fleet_id: str | None, request: SignedRequest) -> Fleet:
+    """The fleet the message is for, when Twilio signed it with that fleet's auth token and account."""
+    fleet = ports.stores.fleets.get(fleet_id) if fleet_id else None
+    auth_token = ports.secrets.fleet_secrets(fleet.fleet_id).get("twilio_auth_token") if fleet else None
+    if fleet is None or fleet.twilio is None or not auth_token or not request.signature:
+        raise WebhookForbidden("unknown sender or missing signature")
+    if not verifier.verify(auth_token, request):
+        raise WebhookForbidden("invalid X-Twilio-Signature")
+    if request.params.get("AccountSid") != fleet.twilio.account_sid:
+        raise WebhookForbidden("message is for another Twilio account")
+    return fleet
+
+
+def process_once[T](
+    deliveries: DeliveryLog, source: str, delivery_id: str, remember_for: timedelta, work: Callable[[], T]
+) -> T | None:
+    """Run `work` for the first delivery of this id; None for a replay. A delivery whose processing fails
+    is forgotten again, so the provider's retry gets processed."""
+    if not deliveries.claim(source, delivery_id, utcnow() + remember_for):
+        return None
+    try:
+        return work()
+    except Exception:
+        deliveries.release(source, delivery_id)
+        raise

@@ -1,0 +1,25 @@
+"""What a caller asks of the drivers domain, in domain terms (the API maps its request models onto these)."""
+
+from pydantic import Field
+
+from ridecast.domain.entities import DomainModel, Vehicle
+from ridecast.domain.types import DriverChannel, DriverStatus, Name, Phone
+
+
+class NewDriver(DomainModel):
+    name: Name
+    phone: Phone
+    channel: DriverChannel
+    vehicle: Vehicle | None = None
+    rating: float | None = Field(default=None, ge=0, le=5)
+
+
+class DriverChanges(DomainModel):
+    """Only the fields a caller set change (build it with `exclude_unset`)."""
+
+    name: Name | None = None
+    phone: Phone | None = None
+    channel: DriverChannel | None = None
+    vehicle: Vehicle | None = None
+    rating: float | None = Field(default=None, ge=0, le=5)
+    status: DriverStatus | None = None

@@ -1,0 +1,116 @@
+"""A fleet's Telegram bot: offer buttons, /start registration, /online, /offline, /help. Each update once."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ridecast.domain.channels.catalogue import render
+from ridecast.domain.channels.router import ChannelRouter
+from ridecast.domain.channels.webhooks import process_once
+from ridecast.domain.clock import utcnow
+from ridecast.domain.drivers.commands import DriverChanges
+from ridecast.domain.drivers.roster import update_driver
+from ridecast.domain.entities import Fleet
+from ridecast.domain.matching.driver_replies import ButtonPress, answer_button
+from ridecast.domain.ports import Ports
+from ridecast.errors import ChannelError
+from ridecast.observability import logger
+
+TELEGRAM_DEDUPE_WINDOW = timedelta(days=2)
+START_PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A text a user wrote to the bot in `chat_id`."""
+
+    chat_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PressedButton:
+    """A button pressed under one of the bot's messages, with that message to edit in place."""
+
+    callback_query_id: str
+    press: ButtonPress
+    chat_id: str | None = None
+    message_id: str | None = None
+    message_text: str = ""
+
+
+def handle_bot_update(ports: Ports, fleet: Fleet, update_id: int, event: ChatMessage | PressedButton | None) -> None:
+    """One Telegram update (an `event` we act on, or None for the kinds we ignore), processed once."""
+
+    def handle() -> bool:
+        router = ChannelRouter.for_fleet(fleet, ports)
+        if isinstance(event, PressedButton):
+            _on_button(ports, router, event)
+        elif isinstance(event, ChatMessage) and event.text:
+            _on_command(ports, router, event)
+        return True
+
+    delivery_id = f"{fleet.fleet_id}:{update_id}"
+    if not process_once(ports.stores.deliveries, "telegram", delivery_id, TELEGRAM_DEDUPE_WINDOW, handle):
+        logger.info("replayed telegram update ignored", extra={"update_id": update_id})
+
+
+def _on_command(ports: Ports, router: ChannelRouter, message: ChatMessage) -> None:
+    fleet = router.fleet
+    chat_id = message.chat_id
+    command, _, argument = message.text.strip().partition(" ")
+    command = command.split("@", 1)[0].lower()  # "/start@ridecast_bot" in group chats
+    if command == "/start" and argument.strip():
+        _register(ports, router, chat_id, argument.strip())
+        return
+    drivers = ports.stores.drivers
+    driver = drivers.find_by_chat(fleet.fleet_id, chat_id)
+    if driver is None:
+        router.to_chat(chat_id, render(fleet, "telegram_not_registered"))
+        return
+    if command in ("/online", "/offline"):
+        if driver.status == "blocked":
+            router.to_chat(chat_id, render(fleet, "telegram_blocked"))
+            return
+        status = "active" if command == "/online" else "inactive"
+        update_driver(ports, fleet.fleet_id, driver.driver_id, DriverChanges(status=status))
+        router.to_chat(chat_id, render(fleet, f"telegram_{command[1:]}"))
+        return
+    drivers.touch(fleet.fleet_id, driver.driver_id, utcnow())
+    if command == "/start":
+        router.to_chat(chat_id, render(fleet, "telegram_welcome", driver_name=driver.name, fleet_name=fleet.name))
+        return
+    router.to_chat(chat_id, render(fleet, "telegram_help"))
+
+
+def _register(ports: Ports, router: ChannelRouter, chat_id: str, token: str) -> None:
+    fleet = router.fleet
+    drivers = ports.stores.drivers
+    driver_id = (
+        ports.stores.registrations.consume(token, fleet.fleet_id, utcnow())
+        if START_PAYLOAD_PATTERN.match(token)
+        else None
+    )
+    driver = drivers.get(fleet.fleet_id, driver_id) if driver_id else None
+    if driver is None:
+        router.to_chat(chat_id, render(fleet, "telegram_link_invalid"))
+        return
+    bound = drivers.bind_telegram_chat(driver, chat_id)
+    drivers.touch(fleet.fleet_id, bound.driver_id, utcnow())
+    logger.info("telegram chat bound", extra={"driver_id": bound.driver_id})
+    router.to_chat(chat_id, render(fleet, "telegram_welcome", driver_name=bound.name, fleet_name=fleet.name))
+
+
+def _on_button(ports: Ports, router: ChannelRouter, pressed: PressedButton) -> None:
+    text = answer_button(ports, router.fleet, pressed.press)
+    bot = router.telegram_bot()
+    if bot is None:
+        return
+    try:
+        bot.answer_callback(pressed.callback_query_id, text)
+        if pressed.chat_id is not None and pressed.message_id is not None:
+            edited = f"{pressed.message_text}\n\n{text}".strip()
+            bot.edit(pressed.chat_id, pressed.message_id, edited)
+    except ChannelError as error:
+        # The answer itself is recorded; a lost toast or edit must not make Telegram redeliver it.
+        logger.warning("telegram callback answer failed", extra={"error": error.message})

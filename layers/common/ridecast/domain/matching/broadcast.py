@@ -1,0 +1,196 @@
+"""Broadcast (SPEC §4.1, §4.3): a wave of offers to every eligible driver not offered yet, and one reminder to
+those who timed out. Each wave is safe to retry."""
+
+import math
+from datetime import datetime
+from typing import Any
+
+from ridecast.domain.channels.catalogue import render, ride_values
+from ridecast.domain.channels.ports import Button
+from ridecast.domain.channels.router import ChannelRouter, Delivery
+from ridecast.domain.clock import utcnow
+from ridecast.domain.drivers.roster import eligible_drivers
+from ridecast.domain.drivers.telegram_registration import issue_link
+from ridecast.domain.entities import Driver, Offer, Ride
+from ridecast.domain.fleets.accounts import get_fleet
+from ridecast.domain.matching import notifications
+from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.ports import Ports
+from ridecast.domain.rides.transitions import load_ride
+from ridecast.ids import new_offer_secret, offer_token
+from ridecast.observability import logger, metrics
+from ridecast.settings import get_settings
+
+# A wave's offers are saved this many to a write, a few writes side by side: 1,000 drivers are 40 writes,
+# 5 round trips instead of 40 in a row.
+OFFERS_PER_WRITE = 25
+OFFER_WRITES_IN_FLIGHT = 8
+
+
+def offer_link(offer: Offer) -> str:
+    return f"{get_settings().base_url}/offers/{offer_token(offer.ride_id, offer.driver_id, offer.secret)}"
+
+
+def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
+    """Offer the ride to every eligible driver not offered yet, and remind those who timed out once."""
+    rides = ports.stores.rides
+    ride = load_ride(rides, ride_id)
+    if ride.status != "searching":
+        return {"ride_status": ride.status}
+    fleet = get_fleet(ports, ride.fleet_id)
+    now = utcnow()
+    remaining = (ride.deadline_at - now).total_seconds()
+    if remaining <= 0:
+        return {"ride_status": "searching", "deadline_passed": True, "window_seconds": 1}
+
+    offers = {o.driver_id: o for o in ports.stores.offers.for_ride(ride_id)}
+    eligible = eligible_drivers(ports, ride.fleet_id)
+    newcomers = [d for d in eligible if d.driver_id not in offers]
+    to_remind = [
+        d
+        for d in eligible
+        if d.driver_id in offers and offers[d.driver_id].status == "timeout" and offers[d.driver_id].reminders == 0
+    ]
+    wave = ride.wave + 1
+    # Offers saved by an attempt of this very wave that failed before finishing (Step Functions
+    # retries the task): send them again, since a duplicate offer beats a driver never asked.
+    interrupted = [
+        d
+        for d in eligible
+        if d.driver_id in offers and offers[d.driver_id].wave == wave and offers[d.driver_id].status == "sent"
+    ]
+    router = ChannelRouter.for_fleet(fleet, ports)
+
+    if wave == 1 and not newcomers and not interrupted:
+        return _no_eligible_drivers(ports, router, ride)
+    threshold = fleet.settings.low_availability_threshold
+    if wave == 1 and threshold and len(newcomers) < threshold:
+        notifications.alert_admins(router, ride, "admin_low_availability", count=str(len(newcomers)))
+
+    new_offers = [_new_offer(ride, d, router, wave, now) for d in newcomers]
+    deliveries = _save_and_send_offers(
+        ports,
+        router,
+        ride,
+        list(zip(newcomers, new_offers, strict=True)),
+        [(d, offers[d.driver_id]) for d in interrupted],
+    )
+    reminded = in_parallel(lambda d: _remind(ports, router, ride, d, offers[d.driver_id]), to_remind)
+
+    delivered = sum(1 for d in deliveries if d.ok)
+    updated = rides.update_searching(ride_id, {"wave": wave}, add={"drivers_notified": delivered})
+    if updated is None:
+        # An accept or a cancel won while the wave was going out; its drivers were notified all the same.
+        rides.add_counts(ride_id, {"drivers_notified": delivered})
+        return {"ride_status": load_ride(rides, ride_id).status}
+    if wave == 1:
+        notifications.customer_searching(router, ride, delivered)
+    metrics.add_metric(name="OffersSent", unit="Count", value=delivered)
+    metrics.add_metric(name="OffersFailed", unit="Count", value=len(deliveries) - delivered)
+    logger.info(
+        "wave sent",
+        extra={
+            "ride_id": ride_id,
+            "wave": wave,
+            "offers": len(new_offers),
+            "delivered": delivered,
+            "reminders": sum(reminded),
+        },
+    )
+    window = min(fleet.settings.driver_response_seconds, math.ceil(remaining))
+    return {
+        "ride_status": "searching",
+        "deadline_passed": False,
+        "window_seconds": max(1, window),
+        "wave": wave,
+        "offers_sent": delivered,
+        "reminders_sent": sum(reminded),
+    }
+
+
+def _new_offer(ride: Ride, driver: Driver, router: ChannelRouter, wave: int, now: datetime) -> Offer:
+    return Offer(
+        ride_id=ride.ride_id,
+        driver_id=driver.driver_id,
+        fleet_id=ride.fleet_id,
+        secret=new_offer_secret(),
+        ride_code=ride.code,
+        channel=router.driver_channel(driver)[0],
+        wave=wave,
+        sent_at=now,
+    )
+
+
+def _save_and_send_offers(
+    ports: Ports,
+    router: ChannelRouter,
+    ride: Ride,
+    new: list[tuple[Driver, Offer]],
+    saved: list[tuple[Driver, Offer]],
+) -> list[Delivery]:
+    """Write the new offers, then send every offer of the wave: offers exist before any message leaves, so
+    even an instant answer finds its offer."""
+    batches = [[offer for _, offer in new[i : i + OFFERS_PER_WRITE]] for i in range(0, len(new), OFFERS_PER_WRITE)]
+    in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
+    return in_parallel(lambda pair: send_offer(ports, router, ride, pair[0], pair[1], "offer"), saved + new)
+
+
+def send_offer(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, offer: Offer, kind: str) -> Delivery:
+    token = offer_token(offer.ride_id, offer.driver_id, offer.secret)
+    values = ride_values(ride, link=offer_link(offer))
+    fleet = router.fleet
+    body = render(fleet, kind, **values)
+    if driver.channel == "telegram" and not driver.telegram_chat_id and fleet.telegram is not None:
+        # Reached by SMS until they open their deep link; the offer itself invites them to.
+        link = issue_link(ports.stores.registrations, fleet, driver)
+        body += render(fleet, "register_hint", register_link=link.url)
+    delivery = router.to_driver(
+        driver,
+        body,
+        telegram_body=render(fleet, f"{kind}_telegram", **values),
+        buttons=(
+            Button(render(fleet, "button_accept"), f"a:{token}"),
+            Button(render(fleet, "button_reject"), f"r:{token}"),
+        ),
+        status_callback=(
+            f"{get_settings().base_url}/webhooks/twilio/status?ride_id={offer.ride_id}&driver_id={offer.driver_id}"
+        ),
+        # The fleet's approved WhatsApp offer template numbers its placeholders {{1}}..{{5}}.
+        template_variables={
+            "1": ride.code,
+            "2": ride.pickup.address,
+            "3": ride.dropoff.address,
+            "4": str(values["when"]),
+            "5": str(values["link"]),
+        },
+    )
+    offers = ports.stores.offers
+    if not delivery.ok:
+        offers.update(offer.ride_id, offer.driver_id, {"sent"}, status="failed", error=delivery.error)
+    elif delivery.channel == "telegram" and delivery.receipt is not None:
+        # Telegram offers are edited in place when the ride is taken, so keep where they went.
+        offers.update(
+            offer.ride_id,
+            offer.driver_id,
+            None,
+            provider_message_id=delivery.receipt.provider_message_id,
+            provider_chat_id=delivery.receipt.chat_id,
+        )
+    return delivery
+
+
+def _remind(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, offer: Offer) -> int:
+    reopened = ports.stores.offers.update(ride.ride_id, driver.driver_id, {"timeout"}, status="sent", reminders=1)
+    if reopened is None:
+        return 0
+    return 1 if send_offer(ports, router, ride, driver, reopened, "reminder").ok else 0
+
+
+def _no_eligible_drivers(ports: Ports, router: ChannelRouter, ride: Ride) -> dict[str, Any]:
+    settled = ports.stores.rides.transition(ride, "timed_out", ended_at=utcnow(), end_reason="no_eligible_drivers")
+    if settled is None:
+        return {"ride_status": load_ride(ports.stores.rides, ride.ride_id).status}
+    notifications.alert_admins(router, settled, "admin_no_drivers")
+    notifications.tell_customer(router, settled, "customer_no_drivers_now")
+    metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
+    return {"ride_status": "timed_out"}

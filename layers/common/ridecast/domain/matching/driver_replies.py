@@ -1,0 +1,124 @@
+"""Drivers answering offers from their phones: an SMS/WhatsApp reply, a Telegram button, and the delivery
+receipts of the offers they were sent. Webhooks are verified first and processed once (SPEC §5)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ridecast.domain.channels.catalogue import render, ride_values
+from ridecast.domain.channels.ports import SignedRequest, WebhookVerifier
+from ridecast.domain.channels.replies import parse_reply
+from ridecast.domain.channels.webhooks import process_once, verify_twilio
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Fleet
+from ridecast.domain.matching import answers
+from ridecast.domain.ports import Ports
+from ridecast.errors import OfferNotFound, WebhookForbidden
+from ridecast.observability import logger, mask_phone
+
+# Twilio retries for up to a day; remembering deliveries for a week covers every retry.
+TWILIO_DEDUPE_WINDOW = timedelta(days=7)
+FAILED_DELIVERY_STATUSES = frozenset({"failed", "undelivered"})
+
+
+@dataclass(frozen=True)
+class TextReply:
+    """A driver's SMS or WhatsApp message to one of the fleet's numbers."""
+
+    message_id: str
+    from_phone: str
+    to_phone: str
+    text: str
+    via_whatsapp: bool
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A provider's word on an offer message it was given; the callback URL names the offer."""
+
+    ride_id: str
+    driver_id: str
+    message_id: str
+    status: str
+    error_code: str | None
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """An Accept/Reject button under a Telegram offer, pressed by the Telegram user `user_id`."""
+
+    user_id: str
+    data: str
+
+
+def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply, request: SignedRequest) -> str | None:
+    """What to answer the driver (None for a replayed delivery, which is answered with silence)."""
+    fleet = verify_twilio(ports, verifier, ports.stores.senders.fleet_for(reply.to_phone), request)
+    if not reply.message_id:
+        raise WebhookForbidden("no MessageSid")
+    answered = process_once(
+        ports.stores.deliveries, "twilio", reply.message_id, TWILIO_DEDUPE_WINDOW, lambda: _answer(ports, fleet, reply)
+    )
+    if answered is None:
+        logger.info("replayed twilio delivery ignored", extra={"message_sid": reply.message_id})
+    return answered
+
+
+def _answer(ports: Ports, fleet: Fleet, reply: TextReply) -> str:
+    driver = ports.stores.drivers.find_by_phone(fleet.fleet_id, reply.from_phone)
+    if driver is None:
+        logger.info("reply from unknown number", extra={"phone": mask_phone(reply.from_phone)})
+        return render(fleet, "unknown_driver", fleet_name=fleet.name)
+    ports.stores.drivers.touch(fleet.fleet_id, driver.driver_id, utcnow(), via_whatsapp=reply.via_whatsapp)
+    parsed = parse_reply(reply.text)
+    if parsed.action is None:
+        return render(fleet, "reply_help")
+    found = answers.newest_open_offer(ports, driver.driver_id, parsed.ride_code)
+    if found is None:
+        return render(fleet, "result_no_open_offer")
+    result, ride = answers.answer(ports, *found, accepting=parsed.action == "accept")
+    return render(fleet, f"result_{result}", **ride_values(ride))
+
+
+def record_delivery_receipt(
+    ports: Ports, verifier: WebhookVerifier, receipt: DeliveryReceipt, request: SignedRequest
+) -> None:
+    """A failed or undelivered offer message fails its offer; any other status is noted on it."""
+    ride = ports.stores.rides.get(receipt.ride_id) if receipt.ride_id else None
+    verify_twilio(ports, verifier, ride.fleet_id if ride else None, request)
+    assert ride is not None  # verify_twilio refused an unknown ride
+
+    def record() -> None:
+        offers = ports.stores.offers
+        if receipt.status in FAILED_DELIVERY_STATUSES:
+            error = f"twilio {receipt.status} (error {receipt.error_code or 'unknown'})"
+            offers.update(
+                ride.ride_id, receipt.driver_id, {"sent"}, status="failed", delivery_status=receipt.status, error=error
+            )
+        elif receipt.status:
+            offers.update(ride.ride_id, receipt.driver_id, None, delivery_status=receipt.status)
+
+    process_once(
+        ports.stores.deliveries,
+        "twilio-status",
+        f"{receipt.message_id}:{receipt.status}",
+        TWILIO_DEDUPE_WINDOW,
+        record,
+    )
+
+
+def answer_button(ports: Ports, fleet: Fleet, press: ButtonPress) -> str:
+    """The toast text for an Accept (`a:<token>`) or Reject (`r:<token>`) button under a Telegram offer."""
+    action, _, token = press.data.partition(":")
+    if action not in ("a", "r"):
+        return render(fleet, "telegram_help")
+    try:
+        offer, ride = answers.open_offer(ports, token)
+    except OfferNotFound:
+        return render(fleet, "result_no_open_offer")
+    driver = ports.stores.drivers.get(fleet.fleet_id, offer.driver_id)
+    # The button answers for the driver whose chat it was sent to, not whoever it was forwarded to.
+    if driver is None or ride.fleet_id != fleet.fleet_id or driver.telegram_chat_id != press.user_id:
+        return render(fleet, "result_no_open_offer")
+    ports.stores.drivers.touch(fleet.fleet_id, driver.driver_id, utcnow())
+    result, ride = answers.answer(ports, offer, ride, accepting=action == "a")
+    return render(fleet, f"result_{result}", **ride_values(ride))

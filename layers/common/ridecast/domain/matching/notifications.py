@@ -1,0 +1,43 @@
+"""What customers and admins are told at each turn of a ride."""
+
+from ridecast.domain.channels.catalogue import driver_values, render, ride_values
+from ridecast.domain.channels.router import ChannelRouter
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Driver, Ride
+from ridecast.domain.fleets.accounts import get_fleet
+from ridecast.domain.ports import Ports
+from ridecast.observability import logger, metrics
+
+
+def tell_customer(router: ChannelRouter, ride: Ride, kind: str, **extra: str) -> None:
+    router.to_phone(ride.customer.phone, render(router.fleet, kind, **ride_values(ride, **extra)))
+
+
+def customer_searching(router: ChannelRouter, ride: Ride, drivers_notified: int) -> None:
+    tell_customer(router, ride, "customer_searching", count=str(drivers_notified))
+
+
+def customer_matched(router: ChannelRouter, ride: Ride, driver: Driver) -> None:
+    tell_customer(router, ride, "customer_matched", **driver_values(driver))
+
+
+def alert_admins(router: ChannelRouter, ride: Ride, kind: str, **extra: str) -> None:
+    body = render(router.fleet, kind, **ride_values(ride, **extra))
+    router.to_admins(f"Ridecast {kind.removeprefix('admin_')} {ride.code}", body, ride_id=ride.ride_id, kind=kind)
+    metrics.add_metric(name="AdminAlerts", unit="Count", value=1)
+    logger.info("admins alerted", extra={"ride_id": ride.ride_id, "kind": kind})
+
+
+def escalate_if_everyone_declined(ports: Ports, ride: Ride) -> bool:
+    """Early escalation, once per ride, when every driver offered so far has said no."""
+    if ride.status != "searching" or ride.drivers_notified == 0 or ride.drivers_declined < ride.drivers_notified:
+        return False
+    return escalate(ports, ride, declined=ride.drivers_declined)
+
+
+def escalate(ports: Ports, ride: Ride, declined: int) -> bool:
+    if not ports.stores.rides.mark_escalated(ride.ride_id, utcnow()):
+        return False
+    router = ChannelRouter.for_fleet(get_fleet(ports, ride.fleet_id), ports)
+    alert_admins(router, ride, "admin_escalation", count=str(declined))
+    return True

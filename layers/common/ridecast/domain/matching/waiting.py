@@ -1,0 +1,45 @@
+"""AwaitAcceptance and ExpireOffers (SPEC §4.2, §4.3): waiting on a task token for a response window, and
+closing the window when it lapses."""
+
+from datetime import timedelta
+from typing import Any
+
+from ridecast.domain.clock import utcnow
+from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.matching.notifications import escalate
+from ridecast.domain.ports import Ports
+from ridecast.domain.rides.transitions import load_ride
+from ridecast.errors import RideCancelled, RideEnded
+
+
+def await_acceptance(ports: Ports, ride_id: str, task_token: str) -> dict[str, Any]:
+    """Park the task token on the ride. An answer that landed first completes the token right here."""
+    if ports.stores.rides.update_searching(ride_id, {"task_token": task_token}) is not None:
+        return {"waiting": True}
+    ride = load_ride(ports.stores.rides, ride_id)
+    if ride.status == "assigned":
+        ports.matching.complete_task(task_token, {"driver_id": ride.driver_id})
+    elif ride.status == "cancelled":
+        ports.matching.fail_task(task_token, RideCancelled.__name__, f"ride {ride_id} cancelled")
+    else:
+        ports.matching.fail_task(task_token, RideEnded.__name__, f"ride {ride_id} is {ride.status}")
+    return {"waiting": False, "ride_status": ride.status}
+
+
+def expire_window(ports: Ports, ride_id: str) -> dict[str, Any]:
+    """A response window lapsed: unanswered offers become `timeout`; say whether time is up."""
+    ride = load_ride(ports.stores.rides, ride_id)
+    if ride.status != "searching":
+        return {"ride_status": ride.status}
+    offers = ports.stores.offers.for_ride(ride_id)
+    expired = in_parallel(
+        lambda o: ports.stores.offers.update(ride_id, o.driver_id, {"sent"}, status="timeout"),
+        [o for o in offers if o.status == "sent"],
+    )
+    statuses = {o.driver_id: o.status for o in offers} | {o.driver_id: o.status for o in expired if o}
+    declined = sum(1 for s in statuses.values() if s in ("rejected", "timeout", "failed"))
+    if statuses and declined == len(statuses):
+        escalate(ports, ride, declined=declined)
+    # Half a second of slack: a window that ends just short of the deadline would only buy a 1 s wave.
+    deadline_passed = utcnow() + timedelta(seconds=0.5) >= ride.deadline_at
+    return {"ride_status": "searching", "deadline_passed": deadline_passed}

@@ -1,0 +1,26 @@
+"""Cancelling a ride while it is searching (SPEC §4.6): the flow stops and the drivers are told."""
+
+from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Ride
+from ridecast.domain.ports import Ports
+from ridecast.domain.rides.read import get_ride
+from ridecast.domain.rides.transitions import move_ride
+from ridecast.errors import RideCancelled, RideNotCancellable
+from ridecast.observability import metrics
+
+
+def cancel_ride(ports: Ports, fleet_id: str, ride_id: str, reason: str | None) -> Ride:
+    ride = get_ride(ports, fleet_id, ride_id)
+    end_reason = f"cancelled: {reason}" if reason else "cancelled"
+    cancel = move_ride(
+        ports.stores.rides, ride, "cancelled", lambda _: {"ended_at": utcnow(), "end_reason": end_reason}
+    )
+    if not cancel.moved:
+        status = cancel.ride.status
+        raise RideNotCancellable(f"ride {cancel.ride.code} is already {status}", status=status)
+    cancelled = cancel.ride
+    # The execution leaves its wait at once; if it is between waves it sees the status itself.
+    if cancelled.task_token:
+        ports.matching.fail_task(cancelled.task_token, RideCancelled.__name__, f"ride {ride_id} cancelled")
+    metrics.add_metric(name="RidesCancelled", unit="Count", value=1)
+    return cancelled

@@ -1,0 +1,55 @@
+"""Telegram's Update JSON, as far as the bot acts on it, and what it means for the domain."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ridecast.domain.drivers.telegram_commands import ChatMessage, PressedButton
+from ridecast.domain.matching.driver_replies import ButtonPress
+
+
+class TelegramUser(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+
+
+class TelegramChat(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+
+
+class TelegramMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    message_id: int
+    chat: TelegramChat
+    text: str | None = None
+
+
+class CallbackQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    from_: TelegramUser = Field(alias="from")
+    data: str | None = None
+    message: TelegramMessage | None = None
+
+
+class TelegramUpdate(BaseModel):
+    """The parts of a Telegram Update we act on; everything else is ignored, not rejected."""
+
+    model_config = ConfigDict(extra="ignore")
+    update_id: int
+    message: TelegramMessage | None = None
+    callback_query: CallbackQuery | None = None
+
+    def event(self) -> ChatMessage | PressedButton | None:
+        """What the update asks of the bot: a button press, a text, or nothing we act on."""
+        query = self.callback_query
+        if query is not None:
+            return PressedButton(
+                callback_query_id=query.id,
+                press=ButtonPress(user_id=str(query.from_.id), data=query.data or ""),
+                chat_id=str(query.message.chat.id) if query.message else None,
+                message_id=str(query.message.message_id) if query.message else None,
+                message_text=(query.message.text or "") if query.message else "",
+            )
+        if self.message is not None and self.message.text:
+            return ChatMessage(chat_id=str(self.message.chat.id), text=self.message.text)
+        return None

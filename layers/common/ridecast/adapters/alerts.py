@@ -26,3 +26,8 @@ def publish(subject: str, message: str, attributes: dict[str, Any]) -> None:
         Subject=subject[:100],
         Message=json.dumps({"message": message, **attributes}, default=str),
     )
+
+
+class SnsAlerts:
+    def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None:
+        publish(subject, message, attributes)

@@ -62,3 +62,14 @@ def root_key() -> str:
         return ""
     value = parameters.get_secret(arn, max_age=get_settings().secrets_cache_seconds)
     return str(value or "")
+
+
+class SecretsManagerSecrets:
+    def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
+        return fleet_secrets(fleet_id)
+
+    def save_fleet_secrets(self, fleet_id: str, values: dict[str, str]) -> None:
+        save_fleet_secrets(fleet_id, values)
+
+    def root_key(self) -> str:
+        return root_key()

@@ -6,8 +6,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from ridecast.errors import MatchingUnavailable
 from ridecast.observability import logger
 from ridecast.settings import get_settings
 
@@ -67,3 +68,19 @@ def execution_status(ride_id: str) -> str | None:
         if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
             return None
         raise
+
+
+class StepFunctionsMatching:
+    """The matching engine as the domain receives it: a failure to start is a domain error, not botocore."""
+
+    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
+        try:
+            start_matching(ride_id, payload)
+        except (BotoCoreError, ClientError) as error:
+            raise MatchingUnavailable(f"matching could not start for ride {ride_id}") from error
+
+    def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+        return complete_task(task_token, output)
+
+    def fail_task(self, task_token: str, error_name: str, cause: str) -> bool:
+        return fail_task(task_token, error_name, cause)

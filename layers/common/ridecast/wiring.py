@@ -1,0 +1,38 @@
+"""The real ports, built once per Lambda container: handlers pass `ports()` (or `stores()`) to the domain.
+
+Building them creates no boto3 client: each repository and adapter makes its client on first use.
+"""
+
+from functools import lru_cache
+
+from ridecast.adapters.alerts import SnsAlerts
+from ridecast.adapters.secrets import SecretsManagerSecrets
+from ridecast.adapters.stepfunctions import StepFunctionsMatching
+from ridecast.domain.ports import Ports, Stores
+from ridecast.repositories.api_keys import DynamoApiKeyStore
+from ridecast.repositories.deliveries import DynamoDeliveryLog
+from ridecast.repositories.drivers import DynamoDriverStore
+from ridecast.repositories.fleets import DynamoFleetStore
+from ridecast.repositories.offers import DynamoOfferStore
+from ridecast.repositories.registrations import DynamoRegistrationStore
+from ridecast.repositories.rides import DynamoRideStore
+from ridecast.repositories.senders import DynamoSenderStore
+
+
+@lru_cache(maxsize=1)
+def stores() -> Stores:
+    return Stores(
+        fleets=DynamoFleetStore(),
+        api_keys=DynamoApiKeyStore(),
+        drivers=DynamoDriverStore(),
+        rides=DynamoRideStore(),
+        offers=DynamoOfferStore(),
+        senders=DynamoSenderStore(),
+        registrations=DynamoRegistrationStore(),
+        deliveries=DynamoDeliveryLog(),
+    )
+
+
+@lru_cache(maxsize=1)
+def ports() -> Ports:
+    return Ports(stores=stores(), matching=StepFunctionsMatching(), secrets=SecretsManagerSecrets(), alerts=SnsAlerts())

@@ -93,17 +93,17 @@ class ChannelNotConfigured(ChannelError):
     code = "channel_not_configured"
 
 
-class MatchingUnavailable(RidecastError):
-    """The matching state machine could not start a ride's execution: the ride cannot be dispatched now."""
-
-    status_code = 503
-    code = "matching_unavailable"
-
-
 class TransientError(RidecastError):
     """Raised to Step Functions so its Retry (backoff + jitter) takes over."""
 
     code = "transient"
+
+
+class MatchingUnavailable(TransientError):
+    """The matching state machine could not be started."""
+
+    status_code = 503
+    code = "matching_unavailable"
 
 
 class WebhookForbidden(RidecastError):

@@ -1,6 +1,7 @@
 """The real ports, built once per Lambda container: handlers pass `ports()` (or `stores()`) to the domain.
 
 Building them creates no boto3 client: each repository and adapter makes its client on first use.
+Passing each class where its Protocol is declared is also what makes mypy check that it implements it.
 """
 
 from functools import lru_cache

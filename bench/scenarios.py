@@ -71,15 +71,15 @@ class Bench:
     def drivers(self, fleet_id: str, count: int, channel: str = "sms") -> list[Any]:
         """Written straight to the table in batches: setting up thousands of drivers is not what is measured
         (moto copies the table for every transaction, so the API's transactional create slows with size)."""
-        from ridecast.adapters import dynamodb
         from ridecast.domain.clock import utcnow
         from ridecast.domain.entities import Driver
         from ridecast.ids import new_id
         from ridecast.repositories.items import driver_item, fleet_pk, phone_sk, telegram_chat_sk
+        from ridecast.repositories.table import table
 
         now = utcnow()
         made = []
-        with dynamodb.table().batch_writer() as batch:
+        with table().batch_writer() as batch:
             for index in range(count):
                 chat_id = str(900_000_000 + index) if channel == "telegram" else None
                 driver = Driver(
@@ -105,23 +105,23 @@ class Bench:
 
     def ride_without_matching(self, fleet_id: str) -> str:
         """A searching ride whose execution is not started: the scenario drives the task itself."""
-        from ridecast.adapters import dynamodb
         from ridecast.domain.clock import utcnow
         from ridecast.domain.entities import Customer, Place, Ride
         from ridecast.ids import new_id, ride_code
+        from ridecast.wiring import stores
 
         now = utcnow()
         ride = Ride(
             ride_id=new_id("r"),
             fleet_id=fleet_id,
-            code=ride_code(dynamodb.next_ride_sequence(fleet_id)),
+            code=ride_code(stores().fleets.next_ride_sequence(fleet_id)),
             customer=Customer(name="Bench", phone=self.phone()),
             pickup=Place(address="1 Bench St"),
             dropoff=Place(address="2 Bench St"),
             created_at=now,
             deadline_at=now + timedelta(minutes=5),
         )
-        dynamodb.put_new_ride(ride)
+        stores().rides.add(ride)
         return ride.ride_id
 
     def ride(self, api_key: str, customer_phone: str | None = None, timeout: float = 30) -> dict[str, Any]:
@@ -261,9 +261,9 @@ def telegram_rate_limit(bench: Bench, providers_url: str, drivers: int = 300, li
     stamps = sorted(datetime.fromisoformat(m["sent_at"].replace("Z", "+00:00")) for m in sent)
     span = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else 0.0
     rate = (len(sent) - 1) / span if span else 0.0
-    from ridecast.adapters import dynamodb
+    from ridecast.wiring import stores
 
-    failed = sum(1 for o in dynamodb.list_offers(ride_id) if o.status == "failed")
+    failed = sum(1 for o in stores().offers.for_ride(ride_id) if o.status == "failed")
     return {
         "drivers": drivers,
         "limit_per_second": limit,
@@ -351,7 +351,8 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100) -> dict[s
 
     with ThreadPoolExecutor(max_workers=rides) as pool:
         statuses = [s for answer in pool.map(three_drivers_race, created) for s in answer]
-    from ridecast.adapters import dynamodb, stepfunctions
+    from ridecast.adapters import stepfunctions
+    from ridecast.wiring import stores
 
     def settled() -> bool:
         return all(stepfunctions.execution_status(r["ride_id"]) != "RUNNING" for r in created)
@@ -361,8 +362,8 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100) -> dict[s
     assigned = single_winner = 0
     left_sent = 0
     for ride in created:
-        final = dynamodb.get_ride(ride["ride_id"])
-        offers = dynamodb.list_offers(ride["ride_id"])
+        final = stores().rides.get(ride["ride_id"])
+        offers = stores().offers.for_ride(ride["ride_id"])
         accepted = [o for o in offers if o.status == "accepted"]
         assigned += final is not None and final.status == "assigned"
         single_winner += len(accepted) == 1 and final is not None and accepted[0].driver_id == final.driver_id

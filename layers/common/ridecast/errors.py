@@ -105,6 +105,7 @@ class TransientError(RidecastError):
 class MatchingUnavailable(TransientError):
     """The matching state machine could not be started."""
 
+    status_code = 503
     code = "matching_unavailable"
 
 

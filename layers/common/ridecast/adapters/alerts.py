@@ -17,12 +17,13 @@ def _client() -> "SNSClient":
     return boto3.client("sns")
 
 
-def publish(subject: str, message: str, attributes: dict[str, Any]) -> None:
-    topic = get_settings().alerts_topic_arn
-    if not topic:
-        return
-    _client().publish(
-        TopicArn=topic,
-        Subject=subject[:100],
-        Message=json.dumps({"message": message, **attributes}, default=str),
-    )
+class SnsAlerts:
+    def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None:
+        topic = get_settings().alerts_topic_arn
+        if not topic:
+            return
+        _client().publish(
+            TopicArn=topic,
+            Subject=subject[:100],
+            Message=json.dumps({"message": message, **attributes}, default=str),
+        )

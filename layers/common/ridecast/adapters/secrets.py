@@ -26,39 +26,38 @@ def _secret_name(fleet_id: str) -> str:
     return f"{get_settings().fleet_secrets_prefix}/{fleet_id}"
 
 
-def fleet_secrets(fleet_id: str) -> dict[str, str]:
-    from aws_lambda_powertools.utilities import parameters
+class SecretsManagerSecrets:
+    def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
+        from aws_lambda_powertools.utilities import parameters
 
-    try:
-        value: Any = parameters.get_secret(
-            _secret_name(fleet_id), transform="json", max_age=get_settings().secrets_cache_seconds
-        )
-    except parameters.exceptions.GetParameterError:
-        return {}
-    return {str(k): str(v) for k, v in (value or {}).items()}
+        try:
+            value: Any = parameters.get_secret(
+                _secret_name(fleet_id), transform="json", max_age=get_settings().secrets_cache_seconds
+            )
+        except parameters.exceptions.GetParameterError:
+            return {}
+        return {str(k): str(v) for k, v in (value or {}).items()}
 
+    def save_fleet_secrets(self, fleet_id: str, values: dict[str, str]) -> None:
+        """Merge `values` into the fleet's secret, creating it on first use."""
+        from aws_lambda_powertools.utilities import parameters
 
-def save_fleet_secrets(fleet_id: str, values: dict[str, str]) -> None:
-    """Merge `values` into the fleet's secret, creating it on first use."""
-    from aws_lambda_powertools.utilities import parameters
+        name = _secret_name(fleet_id)
+        try:
+            current = json.loads(_client().get_secret_value(SecretId=name)["SecretString"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            _client().create_secret(Name=name, SecretString=json.dumps(values))
+        else:
+            _client().put_secret_value(SecretId=name, SecretString=json.dumps({**current, **values}))
+        parameters.clear_caches()  # type: ignore[no-untyped-call]
 
-    name = _secret_name(fleet_id)
-    try:
-        current = json.loads(_client().get_secret_value(SecretId=name)["SecretString"])
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
-        _client().create_secret(Name=name, SecretString=json.dumps(values))
-    else:
-        _client().put_secret_value(SecretId=name, SecretString=json.dumps({**current, **values}))
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    def root_key(self) -> str:
+        from aws_lambda_powertools.utilities import parameters
 
-
-def root_key() -> str:
-    from aws_lambda_powertools.utilities import parameters
-
-    arn = get_settings().root_key_secret_arn
-    if not arn:
-        return ""
-    value = parameters.get_secret(arn, max_age=get_settings().secrets_cache_seconds)
-    return str(value or "")
+        arn = get_settings().root_key_secret_arn
+        if not arn:
+            return ""
+        value = parameters.get_secret(arn, max_age=get_settings().secrets_cache_seconds)
+        return str(value or "")

@@ -6,8 +6,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from ridecast.errors import MatchingUnavailable
 from ridecast.observability import logger
 from ridecast.settings import get_settings
 
@@ -24,26 +25,28 @@ def client() -> "SFNClient":
     return boto3.client("stepfunctions")
 
 
-def start_matching(ride_id: str, payload: dict[str, Any]) -> str | None:
-    """Start the ride's execution, named after the ride so a retry cannot start a second one."""
-    try:
-        answer = client().start_execution(
-            stateMachineArn=get_settings().state_machine_arn, name=ride_id, input=json.dumps(payload)
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
-            logger.info("matching already started", extra={"ride_id": ride_id})
-            return None
-        raise
-    return answer["executionArn"]
+class StepFunctionsMatching:
+    """The matching engine as the domain receives it: a failure to start is a domain error, not botocore."""
 
+    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
+        """Start the ride's execution, named after the ride so a retry cannot start a second one."""
+        try:
+            client().start_execution(
+                stateMachineArn=get_settings().state_machine_arn, name=ride_id, input=json.dumps(payload)
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                logger.info("matching already started", extra={"ride_id": ride_id})
+                return
+            raise MatchingUnavailable(f"matching could not start for ride {ride_id}") from error
+        except BotoCoreError as error:
+            raise MatchingUnavailable(f"matching could not start for ride {ride_id}") from error
 
-def complete_task(task_token: str, output: dict[str, Any]) -> bool:
-    return _answer_token(lambda: client().send_task_success(taskToken=task_token, output=json.dumps(output)))
+    def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+        return _answer_token(lambda: client().send_task_success(taskToken=task_token, output=json.dumps(output)))
 
-
-def fail_task(task_token: str, error_name: str, cause: str) -> bool:
-    return _answer_token(lambda: client().send_task_failure(taskToken=task_token, error=error_name, cause=cause))
+    def fail_task(self, task_token: str, error_name: str, cause: str) -> bool:
+        return _answer_token(lambda: client().send_task_failure(taskToken=task_token, error=error_name, cause=cause))
 
 
 def _answer_token(call: Callable[[], object]) -> bool:

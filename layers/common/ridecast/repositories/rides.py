@@ -1,0 +1,145 @@
+"""Rides: every status change is conditional on the status and version it was read at."""
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from ridecast.domain.entities import Ride
+from ridecast.errors import InvalidInput
+from ridecast.repositories.items import SEARCHING_INDEX_PK, fleet_rides_gsi, from_item, ride_item, ride_pk
+from ridecast.repositories.table import conditionally, query_all, table, update_expression
+
+_CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
+
+
+def _not_a_cursor() -> InvalidInput:
+    return InvalidInput("next: not a cursor returned by this API", field="next")
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, fleet_id: str) -> dict[str, Any] | None:
+    """The page's start key; a cursor of another fleet's listing is refused like garbage."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _not_a_cursor() from error
+    if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or key["GSI1PK"] != fleet_rides_gsi(fleet_id):
+        raise _not_a_cursor()
+    return key
+
+
+class DynamoRideStore:
+    def add(self, ride: Ride) -> None:
+        table().put_item(Item=ride_item(ride), ConditionExpression="attribute_not_exists(PK)")
+
+    def get(self, ride_id: str) -> Ride | None:
+        item = table().get_item(Key={"PK": ride_pk(ride_id), "SK": "META"}, ConsistentRead=True).get("Item")
+        return from_item(Ride, item) if item else None
+
+    def transition(self, ride: Ride, to_status: str, **fields: Any) -> Ride | None:
+        # Leaving any status leaves `searching`: off the sparse index the sweeper reads.
+        update = update_expression({"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK"), add={"version": 1})
+        update.names["#from_status"] = "status"
+        update.names["#version"] = "version"
+        update.values[":from_status"] = ride.status
+        update.values[":expected_version"] = ride.version
+        condition = "#from_status = :from_status AND #version = :expected_version"
+        return self._update_if(ride.ride_id, update.expression, condition, update.names, update.values)
+
+    def update_searching(
+        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+    ) -> Ride | None:
+        # No version bump: an accept that read the ride before this bookkeeping must still win.
+        update = update_expression(set_fields or {}, add=add)
+        update.names["#status"] = "status"
+        update.values[":searching"] = "searching"
+        return self._update_if(ride_id, update.expression, "#status = :searching", update.names, update.values)
+
+    def _update_if(
+        self, ride_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
+    ) -> Ride | None:
+        answer = conditionally(
+            lambda: table().update_item(
+                Key={"PK": ride_pk(ride_id), "SK": "META"},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        )
+        return from_item(Ride, answer["Attributes"]) if answer is not None else None
+
+    def add_counts(self, ride_id: str, add: dict[str, int]) -> None:
+        # A ride that is not there has nothing to count: the condition only keeps ADD from creating one.
+        update = update_expression({}, add=add)
+        conditionally(
+            lambda: table().update_item(
+                Key={"PK": ride_pk(ride_id), "SK": "META"},
+                UpdateExpression=update.expression,
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames=update.names,
+                ExpressionAttributeValues=update.values,
+            )
+        )
+
+    def mark_escalated(self, ride_id: str, at: datetime) -> bool:
+        marked = conditionally(
+            lambda: table().update_item(
+                Key={"PK": ride_pk(ride_id), "SK": "META"},
+                UpdateExpression="SET escalated_at = :t",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(escalated_at)",
+                ExpressionAttributeValues={":t": at.isoformat()},
+            )
+        )
+        return marked is not None
+
+    def for_fleet(
+        self, fleet_id: str, status: str | None, since: datetime | None, limit: int, cursor: str | None
+    ) -> tuple[list[Ride], str | None]:
+        condition: Any = Key("GSI1PK").eq(fleet_rides_gsi(fleet_id))
+        if since is not None:
+            # Keys hold UTC ISO-8601 strings: compare like with like (a naive time is taken as UTC).
+            since_utc = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+            condition = condition & Key("GSI1SK").gte(since_utc.isoformat())
+        start_key = _decode_cursor(cursor, fleet_id)
+        rides: list[Ride] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if status:
+            kwargs["FilterExpression"] = Attr("status").eq(status)
+        # A filter applies after Limit: keep reading until the page is full or the index ends.
+        while True:
+            if start_key:
+                kwargs["ExclusiveStartKey"] = start_key
+            page = table().query(**kwargs)
+            rides.extend(from_item(Ride, item) for item in page.get("Items", []))
+            start_key = page.get("LastEvaluatedKey")
+            if len(rides) >= limit or not start_key:
+                break
+            kwargs["Limit"] = limit - len(rides)
+        return rides[:limit], _encode_cursor(start_key)
+
+    def searching_past(self, deadline: datetime) -> list[str]:
+        # The sparse GSI2 holds keys only: it stays cheap however many rides the table holds.
+        return [
+            str(item["PK"]).removeprefix("RIDE#")
+            for item in query_all(
+                IndexName="GSI2",
+                KeyConditionExpression=Key("GSI2PK").eq(SEARCHING_INDEX_PK) & Key("GSI2SK").lt(deadline.isoformat()),
+            )
+        ]

@@ -1,0 +1,131 @@
+"""The one DynamoDB table every repository shares, and the few things they all do with it.
+
+`conditionally` is the only place that reads DynamoDB's "your condition did not hold" errors: every
+repository write that can race goes through it and decides what losing means for its aggregate.
+"""
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ridecast.repositories.items import fleet_pk, to_attributes
+from ridecast.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@lru_cache(maxsize=1)
+def table() -> "Table":
+    """Created on first use and kept for the container's life (cleared between tests)."""
+    return boto3.resource("dynamodb").Table(get_settings().table_name)
+
+
+def client() -> "DynamoDBClient":
+    """The low-level client behind `table()`, for transactions."""
+    return table().meta.client
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    """A write refused because its condition did not hold; a transaction counts only when a condition
+    cancelled it (a conflict with another transaction or a throttle is a real error)."""
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return False
+
+
+def conditionally[T](write: Callable[[], T]) -> T | None:
+    """The write's answer, or None when its condition did not hold (someone else changed the item first).
+
+    boto3 answers every call with a dict, so None can only mean "lost the condition".
+    """
+    try:
+        return write()
+    except ClientError as error:
+        if is_conditional_failure(error):
+            return None
+        raise
+
+
+def plain(value: Any) -> Any:
+    """A value ready for DynamoDB: pydantic models and datetimes as JSON, floats as Decimal."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "model_dump_json"):
+        return to_attributes(value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+class UpdateExpression(NamedTuple):
+    expression: str
+    names: dict[str, str]
+    values: dict[str, Any]
+
+
+def update_expression(
+    set_fields: dict[str, Any], remove: Iterable[str] = (), add: dict[str, int] | None = None
+) -> UpdateExpression:
+    """SET each field (a None value REMOVEs it instead), REMOVE `remove`, ADD `add`; every name through a
+    placeholder so reserved words such as `status` need no care at the call site."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sets: list[str] = []
+    removes: list[str] = []
+    for i, (field, value) in enumerate(set_fields.items()):
+        names[f"#s{i}"] = field
+        if value is None:
+            removes.append(f"#s{i}")
+            continue
+        values[f":s{i}"] = plain(value)
+        sets.append(f"#s{i} = :s{i}")
+    for j, field in enumerate(remove):
+        names[f"#r{j}"] = field
+        removes.append(f"#r{j}")
+    adds: list[str] = []
+    for k, (field, amount) in enumerate((add or {}).items()):
+        names[f"#a{k}"] = field
+        values[f":a{k}"] = amount
+        adds.append(f"#a{k} :a{k}")
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    if adds:
+        parts.append("ADD " + ", ".join(adds))
+    return UpdateExpression(" ".join(parts), names, values)
+
+
+def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, following LastEvaluatedKey across pages."""
+    while True:
+        page = table().query(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def probe() -> dict[str, Any]:
+    """Whether the table answers a read, and how fast: what GET /health reports for it."""
+    started = time.perf_counter()
+    try:
+        table().get_item(Key={"PK": fleet_pk("health-probe"), "SK": "META"})
+    except (BotoCoreError, ClientError) as error:
+        return {"status": "error", "error": type(error).__name__}
+    return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -1,0 +1,542 @@
+"""In-memory stand-ins for every port in `ridecast.domain.ports`, for domain unit tests.
+
+Each store keeps the semantics of its DynamoDB repository that the domain's races rely on: status and
+version conditions on rides, `update_searching` only while searching, offers' `from_statuses`, claim-once
+deliveries, single-use registration tokens, one driver per phone per fleet. A None value in an update
+removes the field (it reads back as its default), as the repositories' update expression does.
+tests/unit/repositories/test_fakes_match.py runs the same stories against both, so they cannot drift.
+
+Stores hold and hand out copies: a test that changes a model it got back changes nothing stored.
+The recorders (`RecordingMatching`, `FakeSecrets`, `RecordingAlerts`, `RecordingChannels`) keep what the domain
+asked of them.
+"""
+
+import base64
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel
+
+from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
+from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
+from ridecast.domain.ports import Ports, Stores
+from ridecast.errors import (
+    ChannelError,
+    DriverNotFound,
+    DuplicatePhone,
+    FleetNotFound,
+    InvalidInput,
+    MatchingUnavailable,
+)
+
+
+class AlreadyStored(Exception):
+    """An id written twice where the table refuses it (ConditionalCheckFailed): a bug in the test or code."""
+
+
+def _copy[M: BaseModel](model: M) -> M:
+    return model.model_copy(deep=True)
+
+
+def _changed[M: BaseModel](model: M, set_fields: Mapping[str, Any], add: Mapping[str, int] | None = None) -> M:
+    """The model after an update: SET each field (None removes it), ADD to counters; validated like a read."""
+    data = model.model_dump()
+    for name, value in set_fields.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    for name, amount in (add or {}).items():
+        data[name] = (data.get(name) or 0) + amount
+    return type(model).model_validate(data)
+
+
+# ----- fleets and keys ------------------------------------------------------------------------------
+
+
+class FakeApiKeyStore:
+    def __init__(self) -> None:
+        self.keys_by_hash: dict[str, ApiKey] = {}
+        self.hash_of: dict[tuple[str, str], str] = {}
+
+    def add(self, key: ApiKey, key_hash: str) -> None:
+        if key_hash in self.keys_by_hash or (key.fleet_id, key.key_id) in self.hash_of:
+            raise AlreadyStored(f"api key {key.key_id}")
+        self.keys_by_hash[key_hash] = _copy(key)
+        self.hash_of[(key.fleet_id, key.key_id)] = key_hash
+
+    def for_fleet(self, fleet_id: str) -> list[ApiKey]:
+        hashes = sorted((key_id, key_hash) for (fleet, key_id), key_hash in self.hash_of.items() if fleet == fleet_id)
+        return [_copy(self.keys_by_hash[key_hash]) for _, key_hash in hashes]
+
+    def revoke(self, fleet_id: str, key_id: str, at: datetime) -> ApiKey | None:
+        key_hash = self.hash_of.get((fleet_id, key_id))
+        if key_hash is None:
+            return None
+        key = self.keys_by_hash[key_hash]
+        if key.revoked_at is None:
+            self.keys_by_hash[key_hash] = _changed(key, {"revoked_at": at})
+        return _copy(self.keys_by_hash[key_hash])
+
+    def principal_for(self, key_hash: str) -> ApiPrincipal | None:
+        key = self.keys_by_hash.get(key_hash)
+        if key is None or key.revoked_at:
+            return None
+        return ApiPrincipal(kind="fleet", fleet_id=key.fleet_id, role=key.role, key_id=key.key_id)
+
+
+class FakeFleetStore:
+    def __init__(self, api_keys: FakeApiKeyStore) -> None:
+        self.fleets: dict[str, Fleet] = {}
+        self.ride_sequences: dict[str, int] = {}
+        self._api_keys = api_keys
+
+    def create(self, fleet: Fleet, admin_key: ApiKey, key_hash: str) -> None:
+        if fleet.fleet_id in self.fleets:
+            raise AlreadyStored(f"fleet {fleet.fleet_id}")
+        self._api_keys.add(admin_key, key_hash)
+        self.fleets[fleet.fleet_id] = _copy(fleet)
+
+    def get(self, fleet_id: str) -> Fleet | None:
+        fleet = self.fleets.get(fleet_id)
+        return _copy(fleet) if fleet else None
+
+    def save(self, fleet: Fleet) -> None:
+        if fleet.fleet_id not in self.fleets:
+            raise FleetNotFound(f"fleet {fleet.fleet_id} not found")
+        self.fleets[fleet.fleet_id] = _copy(fleet)
+
+    def next_ride_sequence(self, fleet_id: str) -> int:
+        self.ride_sequences[fleet_id] = self.ride_sequences.get(fleet_id, 0) + 1
+        return self.ride_sequences[fleet_id]
+
+
+# ----- drivers ------------------------------------------------------------------------------------------
+
+
+class FakeDriverStore:
+    def __init__(self) -> None:
+        self.drivers: dict[tuple[str, str], Driver] = {}
+        self.phones: dict[tuple[str, str], str] = {}
+        self.chats: dict[tuple[str, str], str] = {}
+
+    def create(self, driver: Driver) -> None:
+        # Like the repository's transaction: a taken phone or a taken id both cancel it as a duplicate.
+        if (driver.fleet_id, driver.phone) in self.phones or (driver.fleet_id, driver.driver_id) in self.drivers:
+            raise DuplicatePhone(f"a driver with phone {driver.phone} already exists in this fleet")
+        self.phones[(driver.fleet_id, driver.phone)] = driver.driver_id
+        self.drivers[(driver.fleet_id, driver.driver_id)] = _copy(driver)
+
+    def replace(self, previous: Driver, driver: Driver) -> None:
+        if previous.phone == driver.phone:
+            if (driver.fleet_id, driver.driver_id) not in self.drivers:
+                raise DriverNotFound(f"driver {driver.driver_id} not found")
+        else:
+            if (driver.fleet_id, driver.phone) in self.phones:
+                raise DuplicatePhone(f"a driver with phone {driver.phone} already exists in this fleet")
+            self.phones.pop((driver.fleet_id, previous.phone), None)
+            self.phones[(driver.fleet_id, driver.phone)] = driver.driver_id
+        self.drivers[(driver.fleet_id, driver.driver_id)] = _copy(driver)
+
+    def get(self, fleet_id: str, driver_id: str) -> Driver | None:
+        driver = self.drivers.get((fleet_id, driver_id))
+        return _copy(driver) if driver else None
+
+    def find_by_phone(self, fleet_id: str, phone: str) -> Driver | None:
+        driver_id = self.phones.get((fleet_id, phone))
+        return self.get(fleet_id, driver_id) if driver_id else None
+
+    def find_by_chat(self, fleet_id: str, chat_id: str) -> Driver | None:
+        driver_id = self.chats.get((fleet_id, chat_id))
+        return self.get(fleet_id, driver_id) if driver_id else None
+
+    def for_fleet(self, fleet_id: str) -> list[Driver]:
+        return [_copy(d) for (fleet, _), d in sorted(self.drivers.items()) if fleet == fleet_id]
+
+    def touch(self, fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
+        driver = self.drivers.get((fleet_id, driver_id))
+        if driver is None:
+            raise DriverNotFound(f"driver {driver_id} not found")
+        seen: dict[str, Any] = {"last_seen_at": seen_at}
+        if via_whatsapp:
+            seen["last_whatsapp_inbound_at"] = seen_at
+        self.drivers[(fleet_id, driver_id)] = _changed(driver, seen)
+
+    def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver:
+        bound = driver.model_copy(update={"telegram_chat_id": chat_id})
+        self.chats[(driver.fleet_id, chat_id)] = driver.driver_id
+        if driver.telegram_chat_id and driver.telegram_chat_id != chat_id:
+            self.chats.pop((driver.fleet_id, driver.telegram_chat_id), None)
+        self.drivers[(driver.fleet_id, driver.driver_id)] = _copy(bound)
+        return _copy(bound)
+
+
+# ----- rides and offers -----------------------------------------------------------------------------------
+
+
+def _listing_key(ride: Ride) -> str:
+    """The repository's GSI1 sort key: rides list newest first, by this string."""
+    return f"{ride.created_at.isoformat()}#{ride.ride_id}"
+
+
+def _not_a_cursor() -> InvalidInput:
+    return InvalidInput("next: not a cursor returned by this API", field="next")
+
+
+class FakeRideStore:
+    def __init__(self) -> None:
+        self.rides: dict[str, Ride] = {}
+
+    def add(self, ride: Ride) -> None:
+        if ride.ride_id in self.rides:
+            raise AlreadyStored(f"ride {ride.ride_id}")
+        self.rides[ride.ride_id] = _copy(ride)
+
+    def get(self, ride_id: str) -> Ride | None:
+        ride = self.rides.get(ride_id)
+        return _copy(ride) if ride else None
+
+    def transition(self, ride: Ride, to_status: str, **fields: Any) -> Ride | None:
+        stored = self.rides.get(ride.ride_id)
+        if stored is None or (stored.status, stored.version) != (ride.status, ride.version):
+            return None
+        return self._save(_changed(stored, {"status": to_status, **fields}, {"version": 1}))
+
+    def update_searching(
+        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+    ) -> Ride | None:
+        stored = self.rides.get(ride_id)
+        if stored is None or stored.status != "searching":
+            return None
+        return self._save(_changed(stored, set_fields or {}, add))
+
+    def add_counts(self, ride_id: str, add: dict[str, int]) -> None:
+        stored = self.rides.get(ride_id)
+        if stored is not None:
+            self._save(_changed(stored, {}, add))
+
+    def mark_escalated(self, ride_id: str, at: datetime) -> bool:
+        stored = self.rides.get(ride_id)
+        if stored is None or stored.escalated_at is not None:
+            return False
+        self._save(_changed(stored, {"escalated_at": at}))
+        return True
+
+    def for_fleet(
+        self, fleet_id: str, status: str | None, since: datetime | None, limit: int, cursor: str | None
+    ) -> tuple[list[Ride], str | None]:
+        """Like the repository, except that the last page has no cursor even when it is exactly full (the
+        repository may hand out one more cursor, to an empty page)."""
+        since_key = ""
+        if since is not None:
+            since_key = (since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)).isoformat()
+        newest_first = sorted(
+            (r for r in self.rides.values() if r.fleet_id == fleet_id and _listing_key(r) >= since_key),
+            key=_listing_key,
+            reverse=True,
+        )
+        after = self._decode_cursor(cursor, fleet_id)
+        matching = [
+            r for r in newest_first if (after is None or _listing_key(r) < after) and (not status or r.status == status)
+        ]
+        page = matching[:limit]
+        more = len(matching) > limit
+        return [_copy(r) for r in page], self._encode_cursor(fleet_id, _listing_key(page[-1])) if more else None
+
+    def searching_past(self, deadline: datetime) -> list[str]:
+        stuck = (r for r in self.rides.values() if r.status == "searching")
+        by_deadline = sorted(stuck, key=lambda r: r.deadline_at.isoformat())
+        return [r.ride_id for r in by_deadline if r.deadline_at.isoformat() < deadline.isoformat()]
+
+    def _save(self, ride: Ride) -> Ride:
+        self.rides[ride.ride_id] = ride
+        return _copy(ride)
+
+    @staticmethod
+    def _encode_cursor(fleet_id: str, after: str) -> str:
+        return base64.urlsafe_b64encode(json.dumps({"fleet": fleet_id, "after": after}).encode()).decode()
+
+    @staticmethod
+    def _decode_cursor(cursor: str | None, fleet_id: str) -> str | None:
+        if not cursor:
+            return None
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise _not_a_cursor() from error
+        if (
+            not isinstance(decoded, dict)
+            or decoded.get("fleet") != fleet_id
+            or not isinstance(decoded.get("after"), str)
+        ):
+            raise _not_a_cursor()
+        after: str = decoded["after"]
+        return after
+
+
+class FakeOfferStore:
+    def __init__(self) -> None:
+        self.offers: dict[tuple[str, str], Offer] = {}
+
+    def add_many(self, offers: list[Offer]) -> None:
+        for offer in offers:
+            self.offers[(offer.ride_id, offer.driver_id)] = _copy(offer)
+
+    def get(self, ride_id: str, driver_id: str) -> Offer | None:
+        offer = self.offers.get((ride_id, driver_id))
+        return _copy(offer) if offer else None
+
+    def for_ride(self, ride_id: str) -> list[Offer]:
+        return [_copy(o) for (ride, _), o in sorted(self.offers.items()) if ride == ride_id]
+
+    def update(self, ride_id: str, driver_id: str, from_statuses: Iterable[str] | None, **fields: Any) -> Offer | None:
+        stored = self.offers.get((ride_id, driver_id))
+        if stored is None or (from_statuses is not None and stored.status not in set(from_statuses)):
+            return None
+        updated = _changed(stored, fields)
+        self.offers[(ride_id, driver_id)] = updated
+        return _copy(updated)
+
+    def recent_for_driver(self, driver_id: str, limit: int = 20) -> list[Offer]:
+        theirs = (o for o in self.offers.values() if o.driver_id == driver_id)
+        return [_copy(o) for o in sorted(theirs, key=lambda o: o.sent_at.isoformat(), reverse=True)[:limit]]
+
+
+# ----- channels -------------------------------------------------------------------------------------------
+
+
+class FakeSenderStore:
+    def __init__(self) -> None:
+        self.owners: dict[str, str] = {}
+
+    def claim(self, fleet_id: str, phones: Iterable[str]) -> list[str]:
+        taken = []
+        for phone in phones:
+            if self.owners.setdefault(phone, fleet_id) != fleet_id:
+                taken.append(phone)
+        return taken
+
+    def fleet_for(self, phone: str) -> str | None:
+        return self.owners.get(phone)
+
+
+class Registration(NamedTuple):
+    fleet_id: str
+    driver_id: str
+    expires_at: int  # epoch seconds, as the table's TTL attribute holds it
+
+
+class FakeRegistrationStore:
+    def __init__(self) -> None:
+        self.tokens: dict[str, Registration] = {}
+
+    def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None:
+        if token in self.tokens:
+            raise AlreadyStored(f"registration token {token}")
+        self.tokens[token] = Registration(fleet_id, driver_id, int(expires_at.timestamp()))
+
+    def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
+        registration = self.tokens.get(token)
+        if registration is None or registration.fleet_id != fleet_id or registration.expires_at <= int(now.timestamp()):
+            return None
+        del self.tokens[token]
+        return registration.driver_id
+
+
+class FakeDeliveryLog:
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], datetime] = {}
+
+    def claim(self, source: str, delivery_id: str, expires_at: datetime) -> bool:
+        if (source, delivery_id) in self.seen:
+            return False
+        self.seen[(source, delivery_id)] = expires_at
+        return True
+
+    def release(self, source: str, delivery_id: str) -> None:
+        self.seen.pop((source, delivery_id), None)
+
+
+# ----- the other ports: recorders ---------------------------------------------------------------------------
+
+
+class TaskFailure(NamedTuple):
+    task_token: str
+    error_name: str
+    cause: str
+
+
+@dataclass
+class RecordingMatching:
+    """Executions started and task tokens answered. `unavailable` makes `start` fail as the real one does
+    when Step Functions refuses; a token in `settled_tokens` no longer waits (answered here, or put there by
+    a test to play a task that timed out)."""
+
+    started: dict[str, dict[str, Any]] = field(default_factory=dict)
+    completed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[str, TaskFailure] = field(default_factory=dict)
+    settled_tokens: set[str] = field(default_factory=set)
+    unavailable: bool = False
+
+    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
+        if self.unavailable:
+            raise MatchingUnavailable(f"matching could not start for ride {ride_id}")
+        self.started.setdefault(ride_id, dict(payload))
+
+    def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+        if not self._settle(task_token):
+            return False
+        self.completed[task_token] = dict(output)
+        return True
+
+    def fail_task(self, task_token: str, error_name: str, cause: str) -> bool:
+        if not self._settle(task_token):
+            return False
+        self.failed[task_token] = TaskFailure(task_token, error_name, cause)
+        return True
+
+    def _settle(self, task_token: str) -> bool:
+        """True for the first answer to a token: a waiting task takes one answer."""
+        if task_token in self.settled_tokens:
+            return False
+        self.settled_tokens.add(task_token)
+        return True
+
+
+@dataclass
+class FakeSecrets:
+    fleets: dict[str, dict[str, str]] = field(default_factory=dict)
+    root: str = "test-root-key-0123456789"
+
+    def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
+        return dict(self.fleets.get(fleet_id, {}))
+
+    def save_fleet_secrets(self, fleet_id: str, values: dict[str, str]) -> None:
+        self.fleets[fleet_id] = {**self.fleets.get(fleet_id, {}), **values}
+
+    def root_key(self) -> str:
+        return self.root
+
+
+class Alert(NamedTuple):
+    subject: str
+    message: str
+    attributes: dict[str, Any]
+
+
+@dataclass
+class RecordingAlerts:
+    published: list[Alert] = field(default_factory=list)
+
+    def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None:
+        self.published.append(Alert(subject, message, dict(attributes)))
+
+
+class Edit(NamedTuple):
+    chat_id: str
+    message_id: str
+    text: str
+
+
+@dataclass
+class RecordingChannels:
+    """Every provider of every fleet in one outbox: `sent` in order, Telegram edits and button answers apart.
+    A provider named in `down` ("telegram", "twilio") refuses every call, as the local stand-ins do."""
+
+    sent: list[OutboundMessage] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    callback_answers: list[tuple[str, str]] = field(default_factory=list)
+    down: set[str] = field(default_factory=set)
+
+    def telegram(self, bot_token: str) -> "RecordingTelegramBot":
+        return RecordingTelegramBot(self)
+
+    def twilio(self, account_sid: str, auth_token: str, senders: Sequence[TwilioSender]) -> "RecordingTwilio":
+        return RecordingTwilio(self)
+
+    def to(self, address: str) -> list[str]:
+        """The bodies sent to a phone or chat id, oldest first."""
+        return [m.body for m in self.sent if m.to == address]
+
+    def record(self, provider: str, message: OutboundMessage) -> SendReceipt:
+        if provider in self.down:
+            raise ChannelError(f"{provider} is down", retryable=True)
+        self.sent.append(message)
+        return SendReceipt(
+            provider_message_id=f"m{len(self.sent)}", chat_id=message.to if provider == "telegram" else None
+        )
+
+
+@dataclass
+class RecordingTelegramBot:
+    outbox: RecordingChannels
+
+    def send(self, message: OutboundMessage) -> SendReceipt:
+        return self.outbox.record("telegram", message)
+
+    def edit(self, chat_id: str, message_id: str, text: str) -> None:
+        if "telegram" in self.outbox.down:
+            raise ChannelError("telegram is down", retryable=True)
+        self.outbox.edits.append(Edit(chat_id, message_id, text))
+
+    def answer_callback(self, callback_query_id: str, text: str) -> None:
+        self.outbox.callback_answers.append((callback_query_id, text))
+
+
+@dataclass
+class RecordingTwilio:
+    outbox: RecordingChannels
+
+    def send(self, message: OutboundMessage) -> SendReceipt:
+        return self.outbox.record("twilio", message)
+
+
+# ----- all of them at once ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Fakes:
+    """One of each fake, typed as itself so a test can look inside; `ports` is what the domain receives."""
+
+    api_keys: FakeApiKeyStore = field(default_factory=FakeApiKeyStore)
+    drivers: FakeDriverStore = field(default_factory=FakeDriverStore)
+    rides: FakeRideStore = field(default_factory=FakeRideStore)
+    offers: FakeOfferStore = field(default_factory=FakeOfferStore)
+    senders: FakeSenderStore = field(default_factory=FakeSenderStore)
+    registrations: FakeRegistrationStore = field(default_factory=FakeRegistrationStore)
+    deliveries: FakeDeliveryLog = field(default_factory=FakeDeliveryLog)
+    matching: RecordingMatching = field(default_factory=RecordingMatching)
+    secrets: FakeSecrets = field(default_factory=FakeSecrets)
+    alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
+    channels: RecordingChannels = field(default_factory=RecordingChannels)
+    fleets: FakeFleetStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        # A fleet is created with its first admin key: both stores must see it.
+        self.fleets = FakeFleetStore(self.api_keys)
+
+    @property
+    def stores(self) -> Stores:
+        return Stores(
+            fleets=self.fleets,
+            api_keys=self.api_keys,
+            drivers=self.drivers,
+            rides=self.rides,
+            offers=self.offers,
+            senders=self.senders,
+            registrations=self.registrations,
+            deliveries=self.deliveries,
+        )
+
+    @property
+    def ports(self) -> Ports:
+        return Ports(
+            stores=self.stores,
+            matching=self.matching,
+            secrets=self.secrets,
+            alerts=self.alerts,
+            channels=self.channels,
+        )

@@ -1,0 +1,150 @@
+"""The in-memory fakes (tests/fakes.py) and the DynamoDB repositories tell the same stories of races.
+
+Every test runs twice, on `dynamodb` (moto) and on `in-memory`: a fake that drifts from its repository
+fails here, not in a domain test that trusted it.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from ridecast.domain.ports import Stores
+from ridecast.errors import DuplicatePhone, InvalidInput
+from tests.fakes import Fakes
+from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def either(request: pytest.FixtureRequest) -> Stores:
+    if request.param == "in-memory":
+        return Fakes().stores
+    stores: Stores = request.getfixturevalue("stores")
+    return stores
+
+
+def test_two_readers_of_one_version_transition_once(either: Stores) -> None:
+    # Given a searching ride that two accepts read at the same version
+    ride = a_ride("f1", 1, task_token="token")
+    either.rides.add(ride)
+    first, second = either.rides.get(ride.ride_id), either.rides.get(ride.ride_id)
+    assert first is not None
+    assert second is not None
+    # When both assign it, Then the first wins with a bumped version and the token; the second loses
+    won = either.rides.transition(first, "assigned", driver_id="d1", assigned_at=NOW)
+    assert either.rides.transition(second, "assigned", driver_id="d2", assigned_at=NOW) is None
+    assert won is not None
+    assert (won.status, won.driver_id, won.version, won.task_token) == ("assigned", "d1", 1, "token")
+    assert either.rides.get(ride.ride_id) == won
+
+
+def test_bookkeeping_lands_only_while_searching_and_keeps_the_version(either: Stores) -> None:
+    ride = a_ride("f1", 1)
+    either.rides.add(ride)
+    updated = either.rides.update_searching(ride.ride_id, {"wave": 2}, add={"drivers_notified": 3})
+    assert updated is not None
+    assert (updated.wave, updated.drivers_notified, updated.version) == (2, 3, 0)
+    # An accept that read the ride before the bookkeeping still wins
+    cancelled = either.rides.transition(ride, "cancelled", end_reason="customer")
+    assert cancelled is not None
+    assert either.rides.update_searching(ride.ride_id, {"wave": 3}) is None
+    either.rides.add_counts(ride.ride_id, {"drivers_declined": 1})
+    stored = either.rides.get(ride.ride_id)
+    assert stored is not None
+    assert (stored.wave, stored.drivers_declined, stored.end_reason) == (2, 1, "customer")
+
+
+def test_a_field_set_to_none_reads_back_as_unset(either: Stores) -> None:
+    ride = a_ride("f1", 1, task_token="token")
+    either.rides.add(ride)
+    moved = either.rides.transition(ride, "cancelled", task_token=None)
+    assert moved is not None
+    assert moved.task_token is None
+    assert either.rides.get(ride.ride_id) == moved
+
+
+def test_escalation_is_marked_once(either: Stores) -> None:
+    ride = a_ride("f1", 1)
+    either.rides.add(ride)
+    assert [either.rides.mark_escalated(ride.ride_id, NOW) for _ in range(2)] == [True, False]
+    assert either.rides.mark_escalated("r-none", NOW) is False
+
+
+def test_listing_pages_newest_first_and_refuses_another_fleets_cursor(either: Stores) -> None:
+    # Given five rides of a fleet a minute apart, two of them assigned
+    for n in range(5):
+        either.rides.add(
+            a_ride("f1", n, status="assigned" if n % 2 else "searching", created_at=NOW + timedelta(minutes=n))
+        )
+    # When the searching ones are listed two at a time
+    first, cursor = either.rides.for_fleet("f1", "searching", None, 2, None)
+    assert cursor is not None
+    rest, _ = either.rides.for_fleet("f1", "searching", None, 2, cursor)
+    # Then they come newest first, each once
+    assert [r.code for r in first + rest] == ["R-00004", "R-00002", "R-00000"]
+    # And since-filters and cursors behave alike
+    recent, _ = either.rides.for_fleet("f1", None, NOW + timedelta(minutes=3), 10, None)
+    assert [r.code for r in recent] == ["R-00004", "R-00003"]
+    with pytest.raises(InvalidInput):
+        either.rides.for_fleet("f2", None, None, 2, cursor)
+    with pytest.raises(InvalidInput):
+        either.rides.for_fleet("f1", None, None, 2, "garbage!!")
+
+
+def test_only_rides_searching_past_their_deadline_are_stuck(either: Stores) -> None:
+    stuck, in_time = a_ride("f1", 1, created_at=NOW - timedelta(hours=1)), a_ride("f1", 2)
+    ended = a_ride("f1", 3, created_at=NOW - timedelta(hours=1))
+    for ride in (stuck, in_time, ended):
+        either.rides.add(ride)
+    either.rides.transition(ended, "timed_out")
+    assert either.rides.searching_past(NOW) == [stuck.ride_id]
+
+
+def test_an_offer_moves_only_from_the_named_statuses(either: Stores) -> None:
+    ride = a_ride("f1", 1)
+    either.offers.add_many([an_offer(ride, "d1"), an_offer(ride, "d2", sent_at=NOW + timedelta(seconds=1))])
+    assert either.offers.update(ride.ride_id, "d1", {"sent"}, status="timeout") is not None
+    assert either.offers.update(ride.ride_id, "d1", {"sent"}, status="timeout") is None
+    answered = either.offers.update(ride.ride_id, "d1", ["sent", "timeout"], status="accepted", responded_at=NOW)
+    assert answered is not None
+    assert (answered.status, answered.responded_at) == ("accepted", NOW)
+    assert either.offers.update(ride.ride_id, "d9", None, status="timeout") is None
+    assert [o.driver_id for o in either.offers.for_ride(ride.ride_id)] == ["d1", "d2"]
+    assert [o.status for o in either.offers.recent_for_driver("d1")] == ["accepted"]
+
+
+def test_one_driver_per_phone_per_fleet(either: Stores) -> None:
+    first, second = a_driver("f1", 1), a_driver("f1", 2)
+    either.drivers.create(first)
+    either.drivers.create(second)
+    with pytest.raises(DuplicatePhone):
+        either.drivers.create(a_driver("f1", 3, phone=first.phone))
+    with pytest.raises(DuplicatePhone):
+        either.drivers.replace(second, second.model_copy(update={"phone": first.phone}))
+    moved = second.model_copy(update={"phone": "+447700900777"})
+    either.drivers.replace(second, moved)
+    assert either.drivers.find_by_phone("f1", second.phone) is None
+    assert either.drivers.find_by_phone("f1", moved.phone) == moved
+    either.drivers.create(a_driver("f1", 3, phone=second.phone))
+
+
+def test_deliveries_are_claimed_once_and_registrations_used_once(either: Stores) -> None:
+    assert [either.deliveries.claim("telegram", "7", NOW) for _ in range(2)] == [True, False]
+    either.deliveries.release("telegram", "7")
+    assert either.deliveries.claim("telegram", "7", NOW) is True
+    either.registrations.add("tok", "f1", "d1", NOW + timedelta(minutes=5))
+    assert either.registrations.consume("tok", "f2", NOW) is None
+    assert either.registrations.consume("tok", "f1", NOW + timedelta(minutes=5)) is None
+    assert [either.registrations.consume("tok", "f1", NOW) for _ in range(2)] == ["d1", None]
+
+
+def test_fleets_keys_and_senders(either: Stores) -> None:
+    either.fleets.create(a_fleet("f1"), an_api_key("f1", "k1"), "hash-1")
+    assert either.api_keys.principal_for("hash-1") is not None
+    revoked = [either.api_keys.revoke("f1", "k1", NOW + timedelta(minutes=n)) for n in range(2)]
+    assert [k.revoked_at if k else None for k in revoked] == [NOW, NOW]
+    assert either.api_keys.principal_for("hash-1") is None
+    assert either.api_keys.revoke("f2", "k1", NOW) is None
+    assert [either.fleets.next_ride_sequence("f1") for _ in range(2)] == [1, 2]
+    assert either.senders.claim("f1", ["+15005550006"]) == []
+    assert either.senders.claim("f2", ["+15005550006", "+15005550007"]) == ["+15005550006"]
+    assert either.senders.fleet_for("+15005550007") == "f2"

@@ -8,6 +8,7 @@ from ridecast.domain.channels.ports import OutboundMessage
 from ridecast.domain.channels.router import ChannelRouter, Delivery
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig, TwilioSender
+from tests.fakes import Fakes
 
 CONTENT_SID = "HX" + "a" * 32
 VARIABLES = {"1": "R-7K3QX", "2": "1 High St", "3": "Station", "4": "now", "5": "https://x/offers/t"}
@@ -46,10 +47,7 @@ def _sent(monkeypatch: pytest.MonkeyPatch, fleet: Fleet, driver: Driver) -> Outb
         return Delivery(channel=message.channel, receipt=None, error="not sent in this test")
 
     monkeypatch.setattr(ChannelRouter, "send", record)
-    # Nothing is sent, so the router needs none of its ports.
-    ChannelRouter(fleet, secrets=None, providers=None, alerts=None).to_driver(  # type: ignore[arg-type]
-        driver, "New ride R-7K3QX", template_variables=VARIABLES
-    )
+    ChannelRouter.for_fleet(fleet, Fakes().ports).to_driver(driver, "New ride R-7K3QX", template_variables=VARIABLES)
     return sent[0]
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ridecast.domain.channels.webhooks import verify_telegram
-from ridecast.domain.drivers.telegram_commands import handle_bot_update
+from ridecast.domain.drivers.telegram_bot import handle_bot_update
 from ridecast.errors import InvalidInput
 from ridecast.http import install_error_handlers, json_response
 from ridecast.interfaces.telegram import TelegramUpdate

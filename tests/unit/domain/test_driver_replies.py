@@ -5,10 +5,10 @@ import pytest
 
 from ridecast.domain.channels.ports import SignedRequest
 from ridecast.domain.channels.webhooks import verify_telegram
-from ridecast.domain.drivers.telegram_commands import ChatMessage, PressedButton, handle_bot_update
+from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, handle_bot_update
 from ridecast.domain.drivers.telegram_registration import issue_link
 from ridecast.domain.matching.broadcast import broadcast
-from ridecast.domain.matching.driver_replies import ButtonPress, TextReply, answer_text_reply
+from ridecast.domain.matching.driver_replies import TextReply, answer_text_reply
 from ridecast.errors import WebhookForbidden
 from ridecast.ids import offer_token
 from tests.fakes import Fakes
@@ -87,8 +87,8 @@ def test_a_driver_registers_goes_offline_and_a_forwarded_button_answers_nothing(
     broadcast(fakes.ports, ride.ride_id)
     offer = fakes.offers.get(ride.ride_id, ann.driver_id)
     assert offer is not None
-    press = ButtonPress(user_id="99", data=f"a:{offer_token(ride.ride_id, ann.driver_id, offer.secret)}")
-    handle_bot_update(fakes.ports, fleet, 4, PressedButton(callback_query_id="q1", press=press))
+    data = f"a:{offer_token(ride.ride_id, ann.driver_id, offer.secret)}"
+    handle_bot_update(fakes.ports, fleet, 4, PressedButton(callback_query_id="q1", user_id="99", data=data))
     assert fakes.channels.callback_answers == [("q1", "You have no open ride offer right now.")]
     stored_ride = fakes.rides.get(ride.ride_id)
     assert stored_ride is not None

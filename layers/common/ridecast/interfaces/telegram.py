@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ridecast.domain.drivers.telegram_commands import ChatMessage, PressedButton
-from ridecast.domain.matching.driver_replies import ButtonPress
+from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton
 
 
 class TelegramUser(BaseModel):
@@ -45,7 +44,8 @@ class TelegramUpdate(BaseModel):
         if query is not None:
             return PressedButton(
                 callback_query_id=query.id,
-                press=ButtonPress(user_id=str(query.from_.id), data=query.data or ""),
+                user_id=str(query.from_.id),
+                data=query.data or "",
                 chat_id=str(query.message.chat.id) if query.message else None,
                 message_id=str(query.message.message_id) if query.message else None,
                 message_text=(query.message.text or "") if query.message else "",

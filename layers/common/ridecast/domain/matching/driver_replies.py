@@ -1,5 +1,5 @@
-"""Drivers answering offers from their phones: an SMS/WhatsApp reply, a Telegram button, and the delivery
-receipts of the offers they were sent. Webhooks are verified first and processed once (SPEC §5)."""
+"""Drivers answering offers by SMS or WhatsApp, and the delivery receipts of the offers they were sent.
+Webhooks are verified first and processed once (SPEC §5). Telegram buttons: drivers/telegram_bot.py."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,7 +12,7 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet
 from ridecast.domain.matching import answers
 from ridecast.domain.ports import Ports
-from ridecast.errors import OfferNotFound, WebhookForbidden
+from ridecast.errors import WebhookForbidden
 from ridecast.observability import logger, mask_phone
 
 # Twilio retries for up to a day; remembering deliveries for a week covers every retry.
@@ -40,14 +40,6 @@ class DeliveryReceipt:
     message_id: str
     status: str
     error_code: str | None
-
-
-@dataclass(frozen=True)
-class ButtonPress:
-    """An Accept/Reject button under a Telegram offer, pressed by the Telegram user `user_id`."""
-
-    user_id: str
-    data: str
 
 
 def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply, request: SignedRequest) -> str | None:
@@ -104,21 +96,3 @@ def record_delivery_receipt(
         TWILIO_DEDUPE_WINDOW,
         record,
     )
-
-
-def answer_button(ports: Ports, fleet: Fleet, press: ButtonPress) -> str:
-    """The toast text for an Accept (`a:<token>`) or Reject (`r:<token>`) button under a Telegram offer."""
-    action, _, token = press.data.partition(":")
-    if action not in ("a", "r"):
-        return render(fleet, "telegram_help")
-    try:
-        offer, ride = answers.open_offer(ports, token)
-    except OfferNotFound:
-        return render(fleet, "result_no_open_offer")
-    driver = ports.stores.drivers.get(fleet.fleet_id, offer.driver_id)
-    # The button answers for the driver whose chat it was sent to, not whoever it was forwarded to.
-    if driver is None or ride.fleet_id != fleet.fleet_id or driver.telegram_chat_id != press.user_id:
-        return render(fleet, "result_no_open_offer")
-    ports.stores.drivers.touch(fleet.fleet_id, driver.driver_id, utcnow())
-    result, ride = answers.answer(ports, offer, ride, accepting=action == "a")
-    return render(fleet, f"result_{result}", **ride_values(ride))

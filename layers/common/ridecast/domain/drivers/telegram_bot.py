@@ -4,16 +4,16 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ridecast.domain.channels.catalogue import render
+from ridecast.domain.channels.catalogue import render, ride_values
 from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.channels.webhooks import process_once
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import DriverChanges
 from ridecast.domain.drivers.roster import update_driver
 from ridecast.domain.entities import Fleet
-from ridecast.domain.matching.driver_replies import ButtonPress, answer_button
+from ridecast.domain.matching import answers
 from ridecast.domain.ports import Ports
-from ridecast.errors import ChannelError
+from ridecast.errors import ChannelError, OfferNotFound
 from ridecast.observability import logger
 
 TELEGRAM_DEDUPE_WINDOW = timedelta(days=2)
@@ -30,10 +30,12 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class PressedButton:
-    """A button pressed under one of the bot's messages, with that message to edit in place."""
+    """A button (`data`) pressed by the Telegram user `user_id` under one of the bot's messages, with that
+    message to edit in place."""
 
     callback_query_id: str
-    press: ButtonPress
+    user_id: str
+    data: str
     chat_id: str | None = None
     message_id: str | None = None
     message_text: str = ""
@@ -102,7 +104,7 @@ def _register(ports: Ports, router: ChannelRouter, chat_id: str, token: str) -> 
 
 
 def _on_button(ports: Ports, router: ChannelRouter, pressed: PressedButton) -> None:
-    text = answer_button(ports, router.fleet, pressed.press)
+    text = _answer_button(ports, router.fleet, pressed)
     bot = router.telegram_bot()
     if bot is None:
         return
@@ -114,3 +116,21 @@ def _on_button(ports: Ports, router: ChannelRouter, pressed: PressedButton) -> N
     except ChannelError as error:
         # The answer itself is recorded; a lost toast or edit must not make Telegram redeliver it.
         logger.warning("telegram callback answer failed", extra={"error": error.message})
+
+
+def _answer_button(ports: Ports, fleet: Fleet, press: PressedButton) -> str:
+    """The toast text for an Accept (`a:<token>`) or Reject (`r:<token>`) button under a Telegram offer."""
+    action, _, token = press.data.partition(":")
+    if action not in ("a", "r"):
+        return render(fleet, "telegram_help")
+    try:
+        offer, ride = answers.open_offer(ports, token)
+    except OfferNotFound:
+        return render(fleet, "result_no_open_offer")
+    driver = ports.stores.drivers.get(fleet.fleet_id, offer.driver_id)
+    # The button answers for the driver whose chat it was sent to, not whoever it was forwarded to.
+    if driver is None or ride.fleet_id != fleet.fleet_id or driver.telegram_chat_id != press.user_id:
+        return render(fleet, "result_no_open_offer")
+    ports.stores.drivers.touch(fleet.fleet_id, driver.driver_id, utcnow())
+    result, ride = answers.answer(ports, offer, ride, accepting=action == "a")
+    return render(fleet, f"result_{result}", **ride_values(ride))

@@ -127,13 +127,10 @@ def make_fleet(aws: AwsStack) -> Callable[..., tuple[Any, str]]:
     """Create a fleet through the domain code; returns (fleet, its admin API key)."""
     from ridecast.domain.fleets.accounts import create_fleet
     from ridecast.domain.fleets.commands import NewFleet
-    from ridecast.models.api import CreateFleetRequest
     from ridecast.wiring import ports
 
     def make(name: str = "Northside Cabs", **fields: Any) -> tuple[Any, str]:
-        # Validated as POST /fleets validates it, then handed over as the route does.
-        request = CreateFleetRequest.model_validate({"name": name, **fields})
-        return create_fleet(ports(), NewFleet(**request.model_dump()))
+        return create_fleet(ports(), NewFleet.model_validate({"name": name, **fields}))
 
     return make
 

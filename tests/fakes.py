@@ -13,7 +13,7 @@ asked of them.
 
 import base64
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -435,6 +435,25 @@ class RecordingAlerts:
         self.published.append(Alert(subject, message, dict(attributes)))
 
 
+@dataclass
+class FakeIdempotency:
+    """One ride per fleet and key; the same key with another request is refused as the real one refuses it."""
+
+    rides: dict[tuple[str, str], tuple[dict[str, Any], Ride]] = field(default_factory=dict)
+
+    def ride_once(
+        self, fleet_id: str, key: str, request: dict[str, Any], create: Callable[[], Ride], lambda_context: Any
+    ) -> Ride:
+        if (fleet_id, key) in self.rides:
+            first_request, ride = self.rides[(fleet_id, key)]
+            if first_request != request:
+                raise InvalidInput("Idempotency-Key: already used with a different ride request")
+            return _copy(ride)
+        ride = create()
+        self.rides[(fleet_id, key)] = (dict(request), _copy(ride))
+        return ride
+
+
 class Edit(NamedTuple):
     chat_id: str
     message_id: str
@@ -512,6 +531,7 @@ class Fakes:
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
     channels: RecordingChannels = field(default_factory=RecordingChannels)
+    idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -539,4 +559,5 @@ class Fakes:
             secrets=self.secrets,
             alerts=self.alerts,
             channels=self.channels,
+            idempotency=self.idempotency,
         )

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from ridecast.adapters.alerts import SnsAlerts
 from ridecast.adapters.channels.providers import ProviderChannels
+from ridecast.adapters.idempotency import PowertoolsIdempotency
 from ridecast.adapters.secrets import SecretsManagerSecrets
 from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
@@ -43,4 +44,5 @@ def ports() -> Ports:
         secrets=SecretsManagerSecrets(),
         alerts=SnsAlerts(),
         channels=ProviderChannels(),
+        idempotency=PowertoolsIdempotency(),
     )

@@ -11,8 +11,10 @@ from ridecast.domain.matching.endings import notify_cancelled, notify_matched, t
 from ridecast.domain.matching.sweeper import sweep
 from ridecast.domain.matching.waiting import await_acceptance, expire_window
 from ridecast.domain.rides.cancel import cancel_ride
+from ridecast.domain.rides.commands import NewRide
+from ridecast.domain.rides.create import create_ride_once
 from ridecast.domain.rides.transitions import MAX_TRANSITION_ATTEMPTS
-from ridecast.errors import OfferClosed, RideNotCancellable, TransientError
+from ridecast.errors import InvalidInput, OfferClosed, RideNotCancellable, TransientError
 from ridecast.ids import offer_token
 from tests.fakes import FakeRideStore, Fakes, TaskFailure
 from tests.unit.domain.conftest import ADMIN_PHONE, a_fleet, a_ride, drivers_of
@@ -164,3 +166,18 @@ def test_a_transition_that_keeps_losing_is_a_transient_error_not_a_wrong_answer(
     assert fakes.rides.update_searching(ride.ride_id, {"deadline_at": utcnow() - timedelta(minutes=10)})
     assert sweep(fakes.ports) == {"settled": 0}
     assert fakes.rides.attempts == 3 * MAX_TRANSITION_ATTEMPTS  # type: ignore[attr-defined]
+
+
+def test_a_retried_request_with_its_key_gets_the_first_ride_and_one_matching(fakes: Fakes) -> None:
+    fleet = a_fleet(fakes)
+    request = NewRide.model_validate(
+        {"customer": {"name": "Cleo", "phone": "+15550001234"}, "pickup": {"address": "A"}, "dropoff": {"address": "B"}}
+    )
+    first = create_ride_once(fakes.ports, fleet.fleet_id, request, "order-1")
+    again = create_ride_once(fakes.ports, fleet.fleet_id, request, "order-1")
+    assert again == first
+    assert list(fakes.matching.started) == [first.ride_id]
+    with pytest.raises(InvalidInput):
+        create_ride_once(fakes.ports, fleet.fleet_id, request.model_copy(update={"notes": "other"}), "order-1")
+    with pytest.raises(InvalidInput):
+        create_ride_once(fakes.ports, fleet.fleet_id, request, "not ascii: é")

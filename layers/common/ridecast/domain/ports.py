@@ -10,7 +10,7 @@ Every write that can race is conditional in the implementation; a method that re
 mistake".
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -146,6 +146,17 @@ class MatchingEngine(Protocol):
     def fail_task(self, task_token: str, error_name: str, cause: str) -> bool: ...
 
 
+class Idempotency(Protocol):
+    """Creates once per client key: a retry with the same key and request gets what the first one created."""
+
+    def ride_once(
+        self, fleet_id: str, key: str, request: dict[str, Any], create: Callable[[], Ride], lambda_context: Any
+    ) -> Ride:
+        """The ride `create` made for this fleet's key (calling it only the first time). Raises InvalidInput
+        when the key came with another request, IdempotencyRequestInFlight while the first is still running.
+        `lambda_context` lets a crashed first attempt's claim expire with its invocation."""
+
+
 class SecretStore(Protocol):
     def fleet_secrets(self, fleet_id: str) -> dict[str, str]: ...
 
@@ -180,3 +191,4 @@ class Ports:
     secrets: SecretStore
     alerts: OpsAlerts
     channels: ChannelProviders
+    idempotency: Idempotency

@@ -1,9 +1,7 @@
 """Creating a ride, which starts its matching; once per Idempotency-Key."""
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from ridecast.domain.clock import utcnow
@@ -11,13 +9,11 @@ from ridecast.domain.entities import Ride
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.commands import NewRide
-from ridecast.errors import IdempotencyRequestInFlight, InvalidInput, MatchingUnavailable, TransientError
+from ridecast.errors import InvalidInput, MatchingUnavailable, TransientError
 from ridecast.ids import new_id, ride_code
 from ridecast.observability import logger, metrics
-from ridecast.settings import get_settings
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
 def create_ride_once(
@@ -36,59 +32,13 @@ def create_ride_once(
         return create_ride(ports, fleet_id, ride, created_by)
     if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InvalidInput("Idempotency-Key: 1 to 255 visible ASCII characters", field="Idempotency-Key")
-    from aws_lambda_powertools.utilities.idempotency import exceptions as idempotency_errors
-
-    create, config = _idempotent_create()
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-    payload = {"fleet_id": fleet_id, "key": idempotency_key, "request": ride.model_dump(mode="json")}
-    try:
-        return create(data=payload, ports=ports, created_by=created_by)
-    except idempotency_errors.IdempotencyValidationError:
-        # As the IETF Idempotency-Key draft says: a reused key with another body is 422, one in flight is 409.
-        raise InvalidInput(
-            "Idempotency-Key: already used with a different ride request", field="Idempotency-Key"
-        ) from None
-    except idempotency_errors.IdempotencyAlreadyInProgressError:
-        raise IdempotencyRequestInFlight(
-            "a request with this Idempotency-Key is still being processed; retry shortly"
-        ) from None
-
-
-@cache
-def _idempotent_create() -> tuple[Callable[..., Ride], Any]:
-    """Powertools Idempotency over our own table, imported only when a client sends Idempotency-Key."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
+    return ports.idempotency.ride_once(
+        fleet_id,
+        idempotency_key,
+        ride.model_dump(mode="json"),
+        lambda: create_ride(ports, fleet_id, ride, created_by),
+        lambda_context,
     )
-    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().table_name,
-        key_attr="PK",
-        sort_key_attr="SK",
-        static_pk_value="IDEMPOTENCY#rides",
-        expiry_attr="expires_at",
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[fleet_id, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-
-    @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="data",
-        persistence_store=persistence,
-        config=config,
-        output_serializer=PydanticSerializer(Ride),
-    )
-    def create(data: dict[str, Any], ports: Ports, created_by: str | None) -> Ride:
-        return create_ride(ports, data["fleet_id"], NewRide.model_validate(data["request"]), created_by)
-
-    typed: Callable[..., Ride] = create
-    return typed, config
 
 
 def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str | None = None) -> Ride:

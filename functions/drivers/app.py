@@ -11,6 +11,7 @@ from ridecast.domain.drivers import roster, telegram_registration
 from ridecast.domain.drivers.commands import DriverChanges, NewDriver
 from ridecast.domain.fleets import auth
 from ridecast.http import current_principal, install_error_handlers, json_response
+from ridecast.interfaces.qr import qr_svg
 from ridecast.models.api import CreateDriverRequest, DriverListOut, DriverOut, TelegramLinkOut, UpdateDriverRequest
 from ridecast.observability import logger, metrics, tracer
 from ridecast.wiring import ports
@@ -53,9 +54,10 @@ def update_driver(driver_id: str, body: UpdateDriverRequest) -> Response[Any]:
 
 @app.get("/drivers/<driver_id>/telegram-link")
 def telegram_link(driver_id: str) -> Response[Any]:
-    link, qr_svg = telegram_registration.telegram_link(ports(), _admin_fleet(), driver_id)
+    link = telegram_registration.telegram_link(ports(), _admin_fleet(), driver_id)
+    qr = qr_svg(link.url, title="Ridecast Telegram registration")
     return json_response(
-        200, TelegramLinkOut(url=link.url, qr_svg=qr_svg, expires_at=link.expires_at).model_dump(mode="json")
+        200, TelegramLinkOut(url=link.url, qr_svg=qr, expires_at=link.expires_at).model_dump(mode="json")
     )
 
 

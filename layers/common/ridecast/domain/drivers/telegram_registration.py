@@ -1,4 +1,4 @@
-"""Telegram registration: a single-use deep link (and its QR code) that binds a driver's chat."""
+"""Telegram registration: a single-use deep link that binds a driver's chat when they open it."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,10 +29,6 @@ def issue_link(registrations: RegistrationStore, fleet: Fleet, driver: Driver) -
     return RegistrationLink(url=f"https://t.me/{fleet.telegram.bot_username}?start={token}", expires_at=expires_at)
 
 
-def telegram_link(ports: Ports, fleet_id: str, driver_id: str) -> tuple[RegistrationLink, str]:
-    """The driver's deep link and its QR code as SVG, for the admin to print or show."""
-    link = issue_link(ports.stores.registrations, get_fleet(ports, fleet_id), get_driver(ports, fleet_id, driver_id))
-    import segno  # only this route draws QR codes; keep it off every other cold start
-
-    qr_svg: str = segno.make(link.url, error="m").svg_inline(scale=4, title="Ridecast Telegram registration")
-    return link, qr_svg
+def telegram_link(ports: Ports, fleet_id: str, driver_id: str) -> RegistrationLink:
+    """A fresh deep link for the admin to hand the driver (SPEC §3 GET /drivers/{id}/telegram-link)."""
+    return issue_link(ports.stores.registrations, get_fleet(ports, fleet_id), get_driver(ports, fleet_id, driver_id))

@@ -349,10 +349,10 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100) -> dict[s
 
     with ThreadPoolExecutor(max_workers=rides) as pool:
         statuses = [s for answer in pool.map(three_drivers_race, created) for s in answer]
-    from ridecast.adapters import dynamodb, stepfunctions
+    from ridecast.adapters import dynamodb
 
     def settled() -> bool:
-        return all(stepfunctions.execution_status(r["ride_id"]) != "RUNNING" for r in created)
+        return all(bench.runtime.execution_status(r["ride_id"]) != "RUNNING" for r in created)
 
     bench.wait_until(settled, timeout=180, interval=0.5)
     seconds = time.perf_counter() - started
@@ -404,7 +404,7 @@ def cost_per_matched_ride(bench: Bench, drivers: int = 10) -> dict[str, Any]:
         ride = bench.ride(key)
         token = bench.offer_tokens(ride["ride_id"], drivers)[0]
         bench.accept(token)
-        bench.wait_until(lambda: stepfunctions.execution_status(ride["ride_id"]) == "SUCCEEDED", timeout=30)
+        bench.wait_until(lambda: bench.runtime.execution_status(ride["ride_id"]) == "SUCCEEDED", timeout=30)
         time.sleep(1.5)  # the stand-in's delivery receipts arrive after the messages
         history = stepfunctions.client().get_execution_history(
             executionArn=bench.runtime.ref("MatchingStateMachine").replace(":stateMachine:", ":execution:")

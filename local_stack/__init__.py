@@ -4,6 +4,7 @@ Importing this package installs the botocore hook that routes every boto3 sessio
 stack runs (see local_stack.aws), so import it before creating boto3 clients.
 """
 
-from local_stack.runtime import DEMO_ADMIN_KEY, ROOT_KEY, LocalRuntime
+from local_stack.runtime import ROOT_KEY, LocalRuntime
+from local_stack.seed import DEMO_ADMIN_KEY
 
 __all__ = ["DEMO_ADMIN_KEY", "ROOT_KEY", "LocalRuntime"]

@@ -10,28 +10,27 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from local_stack import aws, sam
+from local_stack import aws
 from local_stack.gateway import Gateway
 from local_stack.isolation import InvocationIsolation
 from local_stack.lambdas import FunctionHost
-from local_stack.sam import FunctionSpec, ScheduleSpec
 from local_stack.schedules import ScheduleRunner
+from local_stack.seed import DEMO_ADMIN_KEY, seed_demo_fleet
 from local_stack.simulator import DriverPhones, DriverSimulator, FleetWebhooks, SimulatedDriver
 from local_stack.standins import ProviderConditions, StandIns
-from local_stack.template import REGION, Template
+from local_stack.template import REGION, LocalTemplate, ScheduleSpec
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 ROOT_KEY = "local-root-key"
-DEMO_ADMIN_KEY = "demo-admin-key"
 ROOT_KEY_SECRET = "RootKeySecret"
 
 # Our code (handlers and layers) that a previous LocalRuntime imported: the next one imports it afresh, so
@@ -46,15 +45,14 @@ class _QuietRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
 
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
-            super().log(type, message, *args)
-
 
 class LocalRuntime:
-    """One run of the stack: `start()` binds the port, loads the template, starts moto, creates the tables,
+    """One run of the stack: `start()` binds the port, reads the template, starts moto, creates the tables,
     secrets, topics and state machines, imports every handler, serves HTTP and ticks the schedules;
     `stop()` undoes all of it. Single use; one at a time per process."""
+
+    root_key = ROOT_KEY
+    demo_admin_key = DEMO_ADMIN_KEY
 
     def __init__(
         self,
@@ -75,36 +73,27 @@ class LocalRuntime:
         """Knobs left as None come from the environment: LOCAL_PROVIDER_LATENCY_MS, LOCAL_TELEGRAM_RATE_LIMIT,
         LOCAL_SCHEDULE_SECONDS. `log` receives one line per API request and simulated-driver action."""
         self.repo_root = Path(repo_root).resolve()
-        self._requested_port = port
-        self._host = host
-        self._template_path = self.repo_root / template_file
+        self._port, self._host, self._template_path = port, host, self.repo_root / template_file
         self._overrides = dict(parameter_overrides or {})
-        self._simulated_drivers = simulated_drivers
-        self._seed_demo = seed_demo
-        self.conditions = ProviderConditions(
-            latency_ms=provider_latency_ms
-            if provider_latency_ms is not None
-            else _env_float("LOCAL_PROVIDER_LATENCY_MS", 0),
-            telegram_rate_limit=telegram_rate_limit
-            if telegram_rate_limit is not None
-            else (_env_float("LOCAL_TELEGRAM_RATE_LIMIT", 0) or None),
-        )
+        self._simulated_drivers, self._seed_demo = simulated_drivers, seed_demo
+        latency = provider_latency_ms if provider_latency_ms is not None else _env_float("LOCAL_PROVIDER_LATENCY_MS")
+        rate_limit = telegram_rate_limit if telegram_rate_limit is not None else _env_float("LOCAL_TELEGRAM_RATE_LIMIT")
+        self.conditions = ProviderConditions(latency_ms=latency, telegram_rate_limit=rate_limit or None)
         self._schedule_seconds = (
-            schedule_seconds if schedule_seconds is not None else (_env_float("LOCAL_SCHEDULE_SECONDS", 0) or None)
+            schedule_seconds if schedule_seconds is not None else _env_float("LOCAL_SCHEDULE_SECONDS")
         )
         self._log = log
         self.standins = StandIns(self.conditions, twilio_status_callbacks=twilio_status_callbacks)
-        self._sandbox = aws.AwsSandbox()
-        self._isolation = InvocationIsolation()
+        self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
         self._gateway: Gateway | None = None
-        self._host_functions: FunctionHost | None = None
+        self._functions: FunctionHost | None = None
         self._schedules: ScheduleRunner | None = None
-        self._simulator: DriverSimulator | None = None
+        self.simulator: DriverSimulator | None = None  # the simulated demo drivers: their answers, and knobs
         self._added_paths: list[str] = []
         self._started = False
-        self.template: Template | None = None
+        self.template: LocalTemplate | None = None
         self.demo: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -113,84 +102,65 @@ class LocalRuntime:
             raise RuntimeError("LocalRuntime already started")
         self._started = True
         try:
-            self._start()
+            # Bind first: the port is part of the configuration (PublicBaseUrl, offer links, Twilio signatures).
+            self._server = make_server(
+                self._host, self._port, self._wsgi, threaded=True, request_handler=_QuietRequestHandler
+            )
+            self.template = LocalTemplate(self._template_path, self._parameters())
+            for name in _imported_by_previous_runtime:
+                sys.modules.pop(name, None)
+            self._start_stack(self.template)
         except BaseException:
             self.stop()
             raise
-        return self
-
-    def _start(self) -> None:
-        # Bind first: the port is part of the configuration (PublicBaseUrl, offer links, Twilio signatures).
-        self._server = make_server(
-            self._host, self._requested_port, self._wsgi, threaded=True, request_handler=_QuietRequestHandler
-        )
-        template = self.template = Template(self._template_path, self._parameters())
-        for api in sam.resources_of(template, sam.HTTP_API_TYPE):
-            template.register(api.logical_id, "local", ApiId="local", ApiEndpoint=self.base_url)
-
-        for name in _imported_by_previous_runtime:
-            sys.modules.pop(name, None)
-        try:
-            self._start_stack(template)
         finally:
             self._remember_our_modules()
+        return self
 
     def _remember_our_modules(self) -> None:
         """Our modules, including those imported lazily while running (a provider adapter on its first
         message): the next runtime must not inherit their caches or their classes."""
-        code_dirs = [spec.code_dir for spec in self._functions_or_none()] + [Path(p) for p in self._added_paths]
+        specs = [] if self._functions is None else self._functions.specs.values()
+        code_dirs = [spec.code_dir for spec in specs] + [Path(p) for p in self._added_paths]
         for name, module in list(sys.modules.items()):
-            if name.startswith("local_stack_function_") or _lives_in(module, code_dirs):
+            origin = getattr(module, "__file__", None)
+            ours = bool(origin) and any(Path(str(origin)).is_relative_to(directory) for directory in code_dirs)
+            if name.startswith("local_stack_function_") or ours:
                 _imported_by_previous_runtime.add(name)
 
-    def _start_stack(self, template: Template) -> None:
-        self._sandbox.start(invoker=self._invoke_payload)
+    def _start_stack(self, template: LocalTemplate) -> None:
+        self._sandbox.start(self._invoke_payload, email_down=lambda: self.conditions.is_down("email"))
         self._isolation.install()
-        aws.provision_tables(sam.read_tables(template))
-        aws.provision_secrets(template, sam.read_secrets(template, {ROOT_KEY_SECRET: ROOT_KEY}))
-        aws.provision_topics(template, sam.read_topics(template))
-        aws.provision_queues(template, sam.read_queues(template))
-
-        functions = sam.read_functions(template)
-        for spec in functions:
-            for layer in spec.layer_dirs:
-                if str(layer) not in sys.path:
-                    sys.path.insert(0, str(layer))
-                    self._added_paths.append(str(layer))
-        host = FunctionHost(functions)
-        host.load_all()
-        self._host_functions = host
-        aws.provision_state_machines(sam.read_state_machines(template))
-
-        self._gateway = Gateway(sam.read_http_api(template), host.invoke, self.domain_name, log=self._log)
+        aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY})
+        functions = template.functions()
+        for layer in dict.fromkeys(str(layer) for spec in functions for layer in spec.layer_dirs):
+            if layer not in sys.path:
+                sys.path.insert(0, layer)
+                self._added_paths.append(layer)
+        self._functions = FunctionHost(functions)
+        self._functions.load_all()
+        self._gateway = Gateway(template.routes(), self._functions.invoke, self.domain_name, log=self._log)
         assert self._server is not None
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
         self._server_thread.start()
-
-        self._schedules = ScheduleRunner(sam.read_schedules(template, self._schedule_seconds), self._fire_schedule)
+        self._schedules = ScheduleRunner(template.schedules(self._schedule_seconds or None), self._fire_schedule)
         self._schedules.start()
-
         if self._seed_demo:
-            from ridecast.local_seed import seed_demo_fleet
-
-            self.demo = seed_demo_fleet(admin_key=DEMO_ADMIN_KEY, drivers=self._simulated_drivers)
+            self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
                 drivers = [SimulatedDriver.from_seed(raw) for raw in self.demo["drivers"]]
                 # They answer as real drivers do: signed Twilio replies and Telegram button taps on the webhooks.
                 phones = DriverPhones(FleetWebhooks.from_seed(self.base_url, self.demo), self.standins.outbox)
-                self._simulator = DriverSimulator(
-                    self.standins.outbox, drivers, self.base_url, phones=phones, log=self._log or print
-                )
-                self._simulator.start()  # Telegram drivers open their registration link (/start) first
+                outbox, log = self.standins.outbox, self._log or print
+                self.simulator = DriverSimulator(outbox, drivers, self.base_url, phones=phones, log=log)
+                self.simulator.start()  # Telegram drivers open their registration link (/start) first
 
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice and after a failed start."""
-        if self._simulator is not None:
-            self._simulator.stop()
-            self._simulator = None
-        if self._schedules is not None:
-            self._schedules.stop()
-            self._schedules = None
+        for running in (self.simulator, self._schedules):
+            if running is not None:
+                running.stop()
+        self.simulator = self._schedules = None
         if self._server is not None:
             if self._server_thread is not None:
                 self._server.shutdown()
@@ -234,21 +204,8 @@ class LocalRuntime:
         return f"{self.base_url}/_local/outbox"
 
     @property
-    def root_key(self) -> str:
-        return ROOT_KEY
-
-    @property
-    def demo_admin_key(self) -> str:
-        return DEMO_ADMIN_KEY
-
-    @property
     def demo_fleet_id(self) -> str | None:
         return None if self.demo is None else str(self.demo["fleet_id"])
-
-    @property
-    def simulator(self) -> DriverSimulator | None:
-        """The simulated demo drivers (None without any): their answers, and knobs tests may turn."""
-        return self._simulator
 
     def ref(self, logical_id: str) -> Any:
         """The physical value of a template resource (table name, state machine ARN, topic ARN, ...)."""
@@ -259,7 +216,9 @@ class LocalRuntime:
     # ------------------------------------------------------------------ Lambdas, schedules, messages
     def invoke(self, function: str, event: Any) -> Any:
         """Call a handler in-process by logical id, function name or ARN; its exception propagates."""
-        return self._functions().invoke(function, event)
+        if self._functions is None:
+            raise RuntimeError("LocalRuntime not started")
+        return self._functions.invoke(function, event)
 
     def trigger_schedule(self, name: str) -> None:
         """Fire a schedule now: its name (`SweeperFunction.EveryMinute`) or its target's logical id."""
@@ -297,40 +256,31 @@ class LocalRuntime:
             self.standins.outbox.wait_for_new(len(self.standins.outbox), timeout=min(remaining, 0.5))
 
     def set_provider_down(self, provider: str, down: bool) -> None:
-        """Make the Telegram (503) or Twilio (500) stand-in fail every call, or recover."""
+        """Make the Telegram (503), Twilio (500) or e-mail (SES error) stand-in fail every call, or recover."""
         self.conditions.set_down(provider, down)
+
+    def execution_status(self, ride_id: str) -> str | None:
+        """The status of the ride's matching execution (named after the ride), None before it starts."""
+        client = boto3.client("stepfunctions", region_name=REGION)
+        arn = str(self.ref("MatchingStateMachine")).replace(":stateMachine:", ":execution:") + f":{ride_id}"
+        try:
+            return str(client.describe_execution(executionArn=arn)["status"])
+        except client.exceptions.ExecutionDoesNotExist:
+            return None
 
     # ------------------------------------------------------------------ internals
     def _parameters(self) -> dict[str, str]:
-        return {
-            "Stage": "local",
-            "PublicBaseUrl": self.base_url,
-            "TwilioApiBaseUrl": f"{self.base_url}/_local/twilio",
-            "TelegramApiBaseUrl": f"{self.base_url}/_local/telegram",
-            **self._overrides,
-        }
+        base = self.base_url
+        locally = {"Stage": "local", "PublicBaseUrl": base, "TwilioApiBaseUrl": f"{base}/_local/twilio"}
+        return {**locally, "TelegramApiBaseUrl": f"{base}/_local/telegram", **self._overrides}
 
-    def _functions_or_none(self) -> list[FunctionSpec]:
-        return [] if self._host_functions is None else list(self._host_functions.specs.values())
+    def _invoke_payload(self, function: str, payload: bytes) -> tuple[int, bytes, str | None]:
+        if self._functions is None:
+            return 404, json.dumps({"Type": "User", "Message": "functions not loaded yet"}).encode(), None
+        return self._functions.invoke_payload(function, payload)
 
-    def _functions(self) -> FunctionHost:
-        if self._host_functions is None:
-            raise RuntimeError("LocalRuntime not started")
-        return self._host_functions
-
-    def _invoke_payload(self, function: str, invocation_type: str, payload: bytes) -> aws.InvokeResult:
-        host = self._host_functions
-        if host is None:
-            return aws.InvokeResult(404, json.dumps({"Type": "User", "Message": "functions not loaded yet"}).encode())
-        return host.invoke_payload(function, invocation_type, payload)
-
-    def _fire_schedule(self, schedule: ScheduleSpec, event: Any) -> None:
-        if schedule.target_kind == "function":
-            self.invoke(schedule.target_id, event)
-            return
-        boto3.client("stepfunctions", region_name=REGION).start_execution(
-            stateMachineArn=str(self.ref(schedule.target_id)), input=json.dumps(event)
-        )
+    def _fire_schedule(self, schedule: ScheduleSpec) -> None:
+        self.invoke(schedule.target_id, {})  # EventBridge Scheduler without Input sends {}
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -343,16 +293,9 @@ class LocalRuntime:
         return response(environ, start_response)
 
 
-def _lives_in(module: ModuleType | None, directories: list[Path]) -> bool:
-    origin = getattr(module, "__file__", None)
-    return bool(origin) and any(Path(str(origin)).is_relative_to(directory) for directory in directories)
-
-
-def _env_float(name: str, default: float) -> float:
+def _env_float(name: str) -> float:
     raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
     try:
-        return float(raw)
+        return float(raw or 0)
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a number") from None

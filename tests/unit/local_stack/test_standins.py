@@ -164,21 +164,10 @@ class TestTelegram:
             {"ok": False, "error_code": 404, "description": "Not Found"},
         )
 
-    def test_get_me_and_webhooks(self, client, standins):
+    def test_get_me_and_callback_answers(self, client):
         me = client.get(f"{BOT}/getMe").json["result"]
         assert (me["id"], me["is_bot"]) == (100000001, True)
         assert me["username"].endswith("_bot")
-        assert client.get(f"{BOT}/getWebhookInfo").json["result"]["url"] == ""
-        client.post(
-            f"{BOT}/setWebhook", json={"url": "http://127.0.0.1:3000/webhooks/telegram/f1", "secret_token": "s"}
-        )
-        assert client.get(f"{BOT}/getWebhookInfo").json["result"]["url"] == "http://127.0.0.1:3000/webhooks/telegram/f1"
-        assert standins.telegram.webhooks["100000001:secret-token"]["secret_token"] == "s"
-        assert client.post(f"{BOT}/deleteWebhook").json == {
-            "ok": True,
-            "result": True,
-            "description": "Webhook was deleted",
-        }
         assert client.post(f"{BOT}/answerCallbackQuery", json={"callback_query_id": "q1"}).json == {
             "ok": True,
             "result": True,

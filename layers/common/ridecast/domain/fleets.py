@@ -8,7 +8,7 @@ from ridecast.models.domain import ApiKey, Fleet, FleetSettings, TelegramConfig,
 from ridecast.observability import logger
 
 
-def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> tuple[Fleet, str]:
+def create_fleet(request: CreateFleetRequest) -> tuple[Fleet, str]:
     """The new fleet and its admin key (shown once; only the hash is stored)."""
     now = utcnow()
     fleet = Fleet(
@@ -25,7 +25,7 @@ def create_fleet(request: CreateFleetRequest, admin_key: str | None = None) -> t
     )
     _claim_senders(fleet.fleet_id, request.twilio)
     _save_channel_secrets(fleet.fleet_id, request.twilio, request.telegram)
-    raw_key = admin_key or new_api_key()
+    raw_key = new_api_key()
     key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="first admin key", created_at=now)
     dynamodb.create_fleet(fleet, key, hash_api_key(raw_key))
     logger.info("fleet created", extra={"fleet_id": fleet.fleet_id})

@@ -138,7 +138,9 @@ def test_fleet_access_is_root_or_that_fleets_admin() -> None:
 
 def test_authorizer_resolves_a_fleet_key_into_the_route_context(aws: AwsStack) -> None:
     # Given a fleet whose admin key is the one in events/authorizer/request.json
-    fleet, _ = fleets.create_fleet(CreateFleetRequest(name="Demo Cabs"), admin_key="demo-admin-key")
+    fleet, _ = fleets.create_fleet(CreateFleetRequest(name="Demo Cabs"))
+    key = ApiKey(key_id="k-demo", fleet_id=fleet.fleet_id, role="admin", created_at=utcnow())
+    dynamodb.put_api_key(key, hash_api_key("demo-admin-key"))
     # When API Gateway asks the authorizer
     answer = invoke("authorizer", load_event("authorizer/request.json"))
     # Then the request goes on with the fleet and role the routes read

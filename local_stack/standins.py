@@ -159,8 +159,8 @@ class TwilioStandIn:
         entry.update(provider_message_id=sid, account_sid=account_sid)
         if content_sid:
             entry.update(content_sid=content_sid, content_variables=variables)
-        self._outbox.record(entry)
         callback = str(params.get("StatusCallback") or "")
+        self._outbox.record({**entry, "status_callback": callback} if callback else entry)
         if callback and self._status_callbacks and not self._closed:
             self._callbacks.submit(self._send_status_callbacks, callback, sid, to, sender, account_sid, auth.password)
         now = format_datetime(datetime.now(UTC))

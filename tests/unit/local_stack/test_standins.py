@@ -212,6 +212,31 @@ class TestOutbox:
         assert client.get("/_local/outbox", query_string={"to": "+19999"}).json == {"messages": []}
 
 
+class TestProviderSwitch:
+    @pytest.mark.parametrize("provider", ["telegram", "twilio", "email"])
+    def test_a_provider_goes_down_and_comes_back_over_http(self, client, standins, provider):
+        # When a provider is switched off over HTTP (SPEC §2)
+        answer = client.post(f"/_local/providers/{provider}", json={"down": True})
+        # Then it is down until switched on again
+        assert (answer.status_code, answer.json) == (200, {"provider": provider, "down": True})
+        assert standins.conditions.is_down(provider)
+        client.post(f"/_local/providers/{provider}", json={"down": False})
+        assert not standins.conditions.is_down(provider)
+
+    def test_down_stand_ins_fail_every_call(self, client):
+        client.post("/_local/providers/telegram", json={"down": True})
+        client.post("/_local/providers/twilio", json={"down": True})
+        assert client.post(f"{BOT}/sendMessage", json={"chat_id": 1, "text": "x"}).status_code == 503
+        sms = {"To": "+15550001", "From": "+15005550006", "Body": "x"}
+        assert client.post(MESSAGES, data=sms, headers=basic()).status_code == 500
+
+    def test_unknown_providers_and_bad_bodies_are_refused(self, client, standins):
+        assert client.post("/_local/providers/pigeon", json={"down": True}).status_code == 404
+        assert client.post("/_local/providers/twilio", json={"down": "yes"}).status_code == 422
+        assert client.post("/_local/providers/twilio", data="down").status_code == 422
+        assert standins.conditions.down == set()
+
+
 def test_the_real_sdks_talk_to_the_stand_ins(standins):
     """The adapters use the Twilio SDK and requests; their parsing of our answers is what matters."""
     from twilio.rest import Client as TwilioClient
@@ -279,6 +304,7 @@ def test_status_callbacks_are_signed_like_twilios():
         server.shutdown()
         thread.join()
         server.server_close()
+    assert stand_ins.outbox.messages()[0]["status_callback"] == callback_url
     assert [form["MessageStatus"] for _, form, _ in received] == ["sent", "delivered"]
     for url, form, signature in received:
         assert RequestValidator("the-auth-token").validate(url, form, signature)

@@ -38,18 +38,11 @@ from moto.core.models import botocore_stubber
 
 from local_stack.template import ACCOUNT_ID, REGION, LocalTemplate
 
-FAKE_AWS_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    # No profile, no config file, no instance metadata: nothing can swap the fake credentials for real ones.
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")
+FAKE_AWS_ENVIRONMENT = {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION} | dict.fromkeys(_CREDENTIALS, "testing")
+# No profile, no config file, no instance metadata: nothing can swap the fake credentials for real ones.
+FAKE_AWS_ENVIRONMENT |= {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+FAKE_AWS_ENVIRONMENT["AWS_EC2_METADATA_DISABLED"] = "true"
 _REMOVED_PREFIXES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_", "AWS_WEB_IDENTITY")
 DUMMY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/ridecast-local-execution"
 

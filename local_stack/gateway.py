@@ -10,12 +10,10 @@ import copy
 import json
 import secrets
 import sys
-import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -152,48 +150,16 @@ def response_from_result(result: Any) -> Response:
     response.headers.remove("Content-Type")
     for name, value in (result.get("headers") or {}).items():
         response.headers[name] = str(value)
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        for value in values:
-            response.headers.add(name, str(value))
     for cookie in result.get("cookies") or []:
         response.headers.add("Set-Cookie", str(cookie))
     return response
 
 
 # ---------------------------------------------------------------------- authorizer
-@dataclass(frozen=True)
-class AuthorizerDecision:
-    allowed: bool
-    context: dict[str, Any]
-
-
-class AuthorizerCache:
-    """API Gateway caches a decision per identity source values for ReauthorizeEvery seconds."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._entries: dict[tuple[str, tuple[str, ...]], tuple[float, AuthorizerDecision]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, authorizer: str, identity: tuple[str, ...]) -> AuthorizerDecision | None:
-        with self._lock:
-            entry = self._entries.get((authorizer, identity))
-            return None if entry is None or entry[0] <= self._clock() else entry[1]
-
-    def put(self, authorizer: str, identity: tuple[str, ...], ttl: int, decision: AuthorizerDecision) -> None:
-        if ttl > 0:
-            with self._lock:
-                self._entries[(authorizer, identity)] = (self._clock() + ttl, decision)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> AuthorizerDecision:
+def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> tuple[bool, dict[str, Any]]:
     """aws-sam-cli's reading of the answer (simple response or IAM policy); a malformed one raises."""
     text = json.dumps(answer)
-    return AuthorizerDecision(authorizer.sam.is_valid_response(text, route_arn), authorizer.sam.get_context(text))
+    return authorizer.sam.is_valid_response(text, route_arn), authorizer.sam.get_context(text)
 
 
 # ---------------------------------------------------------------------- the gateway
@@ -205,7 +171,8 @@ class Gateway:
         self._invoke = invoke
         self._domain_name = domain_name
         self._log = log
-        self.authorizer_cache = AuthorizerCache()
+        # API Gateway caches a decision per identity source values for ReauthorizeEvery seconds.
+        self.authorizer_cache: dict[tuple[str, ...], tuple[float, tuple[bool, dict[str, Any]]]] = {}
 
     def handle(self, request: Request) -> Response:
         started = time.monotonic()
@@ -244,13 +211,13 @@ class Gateway:
         # A missing identity source is refused before the authorizer runs (and costs nothing).
         if not all(identity):
             return _json_response(401, "Unauthorized"), None
-        values = [str(value) for value in identity]
-        decision = self.authorizer_cache.get(authorizer.name, tuple(values))
-        if decision is None:
-            event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn(members), "identitySource": values}
+        key = (authorizer.name, *(str(value) for value in identity))
+        expires, decision = self.authorizer_cache.get(key, (0.0, (False, {})))
+        if expires <= time.monotonic():
+            arn = route_arn(members)
+            event = {"version": "2.0", "type": "REQUEST", "routeArn": arn, "identitySource": list(key[1:]), **members}
             try:
-                answer = self._invoke(authorizer.function_id, {**event, **members})
-                decision = decide(authorizer, answer, route_arn(members))
+                decision = decide(authorizer, self._invoke(authorizer.function_id, event), arn)
             except Exception as error:
                 # The REST API convention API Gateway keeps: an authorizer failing with exactly
                 # "Unauthorized" means 401; any other failure is the API's fault.
@@ -259,7 +226,9 @@ class Gateway:
                 print(f"local stack: authorizer {authorizer.name} failed", file=sys.stderr)
                 traceback.print_exc()
                 return _json_response(500, "Internal Server Error"), None
-            self.authorizer_cache.put(authorizer.name, tuple(values), authorizer.ttl_seconds, decision)
-        if not decision.allowed:
+            if authorizer.ttl_seconds > 0:  # dict writes are atomic: concurrent requests at worst ask twice
+                self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
+        allowed, context = decision
+        if not allowed:
             return _json_response(403, "Forbidden"), None
-        return None, decision.context
+        return None, context

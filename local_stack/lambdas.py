@@ -2,7 +2,6 @@
 
 All functions share one process, hence one os.environ: their variables are merged, and two functions
 that need different values for the same variable cannot both be right, so that fails at start.
-Every function's file is `app.py`, so each is imported under its own module name.
 """
 
 from __future__ import annotations
@@ -11,12 +10,12 @@ import importlib.util
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from local_stack.template import FunctionSpec, TemplateError
@@ -130,24 +129,12 @@ def _import(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
     # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
     if "POWERTOOLS_SERVICE_NAME" in spec.environment:
         os.environ["POWERTOOLS_SERVICE_NAME"] = spec.environment["POWERTOOLS_SERVICE_NAME"]
-    module_name = f"local_stack_function_{spec.logical_id}"
-    # Sibling modules of app.py (e.g. a models.py) would collide across functions: import them with
-    # the code dir on the path, then drop them from sys.modules so the next function gets its own.
-    sys.path.insert(0, str(spec.code_dir))
-    before = set(sys.modules)
-    try:
-        module_spec = importlib.util.spec_from_file_location(module_name, file)
-        assert module_spec is not None
-        assert module_spec.loader is not None
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        module_spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(spec.code_dir))
-        for name in set(sys.modules) - before:
-            origin = getattr(sys.modules[name], "__file__", None) or ""
-            if name != module_name and Path(origin).is_relative_to(spec.code_dir):
-                del sys.modules[name]
+    # Every function's file is app.py: each is imported under a module name of its own.
+    module_spec = importlib.util.spec_from_file_location(f"local_stack_function_{spec.logical_id}", file)
+    assert module_spec is not None
+    assert module_spec.loader is not None
+    module = sys.modules[module_spec.name] = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
     handler = getattr(module, attribute, None)
     if not callable(handler):
         raise TemplateError(f"{spec.logical_id}: {file} has no callable {attribute}")
@@ -162,3 +149,68 @@ def error_payload(error: BaseException) -> dict[str, Any]:
         "requestId": str(uuid.uuid4()),
         "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
     }
+
+
+# ---------------------------------------------------------------------- one invocation per container
+# Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a
+# class attribute (`BaseRouter.current_event`, shared by every function) and the matched route and its
+# arguments in `app.context` (shared by the function's invocations). The local stack serves every function
+# in one process on many threads, so concurrent requests would read each other's event and route and
+# answer 401, 404 or 500 at random. Per thread, as in separate containers, each invocation sees its own.
+_MISSING = object()
+
+
+class PerThread:
+    """An attribute with one value per thread (and resolver), for Powertools' per-invocation state."""
+
+    def __init__(self, default: Callable[[], Any]) -> None:
+        self._local = threading.local()
+        self._default = default
+
+    def _values(self) -> dict[int, Any]:
+        values: dict[int, Any] | None = getattr(self._local, "values", None)
+        if values is None:
+            values = self._local.values = {}
+        return values
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return self._values().setdefault(id(instance), self._default())
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._values()[id(instance)] = value
+
+
+class InvocationIsolation:
+    """Installed while a LocalRuntime runs; `remove()` puts Powertools back as it was."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}
+
+    def install(self) -> None:
+        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+        from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+        current_event = PerThread(lambda: None)
+        original_resolve = ApiGatewayResolver.resolve
+
+        def resolve(self: Any, event: Any, context: Any) -> Any:
+            raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+            current_event.__set__(self, self._to_proxy_event(raw))
+            return original_resolve(self, event, context)
+
+        replacements = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
+        for name, value in replacements.items():
+            self._saved[name] = ApiGatewayResolver.__dict__.get(name, _MISSING)
+            setattr(ApiGatewayResolver, name, value)
+
+    def remove(self) -> None:
+        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+        for name, value in self._saved.items():
+            if value is _MISSING:
+                delattr(ApiGatewayResolver, name)
+            else:
+                setattr(ApiGatewayResolver, name, value)
+        self._saved.clear()

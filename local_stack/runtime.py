@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -19,11 +20,9 @@ from werkzeug.wrappers import Request, Response
 
 from local_stack import aws
 from local_stack.gateway import Gateway
-from local_stack.isolation import InvocationIsolation
-from local_stack.lambdas import FunctionHost
-from local_stack.schedules import ScheduleRunner
+from local_stack.lambdas import FunctionHost, InvocationIsolation
 from local_stack.seed import DEMO_ADMIN_KEY, seed_demo_fleet
-from local_stack.simulator import DriverPhones, DriverSimulator, FleetWebhooks, SimulatedDriver
+from local_stack.simulator import DriverPhones, DriverSimulator, SimulatedDriver
 from local_stack.standins import ProviderConditions, StandIns
 from local_stack.template import REGION, LocalTemplate, ScheduleSpec
 
@@ -37,13 +36,41 @@ ROOT_KEY_SECRET = "RootKeySecret"
 # caches built from the old environment (settings, clients, base URL) do not leak across runs. Third-party
 # modules stay: re-importing moto or pydantic would split their class identities.
 _imported_by_previous_runtime: set[str] = set()
+# The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
+QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambda *args, **kwargs: None})
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them."""
+class ScheduleRunner:
+    """Each schedule ticks on a thread of its own (so a slow target does not delay another), first one period
+    after start as a new schedule does; a missed tick is skipped, not replayed in a burst."""
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return
+    def __init__(self, schedules: list[ScheduleSpec], fire: Callable[[ScheduleSpec], None]) -> None:
+        self.schedules, self._fire, self._stopping = list(schedules), fire, threading.Event()
+        self._threads = [threading.Thread(target=self._tick, args=(s,), daemon=True) for s in self.schedules]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in (t for t in self._threads if t.is_alive()):
+            thread.join(timeout=5)
+
+    def trigger(self, name: str) -> None:
+        """Fire one schedule now, on the caller's thread: its name (`SweeperFunction.EveryMinute`) or target."""
+        found = [s for s in self.schedules if name in (s.name, s.target_id)]
+        if not found:
+            raise KeyError(f"no schedule {name!r} (known: {sorted(s.name for s in self.schedules)})")
+        self._fire(found[0])
+
+    def _tick(self, schedule: ScheduleSpec) -> None:
+        while not self._stopping.wait(schedule.period_seconds):
+            try:
+                self._fire(schedule)
+            except Exception:
+                print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
+                traceback.print_exc()
 
 
 class LocalRuntime:
@@ -74,15 +101,12 @@ class LocalRuntime:
         LOCAL_SCHEDULE_SECONDS. `log` receives one line per API request and simulated-driver action."""
         self.repo_root = Path(repo_root).resolve()
         self._port, self._host, self._template_path = port, host, self.repo_root / template_file
-        self._overrides = dict(parameter_overrides or {})
+        self._overrides, self._log = dict(parameter_overrides or {}), log
         self._simulated_drivers, self._seed_demo = simulated_drivers, seed_demo
-        latency = provider_latency_ms if provider_latency_ms is not None else _env_float("LOCAL_PROVIDER_LATENCY_MS")
-        rate_limit = telegram_rate_limit if telegram_rate_limit is not None else _env_float("LOCAL_TELEGRAM_RATE_LIMIT")
+        latency = _knob(provider_latency_ms, "LOCAL_PROVIDER_LATENCY_MS")
+        rate_limit = _knob(telegram_rate_limit, "LOCAL_TELEGRAM_RATE_LIMIT")
         self.conditions = ProviderConditions(latency_ms=latency, telegram_rate_limit=rate_limit or None)
-        self._schedule_seconds = (
-            schedule_seconds if schedule_seconds is not None else _env_float("LOCAL_SCHEDULE_SECONDS")
-        )
-        self._log = log
+        self._schedule_seconds = _knob(schedule_seconds, "LOCAL_SCHEDULE_SECONDS") or None
         self.standins = StandIns(self.conditions, twilio_status_callbacks=twilio_status_callbacks)
         self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
@@ -103,9 +127,7 @@ class LocalRuntime:
         self._started = True
         try:
             # Bind first: the port is part of the configuration (PublicBaseUrl, offer links, Twilio signatures).
-            self._server = make_server(
-                self._host, self._port, self._wsgi, threaded=True, request_handler=_QuietRequestHandler
-            )
+            self._server = make_server(self._host, self._port, self._wsgi, threaded=True, request_handler=QUIET)
             self.template = LocalTemplate(self._template_path, self._parameters())
             for name in _imported_by_previous_runtime:
                 sys.modules.pop(name, None)
@@ -143,14 +165,14 @@ class LocalRuntime:
         assert self._server is not None
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
         self._server_thread.start()
-        self._schedules = ScheduleRunner(template.schedules(self._schedule_seconds or None), self._fire_schedule)
+        self._schedules = ScheduleRunner(template.schedules(self._schedule_seconds), self._fire_schedule)
         self._schedules.start()
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
                 drivers = [SimulatedDriver.from_seed(raw) for raw in self.demo["drivers"]]
                 # They answer as real drivers do: signed Twilio replies and Telegram button taps on the webhooks.
-                phones = DriverPhones(FleetWebhooks.from_seed(self.base_url, self.demo), self.standins.outbox)
+                phones = DriverPhones(self.base_url, self.demo, self.standins.outbox)
                 outbox, log = self.standins.outbox, self._log or print
                 self.simulator = DriverSimulator(outbox, drivers, self.base_url, phones=phones, log=log)
                 self.simulator.start()  # Telegram drivers open their registration link (/start) first
@@ -293,9 +315,9 @@ class LocalRuntime:
         return response(environ, start_response)
 
 
-def _env_float(name: str) -> float:
-    raw = os.environ.get(name, "").strip()
+def _knob(value: float | None, variable: str) -> float:
+    raw = os.environ.get(variable, "").strip() if value is None else value
     try:
         return float(raw or 0)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
+        raise ValueError(f"{variable}={raw!r} is not a number") from None

@@ -22,15 +22,6 @@ DEMO_CHANNELS = ("sms", "whatsapp", "telegram")
 VEHICLES = (("Sedan", "RC-101"), ("Estate", "RC-202"), ("MPV", "RC-303"), ("Sedan", "RC-404"), ("EV", "RC-505"))
 
 
-def demo_driver_phone(index: int) -> str:
-    return f"+1555000{index:04d}"
-
-
-def demo_telegram_chat_id(index: int) -> str:
-    """The private chat (= Telegram user id) a demo driver talks to the bot from."""
-    return str(710_000_000 + index)
-
-
 def seed_demo_fleet(drivers: int) -> dict[str, Any]:
     """The demo fleet (admin key `demo-admin-key`) and `drivers` drivers on sms, whatsapp, telegram in turn.
 
@@ -42,24 +33,15 @@ def seed_demo_fleet(drivers: int) -> dict[str, Any]:
     add_admin_key(fleet_id, DEMO_ADMIN_KEY)
     created = []
     for index in range(1, drivers + 1):
-        channel = DEMO_CHANNELS[(index - 1) % len(DEMO_CHANNELS)]
-        vehicle_type, plate = VEHICLES[(index - 1) % len(VEHICLES)]
-        driver = {"name": f"Demo Driver {index}", "phone": demo_driver_phone(index), "channel": channel}
-        driver["driver_id"] = register_demo_driver(fleet_id, driver, vehicle_type, f"{plate}-{index}")
-        if channel == "telegram":
-            driver["telegram_chat_id"] = demo_telegram_chat_id(index)
-            driver["telegram_link"] = telegram_link(fleet_id, driver["driver_id"])
+        channel, (vehicle, plate) = DEMO_CHANNELS[(index - 1) % 3], VEHICLES[(index - 1) % len(VEHICLES)]
+        driver = {"name": f"Demo Driver {index}", "phone": f"+1555000{index:04d}", "channel": channel}
+        driver["driver_id"] = register_demo_driver(fleet_id, driver, vehicle, f"{plate}-{index}")
+        if channel == "telegram":  # the private chat (= Telegram user id) the driver talks to the bot from
+            driver.update(telegram_chat_id=str(710_000_000 + index), telegram_link=telegram_link(fleet_id, driver))
         created.append(driver)
-    return {
-        "fleet_id": fleet_id,
-        "drivers": created,
-        "twilio": {
-            "account_sid": DEMO_TWILIO_ACCOUNT_SID,
-            "auth_token": DEMO_TWILIO_AUTH_TOKEN,
-            "senders": DEMO_SENDERS,
-        },
-        "telegram": {"bot_username": DEMO_TELEGRAM_BOT_USERNAME, "webhook_secret": DEMO_TELEGRAM_WEBHOOK_SECRET},
-    }
+    twilio = {"account_sid": DEMO_TWILIO_ACCOUNT_SID, "auth_token": DEMO_TWILIO_AUTH_TOKEN, "senders": DEMO_SENDERS}
+    telegram = {"bot_username": DEMO_TELEGRAM_BOT_USERNAME, "webhook_secret": DEMO_TELEGRAM_WEBHOOK_SECRET}
+    return {"fleet_id": fleet_id, "drivers": created, "twilio": twilio, "telegram": telegram}
 
 
 def create_demo_fleet() -> str:
@@ -106,8 +88,9 @@ def register_demo_driver(fleet_id: str, driver: dict[str, Any], vehicle_type: st
     return drivers.register_driver(fleet_id, request).driver_id
 
 
-def telegram_link(fleet_id: str, driver_id: str) -> str:
+def telegram_link(fleet_id: str, driver: dict[str, Any]) -> str:
     """Layer call site: the driver's registration deep link, as `GET /drivers/{id}/telegram-link` issues it."""
     from ridecast.domain import drivers, fleets, registration
 
-    return str(registration.issue_link(fleets.get_fleet(fleet_id), drivers.get_driver(fleet_id, driver_id)).url)
+    registered = drivers.get_driver(fleet_id, driver["driver_id"])
+    return str(registration.issue_link(fleets.get_fleet(fleet_id), registered).url)

@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -49,41 +49,6 @@ class SimulatedDriver:
 
     def addresses(self) -> set[str]:
         return {normalize_recipient(self.phone)} | ({self.telegram_chat_id} if self.telegram_chat_id else set())
-
-
-@dataclass(frozen=True)
-class FleetWebhooks:
-    """What Twilio and Telegram know about a fleet: where its inbound traffic goes and how it is signed."""
-
-    base_url: str
-    fleet_id: str
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
-    twilio_senders: Mapping[str, str] = field(default_factory=dict)
-    telegram_secret: str | None = None
-    telegram_bot_username: str | None = None
-
-    @classmethod
-    def from_seed(cls, base_url: str, seed: Mapping[str, Any]) -> FleetWebhooks:
-        """From `local_stack.seed.seed_demo_fleet`'s answer."""
-        twilio, telegram = seed.get("twilio") or {}, seed.get("telegram") or {}
-        return cls(
-            base_url.rstrip("/"),
-            str(seed["fleet_id"]),
-            twilio.get("account_sid"),
-            twilio.get("auth_token"),
-            dict(twilio.get("senders") or {}),
-            telegram.get("webhook_secret"),
-            telegram.get("bot_username"),
-        )
-
-    @property
-    def twilio_url(self) -> str:
-        return f"{self.base_url}/webhooks/twilio"  # also what Twilio signs (PUBLIC_BASE_URL)
-
-    @property
-    def telegram_url(self) -> str:
-        return f"{self.base_url}/webhooks/telegram/{self.fleet_id}"
 
 
 @dataclass(frozen=True)
@@ -154,30 +119,30 @@ def offers_in(message: dict[str, Any], base_url: str) -> list[Offer]:
 class DriverPhones:
     """The demo drivers' phones and Telegram apps, with Twilio and Telegram delivering what they send."""
 
-    def __init__(self, webhooks: FleetWebhooks, outbox: Outbox, rng: random.Random | None = None) -> None:
-        self._hooks = webhooks
-        self._outbox = outbox
-        self._rng = rng or random.Random()
+    def __init__(self, base_url: str, fleet: Mapping[str, Any], outbox: Outbox, rng: random.Random | None = None):
+        """`fleet` is what Twilio and Telegram know about it, as `local_stack.seed.seed_demo_fleet` answers:
+        `fleet_id`, `twilio` {account_sid, auth_token, senders} and `telegram` {bot_username, webhook_secret}."""
+        self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, rng or random.Random()
+        self._twilio, self._telegram = fleet.get("twilio") or {}, fleet.get("telegram") or {}
+        self._telegram_url = f"{self._base_url}/webhooks/telegram/{fleet['fleet_id']}"
         # Telegram numbers updates in sequence per bot; a random start keeps clear of any test's own ids.
         self._update_ids = itertools.count(self._rng.randrange(100_000_000, 900_000_000))
         self._message_ids = itertools.count(1_000_000)  # next() on a count is atomic under the GIL
 
     def __call__(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
-        channel, hooks = offer.message.get("channel"), self._hooks
-        if channel == "telegram" and offer.accept_data and offer.reject_data and hooks.telegram_secret:
+        channel = offer.message.get("channel")
+        if channel == "telegram" and offer.accept_data and offer.reject_data and self._telegram.get("webhook_secret"):
             return self.tap(driver, offer, action)
-        if channel in ("sms", "whatsapp") and hooks.twilio_auth_token and hooks.twilio_account_sid:
+        if channel in ("sms", "whatsapp") and self._twilio.get("auth_token") and self._twilio.get("account_sid"):
             return self.text(driver, offer, action)
         raise ValueError(f"no {channel} webhook of this fleet would carry the answer")
 
     def text(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
         """Reply "1"/"2" to the number the offer came from; Twilio posts it signed, form-encoded."""
-        token, account = self._hooks.twilio_auth_token, self._hooks.twilio_account_sid
-        if not (token and account):
-            raise ValueError("no Twilio account for this fleet: nothing would sign the reply")
+        token, account = str(self._twilio["auth_token"]), str(self._twilio["account_sid"])
         channel = str(offer.message["channel"])
         prefix = "whatsapp:" if channel == "whatsapp" else ""
-        sender = str(offer.message.get("from") or self._hooks.twilio_senders.get(channel, ""))
+        sender = str(offer.message.get("from") or self._twilio.get("senders", {}).get(channel, ""))
         body = "1" if action == "accept" else "2"
         if offer.ride_code and self._other_ride_came_recently(offer):
             body = f"{body} {offer.ride_code}"
@@ -187,7 +152,8 @@ class DriverPhones:
         params.update(AccountSid=account, From=prefix + driver.phone, ApiVersion="2010-04-01")
         if channel == "whatsapp":
             params.update(ProfileName=driver.name, WaId=driver.phone.removeprefix("+"), MessageType="text")
-        status, answer = post_signed_form(self._hooks.twilio_url, params, token)
+        # Twilio signs what it posts to, which is also PUBLIC_BASE_URL's webhook.
+        status, answer = post_signed_form(f"{self._base_url}/webhooks/twilio", params, token)
         return AnswerResult(f"twilio:{channel}", status, body, _twiml_text(answer) if status == 200 else answer[:200])
 
     def _other_ride_came_recently(self, offer: Offer) -> bool:
@@ -196,19 +162,17 @@ class DriverPhones:
             other.ride_id != offer.ride_id
             for message in self._outbox.messages(to=str(offer.message["to"]))
             if message.get("channel") != "telegram" and _sent_at(message) >= since
-            for other in offers_in(message, self._hooks.base_url)
+            for other in offers_in(message, self._base_url)
         )
 
     def tap(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
         """Tap Accept/Reject under the offer; Telegram posts the callback_query with the fleet's secret."""
-        data = offer.accept_data if action == "accept" else offer.reject_data
-        if not data:
-            raise ValueError("the message has no Accept/Reject buttons")
+        data = str(offer.accept_data if action == "accept" else offer.reject_data)
         message, chat = offer.message, int(offer.message["to"])
         bot = {"id": int(message.get("bot_id") or 0), "is_bot": True, "first_name": "Ridecast"}
         shown = {  # the offer as the driver's Telegram app holds it
             "message_id": int(message["provider_message_id"]),
-            "from": {**bot, "username": self._hooks.telegram_bot_username or "ridecast_bot"},
+            "from": {**bot, "username": self._telegram.get("bot_username") or "ridecast_bot"},
             "chat": _chat(driver, chat),
             "date": int(_sent_at(message).timestamp()),
             "text": str(message.get("body") or ""),
@@ -223,7 +187,7 @@ class DriverPhones:
 
     def open_telegram_link(self, driver: SimulatedDriver) -> AnswerResult:
         """Open the registration deep link: Telegram sends `/start <token>` from the driver's chat."""
-        if not (driver.telegram_link and driver.telegram_chat_id and self._hooks.telegram_secret):
+        if not (driver.telegram_link and driver.telegram_chat_id and self._telegram.get("webhook_secret")):
             raise ValueError(f"{driver.name} has no Telegram link or chat, or the fleet no Telegram webhook")
         token = parse_qs(urlsplit(driver.telegram_link).query).get("start", [""])[0]
         chat = int(driver.telegram_chat_id)
@@ -238,12 +202,12 @@ class DriverPhones:
         return AnswerResult("telegram:start", status, "/start", replies[0]["body"] if replies else _result_of(answer))
 
     def _post_update(self, update: dict[str, Any]) -> tuple[int, str]:
-        secret = self._hooks.telegram_secret
-        if not secret:
-            raise ValueError("no Telegram webhook secret for this fleet")
-        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": str(self._telegram["webhook_secret"]),
+        }
         body = json.dumps({"update_id": next(self._update_ids), **update}).encode()
-        return post(self._hooks.telegram_url, body, headers)
+        return post(self._telegram_url, body, headers)
 
     def _bot_edit_after(self, message: Mapping[str, Any], after: int) -> str | None:
         """The bot answers a tap by appending the result to the offer message (and a toast we cannot see)."""
@@ -295,22 +259,24 @@ class DriverSimulator:
         self._watcher = threading.Thread(target=self._watch, name="driver-sim-watcher", daemon=True)
 
     @property
-    def drivers(self) -> list[SimulatedDriver]:
-        return list({d.driver_id: d for d in self._by_address.values()}.values())
-
-    @property
     def answers(self) -> list[SimulatedAnswer]:
         """Every answer given so far, oldest first."""
         with self._lock:
             return list(self._answers)
 
     def start(self) -> None:
-        if not self._by_address:
-            return
-        for driver in self.drivers if self._phones is not None else []:
-            if driver.telegram_link and driver.telegram_chat_id:
-                self._register(self._phones, driver)
-        self._watcher.start()
+        """Telegram drivers open their registration link (/start) first, then offers are watched for."""
+        for driver in {d.driver_id: d for d in self._by_address.values()}.values():
+            if self._phones is None or not (driver.telegram_link and driver.telegram_chat_id):
+                continue
+            who = f"[driver-sim] {driver.name} (telegram {driver.telegram_chat_id})"
+            try:
+                result = self._phones.open_telegram_link(driver)
+                self._log(f"{who} opened their Telegram link: sent /start → {result.status} {result.reply!r}")
+            except Exception as error:
+                self._log(f"{who} could not open their Telegram link, offers will come by SMS: {error!r}")
+        if self._by_address:
+            self._watcher.start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -318,20 +284,9 @@ class DriverSimulator:
             self._watcher.join(timeout=5)
         self._workers.shutdown(wait=True, cancel_futures=True)
 
-    def _register(self, phones: DriverPhones | None, driver: SimulatedDriver) -> None:
-        who = f"[driver-sim] {driver.name} (telegram {driver.telegram_chat_id})"
-        try:
-            assert phones is not None
-            result = phones.open_telegram_link(driver)
-        except Exception as error:
-            self._log(f"{who} could not open their Telegram link, offers will come by SMS: {error!r}")
-            return
-        self._log(f"{who} opened their Telegram link: sent /start → {result.status} {result.reply!r}")
-
     def _watch(self) -> None:
         seen = len(self._outbox)  # only offers sent from now on
         while not self._stopping.is_set():
-            seen = 0 if len(self._outbox) < seen else seen  # DELETE /_local/outbox emptied it
             new = self._outbox.wait_for_new(seen, timeout=0.5)
             seen += len(new)
             for message in new:

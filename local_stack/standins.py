@@ -1,7 +1,7 @@
-"""Local stand-ins for the Twilio REST API and the Telegram Bot API, and the outbox that records what
-they were asked to send. They answer like the real services (status codes, error shapes, the checks
-that bite in production) for the calls Ridecast makes, so the adapters are exercised for real, just
-never over the internet. Everything under /_local is served here."""
+"""Everything under /_local: stand-ins for the Twilio REST API and the Telegram Bot API, their outage
+switch, and the outbox that records what they were asked to send. They answer like the real services
+(status codes, error shapes, the checks that bite in production) for the calls Ridecast makes, so the
+adapters are exercised for real, just never over the internet."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import urllib.request
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,14 +30,11 @@ TELEGRAM_PATH = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A
 PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
 PROVIDERS = ("telegram", "twilio", "email")
+EXPIRED_QUERY = "response timeout expired or query ID is invalid"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
     "a current content and reply markup of the message"
 )
-
-
-def _json(status: int, body: Any) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 class Outbox:
@@ -55,24 +52,17 @@ class Outbox:
             return dict(self._entries[-1])
 
     def messages(self, to: str | None = None, channel: str | None = None, after: int = 0) -> list[dict[str, Any]]:
-        """`to` is an E.164 phone (its SMS and WhatsApp messages) or a Telegram chat id."""
+        """`to` is an E.164 phone (its SMS and WhatsApp messages) or a Telegram chat id; `after` a sequence number."""
         wanted = normalize_recipient(to) if to is not None else None
         with self._changed:
-            return [
-                dict(entry)
-                for entry in self._entries[after:]
-                if wanted in (None, entry["to"]) and channel in (None, entry["channel"])
-            ]
+            entries = self._entries[after:]
+            return [dict(e) for e in entries if wanted in (None, e["to"]) and channel in (None, e["channel"])]
 
     def wait_for_new(self, after: int, timeout: float) -> list[dict[str, Any]]:
         """Entries past sequence number `after`, waiting up to `timeout` seconds for the first one."""
         with self._changed:
             self._changed.wait_for(lambda: len(self._entries) > after, timeout=timeout)
             return [dict(entry) for entry in self._entries[after:]]
-
-    def clear(self) -> None:
-        with self._changed:
-            self._entries.clear()
 
     def __len__(self) -> int:
         with self._changed:
@@ -99,38 +89,56 @@ class ProviderConditions:
     def is_down(self, provider: str) -> bool:
         return provider in self.down
 
-    def delay(self) -> None:
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000)
 
+class StandIns:
+    """The WSGI side of /_local: Twilio's Messages API, Telegram's Bot API, the outbox and the outage switch."""
 
-def _params(request: Request) -> dict[str, Any]:
-    """Parameters the way both APIs take them: query string, form body or JSON body."""
-    params: dict[str, Any] = dict(request.args.items())
-    body = request.get_json(silent=True) if request.mimetype == "application/json" else dict(request.form.items())
-    params.update(body if isinstance(body, dict) else {})
-    return params
-
-
-# ---------------------------------------------------------------------- Twilio
-class TwilioStandIn:
-    """POST /2010-04-01/Accounts/{AccountSid}/Messages.json, with Twilio's error codes and, when asked
-    for a StatusCallback, signed `sent` and `delivered` callbacks like the real service sends."""
-
-    def __init__(self, outbox: Outbox, conditions: ProviderConditions, status_callbacks: bool = True) -> None:
-        self._outbox = outbox
-        self._conditions = conditions
-        self._status_callbacks = status_callbacks
+    def __init__(self, conditions: ProviderConditions, twilio_status_callbacks: bool = True) -> None:
+        self.outbox = Outbox()
+        self.conditions = conditions
+        self._status_callbacks = twilio_status_callbacks
         self._callbacks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-status")
         self._closed = False
+        self._lock = threading.Lock()
+        self._telegram_sent: dict[tuple[str, str, int], tuple[str, Any]] = {}  # (bot, chat, id) → text, markup
+        self._telegram_ids: Counter[tuple[str, str]] = Counter()
+        self._telegram_recent: dict[str, deque[float]] = {}
 
     def close(self) -> None:
         self._closed = True
         self._callbacks.shutdown(wait=True, cancel_futures=True)
 
-    def handle(self, request: Request, account_sid: str) -> Response:
-        self._conditions.delay()
-        if self._conditions.is_down("twilio"):
+    def handle(self, request: Request) -> Response:
+        path, method = request.path, request.method
+        if path == "/_local/outbox" and method == "GET":
+            return _json(200, {"messages": self.outbox.messages(request.args.get("to"), request.args.get("channel"))})
+        if (provider := PROVIDERS_PATH.match(path)) and method == "POST":
+            return self._set_provider_down(provider.group("provider"), request.get_json(silent=True))
+        twilio, telegram = TWILIO_PATH.match(path), TELEGRAM_PATH.match(path)
+        if (twilio or telegram) and self.conditions.latency_ms > 0:
+            time.sleep(self.conditions.latency_ms / 1000)
+        if twilio:
+            return self._twilio(request, twilio.group("sid"))
+        if telegram:
+            return self._telegram(request, telegram.group("token"), telegram.group("method").lower())
+        if path.startswith("/_local/telegram/"):
+            return _telegram_error(404, "Not Found")
+        return _json(404, {"message": "Not Found"})
+
+    def _set_provider_down(self, provider: str, body: Any) -> Response:
+        """POST /_local/providers/{provider} {"down": bool}: SPEC §2's switch for outages and recovery."""
+        if provider not in PROVIDERS:
+            return _json(404, {"message": f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}"})
+        if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
+            return _json(422, {"message": 'the body must be {"down": true|false}'})
+        self.conditions.set_down(provider, body["down"])
+        return _json(200, {"provider": provider, "down": body["down"]})
+
+    # ------------------------------------------------------------------ Twilio
+    def _twilio(self, request: Request, account_sid: str) -> Response:
+        """POST /2010-04-01/Accounts/{AccountSid}/Messages.json, with Twilio's error codes and, when asked
+        for a StatusCallback, signed `sent` and `delivered` callbacks like the real service sends."""
+        if self.conditions.is_down("twilio"):
             return _twilio_error(500, 20500, "An internal server error has occurred")
         auth = request.authorization
         # Basic auth is the account SID (or an API key SID) and its secret, as with the real API.
@@ -141,42 +149,119 @@ class TwilioStandIn:
         to, sender, body, content_sid = (str(params.get(key) or "") for key in ("To", "From", "Body", "ContentSid"))
         variables = _content_variables(params.get("ContentVariables"))
         channel = "whatsapp" if to.startswith("whatsapp:") else "sms"
-        problem = (
-            (not to and (21604, "A 'To' phone number is required."))
-            or (not sender and (21603, "A 'From' phone number is required."))
-            or (not body and not content_sid and (21602, "Message body is required."))
-            or (not E164.match(normalize_recipient(to)) and (21211, f"Invalid 'To' Phone Number: {to}"))
-            or (channel == "whatsapp" and not sender.startswith("whatsapp:") and (21910, "Invalid From and To pair"))
-            or (variables is None and (21656, "The ContentVariables Parameter is invalid"))
-        )
-        if problem:
-            return _twilio_error(400, *problem)
-        assert variables is not None
-        text = body or " ".join(str(value) for value in variables.values())
-        sid = "SM" + secrets.token_hex(16)
-        entry: dict[str, Any] = {"channel": channel, "to": normalize_recipient(to), "body": text}
-        entry["from"] = normalize_recipient(sender)
-        entry.update(provider_message_id=sid, account_sid=account_sid)
-        if content_sid:
-            entry.update(content_sid=content_sid, content_variables=variables)
+        checks = [
+            (not to, 21604, "A 'To' phone number is required."),
+            (not sender, 21603, "A 'From' phone number is required."),
+            (not body and not content_sid, 21602, "Message body is required."),
+            (not E164.match(normalize_recipient(to)), 21211, f"Invalid 'To' Phone Number: {to}"),
+            (channel == "whatsapp" and not sender.startswith("whatsapp:"), 21910, "Invalid From and To pair"),
+            (variables is None, 21656, "The ContentVariables Parameter is invalid"),
+        ]
+        problem = next(((code, message) for failed, code, message in checks if failed), None)
+        if problem is not None or variables is None:
+            return _twilio_error(400, *(problem or (21656, "")))
+        text, sid = body or " ".join(str(value) for value in variables.values()), "SM" + secrets.token_hex(16)
+        entry: dict[str, Any] = {"channel": channel, "to": normalize_recipient(to), "from": normalize_recipient(sender)}
+        entry.update(body=text, provider_message_id=sid, account_sid=account_sid)
+        entry.update({"content_sid": content_sid, "content_variables": variables} if content_sid else {})
         callback = str(params.get("StatusCallback") or "")
-        self._outbox.record({**entry, "status_callback": callback} if callback else entry)
+        self.outbox.record({**entry, "status_callback": callback} if callback else entry)
         if callback and self._status_callbacks and not self._closed:
-            self._callbacks.submit(self._send_status_callbacks, callback, sid, to, sender, account_sid, auth.password)
-        now = format_datetime(datetime.now(UTC))
-        answer = {"sid": sid, "account_sid": account_sid, "to": to, "from": sender, "body": text, "status": "queued"}
-        uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"
-        segments = str(max(1, math.ceil(len(text) / 160)))
-        return _json(201, {**answer, "error_code": None, "num_segments": segments, "uri": uri, "date_created": now})
+            status = {"AccountSid": account_sid, "ApiVersion": "2010-04-01", "From": sender, "MessageSid": sid}
+            self._callbacks.submit(
+                self._send_status_callbacks, callback, {**status, "SmsSid": sid, "To": to}, auth.password
+            )
+        answer: dict[str, Any] = {"sid": sid, "account_sid": account_sid, "to": to, "from": sender, "body": text}
+        answer.update(status="queued", error_code=None, num_segments=str(max(1, math.ceil(len(text) / 160))))
+        answer.update(uri=f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
+        return _json(201, {**answer, "date_created": format_datetime(datetime.now(UTC))})
 
-    def _send_status_callbacks(self, url: str, sid: str, to: str, sender: str, account: str, token: str) -> None:
+    def _send_status_callbacks(self, url: str, params: dict[str, str], auth_token: str) -> None:
         for status in ("sent", "delivered"):
             time.sleep(0.05)
             if self._closed:
                 return
-            params = {"AccountSid": account, "ApiVersion": "2010-04-01", "From": sender, "MessageSid": sid}
-            params.update(MessageStatus=status, SmsSid=sid, SmsStatus=status, To=to)
-            post_signed_form(url, params, token)
+            post_signed_form(url, {**params, "MessageStatus": status, "SmsStatus": status}, auth_token)
+
+    # ------------------------------------------------------------------ Telegram
+    def _telegram(self, request: Request, token: str, method: str) -> Response:
+        """POST|GET /bot{token}/{method} (case-insensitive) with Telegram's answers, limits and errors."""
+        if self.conditions.is_down("telegram"):
+            return _telegram_error(503, "Service Unavailable")
+        if method not in ("sendmessage", "editmessagetext", "answercallbackquery", "getme"):
+            return _telegram_error(404, "Not Found")
+        retry_after = self._rate_limited(token) if method in ("sendmessage", "editmessagetext") else 0
+        if retry_after:
+            answer = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}"}
+            return _json(429, {**answer, "parameters": {"retry_after": retry_after}})
+        params = _params(request)
+        try:
+            markup = params.get("reply_markup")
+            markup = json.loads(markup) if isinstance(markup, str) else markup
+        except ValueError:
+            return _telegram_error(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        if method == "getme":
+            return _ok(bot_user(token))
+        if method == "answercallbackquery":
+            if not params.get("callback_query_id"):
+                return _telegram_error(
+                    400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+                )
+            return _ok(True)
+        chat, text = _chat_id(params.get("chat_id")), str(params.get("text") or "")
+        if chat is None:
+            return _telegram_error(
+                400, "Bad Request: chat not found" if params.get("chat_id") else "Bad Request: chat_id is empty"
+            )
+        problem = _text_problem(text) or _markup_problem(markup)
+        if problem:
+            return _telegram_error(400, problem)
+        key = (token, str(chat))
+        with self._lock:
+            if method == "sendmessage":
+                self._telegram_ids[key] += 1
+                message_id = self._telegram_ids[key]
+            else:
+                message_id = int(params["message_id"]) if str(params.get("message_id", "")).isdigit() else 0
+                if (*key, message_id) not in self._telegram_sent:
+                    return _telegram_error(400, "Bad Request: message to edit not found")
+                if self._telegram_sent[(*key, message_id)] == (text, markup):
+                    return _telegram_error(400, NOT_MODIFIED)
+            self._telegram_sent[(*key, message_id)] = (text, markup)
+        entry = {"channel": "telegram", "to": str(chat), "body": text, "provider_message_id": str(message_id)}
+        edited = {"edited": True} if method == "editmessagetext" else {}
+        self.outbox.record({**entry, "reply_markup": markup, "bot_id": str(bot_user(token)["id"]), **edited})
+        message = {"message_id": message_id, "from": bot_user(token), "date": int(time.time()), "text": text}
+        message["chat"] = {"id": chat, "type": "private"}
+        message.update({"reply_markup": markup} if markup else {})
+        return _ok({**message, **({"edit_date": int(time.time())} if edited else {})})
+
+    def _rate_limited(self, token: str) -> int:
+        """Seconds to wait when this bot already sent `telegram_rate_limit` messages in the last second."""
+        limit = self.conditions.telegram_rate_limit
+        if not limit:
+            return 0
+        now = time.monotonic()
+        with self._lock:
+            recent = self._telegram_recent.setdefault(token, deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= limit:
+                return max(1, math.ceil(recent[0] + 1.0 - now))
+            recent.append(now)
+            return 0
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _params(request: Request) -> dict[str, Any]:
+    """Parameters the way both APIs take them: query string, form body or JSON body."""
+    params: dict[str, Any] = dict(request.args.items())
+    body = request.get_json(silent=True) if request.mimetype == "application/json" else dict(request.form.items())
+    params.update(body if isinstance(body, dict) else {})
+    return params
 
 
 def _content_variables(raw: Any) -> dict[str, Any] | None:
@@ -201,12 +286,9 @@ def twilio_signature(url: str, params: Mapping[str, str], auth_token: str) -> st
 
 def post_signed_form(url: str, params: Mapping[str, str], auth_token: str) -> tuple[int, str]:
     """POST a webhook the way Twilio does (form-encoded, signed); the HTTP status and body (0: unreachable)."""
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Twilio-Signature": twilio_signature(url, params, auth_token),
-        "User-Agent": "TwilioProxy/1.1",
-    }
-    return post(url, urlencode(params).encode(), headers)
+    signature = twilio_signature(url, params, auth_token)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    return post(url, urlencode(params).encode(), {**headers, "User-Agent": "TwilioProxy/1.1"})
 
 
 def post(url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
@@ -220,133 +302,15 @@ def post(url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
         return 0, ""
 
 
-# ---------------------------------------------------------------------- Telegram
-@dataclass
-class _SentMessage:
-    text: str
-    reply_markup: Any
-
-
-class TelegramStandIn:
-    """POST|GET /bot{token}/{method} with Telegram's answers, limits and error descriptions."""
-
-    def __init__(self, outbox: Outbox, conditions: ProviderConditions) -> None:
-        self._outbox = outbox
-        self._conditions = conditions
-        self._lock = threading.Lock()
-        self._messages: dict[tuple[str, str, int], _SentMessage] = {}
-        self._last_message_id: Counter[tuple[str, str]] = Counter()
-        self._recent: dict[str, deque[float]] = {}
-        self._methods: dict[str, Callable[[str, dict[str, Any]], Response]] = {
-            "sendmessage": self._send_message,
-            "editmessagetext": self._edit_message_text,
-            "answercallbackquery": self._answer_callback_query,
-            "getme": lambda token, params: _ok(bot_user(token)),
-        }
-
-    def handle(self, request: Request, token: str, method: str) -> Response:
-        self._conditions.delay()
-        if self._conditions.is_down("telegram"):
-            return _telegram_error(503, "Service Unavailable")
-        implementation = self._methods.get(method.lower())  # Bot API method names are case-insensitive
-        if implementation is None:
-            return _telegram_error(404, "Not Found")
-        retry_after = self._rate_limited(token) if method.lower() in ("sendmessage", "editmessagetext") else 0
-        if retry_after:
-            description = f"Too Many Requests: retry after {retry_after}"
-            answer = {"ok": False, "error_code": 429, "description": description}
-            return _json(429, {**answer, "parameters": {"retry_after": retry_after}})
-        params = _params(request)
-        if isinstance(params.get("reply_markup"), str):
-            try:
-                params["reply_markup"] = json.loads(params["reply_markup"])
-            except ValueError:
-                return _telegram_error(400, "Bad Request: can't parse reply keyboard markup JSON object")
-        return implementation(token, params)
-
-    def _rate_limited(self, token: str) -> int:
-        """Seconds to wait when this bot already sent `telegram_rate_limit` messages in the last second."""
-        limit = self._conditions.telegram_rate_limit
-        if not limit:
-            return 0
-        now = time.monotonic()
-        with self._lock:
-            recent = self._recent.setdefault(token, deque())
-            while recent and recent[0] <= now - 1.0:
-                recent.popleft()
-            if len(recent) >= limit:
-                return max(1, math.ceil(recent[0] + 1.0 - now))
-            recent.append(now)
-            return 0
-
-    def _send_message(self, token: str, params: dict[str, Any]) -> Response:
-        chat, text, markup = _chat_id(params.get("chat_id")), str(params.get("text") or ""), params.get("reply_markup")
-        if chat is None:
-            return _telegram_error(
-                400, "Bad Request: chat not found" if params.get("chat_id") else "Bad Request: chat_id is empty"
-            )
-        problem = _text_problem(text) or _markup_problem(markup)
-        if problem:
-            return _telegram_error(400, problem)
-        with self._lock:
-            self._last_message_id[(token, str(chat))] += 1
-            message_id = self._last_message_id[(token, str(chat))]
-            self._messages[(token, str(chat), message_id)] = _SentMessage(text, markup)
-        self._record(token, chat, message_id, text, params, edited=False)
-        return _ok(_message(token, chat, message_id, text, markup))
-
-    def _edit_message_text(self, token: str, params: dict[str, Any]) -> Response:
-        chat, text, markup = _chat_id(params.get("chat_id")), str(params.get("text") or ""), params.get("reply_markup")
-        message_id = int(params["message_id"]) if str(params.get("message_id", "")).isdigit() else 0
-        problem = _text_problem(text) or _markup_problem(markup)
-        if problem:
-            return _telegram_error(400, problem)
-        with self._lock:
-            sent = self._messages.get((token, str(chat), message_id))
-            if sent is None:
-                return _telegram_error(400, "Bad Request: message to edit not found")
-            if text == sent.text and markup == sent.reply_markup:
-                return _telegram_error(400, NOT_MODIFIED)
-            sent.text, sent.reply_markup = text, markup
-        assert chat is not None
-        self._record(token, chat, message_id, text, {**params, "reply_markup": markup}, edited=True)
-        return _ok({**_message(token, chat, message_id, text, markup), "edit_date": int(time.time())})
-
-    def _answer_callback_query(self, token: str, params: dict[str, Any]) -> Response:
-        if not params.get("callback_query_id"):
-            return _telegram_error(
-                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
-            )
-        return _ok(True)
-
-    def _record(self, token: str, chat: int | str, message_id: int, text: str, params: Any, edited: bool) -> None:
-        entry = {"channel": "telegram", "to": str(chat), "body": text, "provider_message_id": str(message_id)}
-        entry.update(reply_markup=params.get("reply_markup"), bot_id=str(bot_user(token)["id"]))
-        self._outbox.record({**entry, **({"edited": True} if edited else {})})
-
-
 def bot_user(token: str) -> dict[str, Any]:
     prefix = token.split(":", 1)[0]
     bot_id = int(prefix) if prefix.isdigit() else zlib.crc32(token.encode())
-    return {
-        "id": bot_id,
-        "is_bot": True,
-        "first_name": f"Ridecast Local {bot_id}",
-        "username": f"ridecast_local_{bot_id}_bot",
-    }
-
-
-def _message(token: str, chat: int | str, message_id: int, text: str, markup: Any) -> dict[str, Any]:
-    kind = "private" if isinstance(chat, int) else "channel"
-    message = {"message_id": message_id, "from": bot_user(token), "chat": {"id": chat, "type": kind}, "text": text}
-    return {**message, "date": int(time.time()), **({"reply_markup": markup} if markup else {})}
+    return {"id": bot_id, "is_bot": True, "first_name": f"Ridecast Local {bot_id}", "username": f"local_{bot_id}_bot"}
 
 
 def _chat_id(raw: Any) -> int | str | None:
     text = str(raw if raw is not None else "").strip()
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
-    return text if text.startswith("@") and len(text) > 1 else None
+    return int(text) if re.fullmatch(r"-?\d+", text) else None  # Ridecast writes to private chats only
 
 
 def _text_problem(text: str) -> str | None:
@@ -375,43 +339,3 @@ def _ok(result: Any) -> Response:
 
 def _telegram_error(code: int, description: str) -> Response:
     return _json(code, {"ok": False, "error_code": code, "description": description})
-
-
-# ---------------------------------------------------------------------- routing under /_local
-class StandIns:
-    """Everything under /_local: the providers, their outage switch and the outbox."""
-
-    def __init__(self, conditions: ProviderConditions, twilio_status_callbacks: bool = True) -> None:
-        self.outbox = Outbox()
-        self.conditions = conditions
-        self.twilio = TwilioStandIn(self.outbox, conditions, status_callbacks=twilio_status_callbacks)
-        self.telegram = TelegramStandIn(self.outbox, conditions)
-
-    def close(self) -> None:
-        self.twilio.close()
-
-    def handle(self, request: Request) -> Response:
-        path, method = request.path, request.method
-        if path == "/_local/outbox" and method == "DELETE":
-            self.outbox.clear()
-            return Response(status=204)
-        if path == "/_local/outbox" and method == "GET":
-            return _json(200, {"messages": self.outbox.messages(request.args.get("to"), request.args.get("channel"))})
-        if (provider := PROVIDERS_PATH.match(path)) and method == "POST":
-            return self._set_provider_down(provider.group("provider"), request.get_json(silent=True))
-        if twilio := TWILIO_PATH.match(path):
-            return self.twilio.handle(request, twilio.group("sid"))
-        if (telegram := TELEGRAM_PATH.match(path)) and method in ("GET", "POST"):
-            return self.telegram.handle(request, telegram.group("token"), telegram.group("method"))
-        if path.startswith("/_local/telegram/"):
-            return _telegram_error(404, "Not Found")
-        return _json(404, {"message": "Not Found"})
-
-    def _set_provider_down(self, provider: str, body: Any) -> Response:
-        """POST /_local/providers/{provider} {"down": bool}: SPEC §2's switch for outages and recovery."""
-        if provider not in PROVIDERS:
-            return _json(404, {"message": f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}"})
-        if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
-            return _json(422, {"message": 'the body must be {"down": true|false}'})
-        self.conditions.set_down(provider, body["down"])
-        return _json(200, {"provider": provider, "down": body["down"]})

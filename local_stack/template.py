@@ -29,13 +29,8 @@ logging.getLogger("samcli.lib.providers.api_collector").setLevel(logging.ERROR)
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "ridecast-local"
-PSEUDO_PARAMETERS = {
-    **IntrinsicsSymbolTable.DEFAULT_PSEUDO_PARAM_VALUES,
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT_ID,
-    "AWS::StackName": STACK_NAME,
-    "AWS::URLSuffix": "amazonaws.com",
-}
+PSEUDO_PARAMETERS = IntrinsicsSymbolTable.DEFAULT_PSEUDO_PARAM_VALUES | {"AWS::URLSuffix": "amazonaws.com"}
+PSEUDO_PARAMETERS |= {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME}
 _ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT_ID}:{{}}"
 
 
@@ -60,16 +55,10 @@ class FunctionSpec:
 class Authorizer:
     """A Lambda REQUEST authorizer as aws-sam-cli reads it, plus its ReauthorizeEvery (which it ignores)."""
 
-    sam: LambdaAuthorizer
+    name: str
+    function_id: str
     ttl_seconds: int
-
-    @property
-    def name(self) -> str:
-        return str(self.sam.authorizer_name)
-
-    @property
-    def function_id(self) -> str:
-        return str(self.sam.lambda_name)
+    sam: LambdaAuthorizer
 
 
 @dataclass(frozen=True)
@@ -88,7 +77,6 @@ class Route:
 class ScheduleSpec:
     name: str  # Function.EventName
     target_id: str
-    expression: str
     period_seconds: float
 
 
@@ -115,19 +103,14 @@ class LocalTemplate:
         # Parameters, pseudo parameters and physical ids: aws-sam-cli's resolver looks them all up here.
         self._translator: dict[str, Any] = {**PSEUDO_PARAMETERS, **parameters, **(parameter_overrides or {})}
         self._stack: Stack | None = None
-        resolve = self._resolver().intrinsic_property_resolver
         for logical_id, resource in self.raw_resources.items():
-            physical = _physical(logical_id, resource, lambda value: resolve(value, ignore_errors=False))
+            physical = _physical(logical_id, resource, self._resolve)
             if physical is not None:
                 self._translator[logical_id] = physical
 
     @property
     def raw_resources(self) -> dict[str, Any]:
         return dict(self.document.get("Resources") or {})
-
-    def _resolver(self) -> IntrinsicResolver:
-        symbols = IntrinsicsSymbolTable(template=self.document, logical_id_translator=self._translator)
-        return IntrinsicResolver(template=self.document, symbol_resolver=symbols)
 
     @property
     def stack(self) -> Stack:
@@ -150,7 +133,12 @@ class LocalTemplate:
     def _condition_holds(self, logical_id: str) -> bool:
         condition = (self.raw_resources.get(logical_id) or {}).get("Condition")
         expression = (self.document.get("Conditions") or {}).get(condition)
-        return condition is None or bool(self._resolver().intrinsic_property_resolver(expression, ignore_errors=False))
+        return condition is None or bool(self._resolve(expression))
+
+    def _resolve(self, value: Any) -> Any:
+        symbols = IntrinsicsSymbolTable(template=self.document, logical_id_translator=self._translator)
+        resolver = IntrinsicResolver(template=self.document, symbol_resolver=symbols)
+        return resolver.intrinsic_property_resolver(value, ignore_errors=False)
 
     def register(self, logical_id: str, ref: str, **attributes: str) -> None:
         """A value only known once the resource exists in moto (a secret's ARN)."""
@@ -201,7 +189,9 @@ class LocalTemplate:
             sam = route.authorizer_object
             if sam is not None and (not isinstance(sam, LambdaAuthorizer) or sam.type != LambdaAuthorizer.REQUEST):
                 raise TemplateError(f"{route.path}: only Lambda REQUEST authorizers run locally")
-            authorizer = Authorizer(sam, ttl.get(sam.authorizer_name, 300)) if sam is not None else None
+            authorizer = sam and Authorizer(
+                sam.authorizer_name, sam.lambda_name, ttl.get(sam.authorizer_name, 300), sam
+            )
             routes.extend(Route(method, route.path, route.function_name, authorizer) for method in route.methods)
         return routes
 
@@ -211,9 +201,8 @@ class LocalTemplate:
         for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
             for event_name, event in (props.get("Events") or {}).items():
                 if event.get("Type") == "ScheduleV2":
-                    expression = str(event["Properties"]["ScheduleExpression"])
-                    period = override_seconds or schedule_period_seconds(expression)
-                    schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, expression, period))
+                    period = override_seconds or schedule_period_seconds(event["Properties"]["ScheduleExpression"])
+                    schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, period))
         return schedules
 
     # ------------------------------------------------------------------ what moto must hold
@@ -240,14 +229,9 @@ class LocalTemplate:
 # Properties with the same name and shape in CloudFormation and in the CreateTable API.
 _TABLE_API_PROPERTIES = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 # Anything else must be listed here as invisible to the code, so a new property is never silently dropped.
-_TABLE_PROPERTIES_INVISIBLE_TO_CODE = {
-    "TableName",
-    "TimeToLiveSpecification",  # applied by UpdateTimeToLive
-    "PointInTimeRecoverySpecification",
-    "SSESpecification",
-    "Tags",
-    "DeletionProtectionEnabled",
-}
+# (TimeToLiveSpecification is applied by UpdateTimeToLive.)
+_TABLE_PROPERTIES_INVISIBLE_TO_CODE = {"TableName", "TimeToLiveSpecification", "Tags", "DeletionProtectionEnabled"}
+_TABLE_PROPERTIES_INVISIBLE_TO_CODE |= {"PointInTimeRecoverySpecification", "SSESpecification"}
 
 
 def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any:
@@ -298,10 +282,7 @@ _RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)"
 
 
 def schedule_period_seconds(expression: str) -> float:
-    """rate(N unit) as seconds; cron(...) ticks every minute (close enough to exercise it)."""
-    match = _RATE.fullmatch(expression.strip())
-    if match:
-        return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
-    if expression.strip().startswith("cron("):
-        return 60.0
-    raise TemplateError(f"schedule expression {expression!r} is not rate(...) or cron(...)")
+    """rate(N unit) as seconds: the only kind of schedule template.yaml has."""
+    if not (match := _RATE.fullmatch(expression.strip())):
+        raise TemplateError(f"schedule expression {expression!r} is not rate(...)")
+    return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]

@@ -60,8 +60,12 @@ class FakeFunctions:
 
 
 AUTHORIZER = Authorizer(
-    LambdaAuthorizer("KeyAuth", "request", "Auth", ["$request.header.Authorization"], "2.0", use_simple_response=True),
+    "KeyAuth",
+    "Auth",
     ttl_seconds=300,
+    sam=LambdaAuthorizer(
+        "KeyAuth", "request", "Auth", ["$request.header.Authorization"], "2.0", use_simple_response=True
+    ),
 )
 
 

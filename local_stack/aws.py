@@ -14,8 +14,6 @@ It has to be installed before the first boto3 session exists (sessions copy BUIL
 created): importing `local_stack` does it.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import threading
@@ -208,7 +206,6 @@ def _stop_running_executions() -> None:
         pass
 
 
-# ---------------------------------------------------------------------- resources
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str]) -> None:
     """The tables, secrets, topics and state machines of template.yaml, created in moto."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -3,8 +3,6 @@ events, the Lambda REQUEST authorizer with its ReauthorizeEvery cache, and the m
 answer back to HTTP. Routes and authorizers come from aws-sam-cli (local_stack.template); its
 LambdaAuthorizer finds the identity sources and judges the authorizer's answer."""
 
-from __future__ import annotations
-
 import base64
 import copy
 import json
@@ -56,7 +54,6 @@ class RouteTable:
         return self.routes[int(index)], {name: str(value) for name, value in params.items()}
 
 
-# ---------------------------------------------------------------------- events
 def request_members(request: Request, domain_name: str, route: Route, params: Mapping[str, str]) -> dict[str, Any]:
     """What the route's event and its authorizer's event both say about the request (format 2.0); optional
     members are left out when empty, as API Gateway does."""
@@ -70,10 +67,10 @@ def request_members(request: Request, domain_name: str, route: Route, params: Ma
         else:
             headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
     source_ip = str(request.remote_addr or "127.0.0.1")
-    headers.setdefault("x-forwarded-for", source_ip)
-    headers.setdefault("x-forwarded-proto", "http")
-    headers.setdefault("x-forwarded-port", domain_name.rpartition(":")[2] or "80")
-    headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
+    added = {"x-forwarded-for": source_ip, "x-forwarded-proto": "http"}
+    added["x-forwarded-port"] = domain_name.rpartition(":")[2] or "80"
+    added["x-amzn-trace-id"] = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    headers = added | headers  # what the request says wins
     raw_query = str(environ.get("QUERY_STRING", ""))
     query: dict[str, str] = {}
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
@@ -93,12 +90,9 @@ def request_members(request: Request, domain_name: str, route: Route, params: Ma
         "timeEpoch": int(now.timestamp() * 1000),
     }
     members: dict[str, Any] = {"routeKey": route.route_key, "rawPath": raw_path, "rawQueryString": raw_query}
-    members.update({"cookies": cookies} if cookies else {})
-    members["headers"] = headers
-    members.update({"queryStringParameters": query} if query else {})
-    members["requestContext"] = context
-    members.update({"pathParameters": dict(params)} if params else {})
-    return members
+    members |= ({"cookies": cookies} if cookies else {}) | {"headers": headers}
+    members |= ({"queryStringParameters": query} if query else {}) | {"requestContext": context}
+    return members | ({"pathParameters": dict(params)} if params else {})
 
 
 def route_arn(members: Mapping[str, Any]) -> str:
@@ -155,14 +149,12 @@ def response_from_result(result: Any) -> Response:
     return response
 
 
-# ---------------------------------------------------------------------- authorizer
 def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> tuple[bool, dict[str, Any]]:
     """aws-sam-cli's reading of the answer (simple response or IAM policy); a malformed one raises."""
     text = json.dumps(answer)
     return authorizer.sam.is_valid_response(text, route_arn), authorizer.sam.get_context(text)
 
 
-# ---------------------------------------------------------------------- the gateway
 class Gateway:
     def __init__(
         self, routes: Iterable[Route], invoke: Invoke, domain_name: str, log: Callable[[str], None] | None = None

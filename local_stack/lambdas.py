@@ -4,8 +4,6 @@ All functions share one process, hence one os.environ: their variables are merge
 that need different values for the same variable cannot both be right, so that fails at start.
 """
 
-from __future__ import annotations
-
 import importlib.util
 import json
 import os
@@ -151,7 +149,6 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------------- one invocation per container
 # Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a
 # class attribute (`BaseRouter.current_event`, shared by every function) and the matched route and its
 # arguments in `app.context` (shared by the function's invocations). The local stack serves every function

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from local_stack.runtime import QUIET
-from local_stack.standins import ProviderConditions, StandIns
+from local_stack.standins import StandIns
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--telegram-rate-limit", type=float, default=None)
     args = parser.parse_args(argv)
-    standins = StandIns(ProviderConditions(args.latency_ms, args.telegram_rate_limit), twilio_status_callbacks=False)
+    standins = StandIns(args.latency_ms, args.telegram_rate_limit, twilio_status_callbacks=False)
     app = Request.application(standins.handle)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=QUIET)
     for stopping in (signal.SIGTERM, signal.SIGINT):

@@ -3,7 +3,6 @@ schedules) on moto, with the provider stand-ins, for `make run` and for integrat
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -14,17 +13,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from local_stack import aws
 from local_stack.gateway import Gateway
 from local_stack.lambdas import FunctionHost, InvocationIsolation
 from local_stack.seed import DEMO_ADMIN_KEY, seed_demo_fleet
 from local_stack.simulator import DriverPhones, DriverSimulator, SimulatedDriver
-from local_stack.standins import ProviderConditions, StandIns
-from local_stack.template import REGION, LocalTemplate, ScheduleSpec
+from local_stack.standins import StandIns
+from local_stack.template import LocalTemplate, ScheduleSpec
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -38,39 +36,6 @@ ROOT_KEY_SECRET = "RootKeySecret"
 _imported_by_previous_runtime: set[str] = set()
 # The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
 QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambda *args, **kwargs: None})
-
-
-class ScheduleRunner:
-    """Each schedule ticks on a thread of its own (so a slow target does not delay another), first one period
-    after start as a new schedule does; a missed tick is skipped, not replayed in a burst."""
-
-    def __init__(self, schedules: list[ScheduleSpec], fire: Callable[[ScheduleSpec], None]) -> None:
-        self.schedules, self._fire, self._stopping = list(schedules), fire, threading.Event()
-        self._threads = [threading.Thread(target=self._tick, args=(s,), daemon=True) for s in self.schedules]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        for thread in (t for t in self._threads if t.is_alive()):
-            thread.join(timeout=5)
-
-    def trigger(self, name: str) -> None:
-        """Fire one schedule now, on the caller's thread: its name (`SweeperFunction.EveryMinute`) or target."""
-        found = [s for s in self.schedules if name in (s.name, s.target_id)]
-        if not found:
-            raise KeyError(f"no schedule {name!r} (known: {sorted(s.name for s in self.schedules)})")
-        self._fire(found[0])
-
-    def _tick(self, schedule: ScheduleSpec) -> None:
-        while not self._stopping.wait(schedule.period_seconds):
-            try:
-                self._fire(schedule)
-            except Exception:
-                print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
-                traceback.print_exc()
 
 
 class LocalRuntime:
@@ -89,8 +54,6 @@ class LocalRuntime:
         simulated_drivers: int = 0,
         seed_demo: bool = True,
         *,
-        host: str = "127.0.0.1",
-        template_file: str = "template.yaml",
         provider_latency_ms: float | None = None,
         telegram_rate_limit: float | None = None,
         schedule_seconds: float | None = None,
@@ -100,27 +63,28 @@ class LocalRuntime:
         """Knobs left as None come from the environment: LOCAL_PROVIDER_LATENCY_MS, LOCAL_TELEGRAM_RATE_LIMIT,
         LOCAL_SCHEDULE_SECONDS. `log` receives one line per API request and simulated-driver action."""
         self.repo_root = Path(repo_root).resolve()
-        self._port, self._host, self._template_path = port, host, self.repo_root / template_file
+        self._port, self._host, self._template_path = port, "127.0.0.1", self.repo_root / "template.yaml"
         self._overrides, self._log = dict(parameter_overrides or {}), log
         self._simulated_drivers, self._seed_demo = simulated_drivers, seed_demo
         latency = _knob(provider_latency_ms, "LOCAL_PROVIDER_LATENCY_MS")
-        rate_limit = _knob(telegram_rate_limit, "LOCAL_TELEGRAM_RATE_LIMIT")
-        self.conditions = ProviderConditions(latency_ms=latency, telegram_rate_limit=rate_limit or None)
+        rate_limit = _knob(telegram_rate_limit, "LOCAL_TELEGRAM_RATE_LIMIT") or None
+        self.standins = StandIns(latency, rate_limit, twilio_status_callbacks=twilio_status_callbacks)
+        self.conditions = self.standins  # the providers' knobs: latency_ms, telegram_rate_limit, set_down
         self._schedule_seconds = _knob(schedule_seconds, "LOCAL_SCHEDULE_SECONDS") or None
-        self.standins = StandIns(self.conditions, twilio_status_callbacks=twilio_status_callbacks)
         self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
         self._gateway: Gateway | None = None
         self._functions: FunctionHost | None = None
-        self._schedules: ScheduleRunner | None = None
+        self.schedules: list[ScheduleSpec] = []
+        self._schedule_threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
         self.simulator: DriverSimulator | None = None  # the simulated demo drivers: their answers, and knobs
         self._added_paths: list[str] = []
         self._started = False
         self.template: LocalTemplate | None = None
         self.demo: dict[str, Any] | None = None
 
-    # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalRuntime:
         if self._started:
             raise RuntimeError("LocalRuntime already started")
@@ -165,8 +129,12 @@ class LocalRuntime:
         assert self._server is not None
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
         self._server_thread.start()
-        self._schedules = ScheduleRunner(template.schedules(self._schedule_seconds), self._fire_schedule)
-        self._schedules.start()
+        # Each schedule ticks on a thread of its own (a slow target does not delay another), first one period
+        # after start as a new schedule does; a missed tick is skipped, not replayed in a burst.
+        self.schedules = template.schedules(self._schedule_seconds)
+        for schedule in self.schedules:
+            self._schedule_threads.append(threading.Thread(target=self._tick, args=(schedule,), daemon=True))
+            self._schedule_threads[-1].start()
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
@@ -179,10 +147,12 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice and after a failed start."""
-        for running in (self.simulator, self._schedules):
-            if running is not None:
-                running.stop()
-        self.simulator = self._schedules = None
+        self._stopping.set()
+        for thread in self._schedule_threads:
+            thread.join(timeout=5)
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
         if self._server is not None:
             if self._server_thread is not None:
                 self._server.shutdown()
@@ -206,7 +176,6 @@ class LocalRuntime:
     ) -> None:
         self.stop()
 
-    # ------------------------------------------------------------------ addresses and credentials
     @property
     def port(self) -> int:
         if self._server is None:
@@ -235,7 +204,6 @@ class LocalRuntime:
             raise RuntimeError("LocalRuntime not started")
         return self.template.ref(logical_id)
 
-    # ------------------------------------------------------------------ Lambdas, schedules, messages
     def invoke(self, function: str, event: Any) -> Any:
         """Call a handler in-process by logical id, function name or ARN; its exception propagates."""
         if self._functions is None:
@@ -243,14 +211,11 @@ class LocalRuntime:
         return self._functions.invoke(function, event)
 
     def trigger_schedule(self, name: str) -> None:
-        """Fire a schedule now: its name (`SweeperFunction.EveryMinute`) or its target's logical id."""
-        if self._schedules is None:
-            raise RuntimeError("LocalRuntime not started")
-        self._schedules.trigger(name)
-
-    @property
-    def schedules(self) -> list[ScheduleSpec]:
-        return [] if self._schedules is None else self._schedules.schedules
+        """Fire a schedule now, on this thread: its name (`SweeperFunction.EveryMinute`) or its target."""
+        found = [s for s in self.schedules if name in (s.name, s.target_id)]
+        if not found:
+            raise KeyError(f"no schedule {name!r} (known: {sorted(s.name for s in self.schedules)})")
+        self._fire_schedule(found[0])
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -281,38 +246,31 @@ class LocalRuntime:
         """Make the Telegram (503), Twilio (500) or e-mail (SES error) stand-in fail every call, or recover."""
         self.conditions.set_down(provider, down)
 
-    def execution_status(self, ride_id: str) -> str | None:
-        """The status of the ride's matching execution (named after the ride), None before it starts."""
-        client = boto3.client("stepfunctions", region_name=REGION)
-        arn = str(self.ref("MatchingStateMachine")).replace(":stateMachine:", ":execution:") + f":{ride_id}"
-        try:
-            return str(client.describe_execution(executionArn=arn)["status"])
-        except client.exceptions.ExecutionDoesNotExist:
-            return None
-
-    # ------------------------------------------------------------------ internals
     def _parameters(self) -> dict[str, str]:
         base = self.base_url
         locally = {"Stage": "local", "PublicBaseUrl": base, "TwilioApiBaseUrl": f"{base}/_local/twilio"}
         return {**locally, "TelegramApiBaseUrl": f"{base}/_local/telegram", **self._overrides}
 
     def _invoke_payload(self, function: str, payload: bytes) -> tuple[int, bytes, str | None]:
-        if self._functions is None:
-            return 404, json.dumps({"Type": "User", "Message": "functions not loaded yet"}).encode(), None
+        assert self._functions is not None, "Step Functions calls no Lambda before the functions are loaded"
         return self._functions.invoke_payload(function, payload)
 
     def _fire_schedule(self, schedule: ScheduleSpec) -> None:
         self.invoke(schedule.target_id, {})  # EventBridge Scheduler without Input sends {}
 
+    def _tick(self, schedule: ScheduleSpec) -> None:
+        while not self._stopping.wait(schedule.period_seconds):
+            try:
+                self._fire_schedule(schedule)
+            except Exception:
+                print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
+                traceback.print_exc()
+
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        if request.path.startswith("/_local/"):
-            response = self.standins.handle(request)
-        elif self._gateway is None:
-            response = Response(json.dumps({"message": "Service Unavailable"}), 503, content_type="application/json")
-        else:
-            response = self._gateway.handle(request)
-        return response(environ, start_response)
+        if request.path.startswith("/_local/") or self._gateway is None:  # the stand-ins answer first
+            return self.standins.handle(request)(environ, start_response)
+        return self._gateway.handle(request)(environ, start_response)
 
 
 def _knob(value: float | None, variable: str) -> float:

@@ -5,8 +5,6 @@ marked "layer call site": re-point those when the domain moves. The credentials 
 values: they only ever reach the loopback fake providers.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 DEMO_ADMIN_KEY = "demo-admin-key"

@@ -169,17 +169,15 @@ class DriverPhones:
         """Tap Accept/Reject under the offer; Telegram posts the callback_query with the fleet's secret."""
         data = str(offer.accept_data if action == "accept" else offer.reject_data)
         message, chat = offer.message, int(offer.message["to"])
+        user, private_chat = _user_and_chat(driver, chat)
         bot = {"id": int(message.get("bot_id") or 0), "is_bot": True, "first_name": "Ridecast"}
-        shown = {  # the offer as the driver's Telegram app holds it
-            "message_id": int(message["provider_message_id"]),
-            "from": {**bot, "username": self._telegram.get("bot_username") or "ridecast_bot"},
-            "chat": _chat(driver, chat),
-            "date": int(_sent_at(message).timestamp()),
-            "text": str(message.get("body") or ""),
-            "reply_markup": message.get("reply_markup"),
-        }
+        bot["username"] = self._telegram.get("bot_username") or "ridecast_bot"
+        # The offer as the driver's Telegram app holds it.
+        shown = {"message_id": int(message["provider_message_id"]), "from": bot, "chat": private_chat}
+        shown.update(date=int(_sent_at(message).timestamp()), text=str(message.get("body") or ""))
+        shown["reply_markup"] = message.get("reply_markup")
         instance = str(zlib.crc32(f"{message.get('bot_id')}:{chat}".encode()))
-        query = {"id": str(self._rng.getrandbits(63)), "from": _user(driver, chat), "message": shown, "data": data}
+        query = {"id": str(self._rng.getrandbits(63)), "from": user, "message": shown, "data": data}
         after = len(self._outbox)
         status, answer = self._post_update({"callback_query": {**query, "chat_instance": instance}})
         told = self._bot_edit_after(message, after) if status == 200 else None
@@ -187,25 +185,18 @@ class DriverPhones:
 
     def open_telegram_link(self, driver: SimulatedDriver) -> AnswerResult:
         """Open the registration deep link: Telegram sends `/start <token>` from the driver's chat."""
-        if not (driver.telegram_link and driver.telegram_chat_id and self._telegram.get("webhook_secret")):
-            raise ValueError(f"{driver.name} has no Telegram link or chat, or the fleet no Telegram webhook")
-        token = parse_qs(urlsplit(driver.telegram_link).query).get("start", [""])[0]
-        chat = int(driver.telegram_chat_id)
-        message = {"message_id": next(self._message_ids), "from": _user(driver, chat), "chat": _chat(driver, chat)}
+        token = parse_qs(urlsplit(str(driver.telegram_link)).query).get("start", [""])[0]
+        user, chat = _user_and_chat(driver, int(str(driver.telegram_chat_id)))
+        message = {"message_id": next(self._message_ids), "from": user, "chat": chat, "date": int(time.time())}
         command = {"offset": 0, "length": len("/start"), "type": "bot_command"}
-        message.update(date=int(time.time()), text=f"/start {token}", entities=[command])
         after = len(self._outbox)
-        status, answer = self._post_update({"message": message})
-        replies = [
-            m for m in self._outbox.messages(to=str(chat), channel="telegram", after=after) if not m.get("edited")
-        ]
-        return AnswerResult("telegram:start", status, "/start", replies[0]["body"] if replies else _result_of(answer))
+        status, answer = self._post_update({"message": {**message, "text": f"/start {token}", "entities": [command]}})
+        told = [m["body"] for m in self._outbox.messages(str(chat["id"]), "telegram", after) if not m.get("edited")]
+        return AnswerResult("telegram:start", status, "/start", told[0] if told else _result_of(answer))
 
     def _post_update(self, update: dict[str, Any]) -> tuple[int, str]:
-        headers = {
-            "Content-Type": "application/json",
-            "X-Telegram-Bot-Api-Secret-Token": str(self._telegram["webhook_secret"]),
-        }
+        headers = {"Content-Type": "application/json"}
+        headers["X-Telegram-Bot-Api-Secret-Token"] = str(self._telegram["webhook_secret"])
         body = json.dumps({"update_id": next(self._update_ids), **update}).encode()
         return post(self._telegram_url, body, headers)
 
@@ -239,19 +230,14 @@ class DriverSimulator:
     ) -> None:
         """`phones` answer through the real webhooks and register Telegram drivers at start; `answer` (default:
         `phones`) replaces how an answer travels. The two knobs may change while running."""
-        self._outbox = outbox
+        self._outbox, self._base_url, self._phones, self._log = outbox, base_url, phones, log
         self._by_address = {address: driver for driver in drivers for address in driver.addresses()}
-        self._base_url = base_url
-        self._phones = phones
         if (answer or phones) is None:
             raise ValueError("demo drivers answer through `phones` (the webhooks) or `answer`")
         self._answer: AnswerOffer = answer or phones  # type: ignore[assignment]
-        self.accept_probability = accept_probability
-        self.delay_seconds = delay_seconds
+        self.accept_probability, self.delay_seconds = accept_probability, delay_seconds
         self._rng = rng or random.Random()
-        self._log = log
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
+        self._stopping, self._lock = threading.Event(), threading.Lock()
         self._seen: set[tuple[str, str]] = set()
         self._pending: set[tuple[str, str]] = set()
         self._answers: list[SimulatedAnswer] = []
@@ -329,24 +315,18 @@ class DriverSimulator:
         if result is None:
             self._log(f"{who} could not {action} the {kind} of ride {ride}: {error!r}")
             return
-        channel = result.via.partition(":")[2]
+        via = result.via.partition(":")[2]
         did = (
-            f"texted {result.sent!r} over {channel}"
-            if result.via.startswith("twilio")
-            else f"tapped {action} on Telegram"
+            f"texted {result.sent!r} over {via}" if result.via.startswith("twilio") else f"tapped {action} on Telegram"
         )
-        verb = "accepted" if action == "accept" else "rejected"
-        self._log(
-            f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {did} → {result.status} {result.reply!r}"
-        )
+        verb, told = "accepted" if action == "accept" else "rejected", f"{result.status} {result.reply!r}"
+        self._log(f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {did} → {told}")
 
 
-def _user(driver: SimulatedDriver, chat: int) -> dict[str, Any]:
-    return {"id": chat, "is_bot": False, "first_name": driver.name, "language_code": "en"}
-
-
-def _chat(driver: SimulatedDriver, chat: int) -> dict[str, Any]:
-    return {"id": chat, "first_name": driver.name, "type": "private"}
+def _user_and_chat(driver: SimulatedDriver, chat: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Telegram user and the private chat with the bot, whose id is the user's."""
+    user = {"id": chat, "is_bot": False, "first_name": driver.name, "language_code": "en"}
+    return user, {"id": chat, "first_name": driver.name, "type": "private"}
 
 
 def _sent_at(message: Mapping[str, Any]) -> datetime:

@@ -3,8 +3,6 @@ switch, and the outbox that records what they were asked to send. They answer li
 (status codes, error shapes, the checks that bite in production) for the calls Ridecast makes, so the
 adapters are exercised for real, just never over the internet."""
 
-from __future__ import annotations
-
 import json
 import math
 import re
@@ -16,7 +14,6 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -31,6 +28,7 @@ PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
 PROVIDERS = ("telegram", "twilio", "email")
 EXPIRED_QUERY = "response timeout expired or query ID is invalid"
+EXPIRED_QUERY = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
     "a current content and reply markup of the message"
@@ -73,13 +71,23 @@ def normalize_recipient(value: str) -> str:
     return value.strip().removeprefix("whatsapp:")
 
 
-@dataclass
-class ProviderConditions:
-    """Simulation knobs shared by the stand-ins (benchmarks and outage tests turn them)."""
+class StandIns:
+    """The WSGI side of /_local: Twilio's Messages API, Telegram's Bot API, the outbox and the outage switch;
+    the simulation knobs (latency, Telegram's rate limit, providers down) may change while running."""
 
-    latency_ms: float = 0.0
-    telegram_rate_limit: float | None = None  # messages per second per bot token
-    down: set[str] = field(default_factory=set)
+    def __init__(
+        self, latency_ms: float = 0.0, telegram_rate_limit: float | None = None, twilio_status_callbacks: bool = True
+    ) -> None:
+        self.outbox = Outbox()
+        self.latency_ms, self.telegram_rate_limit = latency_ms, telegram_rate_limit  # messages/s per bot
+        self.down: set[str] = set()
+        self._status_callbacks = twilio_status_callbacks
+        self._callbacks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-status")
+        self._closed = False
+        self._lock = threading.Lock()
+        self._telegram_sent: dict[tuple[str, str, int], tuple[str, Any]] = {}  # (bot, chat, id) → text, markup
+        self._telegram_ids: Counter[tuple[str, str]] = Counter()
+        self._telegram_recent: dict[str, deque[float]] = {}
 
     def set_down(self, provider: str, down: bool) -> None:
         if provider not in PROVIDERS:
@@ -88,21 +96,6 @@ class ProviderConditions:
 
     def is_down(self, provider: str) -> bool:
         return provider in self.down
-
-
-class StandIns:
-    """The WSGI side of /_local: Twilio's Messages API, Telegram's Bot API, the outbox and the outage switch."""
-
-    def __init__(self, conditions: ProviderConditions, twilio_status_callbacks: bool = True) -> None:
-        self.outbox = Outbox()
-        self.conditions = conditions
-        self._status_callbacks = twilio_status_callbacks
-        self._callbacks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-status")
-        self._closed = False
-        self._lock = threading.Lock()
-        self._telegram_sent: dict[tuple[str, str, int], tuple[str, Any]] = {}  # (bot, chat, id) → text, markup
-        self._telegram_ids: Counter[tuple[str, str]] = Counter()
-        self._telegram_recent: dict[str, deque[float]] = {}
 
     def close(self) -> None:
         self._closed = True
@@ -115,8 +108,8 @@ class StandIns:
         if (provider := PROVIDERS_PATH.match(path)) and method == "POST":
             return self._set_provider_down(provider.group("provider"), request.get_json(silent=True))
         twilio, telegram = TWILIO_PATH.match(path), TELEGRAM_PATH.match(path)
-        if (twilio or telegram) and self.conditions.latency_ms > 0:
-            time.sleep(self.conditions.latency_ms / 1000)
+        if (twilio or telegram) and self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000)
         if twilio:
             return self._twilio(request, twilio.group("sid"))
         if telegram:
@@ -131,14 +124,13 @@ class StandIns:
             return _json(404, {"message": f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}"})
         if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
             return _json(422, {"message": 'the body must be {"down": true|false}'})
-        self.conditions.set_down(provider, body["down"])
+        self.set_down(provider, body["down"])
         return _json(200, {"provider": provider, "down": body["down"]})
 
-    # ------------------------------------------------------------------ Twilio
     def _twilio(self, request: Request, account_sid: str) -> Response:
         """POST /2010-04-01/Accounts/{AccountSid}/Messages.json, with Twilio's error codes and, when asked
         for a StatusCallback, signed `sent` and `delivered` callbacks like the real service sends."""
-        if self.conditions.is_down("twilio"):
+        if self.is_down("twilio"):
             return _twilio_error(500, 20500, "An internal server error has occurred")
         auth = request.authorization
         # Basic auth is the account SID (or an API key SID) and its secret, as with the real API.
@@ -167,10 +159,9 @@ class StandIns:
         callback = str(params.get("StatusCallback") or "")
         self.outbox.record({**entry, "status_callback": callback} if callback else entry)
         if callback and self._status_callbacks and not self._closed:
-            status = {"AccountSid": account_sid, "ApiVersion": "2010-04-01", "From": sender, "MessageSid": sid}
-            self._callbacks.submit(
-                self._send_status_callbacks, callback, {**status, "SmsSid": sid, "To": to}, auth.password
-            )
+            status = {"AccountSid": account_sid, "ApiVersion": "2010-04-01", "From": sender, "To": to}
+            status |= {"MessageSid": sid, "SmsSid": sid}
+            self._callbacks.submit(self._send_status_callbacks, callback, status, auth.password)
         answer: dict[str, Any] = {"sid": sid, "account_sid": account_sid, "to": to, "from": sender, "body": text}
         answer.update(status="queued", error_code=None, num_segments=str(max(1, math.ceil(len(text) / 160))))
         answer.update(uri=f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
@@ -183,10 +174,9 @@ class StandIns:
                 return
             post_signed_form(url, {**params, "MessageStatus": status, "SmsStatus": status}, auth_token)
 
-    # ------------------------------------------------------------------ Telegram
     def _telegram(self, request: Request, token: str, method: str) -> Response:
         """POST|GET /bot{token}/{method} (case-insensitive) with Telegram's answers, limits and errors."""
-        if self.conditions.is_down("telegram"):
+        if self.is_down("telegram"):
             return _telegram_error(503, "Service Unavailable")
         if method not in ("sendmessage", "editmessagetext", "answercallbackquery", "getme"):
             return _telegram_error(404, "Not Found")
@@ -203,19 +193,12 @@ class StandIns:
         if method == "getme":
             return _ok(bot_user(token))
         if method == "answercallbackquery":
-            if not params.get("callback_query_id"):
-                return _telegram_error(
-                    400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
-                )
-            return _ok(True)
+            return _ok(True) if params.get("callback_query_id") else _telegram_error(400, EXPIRED_QUERY)
         chat, text = _chat_id(params.get("chat_id")), str(params.get("text") or "")
-        if chat is None:
-            return _telegram_error(
-                400, "Bad Request: chat not found" if params.get("chat_id") else "Bad Request: chat_id is empty"
-            )
-        problem = _text_problem(text) or _markup_problem(markup)
-        if problem:
-            return _telegram_error(400, problem)
+        no_chat = chat is None and ("chat not found" if params.get("chat_id") else "chat_id is empty")
+        problem = (no_chat and f"Bad Request: {no_chat}") or _text_problem(text) or _markup_problem(markup)
+        if problem or chat is None:
+            return _telegram_error(400, str(problem))
         key = (token, str(chat))
         with self._lock:
             if method == "sendmessage":
@@ -231,14 +214,13 @@ class StandIns:
         entry = {"channel": "telegram", "to": str(chat), "body": text, "provider_message_id": str(message_id)}
         edited = {"edited": True} if method == "editmessagetext" else {}
         self.outbox.record({**entry, "reply_markup": markup, "bot_id": str(bot_user(token)["id"]), **edited})
-        message = {"message_id": message_id, "from": bot_user(token), "date": int(time.time()), "text": text}
-        message["chat"] = {"id": chat, "type": "private"}
-        message.update({"reply_markup": markup} if markup else {})
-        return _ok({**message, **({"edit_date": int(time.time())} if edited else {})})
+        message = {"message_id": message_id, "from": bot_user(token), "chat": {"id": chat, "type": "private"}}
+        message |= {"date": int(time.time()), "text": text} | ({"reply_markup": markup} if markup else {})
+        return _ok(message | ({"edit_date": int(time.time())} if edited else {}))
 
     def _rate_limited(self, token: str) -> int:
         """Seconds to wait when this bot already sent `telegram_rate_limit` messages in the last second."""
-        limit = self.conditions.telegram_rate_limit
+        limit = self.telegram_rate_limit
         if not limit:
             return 0
         now = time.monotonic()

@@ -4,8 +4,6 @@ the physical names the local stack gives resources, and the moto-side reading of
 topics, state machines and schedules, for the resource types template.yaml declares.
 """
 
-from __future__ import annotations
-
 import copy
 import logging
 import re
@@ -151,7 +149,6 @@ class LocalTemplate:
             raise TemplateError(f"unknown resource or parameter {logical_id}")
         return value["Ref"] if isinstance(value, dict) else value
 
-    # ------------------------------------------------------------------ functions and the HTTP API
     def functions(self) -> list[FunctionSpec]:
         specs = []
         for function in SamFunctionProvider([copy.deepcopy(self.stack)]).get_all():
@@ -160,18 +157,12 @@ class LocalTemplate:
             variables = (function.environment or {}).get("Variables") or {}
             specs.append(
                 FunctionSpec(
-                    logical_id=function.name,
-                    name=function.functionname,
-                    arn=self._translator[function.name]["Arn"],
-                    code_dir=(self.root / function.codeuri).resolve(),
-                    handler=function.handler,
-                    environment={name: _text(value, f"{function.name}.{name}") for name, value in variables.items()},
-                    timeout_seconds=int(function.timeout or 3),
-                    memory_mb=int(function.memory or 128),
+                    *(function.name, function.functionname, self._translator[function.name]["Arn"]),
+                    *((self.root / function.codeuri).resolve(), function.handler),
+                    {name: _text(value, f"{function.name}.{name}") for name, value in variables.items()},
+                    *(int(function.timeout or 3), int(function.memory or 128)),
                     # Public layer ARNs (e.g. Powertools) are installed in the venv; only our own layers add code.
-                    layer_dirs=tuple(
-                        (self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri
-                    ),
+                    tuple((self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri),
                 )
             )
         return specs
@@ -205,7 +196,6 @@ class LocalTemplate:
                     schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, period))
         return schedules
 
-    # ------------------------------------------------------------------ what moto must hold
     def table_create_kwargs(self, logical_id: str) -> tuple[dict[str, Any], str | None]:
         """CreateTable arguments and the TTL attribute of a table, as template.yaml declares it."""
         props = self.resources_of("AWS::DynamoDB::Table")[logical_id]
@@ -238,27 +228,30 @@ def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any
     """What !Ref and !GetAtt give for the resource locally (None: left to aws-sam-cli's defaults)."""
     kind, props = resource.get("Type"), resource.get("Properties") or {}
 
-    def name(prop: str, default: str) -> str:
-        return str(resolve(props[prop])) if props.get(prop) else default
-
+    # Lambda names are the logical ids locally, so a log line or an ASL Resource reads like the template.
+    name_property, default = _NAMES.get(str(kind), ("", f"{STACK_NAME}-{logical_id}"))
+    name = str(resolve(props[name_property])) if props.get(name_property) else default.format(logical_id)
     if kind == "AWS::Serverless::Function":
-        # Lambda names are the logical ids locally, so a log line or an ASL Resource reads like the template.
-        function = name("FunctionName", logical_id)
-        return {"Ref": function, "Arn": _ARN.format("lambda", f"function:{function}")}
+        return {"Ref": name, "Arn": _ARN.format("lambda", f"function:{name}")}
     if kind == "AWS::DynamoDB::Table":
-        table = name("TableName", f"{STACK_NAME}-{logical_id}")
-        return {"Ref": table, "Arn": _ARN.format("dynamodb", f"table/{table}")}
+        return {"Ref": name, "Arn": _ARN.format("dynamodb", f"table/{name}")}
     if kind == "AWS::Serverless::StateMachine":
-        arn = _ARN.format("states", f"stateMachine:{name('Name', f'{STACK_NAME}-{logical_id}')}")
-        return {"Ref": arn, "Arn": arn, "Name": arn.rpartition(":")[2]}
+        arn = _ARN.format("states", f"stateMachine:{name}")
+        return {"Ref": arn, "Arn": arn, "Name": name}
     if kind == "AWS::SNS::Topic":
-        topic = name("TopicName", f"{STACK_NAME}-{logical_id}")
-        return {"Ref": _ARN.format("sns", topic), "TopicArn": _ARN.format("sns", topic), "TopicName": topic}
+        return {"Ref": _ARN.format("sns", name), "TopicArn": _ARN.format("sns", name), "TopicName": name}
     if kind == "AWS::SecretsManager::Secret":  # the ARN moto gives it is registered once it exists
-        return {"Ref": name("Name", f"{STACK_NAME}-{logical_id}")}
-    if kind == "AWS::Serverless::HttpApi":
-        return {"Ref": "local", "ApiId": "local"}
-    return None
+        return {"Ref": name}
+    return {"Ref": "local", "ApiId": "local"} if kind == "AWS::Serverless::HttpApi" else None
+
+
+_NAMES = {
+    "AWS::Serverless::Function": ("FunctionName", "{}"),
+    "AWS::DynamoDB::Table": ("TableName", f"{STACK_NAME}-{{}}"),
+    "AWS::Serverless::StateMachine": ("Name", f"{STACK_NAME}-{{}}"),
+    "AWS::SNS::Topic": ("TopicName", f"{STACK_NAME}-{{}}"),
+    "AWS::SecretsManager::Secret": ("Name", f"{STACK_NAME}-{{}}"),
+}
 
 
 def _text(value: Any, where: str) -> str:

@@ -8,7 +8,7 @@ from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
-from local_stack.standins import ProviderConditions, StandIns
+from local_stack.standins import StandIns
 
 SID = "AC" + "0" * 31 + "1"
 MESSAGES = f"/_local/twilio/2010-04-01/Accounts/{SID}/Messages.json"
@@ -24,7 +24,7 @@ def basic(user=SID, password="token"):  # noqa: S107 - a stand-in credential
 
 @pytest.fixture
 def standins():
-    stand_ins = StandIns(ProviderConditions(), twilio_status_callbacks=False)
+    stand_ins = StandIns(twilio_status_callbacks=False)
     yield stand_ins
     stand_ins.close()
 
@@ -100,10 +100,10 @@ class TestTwilio:
         assert wrong_account.json["code"] == 20003
 
     def test_a_provider_that_is_down_answers_500(self, client, standins):
-        standins.conditions.set_down("twilio", True)
+        standins.set_down("twilio", True)
         response = client.post(MESSAGES, data={"To": "+15550001", "From": "+15005550006", "Body": "x"}, headers=basic())
         assert (response.status_code, response.json["code"]) == (500, 20500)
-        standins.conditions.set_down("twilio", False)
+        standins.set_down("twilio", False)
         assert (
             client.post(MESSAGES, data={"To": "+15550001", "From": "+1500", "Body": "x"}, headers=basic()).status_code
             == 201
@@ -174,7 +174,7 @@ class TestTelegram:
         }
 
     def test_rate_limit_answers_429_with_retry_after(self, client, standins):
-        standins.conditions.telegram_rate_limit = 3
+        standins.telegram_rate_limit = 3
         answers = [client.post(f"{BOT}/sendMessage", json={"chat_id": 1, "text": f"m{i}"}) for i in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert answers[3].json == {
@@ -188,7 +188,7 @@ class TestTelegram:
         assert other_bot.status_code == 200  # the limit is per bot
 
     def test_a_provider_that_is_down_answers_503(self, client, standins):
-        standins.conditions.set_down("telegram", True)
+        standins.set_down("telegram", True)
         response = client.post(f"{BOT}/sendMessage", json={"chat_id": 1, "text": "x"})
         assert (response.status_code, response.json["ok"]) == (503, False)
 
@@ -219,9 +219,9 @@ class TestProviderSwitch:
         answer = client.post(f"/_local/providers/{provider}", json={"down": True})
         # Then it is down until switched on again
         assert (answer.status_code, answer.json) == (200, {"provider": provider, "down": True})
-        assert standins.conditions.is_down(provider)
+        assert standins.is_down(provider)
         client.post(f"/_local/providers/{provider}", json={"down": False})
-        assert not standins.conditions.is_down(provider)
+        assert not standins.is_down(provider)
 
     def test_down_stand_ins_fail_every_call(self, client):
         client.post("/_local/providers/telegram", json={"down": True})
@@ -234,7 +234,7 @@ class TestProviderSwitch:
         assert client.post("/_local/providers/pigeon", json={"down": True}).status_code == 404
         assert client.post("/_local/providers/twilio", json={"down": "yes"}).status_code == 422
         assert client.post("/_local/providers/twilio", data="down").status_code == 422
-        assert standins.conditions.down == set()
+        assert standins.down == set()
 
 
 def test_the_real_sdks_talk_to_the_stand_ins(standins):
@@ -287,7 +287,7 @@ def test_status_callbacks_are_signed_like_twilios():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     callback_url = f"http://127.0.0.1:{server.server_port}/webhooks/twilio/status"
-    stand_ins = StandIns(ProviderConditions())
+    stand_ins = StandIns()
 
     def app(environ, start_response):
         return stand_ins.handle(Request(environ))(environ, start_response)

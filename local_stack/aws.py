@@ -57,7 +57,7 @@ class _HookState:
     dynamodb_lock = threading.Lock()
     sfn_lock = threading.Lock()
     invoker: LambdaInvoker | None = None
-    email_down: Callable[[], bool] | None = None
+    providers_down: set[str] = set()  # the stand-ins' switch: "email" fails SES
     refuse_unanswered = False
     active = False
     # Time spent inside moto's DynamoDB: what real DynamoDB would not cost the caller's CPU (benchmarks).
@@ -70,8 +70,7 @@ def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) ->
     invoker = _HookState.invoker
     if service == "lambda" and operation == "Invoke" and invoker is not None:
         return _invoke(invoker, request)
-    email_down = _HookState.email_down
-    if service in ("ses", "sesv2") and email_down is not None and email_down():
+    if service in ("ses", "sesv2") and "email" in _HookState.providers_down:
         message = "local stack: the e-mail stand-in is down"
         raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": message}}, operation)
     if service == "dynamodb":
@@ -152,7 +151,7 @@ class AwsSandbox:
         self._saved_environment: dict[str, str] | None = None
         self._started = False
 
-    def start(self, invoker: LambdaInvoker, email_down: Callable[[], bool] = lambda: False) -> None:
+    def start(self, invoker: LambdaInvoker, providers_down: set[str] | None = None) -> None:
         with AwsSandbox._lock:
             if _HookState.active:
                 raise RuntimeError("a local stack is already running in this process (moto is process-wide)")
@@ -172,7 +171,7 @@ class AwsSandbox:
         moto_core_models.responses_mock.stop()
         boto3.setup_default_session(region_name=REGION)
         _HookState.invoker = invoker
-        _HookState.email_down = email_down
+        _HookState.providers_down = providers_down if providers_down is not None else set()
         # Stays on after stop(): a Step Functions thread still winding down must not reach real AWS.
         _HookState.refuse_unanswered = True
 
@@ -180,7 +179,7 @@ class AwsSandbox:
         if not self._started:
             return
         self._started = False
-        _HookState.invoker = _HookState.email_down = None
+        _HookState.invoker, _HookState.providers_down = None, set()
         if self._mock is not None:
             _stop_running_executions()
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place

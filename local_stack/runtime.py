@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -115,7 +113,7 @@ class LocalRuntime:
                 _imported_by_previous_runtime.add(name)
 
     def _start_stack(self, template: LocalTemplate) -> None:
-        self._sandbox.start(self._invoke_payload, email_down=lambda: self.conditions.is_down("email"))
+        self._sandbox.start(self._invoke_payload, providers_down=self.standins.down)
         self._isolation.install()
         aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY})
         functions = template.functions()
@@ -171,9 +169,7 @@ class LocalRuntime:
     def __enter__(self) -> LocalRuntime:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exception: object) -> None:
         self.stop()
 
     @property
@@ -232,15 +228,15 @@ class LocalRuntime:
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
         """Block until `count` messages (to `to`, matching `where`) are in the outbox; raises on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [m for m in self.standins.outbox.messages(to=to) if where is None or where(m)]
-            if len(found) >= count:
-                return found
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{len(found)}/{count} messages to {to or 'anyone'} after {timeout}s: {found}")
-            self.standins.outbox.wait_for_new(len(self.standins.outbox), timeout=min(remaining, 0.5))
+        found: list[dict[str, Any]] = []
+
+        def enough() -> bool:
+            found[:] = [m for m in self.standins.outbox.messages(to=to) if where is None or where(m)]
+            return len(found) >= count
+
+        if not self.standins.outbox.wait_for(enough, timeout):
+            raise TimeoutError(f"{len(found)}/{count} messages to {to or 'anyone'} after {timeout}s: {found}")
+        return found
 
     def set_provider_down(self, provider: str, down: bool) -> None:
         """Make the Telegram (503), Twilio (500) or e-mail (SES error) stand-in fail every call, or recover."""

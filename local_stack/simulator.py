@@ -119,10 +119,10 @@ def offers_in(message: dict[str, Any], base_url: str) -> list[Offer]:
 class DriverPhones:
     """The demo drivers' phones and Telegram apps, with Twilio and Telegram delivering what they send."""
 
-    def __init__(self, base_url: str, fleet: Mapping[str, Any], outbox: Outbox, rng: random.Random | None = None):
+    def __init__(self, base_url: str, fleet: Mapping[str, Any], outbox: Outbox) -> None:
         """`fleet` is what Twilio and Telegram know about it, as `local_stack.seed.seed_demo_fleet` answers:
         `fleet_id`, `twilio` {account_sid, auth_token, senders} and `telegram` {bot_username, webhook_secret}."""
-        self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, rng or random.Random()
+        self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, random.Random()
         self._twilio, self._telegram = fleet.get("twilio") or {}, fleet.get("telegram") or {}
         self._telegram_url = f"{self._base_url}/webhooks/telegram/{fleet['fleet_id']}"
         # Telegram numbers updates in sequence per bot; a random start keeps clear of any test's own ids.
@@ -223,7 +223,6 @@ class DriverSimulator:
         answer: AnswerOffer | None = None,
         accept_probability: float = 0.6,
         delay_seconds: tuple[float, float] = (0.5, 3.0),
-        rng: random.Random | None = None,
         log: Callable[[str], None] = print,
         *,
         phones: DriverPhones | None = None,
@@ -236,7 +235,7 @@ class DriverSimulator:
             raise ValueError("demo drivers answer through `phones` (the webhooks) or `answer`")
         self._answer: AnswerOffer = answer or phones  # type: ignore[assignment]
         self.accept_probability, self.delay_seconds = accept_probability, delay_seconds
-        self._rng = rng or random.Random()
+        self._rng = random.Random()
         self._stopping, self._lock = threading.Event(), threading.Lock()
         self._seen: set[tuple[str, str]] = set()
         self._pending: set[tuple[str, str]] = set()
@@ -271,10 +270,11 @@ class DriverSimulator:
         self._workers.shutdown(wait=True, cancel_futures=True)
 
     def _watch(self) -> None:
-        seen = len(self._outbox)  # only offers sent from now on
+        seen = [len(self._outbox)]  # only offers sent from now on
         while not self._stopping.is_set():
-            new = self._outbox.wait_for_new(seen, timeout=0.5)
-            seen += len(new)
+            self._outbox.wait_for(lambda: len(self._outbox) > seen[0], timeout=0.5)
+            new = self._outbox.messages(after=seen[0])
+            seen[0] += len(new)
             for message in new:
                 self._consider(message)
 

@@ -12,7 +12,7 @@ import time
 import urllib.request
 import zlib
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -56,11 +56,10 @@ class Outbox:
             entries = self._entries[after:]
             return [dict(e) for e in entries if wanted in (None, e["to"]) and channel in (None, e["channel"])]
 
-    def wait_for_new(self, after: int, timeout: float) -> list[dict[str, Any]]:
-        """Entries past sequence number `after`, waiting up to `timeout` seconds for the first one."""
-        with self._changed:
-            self._changed.wait_for(lambda: len(self._entries) > after, timeout=timeout)
-            return [dict(entry) for entry in self._entries[after:]]
+    def wait_for(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """Whether `condition` (which may read the outbox) became true within `timeout` seconds."""
+        with self._changed:  # an RLock: the condition may take it again
+            return self._changed.wait_for(condition, timeout=timeout)
 
     def __len__(self) -> int:
         with self._changed:

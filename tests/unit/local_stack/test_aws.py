@@ -45,17 +45,17 @@ class FakeLambdas:
         return 200, json.dumps(result).encode(), None
 
 
-EMAIL = {"down": False}
+DOWN: set[str] = set()
 
 
 @pytest.fixture
 def lambdas():
     fake = FakeLambdas()
     sandbox = aws.AwsSandbox()
-    sandbox.start(invoker=fake, email_down=lambda: EMAIL["down"])
+    sandbox.start(invoker=fake, providers_down=DOWN)
     yield fake
     sandbox.stop()
-    EMAIL["down"] = False
+    DOWN.clear()
 
 
 @pytest.fixture
@@ -233,7 +233,7 @@ def test_ses_fails_while_the_email_stand_in_is_down(lambdas):
     # Given the e-mail provider switched off (POST /_local/providers/email {"down": true})
     ses = boto3.client("ses")
     ses.verify_email_identity(EmailAddress="ops@example.com")
-    EMAIL["down"] = True
+    DOWN.add("email")
     # When the code sends an e-mail, Then SES answers with an error the adapter can catch
     with pytest.raises(ClientError) as refused:
         ses.send_email(
@@ -243,7 +243,7 @@ def test_ses_fails_while_the_email_stand_in_is_down(lambdas):
         )
     assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
     # And once it is back, the same call goes through
-    EMAIL["down"] = False
+    DOWN.discard("email")
     ses.send_email(
         Source="ops@example.com",
         Destination={"ToAddresses": ["a@example.com"]},

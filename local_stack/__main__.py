@@ -21,12 +21,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     schedules = ", ".join(f"{s.name} every {s.period_seconds:g}s" for s in runtime.schedules) or "none"
-    print(f"Ridecast local stack on {runtime.base_url}", flush=True)
-    print(f"  root key:          {runtime.root_key}")
-    print(f"  demo fleet:        {runtime.demo_fleet_id}   admin key: {runtime.demo_admin_key}")
-    print(f"  simulated drivers: {drivers} (LOCAL_SIMULATED_DRIVERS)")
-    print(f"  outbox:            {runtime.outbox_url}")
-    print(f"  schedules:         {schedules}\nCtrl-C to stop.", flush=True)
+    fleet = f"{runtime.demo_fleet_id}   admin key: {runtime.demo_admin_key}"
+    print(f"Ridecast local stack on {runtime.base_url}\n  root key:          {runtime.root_key}")
+    print(f"  demo fleet:        {fleet}\n  simulated drivers: {drivers} (LOCAL_SIMULATED_DRIVERS)")
+    print(f"  outbox:            {runtime.outbox_url}\n  schedules:         {schedules}\nCtrl-C to stop.", flush=True)
     try:
         while not stopping.wait(1.0):
             pass

@@ -80,13 +80,10 @@ class FunctionHost:
             if service_default is not None:
                 os.environ["POWERTOOLS_SERVICE_NAME"] = service_default
 
-    def logical_id_of(self, name_or_arn: str) -> str | None:
+    def function(self, name_or_arn: str) -> LoadedFunction:
         # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
         name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
-        return self._names.get(name_or_arn) or self._names.get(name)
-
-    def function(self, name_or_arn: str) -> LoadedFunction:
-        logical_id = self.logical_id_of(name_or_arn)
+        logical_id = self._names.get(name_or_arn) or self._names.get(name)
         if logical_id is None or logical_id not in self._loaded:
             raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self.specs)})")
         return self._loaded[logical_id]
@@ -111,7 +108,9 @@ class FunctionHost:
     def invoke_payload(self, name_or_arn: str, payload: bytes) -> tuple[int, bytes, str | None]:
         """The Lambda Invoke API (RequestResponse, as Step Functions calls it): JSON bytes in, JSON bytes
         out, errors as the Python runtime reports them, so Retry/Catch match on their class name."""
-        if self.logical_id_of(name_or_arn) is None:
+        try:
+            self.function(name_or_arn)
+        except KeyError:
             return 404, json.dumps({"Type": "User", "Message": f"Function not found: {name_or_arn}"}).encode(), None
         try:
             return 200, json.dumps(self.invoke(name_or_arn, json.loads(payload or b"{}"))).encode(), None

@@ -1,13 +1,7 @@
-"""The Twilio and Telegram stand-ins alone, in a process of their own.
-
-For benchmarks: in production the providers are someone else's machines, so the code under test should not
-pay the fake providers' CPU (in one Python process both sides share one GIL and two cores).
-
-    python -m local_stack.providers_server [--port 0] [--latency-ms 50] [--telegram-rate-limit 30]
-
-prints `listening on http://127.0.0.1:<port>` and serves `/_local/...` until SIGTERM or SIGINT. Twilio status
-callbacks are off: nothing here can sign them.
-"""
+"""`python -m local_stack.providers_server [--port 0] [--latency-ms 50] [--telegram-rate-limit 30]`: the
+stand-ins alone, for benchmarks (in production the providers are someone else's machines: the code under test
+should not pay their CPU). Prints `listening on http://127.0.0.1:<port>`, serves `/_local/...` until SIGTERM
+or SIGINT. Twilio status callbacks are off: nothing here can sign them."""
 
 import argparse
 import signal

@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -44,11 +44,8 @@ class SimulatedDriver:
 
     @classmethod
     def from_seed(cls, raw: Mapping[str, Any]) -> SimulatedDriver:
-        chat, link = raw.get("telegram_chat_id"), raw.get("telegram_link")
-        return cls(str(raw["driver_id"]), str(raw["name"]), str(raw["phone"]), str(raw["channel"]), chat, link)
-
-    def addresses(self) -> set[str]:
-        return {normalize_recipient(self.phone)} | ({self.telegram_chat_id} if self.telegram_chat_id else set())
+        values: dict[str, Any] = {field.name: raw.get(field.name) for field in fields(cls)}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -230,7 +227,8 @@ class DriverSimulator:
         """`phones` answer through the real webhooks and register Telegram drivers at start; `answer` (default:
         `phones`) replaces how an answer travels. The two knobs may change while running."""
         self._outbox, self._base_url, self._phones, self._log = outbox, base_url, phones, log
-        self._by_address = {address: driver for driver in drivers for address in driver.addresses()}
+        addresses = ((d, (normalize_recipient(d.phone), d.telegram_chat_id)) for d in drivers)
+        self._by_address = {address: driver for driver, both in addresses for address in both if address}
         if (answer or phones) is None:
             raise ValueError("demo drivers answer through `phones` (the webhooks) or `answer`")
         self._answer: AnswerOffer = answer or phones  # type: ignore[assignment]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import boto3
 import requests
 
 from local_stack.aws import dynamodb_emulator_seconds
@@ -208,6 +209,16 @@ def remote_outbox(providers_url: str) -> list[dict[str, Any]]:
     return messages
 
 
+def execution_status(runtime: LocalRuntime, ride_id: str) -> str | None:
+    """The status of the ride's matching execution (named after the ride), None before it starts."""
+    client = boto3.client("stepfunctions")
+    arn = str(runtime.ref("MatchingStateMachine")).replace(":stateMachine:", ":execution:") + f":{ride_id}"
+    try:
+        return str(client.describe_execution(executionArn=arn)["status"])
+    except client.exceptions.ExecutionDoesNotExist:
+        return None
+
+
 @contextmanager
 def provider_conditions(
     runtime: LocalRuntime, latency_ms: float = 0, telegram_rate_limit: float | None = None
@@ -351,11 +362,10 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100) -> dict[s
 
     with ThreadPoolExecutor(max_workers=rides) as pool:
         statuses = [s for answer in pool.map(three_drivers_race, created) for s in answer]
-    from ridecast.adapters import stepfunctions
     from ridecast.wiring import stores
 
     def settled() -> bool:
-        return all(stepfunctions.execution_status(r["ride_id"]) != "RUNNING" for r in created)
+        return all(execution_status(bench.runtime, r["ride_id"]) != "RUNNING" for r in created)
 
     bench.wait_until(settled, timeout=180, interval=0.5)
     seconds = time.perf_counter() - started
@@ -407,7 +417,7 @@ def cost_per_matched_ride(bench: Bench, drivers: int = 10) -> dict[str, Any]:
         ride = bench.ride(key)
         token = bench.offer_tokens(ride["ride_id"], drivers)[0]
         bench.accept(token)
-        bench.wait_until(lambda: stepfunctions.execution_status(ride["ride_id"]) == "SUCCEEDED", timeout=30)
+        bench.wait_until(lambda: execution_status(bench.runtime, ride["ride_id"]) == "SUCCEEDED", timeout=30)
         time.sleep(1.5)  # the stand-in's delivery receipts arrive after the messages
         history = stepfunctions.client().get_execution_history(
             executionArn=bench.runtime.ref("MatchingStateMachine").replace(":stateMachine:", ":execution:")

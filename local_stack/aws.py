@@ -7,49 +7,40 @@ applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS`
 - serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners);
 - serializes Step Functions and names unnamed executions (moto's interpreter names them all "None");
 - answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code;
+- fails SES calls while the e-mail stand-in is down (POST /_local/providers/email);
 - refuses, once a local stack has started in this process, any call that moto did not answer.
 
 It has to be installed before the first boto3 session exists (sessions copy BUILTIN_HANDLERS when
 created): importing `local_stack` does it.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from secrets import token_urlsafe
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.exceptions import ClientError
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 from moto.core import models as moto_core_models
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
-from local_stack.sam import QueueSpec, SecretSpec, StateMachineSpec, TableSpec, TopicSpec
-from local_stack.template import ACCOUNT_ID, REGION, Template
+from local_stack.template import ACCOUNT_ID, REGION, LocalTemplate
 
-FAKE_AWS_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    # No profile, no config file, no instance metadata: nothing can swap the fake credentials for real ones.
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")
+FAKE_AWS_ENVIRONMENT = {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION} | dict.fromkeys(_CREDENTIALS, "testing")
+# No profile, no config file, no instance metadata: nothing can swap the fake credentials for real ones.
+FAKE_AWS_ENVIRONMENT |= {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+FAKE_AWS_ENVIRONMENT["AWS_EC2_METADATA_DISABLED"] = "true"
 _REMOVED_PREFIXES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_", "AWS_WEB_IDENTITY")
 DUMMY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/ridecast-local-execution"
 
@@ -58,21 +49,15 @@ class RealAwsRefused(RuntimeError):
     """A boto3 call would have left the process; the local stack never talks to real AWS."""
 
 
-@dataclass(frozen=True)
-class InvokeResult:
-    status: int
-    payload: bytes
-    function_error: str | None = None
-
-
-# function name or ARN (qualifier stripped), invocation type, payload → result
-LambdaInvoker = Callable[[str, str, bytes], InvokeResult]
+# function name or ARN (qualifier stripped), payload → HTTP status, payload, X-Amz-Function-Error
+LambdaInvoker = Callable[[str, bytes], tuple[int, bytes, str | None]]
 
 
 class _HookState:
     dynamodb_lock = threading.Lock()
     sfn_lock = threading.Lock()
     invoker: LambdaInvoker | None = None
+    providers_down: set[str] = set()  # the stand-ins' switch: "email" fails SES
     refuse_unanswered = False
     active = False
     # Time spent inside moto's DynamoDB: what real DynamoDB would not cost the caller's CPU (benchmarks).
@@ -85,6 +70,9 @@ def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) ->
     invoker = _HookState.invoker
     if service == "lambda" and operation == "Invoke" and invoker is not None:
         return _invoke(invoker, request)
+    if service in ("ses", "sesv2") and "email" in _HookState.providers_down:
+        message = "local stack: the e-mail stand-in is down"
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": message}}, operation)
     if service == "dynamodb":
         with _HookState.dynamodb_lock:
             started = time.perf_counter()
@@ -122,7 +110,7 @@ _install_hook()
 
 def _name_execution(request: AWSPreparedRequest) -> None:
     """Step Functions names an unnamed execution with a UUID; moto's interpreter would call it "None"."""
-    body = json.loads(_body_bytes(request) or b"{}")
+    body = json.loads(_body(request) or b"{}")
     if body.get("name"):
         return
     body["name"] = str(uuid.uuid4())
@@ -132,44 +120,25 @@ def _name_execution(request: AWSPreparedRequest) -> None:
 
 
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
-    parts = urlsplit(request.url)
-    # /2015-03-31/functions/{FunctionName}/invocations
-    function = unquote(parts.path.split("/")[3])
-    qualifier = parse_qs(parts.query).get("Qualifier", [""])[0]
-    if qualifier and function.endswith(f":{qualifier}"):
-        function = function[: -len(qualifier) - 1]
-    if ":function:" in function:  # arn:...:function:name[:version-or-alias]
+    # /2015-03-31/functions/{FunctionName}/invocations, the name maybe an ARN with a version or alias
+    function = unquote(urlsplit(request.url).path.split("/")[3])
+    if ":function:" in function:
         prefix, _, name = function.partition(":function:")
         function = f"{prefix}:function:{name.split(':', 1)[0]}"
-    invocation_type = str(request.headers.get("X-Amz-Invocation-Type", "RequestResponse"))
-    result = invoker(function, invocation_type, _body_bytes(request))
+    status, payload, function_error = invoker(function, _body(request))
     headers = HTTPHeaders()
     headers["Content-Type"] = "application/json"
-    headers["X-Amz-Executed-Version"] = "$LATEST"
-    if result.status == 404:
+    if status == 404:
         headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
-    if result.function_error:
-        headers["X-Amz-Function-Error"] = result.function_error
-    return AWSResponse(request.url, result.status, headers, MockRawResponse(result.payload))
+    if function_error:
+        headers["X-Amz-Function-Error"] = function_error
+    return AWSResponse(request.url, status, headers, MockRawResponse(payload))
 
 
-def _body_bytes(request: AWSPreparedRequest) -> bytes:
-    body = request.body
-    if body is None:
-        return b""
-    if isinstance(body, str):
-        return body.encode()
-    if isinstance(body, (bytes, bytearray)):
-        return bytes(body)
-    data = body.read()  # a streaming body; these APIs never send one, but botocore's type allows it
-    return data.encode() if isinstance(data, str) else bytes(data)
-
-
-@contextmanager
-def dynamodb_serialized() -> Iterator[None]:
-    """For code that reaches moto's DynamoDB backend directly rather than through boto3."""
-    with _HookState.dynamodb_lock:
-        yield
+def _body(request: AWSPreparedRequest) -> bytes:
+    body = request.body or b""
+    assert isinstance(body, (str, bytes, bytearray)), "these APIs never stream a request body"
+    return body.encode() if isinstance(body, str) else bytes(body)
 
 
 class AwsSandbox:
@@ -182,7 +151,7 @@ class AwsSandbox:
         self._saved_environment: dict[str, str] | None = None
         self._started = False
 
-    def start(self, invoker: LambdaInvoker) -> None:
+    def start(self, invoker: LambdaInvoker, providers_down: set[str] | None = None) -> None:
         with AwsSandbox._lock:
             if _HookState.active:
                 raise RuntimeError("a local stack is already running in this process (moto is process-wide)")
@@ -202,6 +171,7 @@ class AwsSandbox:
         moto_core_models.responses_mock.stop()
         boto3.setup_default_session(region_name=REGION)
         _HookState.invoker = invoker
+        _HookState.providers_down = providers_down if providers_down is not None else set()
         # Stays on after stop(): a Step Functions thread still winding down must not reach real AWS.
         _HookState.refuse_unanswered = True
 
@@ -209,7 +179,7 @@ class AwsSandbox:
         if not self._started:
             return
         self._started = False
-        _HookState.invoker = None
+        _HookState.invoker, _HookState.providers_down = None, set()
         if self._mock is not None:
             _stop_running_executions()
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
@@ -235,47 +205,26 @@ def _stop_running_executions() -> None:
         pass
 
 
-# ---------------------------------------------------------------------- resources
-def provision_tables(tables: list[TableSpec]) -> None:
-    client = boto3.client("dynamodb", region_name=REGION)
-    for table in tables:
-        client.create_table(**table.create_kwargs)
-        if table.ttl_attribute:
-            client.update_time_to_live(
-                TableName=table.create_kwargs["TableName"],
-                TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
+def provision(template: LocalTemplate, fixed_secrets: dict[str, str]) -> None:
+    """The tables, secrets, topics and state machines of template.yaml, created in moto."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for logical_id in template.resources_of("AWS::DynamoDB::Table"):
+        kwargs, ttl_attribute = template.table_create_kwargs(logical_id)
+        dynamodb.create_table(**kwargs)
+        if ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=kwargs["TableName"], TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
             )
-
-
-def provision_secrets(template: Template, secrets: list[SecretSpec]) -> None:
-    client = boto3.client("secretsmanager", region_name=REGION)
-    for secret in secrets:
-        created = client.create_secret(Name=secret.name, SecretString=secret.value, Description=secret.description)
-        template.register(secret.logical_id, created["ARN"], Id=created["ARN"])
-
-
-def provision_topics(template: Template, topics: list[TopicSpec]) -> None:
-    client = boto3.client("sns", region_name=REGION)
-    for topic in topics:
-        arn = client.create_topic(Name=topic.name, Attributes=topic.attributes)["TopicArn"]
-        template.register(topic.logical_id, arn, TopicArn=arn, TopicName=topic.name)
-
-
-def provision_queues(template: Template, queues: list[QueueSpec]) -> None:
-    client = boto3.client("sqs", region_name=REGION)
-    for queue in queues:
-        attributes: Any = queue.attributes
-        url = client.create_queue(QueueName=queue.name, Attributes=attributes)["QueueUrl"]
-        arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        template.register(queue.logical_id, url, Arn=arn, QueueName=queue.name, QueueUrl=url)
-
-
-def provision_state_machines(machines: list[StateMachineSpec]) -> None:
-    client = boto3.client("stepfunctions", region_name=REGION)
-    for machine in machines:
-        machine_type: Any = machine.type
-        created = client.create_state_machine(
-            name=machine.name, definition=machine.definition, roleArn=DUMMY_ROLE_ARN, type=machine_type
-        )
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    for logical_id in template.resources_of("AWS::SecretsManager::Secret"):
+        value = fixed_secrets.get(logical_id) or token_urlsafe(32)
+        arn = secrets.create_secret(Name=template.ref(logical_id), SecretString=value)["ARN"]
+        template.register(logical_id, arn, Id=arn)
+    sns = boto3.client("sns", region_name=REGION)
+    for logical_id in template.resources_of("AWS::SNS::Topic"):
+        sns.create_topic(Name=template.ref(logical_id).rpartition(":")[2])
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for machine in template.state_machines():
+        created = sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=DUMMY_ROLE_ARN)
         if created["stateMachineArn"] != machine.arn:
             raise RuntimeError(f"{machine.logical_id}: moto named it {created['stateMachineArn']}, not {machine.arn}")

@@ -1,264 +1,126 @@
-"""API Gateway HTTP API, as far as our Lambdas can tell: route selection, payload format 2.0 events, the
-Lambda REQUEST authorizer with its cache, and the mapping of a handler's answer back to HTTP."""
-
-from __future__ import annotations
+"""API Gateway HTTP API, as far as our Lambdas can tell: the routes of template.yaml, payload format 2.0
+events, the Lambda REQUEST authorizer with its ReauthorizeEvery cache, and the mapping of a handler's
+answer back to HTTP. Routes and authorizers come from aws-sam-cli (local_stack.template); its
+LambdaAuthorizer finds the identity sources and judges the authorizer's answer."""
 
 import base64
-import fnmatch
+import copy
 import json
 import secrets
 import sys
-import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote
 
+from samcli.local.apigw.path_converter import PathConverter  # type: ignore[import-untyped]
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from local_stack.sam import AuthorizerSpec, CorsSpec, HttpApiSpec, Route
-from local_stack.template import ACCOUNT_ID, REGION
+from local_stack.template import ACCOUNT_ID, REGION, Authorizer, Route
 
 API_ID = "local"
 STAGE = "$default"
 Invoke = Callable[[str, dict[str, Any]], Any]
-
 # HTTP API hands these bodies over as text; anything else (form posts included) arrives base64-encoded.
-_TEXT_TYPES = (
-    "application/json",
-    "application/javascript",
-    "application/xml",
-    "application/yaml",
-)
+_TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/yaml")
 
 
-def _json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=dict(headers or {}), content_type="application/json")
-
-
-# ---------------------------------------------------------------------- routes
-@dataclass(frozen=True)
-class _Segment:
-    text: str
-    kind: int  # 0 literal, 1 {variable}, 2 {greedy+}
-
-    @property
-    def name(self) -> str:
-        return self.text[1:-1].rstrip("+")
-
-
-def _segments(path: str) -> tuple[_Segment, ...]:
-    out = []
-    for part in path.split("/")[1:]:
-        if part.startswith("{") and part.endswith("+}"):
-            out.append(_Segment(part, 2))
-        elif part.startswith("{") and part.endswith("}"):
-            out.append(_Segment(part, 1))
-        else:
-            out.append(_Segment(part, 0))
-    return tuple(out)
+def _json_response(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, content_type="application/json")
 
 
 class RouteTable:
-    """Most specific route wins: literal segments over {variables} over {greedy+}, a method over ANY,
-    and $default last, as API Gateway selects them."""
+    """A literal segment wins over a {variable}, as API Gateway selects routes (werkzeug ranks them so)."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
-        self._routes = [(route, _segments(route.path) if route.path != "$default" else ()) for route in routes]
-
-    @property
-    def routes(self) -> list[Route]:
-        return [route for route, _ in self._routes]
+        self.routes = list(routes)
+        rules = [
+            Rule(PathConverter.convert_path_to_flask(route.path), endpoint=str(index), methods=[route.method])
+            for index, route in enumerate(self.routes)
+        ]
+        self._map = Map(rules, merge_slashes=False)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        parts = path.split("/")[1:]
-        candidates: list[tuple[tuple[int, tuple[int, ...], bool], Route, dict[str, str]]] = []
-        for route, pattern in self._routes:
-            if route.method not in ("ANY", method.upper()):
-                continue
-            if route.path == "$default":
-                candidates.append(((1, (), route.method == "ANY"), route, {}))
-                continue
-            params = _match(pattern, parts)
-            if params is not None:
-                candidates.append(((0, tuple(s.kind for s in pattern), route.method == "ANY"), route, params))
-        if not candidates:
+        try:
+            index, params = self._map.bind("local").match(path, method=method)
+        except HTTPException:  # not found, method not allowed: API Gateway says 404 to both
             return None
-        _, route, params = min(candidates, key=lambda candidate: candidate[0])
-        return route, params
+        return self.routes[int(index)], {name: str(value) for name, value in params.items()}
 
 
-def _match(pattern: tuple[_Segment, ...], parts: list[str]) -> dict[str, str] | None:
-    params: dict[str, str] = {}
-    for index, segment in enumerate(pattern):
-        if segment.kind == 2:
-            rest = parts[index:]
-            if not rest or rest == [""]:
-                return None
-            params[segment.name] = "/".join(rest)
-            return params
-        if index >= len(parts):
-            return None
-        if segment.kind == 1:
-            if not parts[index]:
-                return None
-            params[segment.name] = parts[index]
-        elif segment.text != parts[index]:
-            return None
-    return params if len(parts) == len(pattern) else None
-
-
-# ---------------------------------------------------------------------- events
-@dataclass(frozen=True)
-class IncomingRequest:
-    """One HTTP request as API Gateway sees it, before any route or authorizer is involved."""
-
-    method: str
-    raw_path: str
-    raw_query: str
-    headers: dict[str, str]
-    cookies: list[str]
-    query: dict[str, str]
-    body: bytes
-    source_ip: str
-    domain_name: str
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    received: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def path(self) -> str:
-        return unquote(self.raw_path)
-
-    @classmethod
-    def from_werkzeug(cls, request: Request, domain_name: str) -> IncomingRequest:
-        environ = request.environ
-        raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(request.path))
-        raw_path = raw_uri.split("?", 1)[0] or "/"
-        headers: dict[str, str] = {}
-        cookies: list[str] = []
-        for name, value in request.headers.items():
-            key = name.lower()
-            if key == "cookie":
-                cookies.extend(part.strip() for part in value.split(";") if part.strip())
-                continue
-            headers[key] = f"{headers[key]},{value}" if key in headers else value
-        source_ip = str(request.remote_addr or "127.0.0.1")
-        headers.setdefault("x-forwarded-for", source_ip)
-        headers.setdefault("x-forwarded-proto", "http")
-        headers.setdefault("x-forwarded-port", domain_name.rpartition(":")[2] or "80")
-        headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
-        raw_query = str(environ.get("QUERY_STRING", ""))
-        query: dict[str, str] = {}
-        for key, value in parse_qsl(raw_query, keep_blank_values=True):
-            query[key] = f"{query[key]},{value}" if key in query else value
-        return cls(
-            method=request.method.upper(),
-            raw_path=raw_path,
-            raw_query=raw_query,
-            headers=headers,
-            cookies=cookies,
-            query=query,
-            body=request.get_data(cache=True),
-            source_ip=source_ip,
-            domain_name=domain_name,
-        )
-
-    def request_context(self, route_key: str) -> dict[str, Any]:
-        return {
-            "accountId": ACCOUNT_ID,
-            "apiId": API_ID,
-            "domainName": self.domain_name,
-            "domainPrefix": self.domain_name.split(".")[0],
-            "http": {
-                "method": self.method,
-                "path": self.raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": self.source_ip,
-                "userAgent": self.headers.get("user-agent", ""),
-            },
-            "requestId": self.request_id,
-            "routeKey": route_key,
-            "stage": STAGE,
-            "time": self.received.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(self.received.timestamp() * 1000),
-        }
-
-    def route_arn(self) -> str:
-        return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{self.method}{self.raw_path}"
-
-
-def build_http_event(
-    incoming: IncomingRequest,
-    route: Route,
-    path_parameters: Mapping[str, str],
-    authorizer_context: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The payload format 2.0 event; optional members are left out when empty, as API Gateway does."""
-    context = incoming.request_context(route.route_key)
-    if authorizer_context is not None:
-        context["authorizer"] = {"lambda": dict(authorizer_context)}
-    event: dict[str, Any] = {"version": "2.0", **_request_members(incoming, route, path_parameters, context)}
-    if incoming.body:
-        content_type = incoming.headers.get("content-type", "")
-        if is_text_content_type(content_type):
-            try:
-                event["body"] = incoming.body.decode("utf-8")
-                event["isBase64Encoded"] = False
-            except UnicodeDecodeError:
-                event["body"] = base64.b64encode(incoming.body).decode()
-                event["isBase64Encoded"] = True
+def request_members(request: Request, domain_name: str, route: Route, params: Mapping[str, str]) -> dict[str, Any]:
+    """What the route's event and its authorizer's event both say about the request (format 2.0); optional
+    members are left out when empty, as API Gateway does."""
+    environ = request.environ
+    raw_path = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(request.path)).split("?", 1)[0]
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers.items():
+        if name.lower() == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
         else:
-            event["body"] = base64.b64encode(incoming.body).decode()
-            event["isBase64Encoded"] = True
-    else:
-        event["isBase64Encoded"] = False
-    return event
-
-
-def build_authorizer_event(
-    incoming: IncomingRequest, route: Route, path_parameters: Mapping[str, str], identity: list[str]
-) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "type": "REQUEST",
-        "routeArn": incoming.route_arn(),
-        "identitySource": identity,
-        **_request_members(incoming, route, path_parameters, incoming.request_context(route.route_key)),
-    }
-
-
-def _request_members(
-    incoming: IncomingRequest, route: Route, path_parameters: Mapping[str, str], context: dict[str, Any]
-) -> dict[str, Any]:
-    """What the route's event and its authorizer's event both say about the request (format 2.0)."""
-    members: dict[str, Any] = {
+            headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
+    source_ip = str(request.remote_addr or "127.0.0.1")
+    added = {"x-forwarded-for": source_ip, "x-forwarded-proto": "http"}
+    added["x-forwarded-port"] = domain_name.rpartition(":")[2] or "80"
+    added["x-amzn-trace-id"] = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    headers = added | headers  # what the request says wins
+    raw_query = str(environ.get("QUERY_STRING", ""))
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    now = datetime.now(UTC)
+    http = {"method": request.method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip}
+    context = {
+        "accountId": ACCOUNT_ID,
+        "apiId": API_ID,
+        "domainName": domain_name,
+        "domainPrefix": domain_name.split(".")[0],
+        "http": {**http, "userAgent": headers.get("user-agent", "")},
+        "requestId": str(uuid.uuid4()),
         "routeKey": route.route_key,
-        "rawPath": incoming.raw_path,
-        "rawQueryString": incoming.raw_query,
+        "stage": STAGE,
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
     }
-    if incoming.cookies:
-        members["cookies"] = list(incoming.cookies)
-    members["headers"] = dict(incoming.headers)
-    if incoming.query:
-        members["queryStringParameters"] = dict(incoming.query)
-    members["requestContext"] = context
-    if path_parameters:
-        members["pathParameters"] = {key: unquote(value) for key, value in path_parameters.items()}
-    return members
+    members: dict[str, Any] = {"routeKey": route.route_key, "rawPath": raw_path, "rawQueryString": raw_query}
+    members |= ({"cookies": cookies} if cookies else {}) | {"headers": headers}
+    members |= ({"queryStringParameters": query} if query else {}) | {"requestContext": context}
+    return members | ({"pathParameters": dict(params)} if params else {})
+
+
+def route_arn(members: Mapping[str, Any]) -> str:
+    method, path = members["requestContext"]["http"]["method"], members["rawPath"]
+    return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
+
+
+def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The payload format 2.0 event: text bodies as text, anything else (form posts too) base64-encoded."""
+    event: dict[str, Any] = {"version": "2.0", **copy.deepcopy(dict(members)), "isBase64Encoded": False}
+    if authorizer_context is not None:
+        event["requestContext"]["authorizer"] = {"lambda": dict(authorizer_context)}
+    text: str | None = None
+    if body and is_text_content_type(members["headers"].get("content-type", "")):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    if text is not None:
+        event["body"] = text
+    elif body:
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event
 
 
 def is_text_content_type(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
-    return (
-        media_type.startswith("text/")
-        or media_type in _TEXT_TYPES
-        or media_type.endswith("+json")
-        or media_type.endswith("+xml")
-    )
+    return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))
 
 
 class HandlerAnswerError(ValueError):
@@ -282,173 +144,83 @@ def response_from_result(result: Any) -> Response:
     response.headers.remove("Content-Type")
     for name, value in (result.get("headers") or {}).items():
         response.headers[name] = str(value)
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        for value in values:
-            response.headers.add(name, str(value))
     for cookie in result.get("cookies") or []:
         response.headers.add("Set-Cookie", str(cookie))
     return response
 
 
-# ---------------------------------------------------------------------- authorizer
-@dataclass(frozen=True)
-class AuthorizerDecision:
-    allowed: bool
-    context: dict[str, Any]
+def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> tuple[bool, dict[str, Any]]:
+    """aws-sam-cli's reading of the answer (simple response or IAM policy); a malformed one raises."""
+    text = json.dumps(answer)
+    return authorizer.sam.is_valid_response(text, route_arn), authorizer.sam.get_context(text)
 
 
-class AuthorizerCache:
-    """API Gateway caches a decision per identity source values for ReauthorizeEvery seconds."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._entries: dict[tuple[str, tuple[str, ...]], tuple[float, AuthorizerDecision]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, authorizer: str, identity: tuple[str, ...]) -> AuthorizerDecision | None:
-        with self._lock:
-            entry = self._entries.get((authorizer, identity))
-            if entry is None or entry[0] <= self._clock():
-                return None
-            return entry[1]
-
-    def put(self, authorizer: str, identity: tuple[str, ...], ttl: int, decision: AuthorizerDecision) -> None:
-        if ttl <= 0:
-            return
-        with self._lock:
-            self._entries[(authorizer, identity)] = (self._clock() + ttl, decision)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def decision_from_answer(spec: AuthorizerSpec, answer: Any, route_arn: str) -> AuthorizerDecision:
-    if not isinstance(answer, dict):
-        raise HandlerAnswerError("authorizer answer is not an object")
-    context = answer.get("context") or {}
-    if not isinstance(context, dict):
-        raise HandlerAnswerError("authorizer context is not an object")
-    if spec.simple_responses:
-        if not isinstance(answer.get("isAuthorized"), bool):
-            raise HandlerAnswerError("simple authorizer answer needs a boolean isAuthorized")
-        return AuthorizerDecision(answer["isAuthorized"], context)
-    statements = (answer.get("policyDocument") or {}).get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    effects = set()
-    for statement in statements:
-        resources = statement.get("Resource") or []
-        resources = [resources] if isinstance(resources, str) else resources
-        if any(fnmatch.fnmatchcase(route_arn, pattern) for pattern in resources):
-            effects.add(statement.get("Effect"))
-    return AuthorizerDecision("Allow" in effects and "Deny" not in effects, context)
-
-
-# ---------------------------------------------------------------------- the gateway
 class Gateway:
     def __init__(
-        self,
-        api: HttpApiSpec,
-        invoke: Invoke,
-        domain_name: str,
-        log: Callable[[str], None] | None = None,
+        self, routes: Iterable[Route], invoke: Invoke, domain_name: str, log: Callable[[str], None] | None = None
     ) -> None:
-        self.routes = RouteTable(api.routes)
-        self._authorizers = api.authorizers
-        self._cors = api.cors
+        self.routes = RouteTable(routes)
         self._invoke = invoke
         self._domain_name = domain_name
         self._log = log
-        self.authorizer_cache = AuthorizerCache()
+        # API Gateway caches a decision per identity source values for ReauthorizeEvery seconds.
+        self.authorizer_cache: dict[tuple[str, ...], tuple[float, tuple[bool, dict[str, Any]]]] = {}
 
     def handle(self, request: Request) -> Response:
-        incoming = IncomingRequest.from_werkzeug(request, self._domain_name)
         started = time.monotonic()
-        response, route = self._dispatch(incoming)
-        response.headers["apigw-requestid"] = incoming.request_id
-        self._apply_cors(incoming, response)
+        matched = self.routes.match(request.method, request.path)
+        if matched is None:
+            response, route, request_id = _json_response(404, "Not Found"), None, str(uuid.uuid4())
+        else:
+            route, params = matched
+            members = request_members(request, self._domain_name, route, params)
+            response, request_id = self._dispatch(request, route, members), members["requestContext"]["requestId"]
+        response.headers["apigw-requestid"] = request_id
         if self._log is not None:
-            elapsed_ms = (time.monotonic() - started) * 1000
-            key = route.route_key if route else "-"
-            self._log(f"{incoming.method} {incoming.raw_path} → {response.status_code} ({key}, {elapsed_ms:.0f} ms)")
+            key, elapsed_ms = route.route_key if route else "-", (time.monotonic() - started) * 1000
+            self._log(f"{request.method} {request.path} → {response.status_code} ({key}, {elapsed_ms:.0f} ms)")
         return response
 
-    def _dispatch(self, incoming: IncomingRequest) -> tuple[Response, Route | None]:
-        if self._is_preflight(incoming):
-            return Response(status=204), None
-        matched = self.routes.match(incoming.method, incoming.path)
-        if matched is None:
-            return _json_response(404, {"message": "Not Found"}), None
-        route, params = matched
+    def _dispatch(self, request: Request, route: Route, members: dict[str, Any]) -> Response:
         authorizer_context: dict[str, Any] | None = None
         if route.authorizer is not None:
-            denied, authorizer_context = self._authorize(incoming, route, params)
+            denied, authorizer_context = self._authorize(route.authorizer, members)
             if denied is not None:
-                return denied, route
-        event = build_http_event(incoming, route, params, authorizer_context)
+                return denied
         try:
-            result = self._invoke(route.function_id, event)
-            return response_from_result(result), route
+            event = http_event(members, request.get_data(cache=True), authorizer_context)
+            return response_from_result(self._invoke(route.function_id, event))
         except Exception:
             print(f"local stack: {route.function_id} failed on {route.route_key}", file=sys.stderr)
             traceback.print_exc()
-            return _json_response(500, {"message": "Internal Server Error"}), route
+            return _json_response(500, "Internal Server Error")
 
     def _authorize(
-        self, incoming: IncomingRequest, route: Route, params: Mapping[str, str]
+        self, authorizer: Authorizer, members: dict[str, Any]
     ) -> tuple[Response | None, dict[str, Any] | None]:
-        assert route.authorizer is not None
-        spec = self._authorizers[route.authorizer]
-        identity = [incoming.headers.get(h.lower(), "") for h in spec.identity_headers]
-        identity += [incoming.query.get(q, "") for q in spec.identity_query_strings]
+        sources = {"headers": Headers(members["headers"]), "querystring": members["rawQueryString"]}
+        identity = [source.find_identity_value(**sources) for source in authorizer.sam.identity_sources]
         # A missing identity source is refused before the authorizer runs (and costs nothing).
-        if any(not value for value in identity):
-            return _json_response(401, {"message": "Unauthorized"}), None
-        decision = self.authorizer_cache.get(spec.name, tuple(identity))
-        if decision is None:
-            event = build_authorizer_event(incoming, route, params, identity)
+        if not all(identity):
+            return _json_response(401, "Unauthorized"), None
+        key = (authorizer.name, *(str(value) for value in identity))
+        expires, decision = self.authorizer_cache.get(key, (0.0, (False, {})))
+        if expires <= time.monotonic():
+            arn = route_arn(members)
+            event = {"version": "2.0", "type": "REQUEST", "routeArn": arn, "identitySource": list(key[1:]), **members}
             try:
-                answer = self._invoke(spec.function_id, event)
-                decision = decision_from_answer(spec, answer, incoming.route_arn())
+                decision = decide(authorizer, self._invoke(authorizer.function_id, event), arn)
             except Exception as error:
                 # The REST API convention API Gateway keeps: an authorizer failing with exactly
                 # "Unauthorized" means 401; any other failure is the API's fault.
                 if str(error) == "Unauthorized":
-                    return _json_response(401, {"message": "Unauthorized"}), None
-                print(f"local stack: authorizer {spec.name} failed", file=sys.stderr)
+                    return _json_response(401, "Unauthorized"), None
+                print(f"local stack: authorizer {authorizer.name} failed", file=sys.stderr)
                 traceback.print_exc()
-                return _json_response(500, {"message": "Internal Server Error"}), None
-            if identity:
-                self.authorizer_cache.put(spec.name, tuple(identity), spec.ttl_seconds, decision)
-        if not decision.allowed:
-            return _json_response(403, {"message": "Forbidden"}), None
-        return None, decision.context
-
-    # ------------------------------------------------------------------ CORS (only if the template sets it)
-    def _origin_allowed(self, origin: str) -> bool:
-        return self._cors is not None and ("*" in self._cors.allow_origins or origin in self._cors.allow_origins)
-
-    def _is_preflight(self, incoming: IncomingRequest) -> bool:
-        return (
-            incoming.method == "OPTIONS"
-            and "origin" in incoming.headers
-            and "access-control-request-method" in incoming.headers
-            and self._cors is not None
-        )
-
-    def _apply_cors(self, incoming: IncomingRequest, response: Response) -> None:
-        origin = incoming.headers.get("origin")
-        cors: CorsSpec | None = self._cors
-        if cors is None or origin is None or not self._origin_allowed(origin):
-            return
-        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in cors.allow_origins else origin
-        if cors.allow_credentials:
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-        if cors.expose_headers:
-            response.headers["Access-Control-Expose-Headers"] = ",".join(cors.expose_headers)
-        if self._is_preflight(incoming):
-            response.headers["Access-Control-Allow-Methods"] = ",".join(cors.allow_methods) or "*"
-            response.headers["Access-Control-Allow-Headers"] = ",".join(cors.allow_headers) or "*"
-            if cors.max_age is not None:
-                response.headers["Access-Control-Max-Age"] = str(cors.max_age)
+                return _json_response(500, "Internal Server Error"), None
+            if authorizer.ttl_seconds > 0:  # dict writes are atomic: concurrent requests at worst ask twice
+                self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
+        allowed, context = decision
+        if not allowed:
+            return _json_response(403, "Forbidden"), None
+        return None, context

@@ -2,10 +2,7 @@
 
 All functions share one process, hence one os.environ: their variables are merged, and two functions
 that need different values for the same variable cannot both be right, so that fails at start.
-Every function's file is `app.py`, so each is imported under its own module name.
 """
-
-from __future__ import annotations
 
 import importlib.util
 import json
@@ -17,31 +14,23 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from local_stack.aws import InvokeResult
-from local_stack.sam import FunctionSpec
-from local_stack.template import TemplateError
+from local_stack.template import FunctionSpec, TemplateError
 
 PER_FUNCTION_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME"})
-Handler = Callable[[Any, Any], Any]
 
 
 class LambdaContext:
     """What the Python runtime passes as `context` (the attributes Powertools reads)."""
 
     def __init__(self, spec: FunctionSpec) -> None:
-        self.function_name = spec.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = spec.arn
+        self.function_name, self.function_version, self.invoked_function_arn = spec.name, "$LATEST", spec.arn
         self.memory_limit_in_mb = spec.memory_mb
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{spec.name}"
         self.log_stream_name = f"local/[$LATEST]{uuid.uuid4().hex}"
-        self.identity = None
-        self.client_context = None
+        self.identity = self.client_context = None
         self._deadline = time.monotonic() + spec.timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
@@ -51,8 +40,7 @@ class LambdaContext:
 @dataclass
 class LoadedFunction:
     spec: FunctionSpec
-    module: ModuleType
-    handler: Handler
+    handler: Callable[[Any, Any], Any]
 
 
 def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
@@ -76,97 +64,37 @@ class FunctionHost:
     """Imports the handlers and invokes them by logical id, function name or ARN."""
 
     def __init__(self, functions: list[FunctionSpec]) -> None:
-        self._specs = {spec.logical_id: spec for spec in functions}
-        self._names: dict[str, str] = {}
-        for spec in functions:
-            for alias in (spec.logical_id, spec.name, spec.arn):
-                self._names[alias] = spec.logical_id
+        self.specs = {spec.logical_id: spec for spec in functions}
+        self._names = {alias: spec.logical_id for spec in functions for alias in (spec.logical_id, spec.name, spec.arn)}
         self._loaded: dict[str, LoadedFunction] = {}
-        self._lock = threading.Lock()
-        self.imported_modules: set[str] = set()
-
-    @property
-    def specs(self) -> dict[str, FunctionSpec]:
-        return dict(self._specs)
 
     def load_all(self) -> None:
         """Set the merged environment, then import every handler (as a cold start would, once)."""
-        shared = merged_environment(self._specs.values())
-        os.environ.update(shared)
+        os.environ.update(merged_environment(self.specs.values()))
         service_default = os.environ.get("POWERTOOLS_SERVICE_NAME")
-        for spec in self._specs.values():
-            for layer in spec.layer_dirs:
-                if str(layer) not in sys.path:
-                    sys.path.insert(0, str(layer))
-        before = set(sys.modules)
         try:
-            for spec in self._specs.values():
-                self._loaded[spec.logical_id] = self._import(spec)
+            for spec in self.specs.values():
+                self._loaded[spec.logical_id] = LoadedFunction(spec, _import(spec))
         finally:
-            if service_default is None:
-                os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
-            else:
+            os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+            if service_default is not None:
                 os.environ["POWERTOOLS_SERVICE_NAME"] = service_default
-            self.imported_modules = set(sys.modules) - before
-
-    @staticmethod
-    def _import(spec: FunctionSpec) -> LoadedFunction:
-        module_path, _, attribute = spec.handler.rpartition(".")
-        if not module_path:
-            raise TemplateError(f"{spec.logical_id}: Handler {spec.handler!r} is not module.function")
-        file = spec.code_dir / (module_path.replace(".", "/") + ".py")
-        if not file.is_file():
-            raise TemplateError(f"{spec.logical_id}: {file} does not exist")
-        # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
-        if "POWERTOOLS_SERVICE_NAME" in spec.environment:
-            os.environ["POWERTOOLS_SERVICE_NAME"] = spec.environment["POWERTOOLS_SERVICE_NAME"]
-        module_name = f"local_stack_function_{spec.logical_id}"
-        # Sibling modules of app.py (e.g. a models.py) would collide across functions: import them with
-        # the code dir on the path, then drop them from sys.modules so the next function gets its own.
-        sys.path.insert(0, str(spec.code_dir))
-        before = set(sys.modules)
-        try:
-            module_spec = importlib.util.spec_from_file_location(module_name, file)
-            if module_spec is None or module_spec.loader is None:
-                raise TemplateError(f"{spec.logical_id}: cannot import {file}")
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_name] = module
-            module_spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(str(spec.code_dir))
-            for name in set(sys.modules) - before:
-                origin = getattr(sys.modules[name], "__file__", None) or ""
-                if name != module_name and Path(origin).is_relative_to(spec.code_dir):
-                    del sys.modules[name]
-        handler = getattr(module, attribute, None)
-        if not callable(handler):
-            raise TemplateError(f"{spec.logical_id}: {file} has no callable {attribute}")
-        return LoadedFunction(spec, module, handler)
-
-    # ------------------------------------------------------------------ invocation
-    def logical_id_of(self, name_or_arn: str) -> str | None:
-        if name_or_arn in self._names:
-            return self._names[name_or_arn]
-        # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
-        if ":function:" in name_or_arn:
-            name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
-            return self._names.get(name)
-        return None
 
     def function(self, name_or_arn: str) -> LoadedFunction:
-        logical_id = self.logical_id_of(name_or_arn)
+        # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
+        name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
+        logical_id = self._names.get(name_or_arn) or self._names.get(name)
         if logical_id is None or logical_id not in self._loaded:
-            raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self._specs)})")
+            raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self.specs)})")
         return self._loaded[logical_id]
 
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Call the handler with a JSON copy of `event`; its exception propagates, its result is JSON-checked."""
         loaded = self.function(name_or_arn)
-        event = json.loads(json.dumps(event))
         context = LambdaContext(loaded.spec)
         started = time.monotonic()
         try:
-            result = loaded.handler(event, context)
+            result = loaded.handler(json.loads(json.dumps(event)), context)
         finally:
             elapsed = time.monotonic() - started
             if elapsed > loaded.spec.timeout_seconds:
@@ -177,42 +105,108 @@ class FunctionHost:
                 )
         return json.loads(json.dumps(result))
 
-    def invoke_payload(self, name_or_arn: str, invocation_type: str, payload: bytes) -> InvokeResult:
-        """The Lambda Invoke API: JSON bytes in, JSON bytes out, errors as the Python runtime reports them."""
-        if self.logical_id_of(name_or_arn) is None:
-            message = f"Function not found: {name_or_arn}"
-            return InvokeResult(404, json.dumps({"Type": "User", "Message": message}).encode())
-        if invocation_type == "DryRun":
-            return InvokeResult(204, b"")
+    def invoke_payload(self, name_or_arn: str, payload: bytes) -> tuple[int, bytes, str | None]:
+        """The Lambda Invoke API (RequestResponse, as Step Functions calls it): JSON bytes in, JSON bytes
+        out, errors as the Python runtime reports them, so Retry/Catch match on their class name."""
         try:
-            event = json.loads(payload or b"{}")
-        except ValueError:
-            body = {"errorType": "Runtime.UnmarshalError", "errorMessage": "payload is not JSON"}
-            return InvokeResult(200, json.dumps(body).encode(), "Unhandled")
-        if invocation_type == "Event":
-            threading.Thread(target=self._invoke_async, args=(name_or_arn, event), daemon=True).start()
-            return InvokeResult(202, b"")
+            self.function(name_or_arn)
+        except KeyError:
+            return 404, json.dumps({"Type": "User", "Message": f"Function not found: {name_or_arn}"}).encode(), None
         try:
-            result = self.invoke(name_or_arn, event)
+            return 200, json.dumps(self.invoke(name_or_arn, json.loads(payload or b"{}"))).encode(), None
         except Exception as error:
-            return InvokeResult(200, json.dumps(error_payload(error)).encode(), "Unhandled")
-        return InvokeResult(200, json.dumps(result).encode())
+            return 200, json.dumps(error_payload(error)).encode(), "Unhandled"
 
-    def _invoke_async(self, name_or_arn: str, event: Any) -> None:
-        try:
-            self.invoke(name_or_arn, event)
-        except Exception:
-            traceback.print_exc()
+
+def _import(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+    module_path, _, attribute = spec.handler.rpartition(".")
+    file = spec.code_dir / (module_path.replace(".", "/") + ".py")
+    if not module_path or not file.is_file():
+        raise TemplateError(f"{spec.logical_id}: Handler {spec.handler!r} is not a module.function in {file}")
+    # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
+    if "POWERTOOLS_SERVICE_NAME" in spec.environment:
+        os.environ["POWERTOOLS_SERVICE_NAME"] = spec.environment["POWERTOOLS_SERVICE_NAME"]
+    # Every function's file is app.py: each is imported under a module name of its own.
+    module_spec = importlib.util.spec_from_file_location(f"local_stack_function_{spec.logical_id}", file)
+    assert module_spec is not None
+    assert module_spec.loader is not None
+    module = sys.modules[module_spec.name] = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    handler = getattr(module, attribute, None)
+    if not callable(handler):
+        raise TemplateError(f"{spec.logical_id}: {file} has no callable {attribute}")
+    return handler  # type: ignore[no-any-return]
 
 
 def error_payload(error: BaseException) -> dict[str, Any]:
     """The body Lambda returns for an unhandled exception; Step Functions matches Retry/Catch on errorType."""
-    error_type = type(error).__name__
-    if isinstance(error, TypeError) and "JSON serializable" in str(error):
-        error_type = "Runtime.MarshalError"
     return {
         "errorMessage": str(error),
-        "errorType": error_type,
+        "errorType": type(error).__name__,
         "requestId": str(uuid.uuid4()),
         "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
     }
+
+
+# Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a
+# class attribute (`BaseRouter.current_event`, shared by every function) and the matched route and its
+# arguments in `app.context` (shared by the function's invocations). The local stack serves every function
+# in one process on many threads, so concurrent requests would read each other's event and route and
+# answer 401, 404 or 500 at random. Per thread, as in separate containers, each invocation sees its own.
+_MISSING = object()
+
+
+class PerThread:
+    """An attribute with one value per thread (and resolver), for Powertools' per-invocation state."""
+
+    def __init__(self, default: Callable[[], Any]) -> None:
+        self._local = threading.local()
+        self._default = default
+
+    def _values(self) -> dict[int, Any]:
+        values: dict[int, Any] | None = getattr(self._local, "values", None)
+        if values is None:
+            values = self._local.values = {}
+        return values
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return self._values().setdefault(id(instance), self._default())
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._values()[id(instance)] = value
+
+
+class InvocationIsolation:
+    """Installed while a LocalRuntime runs; `remove()` puts Powertools back as it was."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}
+
+    def install(self) -> None:
+        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+        from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+        current_event = PerThread(lambda: None)
+        original_resolve = ApiGatewayResolver.resolve
+
+        def resolve(self: Any, event: Any, context: Any) -> Any:
+            raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+            current_event.__set__(self, self._to_proxy_event(raw))
+            return original_resolve(self, event, context)
+
+        replacements = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
+        for name, value in replacements.items():
+            self._saved[name] = ApiGatewayResolver.__dict__.get(name, _MISSING)
+            setattr(ApiGatewayResolver, name, value)
+
+    def remove(self) -> None:
+        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+        for name, value in self._saved.items():
+            if value is _MISSING:
+                delattr(ApiGatewayResolver, name)
+            else:
+                setattr(ApiGatewayResolver, name, value)
+        self._saved.clear()

@@ -3,8 +3,7 @@
 A driver reached by SMS or WhatsApp texts back "1" or "2": Twilio signs the reply with the fleet's auth token
 and posts it to `/webhooks/twilio`. A driver reached on Telegram taps Accept or Reject under the offer: Telegram
 posts the callback_query to `/webhooks/telegram/{fleet_id}` with the fleet's secret token. `DriverPhones` plays
-both providers for the demo fleet; the offer link (`answer_via_offer_link`) is only for a message that came any
-other way.
+both providers for the demo fleet.
 """
 
 from __future__ import annotations
@@ -16,18 +15,16 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import unescape
 
-from local_stack.standins import Outbox, normalize_recipient, twilio_signature
+from local_stack.standins import Outbox, normalize_recipient, post, post_signed_form
 
 RIDE_CODE = re.compile(r"\bR-[0-9A-Z]{5}\b")
 TWIML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
@@ -47,53 +44,8 @@ class SimulatedDriver:
 
     @classmethod
     def from_seed(cls, raw: Mapping[str, Any]) -> SimulatedDriver:
-        chat, link = raw.get("telegram_chat_id"), raw.get("telegram_link")
-        return cls(
-            str(raw["driver_id"]),
-            str(raw["name"]),
-            str(raw["phone"]),
-            str(raw["channel"]),
-            str(chat) if chat else None,
-            str(link) if link else None,
-        )
-
-    def addresses(self) -> set[str]:
-        return {normalize_recipient(self.phone)} | ({self.telegram_chat_id} if self.telegram_chat_id else set())
-
-
-@dataclass(frozen=True)
-class FleetWebhooks:
-    """What Twilio and Telegram know about a fleet: where its inbound traffic goes and how it is signed."""
-
-    base_url: str
-    fleet_id: str
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
-    twilio_senders: Mapping[str, str] = field(default_factory=dict)
-    telegram_secret: str | None = None
-    telegram_bot_username: str | None = None
-
-    @classmethod
-    def from_seed(cls, base_url: str, seed: Mapping[str, Any]) -> FleetWebhooks:
-        """From `seed_demo_fleet`'s answer."""
-        twilio, telegram = seed.get("twilio") or {}, seed.get("telegram") or {}
-        return cls(
-            base_url=base_url.rstrip("/"),
-            fleet_id=str(seed["fleet_id"]),
-            twilio_account_sid=twilio.get("account_sid"),
-            twilio_auth_token=twilio.get("auth_token"),
-            twilio_senders=dict(twilio.get("senders") or {}),
-            telegram_secret=telegram.get("webhook_secret"),
-            telegram_bot_username=telegram.get("bot_username"),
-        )
-
-    @property
-    def twilio_url(self) -> str:
-        return f"{self.base_url}/webhooks/twilio"  # also what Twilio signs (PUBLIC_BASE_URL)
-
-    @property
-    def telegram_url(self) -> str:
-        return f"{self.base_url}/webhooks/telegram/{self.fleet_id}"
+        values: dict[str, Any] = {field.name: raw.get(field.name) for field in fields(cls)}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -118,10 +70,10 @@ class Offer:
 
 @dataclass(frozen=True)
 class AnswerResult:
-    via: str  # "twilio:sms", "twilio:whatsapp", "telegram:callback", "telegram:start", "offer-link"
-    status: int  # HTTP status of the webhook (or offer link) request
-    sent: str  # the reply text, the button's callback_data, the command, or the URL posted to
-    reply: str  # what the driver was told back: TwiML message, the bot's answer, the offer page's result
+    via: str  # "twilio:sms", "twilio:whatsapp", "telegram:callback", "telegram:start"
+    status: int  # HTTP status of the webhook request
+    sent: str  # the reply text, the button's callback_data or the command
+    reply: str  # what the driver was told back: the TwiML message or the bot's answer
 
 
 # (driver, offer, "accept" | "reject") → what happened
@@ -140,38 +92,21 @@ class SimulatedAnswer:
     error: str | None = None
 
 
-def answer_via_offer_link(driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
-    """What a driver does by tapping Accept/Reject on the offer page."""
-    if not offer.url:
-        raise ValueError("the message carries no offer link")
-    url = f"{offer.url}/{action}"
-    status, body = _post(url, b"", {})
-    return AnswerResult("offer-link", status, url, _result_of(body))
-
-
 def offers_in(message: dict[str, Any], base_url: str) -> list[Offer]:
     """Offers in a message: links in its text, buttons or template variables, and Telegram callback buttons."""
     # Unreserved URL characters; a sentence's closing dot is not part of the link.
     pattern = re.compile(re.escape(base_url.rstrip("/")) + r"/offers/([A-Za-z0-9._~-]*[A-Za-z0-9_~-])")
-    haystack = " ".join(
-        [
-            str(message.get("body") or ""),
-            json.dumps(message.get("reply_markup") or {}),
-            json.dumps(message.get("content_variables") or {}),
-        ]
-    )
+    markup = message.get("reply_markup")
+    text = [str(message.get("body") or ""), json.dumps(markup or {}), json.dumps(message.get("content_variables"))]
     links: dict[str, str] = {}
-    for match in pattern.finditer(haystack):
+    for match in pattern.finditer(" ".join(text)):
         links.setdefault(match.group(1), match.group(0))
     buttons: dict[str, dict[str, str]] = {}
-    markup = message.get("reply_markup")
     rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
-    for row in rows if isinstance(rows, list) else []:
-        for button in row if isinstance(row, list) else []:
-            data = str(button.get("callback_data") or "") if isinstance(button, dict) else ""
-            action, _, token = data.partition(":")
-            if action in ("a", "r") and token:
-                buttons.setdefault(token, {})[action] = data
+    for button in (b for row in rows or [] for b in row if isinstance(b, dict)):
+        action, _, token = str(button.get("callback_data") or "").partition(":")
+        if action in ("a", "r") and token:
+            buttons.setdefault(token, {})[action] = f"{action}:{token}"
     return [
         Offer(token, links.get(token), message, buttons.get(token, {}).get("a"), buttons.get(token, {}).get("r"))
         for token in dict.fromkeys([*links, *buttons])
@@ -181,143 +116,86 @@ def offers_in(message: dict[str, Any], base_url: str) -> list[Offer]:
 class DriverPhones:
     """The demo drivers' phones and Telegram apps, with Twilio and Telegram delivering what they send."""
 
-    def __init__(self, webhooks: FleetWebhooks, outbox: Outbox, rng: random.Random | None = None) -> None:
-        self._hooks = webhooks
-        self._outbox = outbox
-        self._rng = rng or random.Random()
-        self._lock = threading.Lock()
+    def __init__(self, base_url: str, fleet: Mapping[str, Any], outbox: Outbox) -> None:
+        """`fleet` is what Twilio and Telegram know about it, as `local_stack.seed.seed_demo_fleet` answers:
+        `fleet_id`, `twilio` {account_sid, auth_token, senders} and `telegram` {bot_username, webhook_secret}."""
+        self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, random.Random()
+        self._twilio, self._telegram = fleet.get("twilio") or {}, fleet.get("telegram") or {}
+        self._telegram_url = f"{self._base_url}/webhooks/telegram/{fleet['fleet_id']}"
         # Telegram numbers updates in sequence per bot; a random start keeps clear of any test's own ids.
         self._update_ids = itertools.count(self._rng.randrange(100_000_000, 900_000_000))
-        self._message_ids = itertools.count(1_000_000)
+        self._message_ids = itertools.count(1_000_000)  # next() on a count is atomic under the GIL
 
     def __call__(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
         channel = offer.message.get("channel")
-        if channel == "telegram" and offer.accept_data and offer.reject_data and self._hooks.telegram_secret:
+        if channel == "telegram" and offer.accept_data and offer.reject_data and self._telegram.get("webhook_secret"):
             return self.tap(driver, offer, action)
-        if channel in ("sms", "whatsapp") and self._hooks.twilio_auth_token and self._hooks.twilio_account_sid:
+        if channel in ("sms", "whatsapp") and self._twilio.get("auth_token") and self._twilio.get("account_sid"):
             return self.text(driver, offer, action)
-        return answer_via_offer_link(driver, offer, action)
+        raise ValueError(f"no {channel} webhook of this fleet would carry the answer")
 
-    # ------------------------------------------------------------------ Twilio
     def text(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
         """Reply "1"/"2" to the number the offer came from; Twilio posts it signed, form-encoded."""
-        token, account = self._hooks.twilio_auth_token, self._hooks.twilio_account_sid
-        if not (token and account):
-            raise ValueError("no Twilio account for this fleet: nothing would sign the reply")
-        message = offer.message
-        channel = str(message["channel"])
+        token, account = str(self._twilio["auth_token"]), str(self._twilio["account_sid"])
+        channel = str(offer.message["channel"])
         prefix = "whatsapp:" if channel == "whatsapp" else ""
-        sender = str(message.get("from") or self._hooks.twilio_senders.get(channel, ""))
+        sender = str(offer.message.get("from") or self._twilio.get("senders", {}).get(channel, ""))
         body = "1" if action == "accept" else "2"
         if offer.ride_code and self._other_ride_came_recently(offer):
             body = f"{body} {offer.ride_code}"
         sid = "SM" + secrets.token_hex(16)
-        params = {
-            "ToCountry": "US",
-            "SmsMessageSid": sid,
-            "NumMedia": "0",
-            "SmsSid": sid,
-            "SmsStatus": "received",
-            "Body": body,
-            "To": prefix + normalize_recipient(sender),
-            "NumSegments": "1",
-            "MessageSid": sid,
-            "AccountSid": account,
-            "From": prefix + driver.phone,
-            "ApiVersion": "2010-04-01",
-        }
+        params = {"ToCountry": "US", "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid, "SmsStatus": "received"}
+        params.update(Body=body, To=prefix + normalize_recipient(sender), NumSegments="1", MessageSid=sid)
+        params.update(AccountSid=account, From=prefix + driver.phone, ApiVersion="2010-04-01")
         if channel == "whatsapp":
             params.update(ProfileName=driver.name, WaId=driver.phone.removeprefix("+"), MessageType="text")
-        url = self._hooks.twilio_url
-        status, answer = _post(
-            url,
-            urlencode(params).encode(),
-            {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": twilio_signature(url, params, token),
-                "User-Agent": "TwilioProxy/1.1",
-            },
-        )
+        # Twilio signs what it posts to, which is also PUBLIC_BASE_URL's webhook.
+        status, answer = post_signed_form(f"{self._base_url}/webhooks/twilio", params, token)
         return AnswerResult(f"twilio:{channel}", status, body, _twiml_text(answer) if status == 200 else answer[:200])
 
     def _other_ride_came_recently(self, offer: Offer) -> bool:
         since = datetime.now(UTC) - RIDE_CODE_WINDOW
-        for message in self._outbox.messages(to=str(offer.message["to"])):
-            if message.get("channel") == "telegram" or _sent_at(message) < since:
-                continue
-            if any(other.ride_id != offer.ride_id for other in offers_in(message, self._hooks.base_url)):
-                return True
-        return False
+        return any(
+            other.ride_id != offer.ride_id
+            for message in self._outbox.messages(to=str(offer.message["to"]))
+            if message.get("channel") != "telegram" and _sent_at(message) >= since
+            for other in offers_in(message, self._base_url)
+        )
 
-    # ------------------------------------------------------------------ Telegram
     def tap(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
         """Tap Accept/Reject under the offer; Telegram posts the callback_query with the fleet's secret."""
-        data = offer.accept_data if action == "accept" else offer.reject_data
-        if not data:
-            raise ValueError("the message has no Accept/Reject buttons")
-        message = offer.message
-        chat = int(message["to"])
-        shown = {  # the offer as the driver's Telegram app holds it
-            "message_id": int(message["provider_message_id"]),
-            "from": {
-                "id": int(message.get("bot_id") or 0),
-                "is_bot": True,
-                "first_name": "Ridecast",
-                "username": self._hooks.telegram_bot_username or "ridecast_bot",
-            },
-            "chat": self._chat(driver, chat),
-            "date": int(_sent_at(message).timestamp()),
-            "text": str(message.get("body") or ""),
-            "reply_markup": message.get("reply_markup"),
-        }
-        query = {
-            "id": str(self._rng.getrandbits(63)),
-            "from": self._user(driver, chat),
-            "message": shown,
-            "chat_instance": str(zlib.crc32(f"{message.get('bot_id')}:{chat}".encode())),
-            "data": data,
-        }
+        data = str(offer.accept_data if action == "accept" else offer.reject_data)
+        message, chat = offer.message, int(offer.message["to"])
+        user, private_chat = _user_and_chat(driver, chat)
+        bot = {"id": int(message.get("bot_id") or 0), "is_bot": True, "first_name": "Ridecast"}
+        bot["username"] = self._telegram.get("bot_username") or "ridecast_bot"
+        # The offer as the driver's Telegram app holds it.
+        shown = {"message_id": int(message["provider_message_id"]), "from": bot, "chat": private_chat}
+        shown.update(date=int(_sent_at(message).timestamp()), text=str(message.get("body") or ""))
+        shown["reply_markup"] = message.get("reply_markup")
+        instance = str(zlib.crc32(f"{message.get('bot_id')}:{chat}".encode()))
+        query = {"id": str(self._rng.getrandbits(63)), "from": user, "message": shown, "data": data}
         after = len(self._outbox)
-        status, answer = self._post_update({"update_id": self._next_update_id(), "callback_query": query})
+        status, answer = self._post_update({"callback_query": {**query, "chat_instance": instance}})
         told = self._bot_edit_after(message, after) if status == 200 else None
         return AnswerResult("telegram:callback", status, data, told or _result_of(answer))
 
     def open_telegram_link(self, driver: SimulatedDriver) -> AnswerResult:
         """Open the registration deep link: Telegram sends `/start <token>` from the driver's chat."""
-        if not (driver.telegram_link and driver.telegram_chat_id and self._hooks.telegram_secret):
-            raise ValueError(f"{driver.name} has no Telegram link or chat, or the fleet no Telegram webhook")
-        token = parse_qs(urlsplit(driver.telegram_link).query).get("start", [""])[0]
-        chat = int(driver.telegram_chat_id)
-        command = f"/start {token}"
-        update = {
-            "update_id": self._next_update_id(),
-            "message": {
-                "message_id": self._next_message_id(),
-                "from": self._user(driver, chat),
-                "chat": self._chat(driver, chat),
-                "date": int(time.time()),
-                "text": command,
-                "entities": [{"offset": 0, "length": len("/start"), "type": "bot_command"}],
-            },
-        }
+        token = parse_qs(urlsplit(str(driver.telegram_link)).query).get("start", [""])[0]
+        user, chat = _user_and_chat(driver, int(str(driver.telegram_chat_id)))
+        message = {"message_id": next(self._message_ids), "from": user, "chat": chat, "date": int(time.time())}
+        command = {"offset": 0, "length": len("/start"), "type": "bot_command"}
         after = len(self._outbox)
-        status, answer = self._post_update(update)
-        replies = [
-            str(m.get("body") or "")
-            for m in self._outbox.messages(to=str(chat), channel="telegram", after=after)
-            if not m.get("edited")
-        ]
-        return AnswerResult("telegram:start", status, "/start", replies[0] if replies else _result_of(answer))
+        status, answer = self._post_update({"message": {**message, "text": f"/start {token}", "entities": [command]}})
+        told = [m["body"] for m in self._outbox.messages(str(chat["id"]), "telegram", after) if not m.get("edited")]
+        return AnswerResult("telegram:start", status, "/start", told[0] if told else _result_of(answer))
 
     def _post_update(self, update: dict[str, Any]) -> tuple[int, str]:
-        secret = self._hooks.telegram_secret
-        if not secret:
-            raise ValueError("no Telegram webhook secret for this fleet")
-        return _post(
-            self._hooks.telegram_url,
-            json.dumps(update).encode(),
-            {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
-        )
+        headers = {"Content-Type": "application/json"}
+        headers["X-Telegram-Bot-Api-Secret-Token"] = str(self._telegram["webhook_secret"])
+        body = json.dumps({"update_id": next(self._update_ids), **update}).encode()
+        return post(self._telegram_url, body, headers)
 
     def _bot_edit_after(self, message: Mapping[str, Any], after: int) -> str | None:
         """The bot answers a tap by appending the result to the offer message (and a toast we cannot see)."""
@@ -328,22 +206,6 @@ class DriverPhones:
             if entry.get("edited") and same and body.startswith(original):
                 return body[len(original) :].strip()
         return None
-
-    @staticmethod
-    def _user(driver: SimulatedDriver, chat: int) -> dict[str, Any]:
-        return {"id": chat, "is_bot": False, "first_name": driver.name, "language_code": "en"}
-
-    @staticmethod
-    def _chat(driver: SimulatedDriver, chat: int) -> dict[str, Any]:
-        return {"id": chat, "first_name": driver.name, "type": "private"}
-
-    def _next_update_id(self) -> int:
-        with self._lock:
-            return next(self._update_ids)
-
-    def _next_message_id(self) -> int:
-        with self._lock:
-            return next(self._message_ids)
 
 
 class DriverSimulator:
@@ -358,36 +220,26 @@ class DriverSimulator:
         answer: AnswerOffer | None = None,
         accept_probability: float = 0.6,
         delay_seconds: tuple[float, float] = (0.5, 3.0),
-        rng: random.Random | None = None,
         log: Callable[[str], None] = print,
         *,
         phones: DriverPhones | None = None,
     ) -> None:
         """`phones` answer through the real webhooks and register Telegram drivers at start; `answer` (default:
-        `phones`, else the offer link) replaces how an answer travels. The two knobs may change while running."""
-        self._outbox = outbox
-        self._by_address: dict[str, SimulatedDriver] = {}
-        for driver in drivers:
-            for address in driver.addresses():
-                self._by_address[address] = driver
-        self._base_url = base_url
-        self._phones = phones
-        self._answer: AnswerOffer = answer or phones or answer_via_offer_link
-        self.accept_probability = accept_probability
-        self.delay_seconds = delay_seconds
-        self._rng = rng or random.Random()
-        self._log = log
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
+        `phones`) replaces how an answer travels. The two knobs may change while running."""
+        self._outbox, self._base_url, self._phones, self._log = outbox, base_url, phones, log
+        addresses = ((d, (normalize_recipient(d.phone), d.telegram_chat_id)) for d in drivers)
+        self._by_address = {address: driver for driver, both in addresses for address in both if address}
+        if (answer or phones) is None:
+            raise ValueError("demo drivers answer through `phones` (the webhooks) or `answer`")
+        self._answer: AnswerOffer = answer or phones  # type: ignore[assignment]
+        self.accept_probability, self.delay_seconds = accept_probability, delay_seconds
+        self._rng = random.Random()
+        self._stopping, self._lock = threading.Event(), threading.Lock()
         self._seen: set[tuple[str, str]] = set()
         self._pending: set[tuple[str, str]] = set()
         self._answers: list[SimulatedAnswer] = []
         self._workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="driver-sim")
         self._watcher = threading.Thread(target=self._watch, name="driver-sim-watcher", daemon=True)
-
-    @property
-    def drivers(self) -> list[SimulatedDriver]:
-        return list({d.driver_id: d for d in self._by_address.values()}.values())
 
     @property
     def answers(self) -> list[SimulatedAnswer]:
@@ -396,13 +248,18 @@ class DriverSimulator:
             return list(self._answers)
 
     def start(self) -> None:
-        if not self._by_address:
-            return
-        if self._phones is not None:
-            for driver in self.drivers:
-                if driver.telegram_link and driver.telegram_chat_id:
-                    self._register(self._phones, driver)
-        self._watcher.start()
+        """Telegram drivers open their registration link (/start) first, then offers are watched for."""
+        for driver in {d.driver_id: d for d in self._by_address.values()}.values():
+            if self._phones is None or not (driver.telegram_link and driver.telegram_chat_id):
+                continue
+            who = f"[driver-sim] {driver.name} (telegram {driver.telegram_chat_id})"
+            try:
+                result = self._phones.open_telegram_link(driver)
+                self._log(f"{who} opened their Telegram link: sent /start → {result.status} {result.reply!r}")
+            except Exception as error:
+                self._log(f"{who} could not open their Telegram link, offers will come by SMS: {error!r}")
+        if self._by_address:
+            self._watcher.start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -410,22 +267,12 @@ class DriverSimulator:
             self._watcher.join(timeout=5)
         self._workers.shutdown(wait=True, cancel_futures=True)
 
-    def _register(self, phones: DriverPhones, driver: SimulatedDriver) -> None:
-        who = f"[driver-sim] {driver.name} (telegram {driver.telegram_chat_id})"
-        try:
-            result = phones.open_telegram_link(driver)
-        except Exception as error:
-            self._log(f"{who} could not open their Telegram link, offers will come by SMS: {error!r}")
-            return
-        self._log(f"{who} opened their Telegram link: sent /start → {result.status} {result.reply!r}")
-
     def _watch(self) -> None:
-        seen = len(self._outbox)  # only offers sent from now on
+        seen = [len(self._outbox)]  # only offers sent from now on
         while not self._stopping.is_set():
-            if len(self._outbox) < seen:
-                seen = 0  # DELETE /_local/outbox emptied it
-            new = self._outbox.wait_for_new(seen, timeout=0.5)
-            seen += len(new)
+            self._outbox.wait_for(lambda: len(self._outbox) > seen[0], timeout=0.5)
+            new = self._outbox.messages(after=seen[0])
+            seen[0] += len(new)
             for message in new:
                 self._consider(message)
 
@@ -443,8 +290,7 @@ class DriverSimulator:
                     continue  # still making up their mind about this ride: one answer covers both messages
                 self._pending.add(key)
             action = "accept" if self._rng.random() < self.accept_probability else "reject"
-            delay = self._rng.uniform(*self.delay_seconds)
-            self._workers.submit(self._respond, driver, offer, kind, action, delay)
+            self._workers.submit(self._respond, driver, offer, kind, action, self._rng.uniform(*self.delay_seconds))
 
     def _respond(self, driver: SimulatedDriver, offer: Offer, kind: str, action: str, delay: float) -> None:
         result: AnswerResult | None = None
@@ -452,57 +298,33 @@ class DriverSimulator:
         try:
             if self._stopping.wait(delay):
                 return
-            try:
-                result = self._answer(driver, offer, action)
-            except Exception as failure:
-                error = failure
+            result = self._answer(driver, offer, action)
+        except Exception as failure:
+            error = failure
         finally:
             # Before the answer is reported: a reminder seen from then on gets an answer of its own.
             with self._lock:
                 self._pending.discard((driver.driver_id, offer.token))
-        self._record(
-            SimulatedAnswer(
-                driver.driver_id,
-                offer.token,
-                offer.ride_code,
-                kind,
-                action,
-                delay,
-                result,
-                repr(error) if error else None,
-            )
-        )
+        answer = SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, result)
+        with self._lock:
+            self._answers.append(answer if error is None else replace(answer, error=repr(error)))
         who = f"[driver-sim] {driver.name} ({offer.message.get('channel')} {offer.message.get('to')})"
         ride = offer.ride_code or f"…{offer.ride_id[-6:]}"
         if result is None:
             self._log(f"{who} could not {action} the {kind} of ride {ride}: {error!r}")
             return
-        verb = "accepted" if action == "accept" else "rejected"
-        self._log(
-            f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {_how(result, action)} "
-            f"→ {result.status} {result.reply!r}"
+        via = result.via.partition(":")[2]
+        did = (
+            f"texted {result.sent!r} over {via}" if result.via.startswith("twilio") else f"tapped {action} on Telegram"
         )
-
-    def _record(self, answer: SimulatedAnswer) -> None:
-        with self._lock:
-            self._answers.append(answer)
+        verb, told = "accepted" if action == "accept" else "rejected", f"{result.status} {result.reply!r}"
+        self._log(f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {did} → {told}")
 
 
-def _how(result: AnswerResult, action: str) -> str:
-    if result.via.startswith("twilio:"):
-        return f"texted {result.sent!r} over {result.via.partition(':')[2]}"
-    if result.via == "telegram:callback":
-        return f"tapped {action.capitalize()} on Telegram"
-    return f"posted the offer link's /{action}"
-
-
-def _post(url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")  # noqa: S310 - loopback
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return int(answer.status), answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return int(error.code), error.read().decode("utf-8", "replace")
+def _user_and_chat(driver: SimulatedDriver, chat: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Telegram user and the private chat with the bot, whose id is the user's."""
+    user = {"id": chat, "is_bot": False, "first_name": driver.name, "language_code": "en"}
+    return user, {"id": chat, "first_name": driver.name, "type": "private"}
 
 
 def _sent_at(message: Mapping[str, Any]) -> datetime:

@@ -1,394 +1,281 @@
-"""template.yaml as data: CloudFormation short-form tags, parameters, conditions and the intrinsic
-functions the local stack needs to know what to run.
-
-Physical names are deterministic (`Name`-like property, else `<stack>-<LogicalId>`), except where
-moto picks them (secret ARNs): those are registered after the resource exists.
+"""template.yaml read through aws-sam-cli: its loader, its SAM transform (Globals merged), its intrinsic
+resolver and its function and HttpApi providers. This module only adds what `sam local` leaves out:
+the physical names the local stack gives resources, and the moto-side reading of tables, secrets,
+topics, state machines and schedules, for the resource types template.yaml declares.
 """
 
-from __future__ import annotations
-
-import base64
-import json
+import copy
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from samcli.commands._utils.template import get_template_data  # type: ignore[import-untyped]
+from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver  # type: ignore[import-untyped]
+from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable  # type: ignore[import-untyped]
+from samcli.lib.providers.api_provider import ApiProvider  # type: ignore[import-untyped]
+from samcli.lib.providers.provider import Stack  # type: ignore[import-untyped]
+from samcli.lib.providers.sam_function_provider import SamFunctionProvider  # type: ignore[import-untyped]
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider  # type: ignore[import-untyped]
+from samcli.local.apigw.authorizers.lambda_authorizer import LambdaAuthorizer  # type: ignore[import-untyped]
+
+# aws-sam-cli warns on every read that local authorizers may differ from AWS: the gateway tests ours.
+logging.getLogger("samcli.lib.providers.api_collector").setLevel(logging.ERROR)
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "ridecast-local"
-
-PSEUDO_PARAMETERS: dict[str, Any] = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT_ID,
-    "AWS::StackName": STACK_NAME,
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/"
-    "00000000-0000-4000-8000-000000000000",
-    "AWS::NotificationARNs": [],
-}
+PSEUDO_PARAMETERS = IntrinsicsSymbolTable.DEFAULT_PSEUDO_PARAM_VALUES | {"AWS::URLSuffix": "amazonaws.com"}
+PSEUDO_PARAMETERS |= {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME}
+_ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT_ID}:{{}}"
 
 
 class TemplateError(Exception):
-    """The template cannot be run locally as written; the message names the resource or parameter."""
-
-
-class _NoValue:
-    def __repr__(self) -> str:
-        return "AWS::NoValue"
-
-
-NO_VALUE: Any = _NoValue()
-
-_SHORT_TAGS = (
-    "Ref",
-    "Condition",
-    "Base64",
-    "Cidr",
-    "FindInMap",
-    "GetAZs",
-    "ImportValue",
-    "Join",
-    "Select",
-    "Split",
-    "Sub",
-    "Transform",
-    "And",
-    "Equals",
-    "If",
-    "Not",
-    "Or",
-    "Length",
-    "ToJsonString",
-)
-
-
-class _TemplateLoader(yaml.SafeLoader):  # type: ignore[misc]
-    """SafeLoader plus the `!Tag` short forms; YAML timestamps stay strings, as CloudFormation reads them."""
-
-
-_TemplateLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _node_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    assert isinstance(node, yaml.MappingNode)
-    return loader.construct_mapping(node, deep=True)
-
-
-def _short_form(name: str) -> Any:
-    key = name if name in ("Ref", "Condition") else f"Fn::{name}"
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        return {key: _node_value(loader, node)}
-
-    return construct
-
-
-def _get_att(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-    value = _node_value(loader, node)
-    if isinstance(value, str):
-        logical_id, _, attribute = value.partition(".")
-        value = [logical_id, attribute]
-    return {"Fn::GetAtt": value}
-
-
-for _tag in _SHORT_TAGS:
-    _TemplateLoader.add_constructor(f"!{_tag}", _short_form(_tag))
-_TemplateLoader.add_constructor("!GetAtt", _get_att)
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    """The template cannot be run locally as written; the message names the resource."""
 
 
 @dataclass(frozen=True)
-class Resource:
+class FunctionSpec:
     logical_id: str
-    type: str
-    properties: dict[str, Any]
-    raw: dict[str, Any]
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    timeout_seconds: int
+    memory_mb: int
+    layer_dirs: tuple[Path, ...]
 
 
-class Template:
-    """The parsed template with parameters applied and conditions decided; `resolve` evaluates intrinsics."""
+@dataclass(frozen=True)
+class Authorizer:
+    """A Lambda REQUEST authorizer as aws-sam-cli reads it, plus its ReauthorizeEvery (which it ignores)."""
+
+    name: str
+    function_id: str
+    ttl_seconds: int
+    sam: LambdaAuthorizer
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as in the template: /rides/{ride_id}
+    function_id: str
+    authorizer: Authorizer | None  # None: public (Auth: {Authorizer: NONE})
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str  # Function.EventName
+    target_id: str
+    period_seconds: float
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    name: str
+    arn: str
+    definition: str
+
+
+class LocalTemplate:
+    """template.yaml with local parameter values and physical ids; resolved by aws-sam-cli on demand."""
 
     def __init__(self, path: Path, parameter_overrides: Mapping[str, str] | None = None) -> None:
-        self.path = path
-        self.root = path.parent
-        document = load_yaml(path.read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
-            raise TemplateError(f"{path}: no Resources section")
-        self.document: dict[str, Any] = document
-        self.globals: dict[str, Any] = document.get("Globals") or {}
-        self._mappings: dict[str, Any] = document.get("Mappings") or {}
-        self.parameters = self._read_parameters(document.get("Parameters") or {}, parameter_overrides or {})
-        self._condition_definitions: dict[str, Any] = document.get("Conditions") or {}
-        self._conditions: dict[str, bool] = {}
-        self._refs: dict[str, Any] = {}
-        self._attributes: dict[tuple[str, str], Any] = {}
-        self._resolving: set[str] = set()
-        self.resources: dict[str, Resource] = {}
-        for logical_id, raw in document["Resources"].items():
-            if not isinstance(raw, dict) or "Type" not in raw:
-                raise TemplateError(f"resource {logical_id}: no Type")
-            if "Condition" in raw and not self.condition(raw["Condition"]):
-                continue
-            properties = raw.get("Properties") or {}
-            self.resources[logical_id] = Resource(logical_id, str(raw["Type"]), properties, raw)
+        self.path = Path(path).resolve()
+        self.root = self.path.parent
+        self.document: dict[str, Any] = get_template_data(str(self.path))
+        parameters = {
+            name: spec["Default"]
+            for name, spec in (self.document.get("Parameters") or {}).items()
+            if isinstance(spec, dict) and "Default" in spec
+        }
+        # Parameters, pseudo parameters and physical ids: aws-sam-cli's resolver looks them all up here.
+        self._translator: dict[str, Any] = {**PSEUDO_PARAMETERS, **parameters, **(parameter_overrides or {})}
+        self._stack: Stack | None = None
+        for logical_id, resource in self.raw_resources.items():
+            physical = _physical(logical_id, resource, self._resolve)
+            if physical is not None:
+                self._translator[logical_id] = physical
 
-    # ------------------------------------------------------------------ parameters and conditions
-    @staticmethod
-    def _read_parameters(declared: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, spec in declared.items():
-            spec = spec or {}
-            if name in overrides:
-                value: Any = overrides[name]
-            elif "Default" in spec:
-                value = spec["Default"]
-            else:
-                raise TemplateError(f"parameter {name} has no Default and no local override")
-            value = "" if value is None else str(value) if not isinstance(value, list) else value
-            _check_parameter(name, spec, value)
-            kind = str(spec.get("Type", "String"))
-            if (kind.startswith("List<") or kind == "CommaDelimitedList") and isinstance(value, str):
-                value = [item.strip() for item in value.split(",")] if value else []
-            values[name] = value
-        return values
+    @property
+    def raw_resources(self) -> dict[str, Any]:
+        return dict(self.document.get("Resources") or {})
 
-    def condition(self, name: str) -> bool:
-        if name not in self._conditions:
-            if name not in self._condition_definitions:
-                raise TemplateError(f"unknown condition {name}")
-            self._conditions[name] = bool(self._evaluate_condition(self._condition_definitions[name]))
-        return self._conditions[name]
+    @property
+    def stack(self) -> Stack:
+        """The SAM-transformed, resolved template (re-read after `register`). aws-sam-cli's providers change
+        the stacks they are given: they get copies."""
+        if self._stack is None:
+            stacks, _ = SamLocalStackProvider.get_stacks(
+                str(self.path), parameter_overrides=dict(self._translator), template_dictionary=self.document
+            )
+            self._stack = stacks[0]
+        return self._stack
 
-    def _evaluate_condition(self, expression: Any) -> Any:
-        if isinstance(expression, dict) and list(expression) == ["Condition"]:
-            return self.condition(expression["Condition"])
-        if isinstance(expression, dict) and len(expression) == 1:
-            ((function, argument),) = expression.items()
-            if function == "Fn::Equals":
-                left, right = (self._evaluate_condition(item) for item in argument)
-                return _scalar_text(left) == _scalar_text(right)
-            if function == "Fn::Not":
-                return not self._evaluate_condition(argument[0])
-            if function == "Fn::And":
-                return all(self._evaluate_condition(item) for item in argument)
-            if function == "Fn::Or":
-                return any(self._evaluate_condition(item) for item in argument)
-        return self.resolve(expression)
+    def resources_of(self, kind: str) -> dict[str, dict[str, Any]]:
+        # aws-sam-cli's resolver renames resources to what their logical ids translate to: name them back.
+        logical = {self.ref(name): name for name in self.raw_resources if name in self._translator}
+        resources = (self.stack.resources or {}).items()
+        found = {logical.get(key, key): r.get("Properties") or {} for key, r in resources if r["Type"] == kind}
+        return {logical_id: props for logical_id, props in found.items() if self._condition_holds(logical_id)}
 
-    # ------------------------------------------------------------------ physical ids
-    def register(self, logical_id: str, ref: Any, **attributes: Any) -> None:
-        """Record a value only known once the resource exists (e.g. the ARN moto gave a secret)."""
-        self._refs[logical_id] = ref
-        for name, value in attributes.items():
-            self._attributes[(logical_id, name)] = value
+    def _condition_holds(self, logical_id: str) -> bool:
+        condition = (self.raw_resources.get(logical_id) or {}).get("Condition")
+        expression = (self.document.get("Conditions") or {}).get(condition)
+        return condition is None or bool(self._resolve(expression))
+
+    def _resolve(self, value: Any) -> Any:
+        symbols = IntrinsicsSymbolTable(template=self.document, logical_id_translator=self._translator)
+        resolver = IntrinsicResolver(template=self.document, symbol_resolver=symbols)
+        return resolver.intrinsic_property_resolver(value, ignore_errors=False)
+
+    def register(self, logical_id: str, ref: str, **attributes: str) -> None:
+        """A value only known once the resource exists in moto (a secret's ARN)."""
+        self._translator[logical_id] = {"Ref": ref, **attributes}
+        self._stack = None
 
     def ref(self, logical_id: str) -> Any:
-        if logical_id in PSEUDO_PARAMETERS:
-            return PSEUDO_PARAMETERS[logical_id]
-        if logical_id == "AWS::NoValue":
-            return NO_VALUE
-        if logical_id in self.parameters:
-            return self.parameters[logical_id]
-        if logical_id in self._refs:
-            return self._refs[logical_id]
-        ref, _ = self._physical(logical_id)
-        return ref
+        value = self._translator.get(logical_id)
+        if value is None:
+            raise TemplateError(f"unknown resource or parameter {logical_id}")
+        return value["Ref"] if isinstance(value, dict) else value
 
-    def get_att(self, logical_id: str, attribute: str) -> Any:
-        if (logical_id, attribute) in self._attributes:
-            return self._attributes[(logical_id, attribute)]
-        _, attributes = self._physical(logical_id)
-        if attribute not in attributes:
-            raise TemplateError(f"!GetAtt {logical_id}.{attribute}: the local stack does not know this attribute")
-        return attributes[attribute]
+    def functions(self) -> list[FunctionSpec]:
+        specs = []
+        for function in SamFunctionProvider([copy.deepcopy(self.stack)]).get_all():
+            if not function.codeuri or not function.handler:
+                raise TemplateError(f"{function.name}: only CodeUri functions run locally")
+            variables = (function.environment or {}).get("Variables") or {}
+            specs.append(
+                FunctionSpec(
+                    *(function.name, function.functionname, self._translator[function.name]["Arn"]),
+                    *((self.root / function.codeuri).resolve(), function.handler),
+                    {name: _text(value, f"{function.name}.{name}") for name, value in variables.items()},
+                    *(int(function.timeout or 3), int(function.memory or 128)),
+                    # Public layer ARNs (e.g. Powertools) are installed in the venv; only our own layers add code.
+                    tuple((self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri),
+                )
+            )
+        return specs
 
-    def physical_name(self, logical_id: str) -> str:
-        """The resource's name as the local stack creates it."""
-        resource = self._resource_or_implicit(logical_id)
-        name_property = _NAME_PROPERTIES.get(resource.type)
-        if name_property and resource.properties.get(name_property) not in (None, ""):
-            if logical_id in self._resolving:
-                raise TemplateError(f"{logical_id}: its {name_property} refers to itself")
-            self._resolving.add(logical_id)
-            try:
-                return str(self.resolve(resource.properties[name_property]))
-            finally:
-                self._resolving.discard(logical_id)
-        if resource.type in _NAMED_BY_LOGICAL_ID:
-            return logical_id
-        return f"{STACK_NAME}-{logical_id}"
+    def routes(self) -> list[Route]:
+        ttl = {
+            name: int(authorizer.get("Identity", {}).get("ReauthorizeEvery", 300))
+            for api in self.resources_of("AWS::Serverless::HttpApi").values()
+            for name, authorizer in ((api.get("Auth") or {}).get("Authorizers") or {}).items()
+        }
+        routes: list[Route] = []
+        for route in ApiProvider([copy.deepcopy(self.stack)]).routes:
+            if route.event_type != "HttpApi" or route.payload_format_version not in (None, "2.0"):
+                raise TemplateError(f"{route.function_name} {route.path}: only HttpApi payload 2.0 runs locally")
+            sam = route.authorizer_object
+            if sam is not None and (not isinstance(sam, LambdaAuthorizer) or sam.type != LambdaAuthorizer.REQUEST):
+                raise TemplateError(f"{route.path}: only Lambda REQUEST authorizers run locally")
+            authorizer = sam and Authorizer(
+                sam.authorizer_name, sam.lambda_name, ttl.get(sam.authorizer_name, 300), sam
+            )
+            routes.extend(Route(method, route.path, route.function_name, authorizer) for method in route.methods)
+        return routes
 
-    def _resource_or_implicit(self, logical_id: str) -> Resource:
-        if logical_id in self.resources:
-            return self.resources[logical_id]
-        # SAM creates these without them being in Resources.
-        if logical_id.endswith("Role") and logical_id[: -len("Role")] in self.resources:
-            return Resource(logical_id, "AWS::IAM::Role", {}, {})
-        if logical_id == "ServerlessHttpApi":
-            return Resource(logical_id, "AWS::Serverless::HttpApi", {}, {})
-        raise TemplateError(f"unknown resource {logical_id}")
+    def schedules(self, override_seconds: float | None = None) -> list[ScheduleSpec]:
+        """EventBridge Scheduler (ScheduleV2) events of functions: the only schedules template.yaml has."""
+        schedules = []
+        for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
+            for event_name, event in (props.get("Events") or {}).items():
+                if event.get("Type") == "ScheduleV2":
+                    period = override_seconds or schedule_period_seconds(event["Properties"]["ScheduleExpression"])
+                    schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, period))
+        return schedules
 
-    def _physical(self, logical_id: str) -> tuple[Any, dict[str, Any]]:
-        resource = self._resource_or_implicit(logical_id)
-        name = self.physical_name(logical_id)
-        prefix = f"arn:aws:{{service}}:{REGION}:{ACCOUNT_ID}"
-        kind = resource.type
-        if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
-            arn = f"{prefix.format(service='lambda')}:function:{name}"
-            return name, {"Arn": arn}
-        if kind in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
-            arn = f"{prefix.format(service='dynamodb')}:table/{name}"
-            return name, {"Arn": arn, "StreamArn": f"{arn}/stream/1970-01-01T00:00:00.000"}
-        if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
-            arn = f"{prefix.format(service='states')}:stateMachine:{name}"
-            return arn, {"Arn": arn, "Name": name}
-        if kind == "AWS::SNS::Topic":
-            arn = f"{prefix.format(service='sns')}:{name}"
-            return arn, {"TopicArn": arn, "TopicName": name}
-        if kind == "AWS::SQS::Queue":
-            url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
-            return url, {"Arn": f"{prefix.format(service='sqs')}:{name}", "QueueName": name, "QueueUrl": url}
-        if kind == "AWS::SecretsManager::Secret":
-            arn = f"{prefix.format(service='secretsmanager')}:secret:{name}"
-            return arn, {"Id": arn}
-        if kind in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api"):
-            return "local", {"ApiId": "local", "ApiEndpoint": f"https://local.execute-api.{REGION}.amazonaws.com"}
-        if kind in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
-            return f"{prefix.format(service='lambda')}:layer:{name}:1", {}
-        if kind == "AWS::IAM::Role":
-            return name, {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "RoleId": f"AROA{name.upper()[:17]}"}
-        if kind == "AWS::Logs::LogGroup":
-            return name, {"Arn": f"{prefix.format(service='logs')}:log-group:{name}:*"}
-        service = kind.split("::")[1].lower() if kind.count("::") >= 2 else "unknown"
-        return name, {"Arn": f"{prefix.format(service=service)}:{name}"}
+    def table_create_kwargs(self, logical_id: str) -> tuple[dict[str, Any], str | None]:
+        """CreateTable arguments and the TTL attribute of a table, as template.yaml declares it."""
+        props = self.resources_of("AWS::DynamoDB::Table")[logical_id]
+        kwargs = {key: props[key] for key in _TABLE_API_PROPERTIES if key in props}
+        unknown = set(props) - set(_TABLE_API_PROPERTIES) - _TABLE_PROPERTIES_INVISIBLE_TO_CODE
+        if unknown:
+            raise TemplateError(f"{logical_id}: {sorted(unknown)} would not be applied locally")
+        ttl = props.get("TimeToLiveSpecification") or {}
+        return {**kwargs, "TableName": self.ref(logical_id)}, ttl.get("AttributeName") if ttl.get("Enabled") else None
 
-    # ------------------------------------------------------------------ intrinsic functions
-    def resolve(self, value: Any) -> Any:
-        """`value` with every intrinsic function evaluated and AWS::NoValue dropped."""
-        if isinstance(value, list):
-            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, argument),) = value.items()
-            if key == "Ref":
-                return self.ref(str(argument))
-            if key.startswith("Fn::"):
-                return self._function(key, argument)
-        resolved = {key: self.resolve(item) for key, item in value.items()}
-        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
-
-    def _function(self, name: str, argument: Any) -> Any:
-        if name == "Fn::GetAtt":
-            logical_id, attribute = self.resolve(argument) if isinstance(argument, list) else argument
-            return self.get_att(str(logical_id), str(attribute))
-        if name == "Fn::Sub":
-            return self._sub(argument)
-        if name == "Fn::If":
-            condition, when_true, when_false = argument
-            return self.resolve(when_true if self.condition(condition) else when_false)
-        if name in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
-            return self._evaluate_condition({name: argument})
-        if name == "Fn::Join":
-            delimiter, items = argument
-            return str(delimiter).join(_scalar_text(item) for item in self.resolve(items))
-        if name == "Fn::Select":
-            index, items = self.resolve(argument)
-            return items[int(index)]
-        if name == "Fn::Split":
-            delimiter, text = self.resolve(argument)
-            return str(text).split(str(delimiter))
-        if name == "Fn::FindInMap":
-            map_name, top, second = (str(item) for item in self.resolve(argument))
-            try:
-                return self._mappings[map_name][top][second]
-            except KeyError:
-                raise TemplateError(f"!FindInMap [{map_name}, {top}, {second}]: no such entry") from None
-        if name == "Fn::Base64":
-            return base64.b64encode(str(self.resolve(argument)).encode()).decode()
-        if name == "Fn::GetAZs":
-            return [f"{REGION}{zone}" for zone in "abcdef"]
-        if name == "Fn::Length":
-            return len(self.resolve(argument))
-        if name == "Fn::ToJsonString":
-            return json.dumps(self.resolve(argument), separators=(",", ":"))
-        raise TemplateError(f"{name} is not supported by the local stack")
-
-    def _sub(self, argument: Any) -> str:
-        if isinstance(argument, list):
-            text, variables = argument[0], {key: self.resolve(item) for key, item in argument[1].items()}
-        else:
-            text, variables = argument, {}
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in variables:
-                return _scalar_text(variables[name])
-            if "." in name and name not in PSEUDO_PARAMETERS:
-                logical_id, _, attribute = name.partition(".")
-                return _scalar_text(self.get_att(logical_id, attribute))
-            return _scalar_text(self.ref(name))
-
-        return re.sub(r"\$\{([^}]+)\}", replace, str(text))
+    def state_machines(self) -> list[StateMachineSpec]:
+        specs = []
+        for logical_id, props in self.resources_of("AWS::Serverless::StateMachine").items():
+            text = (self.root / str(props["DefinitionUri"])).read_text(encoding="utf-8")
+            definition = substitute_definition(text, props.get("DefinitionSubstitutions") or {}, logical_id)
+            arn = self.ref(logical_id)
+            specs.append(StateMachineSpec(logical_id, arn.rpartition(":")[2], arn, definition))
+        return specs
 
 
-_NAME_PROPERTIES = {
-    "AWS::Serverless::Function": "FunctionName",
-    "AWS::Lambda::Function": "FunctionName",
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::Serverless::SimpleTable": "TableName",
-    "AWS::Serverless::StateMachine": "Name",
-    "AWS::StepFunctions::StateMachine": "StateMachineName",
-    "AWS::SNS::Topic": "TopicName",
-    "AWS::SQS::Queue": "QueueName",
-    "AWS::SecretsManager::Secret": "Name",
-    "AWS::Serverless::LayerVersion": "LayerName",
-    "AWS::Lambda::LayerVersion": "LayerName",
-    "AWS::IAM::Role": "RoleName",
-    "AWS::Logs::LogGroup": "LogGroupName",
+# Properties with the same name and shape in CloudFormation and in the CreateTable API.
+_TABLE_API_PROPERTIES = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+# Anything else must be listed here as invisible to the code, so a new property is never silently dropped.
+# (TimeToLiveSpecification is applied by UpdateTimeToLive.)
+_TABLE_PROPERTIES_INVISIBLE_TO_CODE = {"TableName", "TimeToLiveSpecification", "Tags", "DeletionProtectionEnabled"}
+_TABLE_PROPERTIES_INVISIBLE_TO_CODE |= {"PointInTimeRecoverySpecification", "SSESpecification"}
+
+
+def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any:
+    """What !Ref and !GetAtt give for the resource locally (None: left to aws-sam-cli's defaults)."""
+    kind, props = resource.get("Type"), resource.get("Properties") or {}
+
+    # Lambda names are the logical ids locally, so a log line or an ASL Resource reads like the template.
+    name_property, default = _NAMES.get(str(kind), ("", f"{STACK_NAME}-{logical_id}"))
+    name = str(resolve(props[name_property])) if props.get(name_property) else default.format(logical_id)
+    if kind == "AWS::Serverless::Function":
+        return {"Ref": name, "Arn": _ARN.format("lambda", f"function:{name}")}
+    if kind == "AWS::DynamoDB::Table":
+        return {"Ref": name, "Arn": _ARN.format("dynamodb", f"table/{name}")}
+    if kind == "AWS::Serverless::StateMachine":
+        arn = _ARN.format("states", f"stateMachine:{name}")
+        return {"Ref": arn, "Arn": arn, "Name": name}
+    if kind == "AWS::SNS::Topic":
+        return {"Ref": _ARN.format("sns", name), "TopicArn": _ARN.format("sns", name), "TopicName": name}
+    if kind == "AWS::SecretsManager::Secret":  # the ARN moto gives it is registered once it exists
+        return {"Ref": name}
+    return {"Ref": "local", "ApiId": "local"} if kind == "AWS::Serverless::HttpApi" else None
+
+
+_NAMES = {
+    "AWS::Serverless::Function": ("FunctionName", "{}"),
+    "AWS::DynamoDB::Table": ("TableName", f"{STACK_NAME}-{{}}"),
+    "AWS::Serverless::StateMachine": ("Name", f"{STACK_NAME}-{{}}"),
+    "AWS::SNS::Topic": ("TopicName", f"{STACK_NAME}-{{}}"),
+    "AWS::SecretsManager::Secret": ("Name", f"{STACK_NAME}-{{}}"),
 }
-# Lambda ARNs name the logical id locally, so a log line or an ASL Resource reads like the template.
-_NAMED_BY_LOGICAL_ID = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
 
 
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
+def _text(value: Any, where: str) -> str:
     if isinstance(value, (dict, list)):
-        raise TemplateError(f"expected a scalar, got {value!r}")
-    return str(value)
+        raise TemplateError(f"{where}: environment variable is not a scalar after resolution: {value!r}")
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def _check_parameter(name: str, spec: Mapping[str, Any], value: Any) -> None:
-    allowed = spec.get("AllowedValues")
-    if allowed is not None and str(value) not in [str(item) for item in allowed]:
-        raise TemplateError(f"parameter {name}={value!r} is not one of {allowed}")
-    pattern = spec.get("AllowedPattern")
-    if pattern is not None and isinstance(value, str) and not re.fullmatch(str(pattern), value):
-        raise TemplateError(f"parameter {name}={value!r} does not match {pattern}")
-    if str(spec.get("Type", "String")) == "Number":
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise TemplateError(f"parameter {name}={value!r} is not a number") from None
-        if "MinValue" in spec and number < float(spec["MinValue"]):
-            raise TemplateError(f"parameter {name}={value!r} is below {spec['MinValue']}")
-        if "MaxValue" in spec and number > float(spec["MaxValue"]):
-            raise TemplateError(f"parameter {name}={value!r} is above {spec['MaxValue']}")
+def substitute_definition(text: str, substitutions: Mapping[str, Any], where: str) -> str:
+    """${Name} → its DefinitionSubstitutions value; a leftover ${...} would deploy broken, so it fails here."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) not in substitutions:
+            raise TemplateError(f"{where}: ${{{match.group(1)}}} has no DefinitionSubstitutions entry")
+        return _text(substitutions[match.group(1)], where)
+
+    return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+
+
+def schedule_period_seconds(expression: str) -> float:
+    """rate(N unit) as seconds: the only kind of schedule template.yaml has."""
+    if not (match := _RATE.fullmatch(expression.strip())):
+        raise TemplateError(f"schedule expression {expression!r} is not rate(...)")
+    return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]

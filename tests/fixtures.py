@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
+from local_stack.template import LocalTemplate, substitute_definition
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -51,110 +51,38 @@ def clear_cached_clients(*, drop_secrets_provider: bool = False) -> None:
         provider.clear_cache()
 
 
-# ----- template.yaml --------------------------------------------------------------------------------
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """A SafeLoader that reads `!Ref X`, `!GetAtt A.B`, `!Sub ...` as their long-form dicts."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+# ----- template.yaml, read the way the local stack reads it (aws-sam-cli, local_stack.template) ----------
 
 
 @cache
-def _template_text() -> str:
-    return TEMPLATE_PATH.read_text()
+def _template() -> LocalTemplate:
+    return LocalTemplate(TEMPLATE_PATH)
 
 
 def load_template() -> dict[str, Any]:
-    """template.yaml as data; a fresh copy each call so a test cannot change another's template."""
-    return copy.deepcopy(_parsed_template())
-
-
-@cache
-def _parsed_template() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.load(_template_text(), Loader=CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
-    return data
+    """template.yaml as data (intrinsics in long form); a fresh copy each call so a test cannot change another's."""
+    return copy.deepcopy(_template().document)
 
 
 def table_properties(logical_id: str = "RidecastTable") -> dict[str, Any]:
-    resource = load_template()["Resources"][logical_id]
-    assert resource["Type"] == "AWS::DynamoDB::Table", f"{logical_id} is not a DynamoDB table"
-    properties: dict[str, Any] = resource["Properties"]
-    return properties
-
-
-# Properties that change how the table behaves for the code are translated to the API call below.
-# Anything else must be listed here as invisible to the code, so a new property is never silently
-# dropped. (Encryption at rest is invisible through the API, and moto mints an RSA key per table for it.)
-_HARMLESS_TABLE_PROPERTIES = frozenset(
-    {
-        "PointInTimeRecoverySpecification",
-        "SSESpecification",
-        "Tags",
-        "DeletionProtectionEnabled",
-        "ContributorInsightsSpecification",
-        "TableClass",
-    }
-)
-
-
-# Same name and shape in CloudFormation and in the CreateTable API.
-_API_SHAPED_TABLE_PROPERTIES = frozenset(
-    {"AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode"}
-)
+    """The table's Properties, intrinsics resolved."""
+    return copy.deepcopy(_template().resources_of("AWS::DynamoDB::Table")[logical_id])
 
 
 def create_table_from_template(dynamodb_client: Any, table_name: str, logical_id: str = "RidecastTable") -> None:
-    """Create `table_name` with the keys, indexes and TTL that template.yaml declares for `logical_id`."""
-    properties = table_properties(logical_id)
-    kwargs: dict[str, Any] = {"TableName": table_name}
-    ttl: dict[str, Any] | None = None
-    for key, value in properties.items():
-        if key in _API_SHAPED_TABLE_PROPERTIES:
-            kwargs[key] = value
-        elif key == "ProvisionedThroughput":
-            kwargs[key] = {k: int(v) for k, v in value.items()}
-        elif key == "StreamSpecification":
-            kwargs[key] = {"StreamEnabled": True, "StreamViewType": value["StreamViewType"]}
-        elif key == "TimeToLiveSpecification":
-            ttl = value
-        elif key == "TableName":
-            continue  # the test decides the name
-        elif key not in _HARMLESS_TABLE_PROPERTIES:
-            raise NotImplementedError(f"template.yaml {logical_id} has {key}: teach tests/fixtures.py to apply it")
-    dynamodb_client.create_table(**kwargs)
-    if ttl and ttl.get("Enabled"):
+    """Create `table_name` with the keys, indexes and TTL that template.yaml declares for `logical_id` (a property
+    the local stack would not apply fails there, so a new property is never silently dropped)."""
+    kwargs, ttl_attribute = _template().table_create_kwargs(logical_id)
+    dynamodb_client.create_table(**{**kwargs, "TableName": table_name})
+    if ttl_attribute:
         dynamodb_client.update_time_to_live(
-            TableName=table_name,
-            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+            TableName=table_name, TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
         )
 
 
 def http_api_routes() -> set[tuple[str, str]]:
     """Every (METHOD, path) that template.yaml wires to a function through the HTTP API."""
-    routes: set[tuple[str, str]] = set()
-    for resource in load_template()["Resources"].values():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event in (resource["Properties"].get("Events") or {}).values():
-            if event.get("Type") == "HttpApi":
-                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
-    return routes
+    return {(route.method, route.path) for route in _template().routes()}
 
 
 # ----- the state machine ----------------------------------------------------------------------------
@@ -163,8 +91,12 @@ DUMMY_MATCHING_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:ri
 
 
 def matching_definition(function_arn: str = DUMMY_MATCHING_FUNCTION_ARN) -> str:
-    """The ASL that deploys, with the template's DefinitionSubstitutions applied."""
-    return ASL_PATH.read_text().replace("${MatchingFunctionArn}", function_arn)
+    """The ASL that deploys, with the template's DefinitionSubstitutions applied (the function ARN swapped for
+    `function_arn`)."""
+    props = _template().resources_of("AWS::Serverless::StateMachine")["MatchingStateMachine"]
+    substitutions = {**props["DefinitionSubstitutions"], "MatchingFunctionArn": function_arn}
+    text = (REPO_ROOT / props["DefinitionUri"]).read_text()
+    return substitute_definition(text, substitutions, "MatchingStateMachine")
 
 
 def create_matching_state_machine(sfn_client: Any, name: str) -> str:

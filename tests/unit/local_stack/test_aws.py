@@ -33,25 +33,29 @@ class FakeLambdas:
         self.tokens[event["name"]] = event["token"]
         return {"parked": True}
 
-    def __call__(self, function, invocation_type, payload):
+    def __call__(self, function, payload):
         self.calls.append(function)
         name = function.rsplit(":", 1)[-1]
         if name not in self.handlers:
-            return aws.InvokeResult(404, b'{"Type": "User", "Message": "Function not found"}')
+            return 404, b'{"Type": "User", "Message": "Function not found"}', None
         try:
             result = self.handlers[name](json.loads(payload))
         except Exception as error:
-            return aws.InvokeResult(200, json.dumps(error_payload(error)).encode(), "Unhandled")
-        return aws.InvokeResult(200, json.dumps(result).encode())
+            return 200, json.dumps(error_payload(error)).encode(), "Unhandled"
+        return 200, json.dumps(result).encode(), None
+
+
+DOWN: set[str] = set()
 
 
 @pytest.fixture
 def lambdas():
     fake = FakeLambdas()
     sandbox = aws.AwsSandbox()
-    sandbox.start(invoker=fake)
+    sandbox.start(invoker=fake, providers_down=DOWN)
     yield fake
     sandbox.stop()
+    DOWN.clear()
 
 
 @pytest.fixture
@@ -223,3 +227,25 @@ def test_only_one_sandbox_per_process(lambdas):
         aws.AwsSandbox().start(invoker=lambdas)
     # The failed start must not have switched off the running one.
     assert boto3.client("lambda").invoke(FunctionName="echo", Payload=b"{}")["StatusCode"] == 200
+
+
+def test_ses_fails_while_the_email_stand_in_is_down(lambdas):
+    # Given the e-mail provider switched off (POST /_local/providers/email {"down": true})
+    ses = boto3.client("ses")
+    ses.verify_email_identity(EmailAddress="ops@example.com")
+    DOWN.add("email")
+    # When the code sends an e-mail, Then SES answers with an error the adapter can catch
+    with pytest.raises(ClientError) as refused:
+        ses.send_email(
+            Source="ops@example.com",
+            Destination={"ToAddresses": ["a@example.com"]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+        )
+    assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
+    # And once it is back, the same call goes through
+    DOWN.discard("email")
+    ses.send_email(
+        Source="ops@example.com",
+        Destination={"ToAddresses": ["a@example.com"]},
+        Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from local_stack.isolation import InvocationIsolation
+from local_stack.lambdas import InvocationIsolation
 
 
 def _event(path: str, marker: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from local_stack.simulator import (
     AnswerResult,
     DriverPhones,
     DriverSimulator,
-    FleetWebhooks,
     SimulatedDriver,
     offers_in,
 )
@@ -163,16 +162,16 @@ def webhooks():
 
 
 def phones_for(webhooks):
-    hooks = FleetWebhooks(
-        base_url=webhooks.base_url,
-        fleet_id="f1",
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_senders={"sms": "+15005550006", "whatsapp": "+15005550007"},
-        telegram_secret=SECRET,
-        telegram_bot_username="demo_bot",
-    )
-    return DriverPhones(hooks, webhooks.outbox)
+    fleet = {
+        "fleet_id": "f1",
+        "twilio": {
+            "account_sid": ACCOUNT,
+            "auth_token": AUTH_TOKEN,
+            "senders": {"sms": "+15005550006", "whatsapp": "+15005550007"},
+        },
+        "telegram": {"bot_username": "demo_bot", "webhook_secret": SECRET},
+    }
+    return DriverPhones(webhooks.base_url, fleet, webhooks.outbox)
 
 
 def test_sms_and_whatsapp_replies_are_signed_twilio_webhooks(webhooks):

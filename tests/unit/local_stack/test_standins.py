@@ -8,7 +8,7 @@ from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
-from local_stack.standins import ProviderConditions, StandIns
+from local_stack.standins import StandIns
 
 SID = "AC" + "0" * 31 + "1"
 MESSAGES = f"/_local/twilio/2010-04-01/Accounts/{SID}/Messages.json"
@@ -24,7 +24,7 @@ def basic(user=SID, password="token"):  # noqa: S107 - a stand-in credential
 
 @pytest.fixture
 def standins():
-    stand_ins = StandIns(ProviderConditions(), twilio_status_callbacks=False)
+    stand_ins = StandIns(twilio_status_callbacks=False)
     yield stand_ins
     stand_ins.close()
 
@@ -100,10 +100,10 @@ class TestTwilio:
         assert wrong_account.json["code"] == 20003
 
     def test_a_provider_that_is_down_answers_500(self, client, standins):
-        standins.conditions.set_down("twilio", True)
+        standins.set_down("twilio", True)
         response = client.post(MESSAGES, data={"To": "+15550001", "From": "+15005550006", "Body": "x"}, headers=basic())
         assert (response.status_code, response.json["code"]) == (500, 20500)
-        standins.conditions.set_down("twilio", False)
+        standins.set_down("twilio", False)
         assert (
             client.post(MESSAGES, data={"To": "+15550001", "From": "+1500", "Body": "x"}, headers=basic()).status_code
             == 201
@@ -164,28 +164,17 @@ class TestTelegram:
             {"ok": False, "error_code": 404, "description": "Not Found"},
         )
 
-    def test_get_me_and_webhooks(self, client, standins):
+    def test_get_me_and_callback_answers(self, client):
         me = client.get(f"{BOT}/getMe").json["result"]
         assert (me["id"], me["is_bot"]) == (100000001, True)
         assert me["username"].endswith("_bot")
-        assert client.get(f"{BOT}/getWebhookInfo").json["result"]["url"] == ""
-        client.post(
-            f"{BOT}/setWebhook", json={"url": "http://127.0.0.1:3000/webhooks/telegram/f1", "secret_token": "s"}
-        )
-        assert client.get(f"{BOT}/getWebhookInfo").json["result"]["url"] == "http://127.0.0.1:3000/webhooks/telegram/f1"
-        assert standins.telegram.webhooks["100000001:secret-token"]["secret_token"] == "s"
-        assert client.post(f"{BOT}/deleteWebhook").json == {
-            "ok": True,
-            "result": True,
-            "description": "Webhook was deleted",
-        }
         assert client.post(f"{BOT}/answerCallbackQuery", json={"callback_query_id": "q1"}).json == {
             "ok": True,
             "result": True,
         }
 
     def test_rate_limit_answers_429_with_retry_after(self, client, standins):
-        standins.conditions.telegram_rate_limit = 3
+        standins.telegram_rate_limit = 3
         answers = [client.post(f"{BOT}/sendMessage", json={"chat_id": 1, "text": f"m{i}"}) for i in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert answers[3].json == {
@@ -199,7 +188,7 @@ class TestTelegram:
         assert other_bot.status_code == 200  # the limit is per bot
 
     def test_a_provider_that_is_down_answers_503(self, client, standins):
-        standins.conditions.set_down("telegram", True)
+        standins.set_down("telegram", True)
         response = client.post(f"{BOT}/sendMessage", json={"chat_id": 1, "text": "x"})
         assert (response.status_code, response.json["ok"]) == (503, False)
 
@@ -221,6 +210,31 @@ class TestOutbox:
         to_chat = client.get("/_local/outbox", query_string={"to": "4242"}).json["messages"]
         assert [m["body"] for m in to_chat] == ["tg"]
         assert client.get("/_local/outbox", query_string={"to": "+19999"}).json == {"messages": []}
+
+
+class TestProviderSwitch:
+    @pytest.mark.parametrize("provider", ["telegram", "twilio", "email"])
+    def test_a_provider_goes_down_and_comes_back_over_http(self, client, standins, provider):
+        # When a provider is switched off over HTTP (SPEC §2)
+        answer = client.post(f"/_local/providers/{provider}", json={"down": True})
+        # Then it is down until switched on again
+        assert (answer.status_code, answer.json) == (200, {"provider": provider, "down": True})
+        assert standins.is_down(provider)
+        client.post(f"/_local/providers/{provider}", json={"down": False})
+        assert not standins.is_down(provider)
+
+    def test_down_stand_ins_fail_every_call(self, client):
+        client.post("/_local/providers/telegram", json={"down": True})
+        client.post("/_local/providers/twilio", json={"down": True})
+        assert client.post(f"{BOT}/sendMessage", json={"chat_id": 1, "text": "x"}).status_code == 503
+        sms = {"To": "+15550001", "From": "+15005550006", "Body": "x"}
+        assert client.post(MESSAGES, data=sms, headers=basic()).status_code == 500
+
+    def test_unknown_providers_and_bad_bodies_are_refused(self, client, standins):
+        assert client.post("/_local/providers/pigeon", json={"down": True}).status_code == 404
+        assert client.post("/_local/providers/twilio", json={"down": "yes"}).status_code == 422
+        assert client.post("/_local/providers/twilio", data="down").status_code == 422
+        assert standins.down == set()
 
 
 def test_the_real_sdks_talk_to_the_stand_ins(standins):
@@ -273,7 +287,7 @@ def test_status_callbacks_are_signed_like_twilios():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     callback_url = f"http://127.0.0.1:{server.server_port}/webhooks/twilio/status"
-    stand_ins = StandIns(ProviderConditions())
+    stand_ins = StandIns()
 
     def app(environ, start_response):
         return stand_ins.handle(Request(environ))(environ, start_response)
@@ -290,6 +304,7 @@ def test_status_callbacks_are_signed_like_twilios():
         server.shutdown()
         thread.join()
         server.server_close()
+    assert stand_ins.outbox.messages()[0]["status_callback"] == callback_url
     assert [form["MessageStatus"] for _, form, _ in received] == ["sent", "delivered"]
     for url, form, signature in received:
         assert RequestValidator("the-auth-token").validate(url, form, signature)

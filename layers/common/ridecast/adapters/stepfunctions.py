@@ -59,14 +59,3 @@ def _answer_token(call: Callable[[], object]) -> bool:
             return False
         raise
     return True
-
-
-def execution_status(ride_id: str) -> str | None:
-    settings = get_settings()
-    arn = settings.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{ride_id}"
-    try:
-        return client().describe_execution(executionArn=arn)["status"]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-            return None
-        raise

@@ -1,0 +1,55 @@
+"""POST /fleets (root); a fleet's settings and API keys (root, or that fleet's admin)."""
+
+from ridecast.api.callers import ROOT, ROOT_OR_THAT_FLEETS_ADMIN
+from ridecast.api.models import (
+    ApiKeyListOut,
+    ApiKeyOut,
+    CreateApiKeyRequest,
+    CreatedApiKeyOut,
+    CreatedFleetOut,
+    CreateFleetRequest,
+    FleetOut,
+    UpdateFleetRequest,
+)
+from ridecast.api.routing import Routes
+from ridecast.domain import api_keys, fleets
+
+routes = Routes(tag="fleets")
+
+
+@routes.post("/fleets", callers=ROOT, status_code=201, errors=(409,))
+def create_fleet(body: CreateFleetRequest) -> CreatedFleetOut:
+    """Create a fleet; its admin key is shown once."""
+    fleet, api_key = fleets.create_fleet(body)
+    return CreatedFleetOut(**FleetOut.from_domain(fleet).model_dump(), api_key=api_key)
+
+
+@routes.get("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
+def get_fleet(fleet_id: str) -> FleetOut:
+    """A fleet's settings, secrets masked."""
+    return FleetOut.from_domain(fleets.get_fleet(fleet_id))
+
+
+@routes.patch("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))
+def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> FleetOut:
+    """Change a fleet's settings or channels."""
+    return FleetOut.from_domain(fleets.update_fleet(fleet_id, body))
+
+
+@routes.post("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, status_code=201, errors=(404,))
+def issue_api_key(fleet_id: str, body: CreateApiKeyRequest) -> CreatedApiKeyOut:
+    """Issue an admin or dispatcher key; shown once."""
+    key, raw_key = api_keys.issue_key(fleet_id, body.role, body.label)
+    return CreatedApiKeyOut(**ApiKeyOut.from_domain(key).model_dump(), api_key=raw_key)
+
+
+@routes.get("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
+def list_api_keys(fleet_id: str) -> ApiKeyListOut:
+    """The fleet's keys (never the keys themselves)."""
+    return ApiKeyListOut(api_keys=[ApiKeyOut.from_domain(k) for k in api_keys.list_keys(fleet_id)])
+
+
+@routes.delete("/fleets/<fleet_id>/api-keys/<key_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))
+def revoke_api_key(fleet_id: str, key_id: str) -> ApiKeyOut:
+    """Revoke a key; a fleet keeps at least one admin key."""
+    return ApiKeyOut.from_domain(api_keys.revoke_key(fleet_id, key_id))

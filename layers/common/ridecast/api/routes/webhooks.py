@@ -1,0 +1,77 @@
+"""The providers' webhooks: Twilio's form posts (driver replies, delivery receipts) and Telegram's updates.
+
+Each proves who sent it by signature or secret token; the route checks that before it trusts anything in
+the body, so strangers learn nothing about what we accept."""
+
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import Request, Response
+from pydantic import BaseModel, ValidationError
+
+from ridecast.api.bodies import check_json_object
+from ridecast.api.callers import PROVIDER
+from ridecast.api.routing import Routes
+from ridecast.domain import telegram_inbound, twilio_inbound
+from ridecast.errors import InvalidInput
+
+# One table per function: each webhook is its own Lambda (its own permissions and scaling).
+twilio_replies = Routes(tag="webhooks")
+twilio_receipts = Routes(tag="webhooks")
+telegram_updates = Routes(tag="webhooks")
+
+_TWIML = {"text/xml": {"schema": {"type": "string", "description": "TwiML"}}}
+
+
+def _form(request: Request) -> dict[str, str]:
+    return dict(parse_qsl(request.resolved_event.decoded_body or "", keep_blank_values=True))
+
+
+@twilio_replies.post(
+    "/webhooks/twilio",
+    callers=PROVIDER,
+    body="form",
+    success={"description": "TwiML answer to the driver", "content": _TWIML},
+    errors=(403,),
+)
+def driver_reply(request: Request) -> Response[str]:
+    """A driver's SMS or WhatsApp reply (X-Twilio-Signature checked); answered well within Twilio's 15 s."""
+    twiml = twilio_inbound.handle_message(_form(request), request.headers.get("x-twilio-signature"))
+    return Response(status_code=200, content_type="text/xml", body=twiml)
+
+
+@twilio_receipts.post(
+    "/webhooks/twilio/status",
+    callers=PROVIDER,
+    body="form",
+    status_code=204,
+    success={"description": "Receipt recorded"},
+    errors=(403, 422),
+)
+def delivery_receipt(request: Request) -> Response[str]:
+    """Twilio's delivery status callback for an offer message (X-Twilio-Signature checked)."""
+    event = request.resolved_event
+    twilio_inbound.handle_status(
+        _form(request), event.get("rawQueryString") or "", request.headers.get("x-twilio-signature")
+    )
+    return Response(status_code=204, content_type="text/plain", body="")
+
+
+class TelegramOk(BaseModel):
+    ok: bool = True
+
+
+# body="none": the body is read here, after the secret, not before the route as on other JSON routes.
+@telegram_updates.post("/webhooks/telegram/<fleet_id>", callers=PROVIDER, body="none", errors=(400, 403, 415, 422))
+def bot_update(fleet_id: str, request: Request) -> TelegramOk:
+    """An update of the fleet's bot: offer buttons, /start registration, /online, /offline, locations
+    (X-Telegram-Bot-Api-Secret-Token checked before the body is read)."""
+    fleet = telegram_inbound.verify(fleet_id, request.headers.get("x-telegram-bot-api-secret-token"))
+    check_json_object(request.resolved_event)
+    try:
+        update = telegram_inbound.TelegramUpdate.model_validate_json(request.resolved_event.decoded_body or "")
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise InvalidInput(f"{where}: {first.get('msg')}", field=where) from None
+    telegram_inbound.handle_update(fleet, update)
+    return TelegramOk()

@@ -16,6 +16,7 @@ BodyKind = Literal["json", "form", "none"]
 # Deeper than any request model goes (a fleet is four levels); far below the parser's recursion limit.
 MAX_JSON_DEPTH = 32
 TOO_DEEP = f"the request body is nested too deep: at most {MAX_JSON_DEPTH} levels (recursion limit)"
+SMALLEST_NUMBER = 1e-9
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -41,6 +42,15 @@ def _text(event: BaseProxyEvent) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableBody(f"the request body is not valid UTF-8 ({error.reason} at byte {error.start})") from None
+
+
+def _number(literal: str) -> float:
+    # 1e-167 is valid JSON and passes every range check, but DynamoDB stores nothing below 1e-130 and no
+    # price, coordinate or rate in this API means anything below a billionth.
+    value = float(literal)
+    if value != 0 and abs(value) < SMALLEST_NUMBER:
+        raise InvalidInput(f"body: {literal} is too close to zero; send 0 or a number of at least {SMALLEST_NUMBER}")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:
@@ -76,13 +86,15 @@ def check_json_object(event: BaseProxyEvent) -> None:
     if not text.strip():
         return  # no body: the route's model says whether one is required
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_number)
     except json.JSONDecodeError as error:
         raise InvalidJson(f"the request body is not valid JSON: {error.msg} at position {error.pos}") from None
     except RecursionError:
         raise UnreadableBody(
             f"the request body is nested too deep (recursion limit; at most {MAX_JSON_DEPTH})"
         ) from None
+    if value is None:
+        return  # `null` is no body, as an empty one
     if not isinstance(value, dict):
         raise InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS.get(type(value), 'that')}", field="body")
     if _depth(value) > MAX_JSON_DEPTH:
@@ -90,11 +102,11 @@ def check_json_object(event: BaseProxyEvent) -> None:
 
 
 def check_form(event: BaseProxyEvent) -> None:
-    """A webhook's form post: form-encoded UTF-8, as Twilio sends it."""
+    """A webhook's form post: form-encoded UTF-8, as Twilio sends it (an empty one is empty whatever its type)."""
     media_type, _ = _media_type(event)
-    if media_type != FORM:
+    text = _text(event)
+    if text and media_type != FORM:
         raise UnsupportedMediaType(f"Content-Type {media_type or '(none)'}: send the body as {FORM}")
-    _text(event)
 
 
 def check_body(kind: BodyKind, event: BaseProxyEvent) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Self
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ridecast.domain.entities import (
     AdminContact,
@@ -46,6 +47,10 @@ STRICT_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True
 class ApiInput(BaseModel):
     model_config = STRICT_INPUT
 
+
+# A PATCH field that may be left out but not set to null (null would mean "clear it"): the document
+# shows no null, and the model refuses one with a message (`_reject_nulls`).
+NotNull = SkipJsonSchema[None]
 
 # A date arrives as an ISO 8601 string in JSON: the one place a request is parsed, not taken as it is.
 IsoDateTime = Annotated[datetime, Field(strict=False)]
@@ -123,9 +128,14 @@ class TelegramInput(ApiInput):
 
 
 class FleetSettingsPatch(ApiInput):
-    driver_response_seconds: int | None = Field(default=None, ge=1, le=3600)
-    matching_timeout_seconds: int | None = Field(default=None, ge=1, le=86400)
-    low_availability_threshold: int | None = Field(default=None, ge=0, le=100000)
+    driver_response_seconds: int | NotNull = Field(default=None, ge=1, le=3600)
+    matching_timeout_seconds: int | NotNull = Field(default=None, ge=1, le=86400)
+    low_availability_threshold: int | NotNull = Field(default=None, ge=0, le=100000)
+
+    @model_validator(mode="after")
+    def _no_null_fields(self) -> Self:
+        _reject_nulls(self, "driver_response_seconds", "matching_timeout_seconds", "low_availability_threshold")
+        return self
 
 
 class CreateFleetRequest(ApiInput):
@@ -141,13 +151,13 @@ class CreateFleetRequest(ApiInput):
 
 
 class UpdateFleetRequest(ApiInput):
-    name: Name | None = None
-    timezone: str | None = None
-    language: Language | None = None
-    admin_contacts: list[AdminContactInput] | None = Field(default=None, max_length=20)
-    settings: FleetSettingsPatch | None = None
-    twilio: TwilioInput | None = None
-    telegram: TelegramInput | None = None
+    name: Name | NotNull = None
+    timezone: str | NotNull = None
+    language: Language | NotNull = None
+    admin_contacts: list[AdminContactInput] | NotNull = Field(default=None, max_length=20)
+    settings: FleetSettingsPatch | NotNull = None
+    twilio: TwilioInput | NotNull = None
+    telegram: TelegramInput | NotNull = None
 
     _tz = field_validator("timezone")(_known_timezone)
 
@@ -263,12 +273,14 @@ class CreateDriverRequest(ApiInput):
 
 
 class UpdateDriverRequest(ApiInput):
-    name: Name | None = None
-    phone: Phone | None = None
-    channel: DriverChannel | None = None
+    model_config = ConfigDict(**STRICT_INPUT, json_schema_extra={"minProperties": 1})
+
+    name: Name | NotNull = None
+    phone: Phone | NotNull = None
+    channel: DriverChannel | NotNull = None
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
-    status: DriverStatus | None = None
+    status: DriverStatus | NotNull = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:

@@ -23,7 +23,12 @@ def create_ride(
     body: CreateRideRequest,
     request: Request,
     idempotency_key: Annotated[
-        str | None, Header(alias="idempotency-key", description="A retry with the same key gets the same ride")
+        str | None,
+        Header(
+            alias="idempotency-key",
+            pattern=r"^[\x21-\x7e]{1,255}$",
+            description="1 to 255 visible ASCII characters; a retry with the same key gets the same ride",
+        ),
     ] = None,
 ) -> RideOut:
     """Request a ride: matching starts at once (or at the pre-booked time)."""

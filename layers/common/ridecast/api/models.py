@@ -6,11 +6,10 @@ Python mode, where strict would also refuse ISO date strings, so date fields opt
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from ridecast.domain.entities import (
     AdminContact,
@@ -47,10 +46,6 @@ STRICT_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True
 class ApiInput(BaseModel):
     model_config = STRICT_INPUT
 
-
-# A PATCH field that may be left out but not set to null (null would mean "clear it"): the document
-# shows no null, and the model refuses one with a message (`_reject_nulls`).
-NotNull = SkipJsonSchema[None]
 
 # A date arrives as an ISO 8601 string in JSON: the one place a request is parsed, not taken as it is.
 IsoDateTime = Annotated[datetime, Field(strict=False)]
@@ -127,15 +122,44 @@ class TelegramInput(ApiInput):
     webhook_secret: str = Field(pattern=r"^[A-Za-z0-9_-]{16,256}$")
 
 
-class FleetSettingsPatch(ApiInput):
-    driver_response_seconds: int | NotNull = Field(default=None, ge=1, le=3600)
-    matching_timeout_seconds: int | NotNull = Field(default=None, ge=1, le=86400)
-    low_availability_threshold: int | NotNull = Field(default=None, ge=0, le=100000)
+def _describe_patch(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The document says what PatchRequest enforces: no null for these fields, at least one field."""
+    for name in getattr(model, "cannot_be_null", ()):
+        field = schema["properties"][name]
+        field.pop("default", None)
+        options = [option for option in field.pop("anyOf", [field.copy()]) if option != {"type": "null"}]
+        if len(options) == 1:
+            field.update(options[0])
+        else:
+            field["anyOf"] = options
+    if getattr(model, "at_least_one_field", False):
+        schema["minProperties"] = 1
+
+
+class PatchRequest(ApiInput):
+    """A PATCH body: a field left out stays as it is. Null would mean "clear it", which the fields in
+    `cannot_be_null` cannot be: refused with a message (not a type error), and not nullable in the document."""
+
+    model_config = ConfigDict(**STRICT_INPUT, json_schema_extra=_describe_patch)
+    cannot_be_null: ClassVar[tuple[str, ...]] = ()
+    at_least_one_field: ClassVar[bool] = False
 
     @model_validator(mode="after")
-    def _no_null_fields(self) -> Self:
-        _reject_nulls(self, "driver_response_seconds", "matching_timeout_seconds", "low_availability_threshold")
+    def _what_a_patch_may_not_do(self) -> Self:
+        if self.at_least_one_field and not self.model_fields_set:
+            raise ValueError("nothing to update: send at least one field")
+        for field in self.cannot_be_null:
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
         return self
+
+
+class FleetSettingsPatch(PatchRequest):
+    cannot_be_null = ("driver_response_seconds", "matching_timeout_seconds", "low_availability_threshold")
+
+    driver_response_seconds: int | None = Field(default=None, ge=1, le=3600)
+    matching_timeout_seconds: int | None = Field(default=None, ge=1, le=86400)
+    low_availability_threshold: int | None = Field(default=None, ge=0, le=100000)
 
 
 class CreateFleetRequest(ApiInput):
@@ -150,28 +174,18 @@ class CreateFleetRequest(ApiInput):
     _tz = field_validator("timezone")(_known_timezone)
 
 
-class UpdateFleetRequest(ApiInput):
-    name: Name | NotNull = None
-    timezone: str | NotNull = None
-    language: Language | NotNull = None
-    admin_contacts: list[AdminContactInput] | NotNull = Field(default=None, max_length=20)
-    settings: FleetSettingsPatch | NotNull = None
-    twilio: TwilioInput | NotNull = None
-    telegram: TelegramInput | NotNull = None
+class UpdateFleetRequest(PatchRequest):
+    cannot_be_null = ("name", "timezone", "language", "admin_contacts", "settings", "twilio", "telegram")
+
+    name: Name | None = None
+    timezone: str | None = None
+    language: Language | None = None
+    admin_contacts: list[AdminContactInput] | None = Field(default=None, max_length=20)
+    settings: FleetSettingsPatch | None = None
+    twilio: TwilioInput | None = None
+    telegram: TelegramInput | None = None
 
     _tz = field_validator("timezone")(_known_timezone)
-
-    @model_validator(mode="after")
-    def _no_null_fields(self) -> Self:
-        _reject_nulls(self, "name", "timezone", "language", "admin_contacts", "settings", "twilio", "telegram")
-        return self
-
-
-def _reject_nulls(patch: BaseModel, *fields: str) -> None:
-    """In a PATCH, null means 'clear it'; these fields cannot be cleared."""
-    for field in fields:
-        if field in patch.model_fields_set and getattr(patch, field) is None:
-            raise ValueError(f"{field} cannot be null")
 
 
 class TwilioSenderOut(ApiOutput):
@@ -272,22 +286,16 @@ class CreateDriverRequest(ApiInput):
     rating: float | None = Field(default=None, ge=0, le=5)
 
 
-class UpdateDriverRequest(ApiInput):
-    model_config = ConfigDict(**STRICT_INPUT, json_schema_extra={"minProperties": 1})
+class UpdateDriverRequest(PatchRequest):
+    cannot_be_null = ("name", "phone", "channel", "status")
+    at_least_one_field = True
 
-    name: Name | NotNull = None
-    phone: Phone | NotNull = None
-    channel: DriverChannel | NotNull = None
+    name: Name | None = None
+    phone: Phone | None = None
+    channel: DriverChannel | None = None
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
-    status: DriverStatus | NotNull = None
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("nothing to update: send at least one field")
-        _reject_nulls(self, "name", "phone", "channel", "status")
-        return self
+    status: DriverStatus | None = None
 
 
 class DriverOut(ApiOutput):

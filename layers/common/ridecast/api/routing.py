@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
     OpenAPIResponseValidationMiddleware,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -155,6 +156,16 @@ def resolver(*areas: Routes) -> APIGatewayHttpResolver:
     for endpoint in endpoints.values():
         app.route(endpoint.rule, endpoint.method, **endpoint.options)(endpoint.func)
     return app
+
+
+def describe(app: APIGatewayHttpResolver) -> str:
+    """The OpenAPI 3.1 document (JSON) of the routes `app` serves."""
+    return app.get_openapi_json_schema(
+        title="Ridecast",
+        version="1",
+        description="Ride dispatch for taxi and private-hire fleets. Send `Authorization: Bearer <api key>`.",
+        security_schemes={BEARER_SCHEME: HTTPBearer(description="A fleet API key, or the platform root key")},
+    )
 
 
 def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

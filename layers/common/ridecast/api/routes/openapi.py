@@ -4,11 +4,10 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from ridecast.api.callers import ANYONE
 from ridecast.api.routes import drivers, fleets, health, offers, rides, webhooks
-from ridecast.api.routing import BEARER_SCHEME, Routes, resolver
+from ridecast.api.routing import Routes, describe, resolver
 
 routes = Routes(tag="openapi")
 
@@ -31,12 +30,7 @@ _JSON_DOCUMENT = {"application/json": {"schema": {"type": "object"}}}
 @cache
 def document() -> str:
     """Built once per container: registering every area on one resolver is what describes them all."""
-    return resolver(*AREAS).get_openapi_json_schema(
-        title="Ridecast",
-        version="1",
-        description="Ride dispatch for taxi and private-hire fleets. Send `Authorization: Bearer <api key>`.",
-        security_schemes={BEARER_SCHEME: HTTPBearer(description="A fleet API key, or the platform root key")},
-    )
+    return describe(resolver(*AREAS))
 
 
 @routes.get("/openapi.json", callers=ANYONE, success={"description": "OpenAPI 3.1", "content": _JSON_DOCUMENT})

@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from ridecast.api.routes.openapi import document
-from ridecast.api.routing import describe
 from tests.fixtures import http_api_routes, invoke, json_body, load_event, load_function, load_template
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -46,7 +46,10 @@ def test_each_function_serves_exactly_the_routes_the_template_sends_it(aws: Any)
     for key, (function, _) in _template_routes().items():
         by_function.setdefault(function, set()).add(key)
     for function, keys in by_function.items():
-        served = set(_operations(json.loads(describe(load_function(function).app))))
+        app = load_function(function).app
+        served = set(
+            _operations(json.loads(app.get_openapi_json_schema(security_schemes={"bearerAuth": HTTPBearer()})))
+        )
         assert served == keys, function
 
 
@@ -86,6 +89,14 @@ def test_get_openapi_json_is_public_and_serves_openapi_3_1(aws: Any) -> None:
         "description": "A fleet API key, or the platform root key",
     }
     assert served == json.loads(document())
+
+
+def test_webhooks_describe_the_bodies_they_read_themselves() -> None:
+    operations = _operations(json.loads(document()))
+    for key in ("POST /webhooks/twilio", "POST /webhooks/twilio/status"):
+        assert "application/x-www-form-urlencoded" in operations[key]["requestBody"]["content"], key
+    telegram = operations["POST /webhooks/telegram/{fleet_id}"]["requestBody"]["content"]["application/json"]
+    assert telegram["schema"]["required"] == ["update_id"]
 
 
 def test_fleet_answers_show_twilio_senders_as_from() -> None:

@@ -13,6 +13,7 @@ the body; the body is read before Powertools so its reader never meets one it ca
 """
 
 import inspect
+import json
 import re
 import typing
 from collections.abc import Callable, Mapping
@@ -49,6 +50,9 @@ class Endpoint:
     callers: Callers
     body: BodyKind
     options: Mapping[str, Any]
+    # The OpenAPI requestBody of a route that reads its body itself (a webhook): Powertools describes only
+    # the bodies it parses into a model.
+    read_body: Mapping[str, Any] | None = None
 
     @property
     def path(self) -> str:
@@ -88,11 +92,13 @@ class Routes:
         body: BodyKind | None = None,
         success: dict[str, Any] | None = None,
         responses: dict[int, dict[str, Any]] | None = None,
+        read_body: dict[str, Any] | None = None,
         summary: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a route. `errors` are the 4xx its domain can answer besides those its callers and body
         imply (all with the ErrorOut body); `body` defaults to "json" when the handler takes a request model;
-        `success` and `responses` document answers that are not JSON (a page, TwiML)."""
+        `success` and `responses` document answers that are not JSON (a page, TwiML); `read_body` the body of
+        a route that reads it itself."""
 
         def register(func: Handler) -> Handler:
             kind = body or ("json" if _takes_a_json_model(func) else "none")
@@ -112,7 +118,7 @@ class Routes:
                 "description": f"Who may call: {callers.description}.",
                 "security": [{BEARER_SCHEME: []}] if callers.need_a_key else [],
             }
-            self.endpoints.append(Endpoint(method.upper(), rule, func, callers, kind, options))
+            self.endpoints.append(Endpoint(method.upper(), rule, func, callers, kind, options, read_body))
             return func
 
         return register
@@ -158,14 +164,20 @@ def resolver(*areas: Routes) -> APIGatewayHttpResolver:
     return app
 
 
-def describe(app: APIGatewayHttpResolver) -> str:
-    """The OpenAPI 3.1 document (JSON) of the routes `app` serves."""
-    return app.get_openapi_json_schema(
-        title="Ridecast",
-        version="1",
-        description="Ride dispatch for taxi and private-hire fleets. Send `Authorization: Bearer <api key>`.",
-        security_schemes={BEARER_SCHEME: HTTPBearer(description="A fleet API key, or the platform root key")},
+def describe(*areas: Routes) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these areas' routes."""
+    document: dict[str, Any] = json.loads(
+        resolver(*areas).get_openapi_json_schema(
+            title="Ridecast",
+            version="1",
+            description="Ride dispatch for taxi and private-hire fleets. Send `Authorization: Bearer <api key>`.",
+            security_schemes={BEARER_SCHEME: HTTPBearer(description="A fleet API key, or the platform root key")},
+        )
     )
+    for endpoint in (endpoint for area in areas for endpoint in area.endpoints):
+        if endpoint.read_body is not None:
+            document["paths"][endpoint.path][endpoint.method.lower()]["requestBody"] = dict(endpoint.read_body)
+    return document
 
 
 def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

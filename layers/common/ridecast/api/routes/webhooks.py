@@ -3,6 +3,7 @@
 Each proves who sent it by signature or secret token; the route checks that before it trusts anything in
 the body, so strangers learn nothing about what we accept."""
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Request, Response
@@ -22,6 +23,35 @@ telegram_updates = Routes(tag="webhooks")
 _TWIML = {"text/xml": {"schema": {"type": "string", "description": "TwiML"}}}
 
 
+def _twilio_form(description: str, *fields: str) -> dict[str, Any]:
+    """Twilio's form post: the fields we read; Twilio sends more, and all of them are signed."""
+    schema = {"type": "object", "properties": {f: {"type": "string"} for f in fields}, "additionalProperties": True}
+    return {
+        "required": True,
+        "description": description,
+        "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+    }
+
+
+_TELEGRAM_UPDATE = {
+    "required": True,
+    "description": "A Telegram Update; the parts not listed are ignored, not refused",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["update_id"],
+                "properties": {
+                    "update_id": {"type": "integer"},
+                    "message": {"type": "object"},
+                    "callback_query": {"type": "object"},
+                },
+            }
+        }
+    },
+}
+
+
 def _form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(request.resolved_event.decoded_body or "", keep_blank_values=True))
 
@@ -32,6 +62,7 @@ def _form(request: Request) -> dict[str, str]:
     body="form",
     success={"description": "TwiML answer to the driver", "content": _TWIML},
     errors=(403,),
+    read_body=_twilio_form("A driver's message", "MessageSid", "AccountSid", "From", "To", "Body", "NumMedia"),
 )
 def driver_reply(request: Request) -> Response[str]:
     """A driver's SMS or WhatsApp reply (X-Twilio-Signature checked); answered well within Twilio's 15 s."""
@@ -46,6 +77,7 @@ def driver_reply(request: Request) -> Response[str]:
     status_code=204,
     success={"description": "Receipt recorded"},
     errors=(403, 422),
+    read_body=_twilio_form("A delivery status callback", "MessageSid", "AccountSid", "MessageStatus", "ErrorCode"),
 )
 def delivery_receipt(request: Request) -> Response[str]:
     """Twilio's delivery status callback for an offer message (X-Twilio-Signature checked)."""
@@ -61,7 +93,13 @@ class TelegramOk(BaseModel):
 
 
 # body="none": the body is read here, after the secret, not before the route as on other JSON routes.
-@telegram_updates.post("/webhooks/telegram/<fleet_id>", callers=PROVIDER, body="none", errors=(400, 403, 415, 422))
+@telegram_updates.post(
+    "/webhooks/telegram/<fleet_id>",
+    callers=PROVIDER,
+    body="none",
+    errors=(400, 403, 415, 422),
+    read_body=_TELEGRAM_UPDATE,
+)
 def bot_update(fleet_id: str, request: Request) -> TelegramOk:
     """An update of the fleet's bot: offer buttons, /start registration, /online, /offline, locations
     (X-Telegram-Bot-Api-Secret-Token checked before the body is read)."""

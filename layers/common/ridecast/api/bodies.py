@@ -67,17 +67,20 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-_JSON_KINDS[type(None)] = "null"
+_JSON_KINDS: dict[type, str] = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
 
 
 def check_json_object(event: BaseProxyEvent) -> None:
     """A JSON route's body: application/json, UTF-8, JSON, an object, not nested absurdly deep (or empty)."""
     media_type, options = _media_type(event)
     if media_type == MULTIPART and "boundary" not in options:
-        raise UnreadableBody(
-            "Content-Type multipart/form-data without a boundary cannot be read; send application/json"
-        )
+        raise UnreadableBody("Content-Type multipart/form-data without a boundary: send application/json")
     if media_type not in ("", JSON):
         raise UnsupportedMediaType(f"Content-Type {media_type}: send the body as application/json")
     if options.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
@@ -90,13 +93,11 @@ def check_json_object(event: BaseProxyEvent) -> None:
     except json.JSONDecodeError as error:
         raise InvalidJson(f"the request body is not valid JSON: {error.msg} at position {error.pos}") from None
     except RecursionError:
-        raise UnreadableBody(
-            f"the request body is nested too deep (recursion limit; at most {MAX_JSON_DEPTH})"
-        ) from None
+        raise UnreadableBody(TOO_DEEP) from None
     if value is None:
         return  # `null` is no body, as an empty one
     if not isinstance(value, dict):
-        raise InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS.get(type(value), 'that')}", field="body")
+        raise InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS[type(value)]}", field="body")
     if _depth(value) > MAX_JSON_DEPTH:
         raise UnreadableBody(TOO_DEEP)
 

@@ -47,7 +47,8 @@ class Callers:
 
 
 ANYONE = Callers("anyone")
-# Webhooks prove who they are by signature or secret token, which the route checks before reading the body.
+# Webhooks prove who they are by signature (over the form, so the form is read first) or secret token (checked
+# before the update is read): in the route, with what the domain knows of the fleet.
 PROVIDER = Callers("the provider, proven by its signature or secret")
 # The token in the path is the driver's key.
 DRIVER_WITH_TOKEN = Callers("the driver holding the offer token")

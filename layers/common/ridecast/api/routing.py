@@ -1,7 +1,8 @@
 """Routes declared once with who may call them, served by any resolver.
 
 Each area (`ridecast/api/routes/<area>.py`) declares its routes on a `Routes` table; a function serves its
-area with `serve(area)`, and the OpenAPI function registers every area on one resolver to describe them all.
+area with `resolver(area)` and `http_handler`, and `describe` registers every area on one resolver to
+describe them all (GET /openapi.json).
 A Powertools `Router` would do the sharing too, but it binds itself to the last resolver that includes it
 (`router.api_resolver`), and locally every function lives in one process; a table registered afresh on each
 resolver shares nothing.

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from ridecast.adapters import dynamodb
+from ridecast.api.models import CreateDriverRequest, CreateFleetRequest
 from ridecast.domain import drivers, fleets
-from ridecast.models.api import CreateDriverRequest, CreateFleetRequest
 from tests.fixtures import invoke, json_body, load_event, with_body, with_path, with_principal, with_query
 from tests.unit.conftest import AwsStack, fleet_principal
 

@@ -335,6 +335,7 @@ def test_a_created_fleet_shows_its_senders_as_from(aws: AwsStack) -> None:
         ('{"price": NaN}', 400, "JSON"),
         ('{"price": 1e-200}', 422, "too close to zero"),
         ('{"notes": ' + "[" * 40 + "]" * 40 + "}", 400, "nested too deep"),
+        ("  \n ", 400, "not valid JSON"),
     ],
 )
 def test_a_body_that_is_not_a_json_object_is_refused_saying_why(fleet: Any, body: str, status: int, words: str) -> None:
@@ -363,6 +364,20 @@ def test_form_and_multipart_bodies_on_json_routes_are_refused(
     error = _assert_json_error(invoke("rides", event), status)
     assert "application/json" in error["message"]
     assert dynamodb.list_rides(fleet.fleet_id, None, None, 10, None)[0] == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [("application/json;charset=UTF-8", 201), ("application/json; charset=utf-8", 201), ("Application/JSON", 415)],
+)
+def test_application_json_in_lower_case_with_or_without_charset(fleet: Any, content_type: str, status: int) -> None:
+    event = _as("rides/create_ride.json", fleet.fleet_id)
+    event["headers"].pop("idempotency-key")
+    event["headers"]["content-type"] = content_type
+    response = invoke("rides", event)
+    assert response["statusCode"] == status, response["body"]
+    if status == 415:
+        assert "application/json" in json_body(response)["message"]
 
 
 def test_a_body_that_is_not_utf8_is_400(fleet: Any) -> None:

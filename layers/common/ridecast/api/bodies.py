@@ -22,8 +22,12 @@ FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
 
+def _raw_content_type(event: BaseProxyEvent) -> str:
+    return ((event.headers or {}).get("content-type") or "").strip()
+
+
 def _media_type(event: BaseProxyEvent) -> tuple[str, dict[str, str]]:
-    header = (event.headers or {}).get("content-type") or ""
+    header = _raw_content_type(event)
     media_type, *parameters = (part.strip() for part in header.split(";"))
     options = {}
     for parameter in parameters:
@@ -83,10 +87,14 @@ def check_json_object(event: BaseProxyEvent) -> None:
         raise UnreadableBody("Content-Type multipart/form-data without a boundary: send application/json")
     if media_type not in ("", JSON):
         raise UnsupportedMediaType(f"Content-Type {media_type}: send the body as application/json")
+    if not _raw_content_type(event).startswith(JSON) and media_type:
+        # Media types are case-insensitive, but Powertools reads the body as JSON only when the header says
+        # application/json in lower case; anything else would fail there.
+        raise UnsupportedMediaType("Content-Type: write application/json in lower case")
     if options.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("Content-Type charset: send the body as application/json in UTF-8")
     text = _text(event)
-    if not text.strip():
+    if not text:
         return  # no body: the route's model says whether one is required
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_number)

@@ -4,7 +4,10 @@ before a route runs, and Powertools' request validation. The OpenAPI document de
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ridecast.errors import RidecastError
@@ -92,6 +95,12 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
         return _invalid([dict(e) for e in error.errors()])
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+        # bodies.py refuses these before Powertools reads the body; should its rule ever differ, the same 415.
+        refused = UnsupportedMediaType("Content-Type: send the body as application/json")
+        return _answer(refused.status_code, refused.body())
 
     @app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
     def _invalid_domain_value(error: ValidationError) -> Response[dict[str, Any]]:

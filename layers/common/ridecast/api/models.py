@@ -225,8 +225,9 @@ class FleetOut(ApiOutput):
     updated_at: datetime
 
     @classmethod
-    def from_domain(cls, fleet: Fleet) -> Self:
+    def from_domain(cls, fleet: Fleet, **shown_once: str) -> Self:
         return cls(
+            **shown_once,
             fleet_id=fleet.fleet_id,
             name=fleet.name,
             timezone=fleet.timezone,
@@ -264,9 +265,14 @@ class ApiKeyOut(ApiOutput):
     revoked_at: datetime | None
 
     @classmethod
-    def from_domain(cls, key: ApiKey) -> Self:
+    def from_domain(cls, key: ApiKey, **shown_once: str) -> Self:
         return cls(
-            key_id=key.key_id, role=key.role, label=key.label, created_at=key.created_at, revoked_at=key.revoked_at
+            **shown_once,
+            key_id=key.key_id,
+            role=key.role,
+            label=key.label,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
         )
 
 

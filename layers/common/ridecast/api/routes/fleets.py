@@ -21,7 +21,7 @@ routes = Routes(tag="fleets")
 def create_fleet(body: CreateFleetRequest) -> CreatedFleetOut:
     """Create a fleet; its admin key is shown once."""
     fleet, api_key = fleets.create_fleet(body)
-    return CreatedFleetOut(**FleetOut.from_domain(fleet).model_dump(), api_key=api_key)
+    return CreatedFleetOut.from_domain(fleet, api_key=api_key)
 
 
 @routes.get("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
@@ -40,7 +40,7 @@ def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> FleetOut:
 def issue_api_key(fleet_id: str, body: CreateApiKeyRequest) -> CreatedApiKeyOut:
     """Issue an admin or dispatcher key; shown once."""
     key, raw_key = api_keys.issue_key(fleet_id, body.role, body.label)
-    return CreatedApiKeyOut(**ApiKeyOut.from_domain(key).model_dump(), api_key=raw_key)
+    return CreatedApiKeyOut.from_domain(key, api_key=raw_key)
 
 
 @routes.get("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))

@@ -154,6 +154,8 @@ def test_unparseable_json_is_400(fleet: Any) -> None:
         ({"limit": "abc"}, "limit"),
         ({"status": "lost"}, "status"),
         ({"since": "soon"}, "since"),
+        ({"since": "1700000000"}, "since"),
+        ({"since": "-1.5"}, "since"),
     ],
 )
 def test_invalid_query_parameters_are_422_naming_them(fleet: Any, query: dict[str, str], field: str) -> None:

@@ -306,6 +306,8 @@ RIDE = {"customer": {"name": "Dana", "phone": "+447700900123"}, "pickup": {"addr
         (CreateRideRequest, {**RIDE, "price": "12"}, "price"),
         (CreateRideRequest, {**RIDE, "price": True}, "price"),
         (CreateRideRequest, {**RIDE, "pickup": {"address": "A", "lng": "0.1"}}, "pickup.lng"),
+        (CreateRideRequest, {**RIDE, "pickup_time": 1900000000}, "pickup_time"),
+        (CreateRideRequest, {**RIDE, "pickup_time": "1900000000"}, "pickup_time"),
         (CreateFleetRequest, _fleet(driver_response_seconds="30"), "settings.driver_response_seconds"),
         (CreateFleetRequest, _fleet(low_availability_threshold=1.0), "settings.low_availability_threshold"),
         (FleetSettingsPatch, {"driver_response_seconds": False}, "driver_response_seconds"),

@@ -5,11 +5,12 @@ Requests are strict (SPEC §3 "Strictness"): a number is a JSON number, a boolea
 Python mode, where strict would also refuse ISO date strings, so date fields opt out of it one by one.
 """
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ridecast.domain.entities import (
     AdminContact,
@@ -47,8 +48,18 @@ class ApiInput(BaseModel):
     model_config = STRICT_INPUT
 
 
-# A date arrives as an ISO 8601 string in JSON: the one place a request is parsed, not taken as it is.
-IsoDateTime = Annotated[datetime, Field(strict=False)]
+# A date and time is an ISO 8601 string (a bare date is its midnight) or, from Python callers, a datetime;
+# never a number of seconds. Strict mode would refuse the string too (Powertools validates parsed JSON).
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?$")
+
+
+def _iso_date_time(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and ISO_DATE_TIME.match(value)):
+        return value
+    raise ValueError("must be an ISO 8601 date and time, e.g. 2026-03-14T09:30:00Z")
+
+
+IsoDateTime = Annotated[datetime, Field(strict=False), BeforeValidator(_iso_date_time)]
 
 
 class DomainValueInput(BaseModel):

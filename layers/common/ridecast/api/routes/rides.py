@@ -1,6 +1,5 @@
 """Rides of the caller's fleet (admin and dispatcher keys)."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Request
@@ -8,7 +7,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ridecast.api.callers import FLEET_STAFF, caller_fleet, caller_key_id
-from ridecast.api.models import CancelledOut, CancelRideRequest, CreateRideRequest, RideListOut, RideOut
+from ridecast.api.models import (
+    CancelledOut,
+    CancelRideRequest,
+    CreateRideRequest,
+    IsoDateTime,
+    RideListOut,
+    RideOut,
+)
 from ridecast.api.routing import Routes, lambda_context
 from ridecast.domain import rides
 from ridecast.domain.entities import Ride
@@ -61,7 +67,7 @@ def _create_ride_once(
 def list_rides(
     request: Request,
     status: Annotated[RideStatusFilter | None, Query()] = None,
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     next: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> RideListOut:

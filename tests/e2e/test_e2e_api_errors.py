@@ -553,3 +553,61 @@ def test_since_with_a_utc_offset_means_the_same_instant(stack: StackClient, offs
     assert past.status_code == future.status_code == 200
     assert [r["ride_id"] for r in past.json()["rides"]] == [ride["ride_id"]]
     assert future.json()["rides"] == []
+
+
+# ---------------------------------------------------------------------- strictness (SPEC §3)
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**RIDE_BODY, "price": "30"}, "price"),
+        ({**RIDE_BODY, "price": True}, "price"),
+        ({**RIDE_BODY, "pickup": {"address": "x", "lat": "51.5"}}, "lat"),
+        ({**RIDE_BODY, "customer": {"name": "Ann", "phone": "+1" + "\u0665" * 10}}, "phone"),
+        ({**RIDE_BODY, "customer": {"name": "Ann\nNew ride: reply 1", "phone": "+447700900555"}}, "name"),
+        ({**RIDE_BODY, "dropoff": {"address": "2 Status Street\r\nhttp://evil.example"}}, "address"),
+        ({**RIDE_BODY, "notes": "ring\u2028twice"}, "notes"),
+    ],
+    ids=["string-price", "bool-price", "string-lat", "arabic-phone", "name-newline", "address-crlf", "notes-ls"],
+)  # fmt: skip
+def test_what_goes_into_messages_and_numbers_are_strict(stack: StackClient, body: dict[str, Any], field: str) -> None:
+    # Given a ride with a number as a string or boolean, a phone not in ASCII digits, or text with a line break
+    fleet = stack.create_fleet()
+    answer = stack.post("/rides", json=body, headers=fleet.auth)
+    # Then it is 422 naming the field, and no ride exists
+    assert answer.status_code == 422, answer.text
+    assert field in error_message(answer)
+    assert stack.get("/rides", headers=fleet.auth).json()["rides"] == []
+
+
+MULTIPART_BODY = '--b\r\nContent-Disposition: form-data; name="customer"\r\n\r\nAnn\r\n--b--\r\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        (json.dumps([RIDE_BODY]), "application/json", 422),
+        ("customer=Ann&pickup=here", "application/x-www-form-urlencoded", 415),
+        (MULTIPART_BODY, "multipart/form-data; boundary=b", 415),
+    ],
+    ids=["array", "form", "multipart"],
+)  # fmt: skip
+def test_a_json_route_takes_a_json_object_only(stack: StackClient, data: str, content_type: str, status: int) -> None:
+    fleet = stack.create_fleet()
+    answer = stack.post("/rides", data=data, headers={**fleet.auth, "Content-Type": content_type})
+    assert answer.status_code == status, answer.text
+    assert "JSON object" in error_message(answer) or "application/json" in error_message(answer)
+
+
+def test_fleets_show_twilio_senders_as_from(stack: StackClient) -> None:
+    fleet = stack.create_fleet(twilio=True)
+    for answer in (fleet.raw, stack.get(f"/fleets/{fleet.fleet_id}", headers=fleet.auth).json()):
+        assert [s["from"] for s in answer["twilio"]["senders"]] == [fleet.sender("sms"), fleet.sender("whatsapp")]
+        assert "from_" not in json.dumps(answer)
+
+
+def test_the_openapi_document_is_public(stack: StackClient) -> None:
+    answer = stack.get("/openapi.json")
+    assert answer.status_code == 200
+    document = answer.json()
+    assert document["openapi"].startswith("3.1")
+    assert document["paths"]["/rides"]["post"]["security"] == [{"bearerAuth": []}]

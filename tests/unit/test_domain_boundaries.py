@@ -17,11 +17,9 @@ FORBIDDEN = (
     "requests",
     "aiohttp",
     "twilio",
-    "ridecast.models",
-    "ridecast.http",
     "ridecast.adapters",
     "ridecast.repositories",
-    "ridecast.interfaces",
+    "ridecast.api",
     "ridecast.wiring",
 )
 

@@ -13,8 +13,7 @@ import pytest
 from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
-from ridecast.domain.matching.tasks import TASKS
-from ridecast.models.api import (
+from ridecast.api.models import (
     CancelRideRequest,
     CreateApiKeyRequest,
     CreateDriverRequest,
@@ -23,6 +22,7 @@ from ridecast.models.api import (
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
+from ridecast.domain.matching.tasks import TASKS
 from tests.fixtures import (
     ASL_PATH,
     EVENTS_DIR,

@@ -5,6 +5,7 @@ moto; creating a ride starts a real (moto) execution of the matching state machi
 registers but does not run.
 """
 
+import base64
 import json
 import re
 from typing import Any
@@ -155,6 +156,8 @@ def test_unparseable_json_is_400(fleet: Any) -> None:
         ({"limit": "abc"}, "limit"),
         ({"status": "lost"}, "status"),
         ({"since": "soon"}, "since"),
+        ({"since": "1700000000"}, "since"),
+        ({"since": "-1.5"}, "since"),
     ],
 )
 def test_invalid_query_parameters_are_422_naming_them(fleet: Any, query: dict[str, str], field: str) -> None:
@@ -284,3 +287,153 @@ def test_health_is_public_and_reports_its_checks(aws: AwsStack) -> None:
     response = invoke("health", load_event("health/get_health.json"))
     assert response["statusCode"] == 200
     assert json_body(response)["status"] == "ok"
+
+
+# ----- strictness (SPEC §3): the body is a JSON object of the route's model, numbers are numbers --------------
+
+
+DRIVER = {"name": "A", "phone": "+447700900456", "channel": "sms"}
+
+
+@pytest.mark.parametrize(
+    ("event_path", "role", "body", "field"),
+    [
+        ("fleets/update_fleet.json", "admin", {"settings": {"driver_response_seconds": "30"}}, "response_seconds"),
+        ("fleets/update_fleet.json", "admin", {"settings": {"matching_timeout_seconds": True}}, "timeout_seconds"),
+        ("drivers/create_driver.json", "admin", {**DRIVER, "rating": "4"}, "rating"),
+        ("rides/create_ride.json", "dispatcher", {"price": "12.50"}, "price"),
+        ("rides/create_ride.json", "dispatcher", {"price": True}, "price"),
+        ("rides/create_ride.json", "dispatcher", {"pickup": {"address": "A", "lat": "51.5"}}, "pickup.lat"),
+    ],
+)
+def test_a_string_or_boolean_where_a_number_belongs_is_422(
+    fleet: Any, event_path: str, role: str, body: dict[str, Any], field: str
+) -> None:
+    # Given a valid request from events/ with one number sent as a string or a boolean
+    event = _as(event_path, fleet.fleet_id, role)
+    event = with_path(event, **{k: fleet.fleet_id for k in (event.get("pathParameters") or {}) if k == "fleet_id"})
+    sample = json.loads(event["body"]) if event_path != "fleets/update_fleet.json" else {}
+    response = invoke(event_path.split("/")[0], with_body(event, {**sample, **body}))
+    # Then it is refused, naming the field, rather than coerced
+    assert field in _assert_json_error(response, 422)["message"]
+
+
+def test_a_created_fleet_shows_its_senders_as_from(aws: AwsStack) -> None:
+    response = invoke("fleets", with_principal(load_event("fleets/create_fleet.json"), {"principal": "root"}))
+    assert response["statusCode"] == 201, response["body"]
+    senders = json_body(response)["twilio"]["senders"]
+    assert [s["from"] for s in senders] == ["+15005550006", "+14155238886"]
+    assert all("from_" not in s for s in senders)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ("[]", 422, "JSON object"),
+        ('[{"customer": {}}]', 422, "JSON object"),
+        ('"a ride"', 422, "JSON object"),
+        ('{"price": NaN}', 400, "JSON"),
+        ('{"price": 1e-200}', 422, "too close to zero"),
+        ('{"notes": ' + "[" * 40 + "]" * 40 + "}", 400, "nested too deep"),
+        ("  \n ", 400, "not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused_saying_why(fleet: Any, body: str, status: int, words: str) -> None:
+    event = with_body(_as("rides/create_ride.json", fleet.fleet_id), body, raw=True)
+    assert words in _assert_json_error(invoke("rides", event), status)["message"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/x-www-form-urlencoded", "customer=Dana&pickup=here", 415),
+        (
+            "multipart/form-data; boundary=zz",
+            '--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--zz--',
+            415,
+        ),
+        ("multipart/form-data", "--zz\r\n", 400),
+        ("application/json; charset=utf-16", "{}", 415),
+    ],
+)
+def test_form_and_multipart_bodies_on_json_routes_are_refused(
+    fleet: Any, content_type: str, body: str, status: int
+) -> None:
+    event = with_body(_as("rides/create_ride.json", fleet.fleet_id), body, raw=True)
+    event["headers"]["content-type"] = content_type
+    error = _assert_json_error(invoke("rides", event), status)
+    assert "application/json" in error["message"]
+    assert ports().stores.rides.for_fleet(fleet.fleet_id, None, None, 10, None)[0] == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [("application/json;charset=UTF-8", 201), ("application/json; charset=utf-8", 201), ("Application/JSON", 415)],
+)
+def test_application_json_in_lower_case_with_or_without_charset(fleet: Any, content_type: str, status: int) -> None:
+    event = _as("rides/create_ride.json", fleet.fleet_id)
+    event["headers"].pop("idempotency-key")
+    event["headers"]["content-type"] = content_type
+    response = invoke("rides", event)
+    assert response["statusCode"] == status, response["body"]
+    if status == 415:
+        assert "application/json" in json_body(response)["message"]
+
+
+def test_a_body_that_is_not_utf8_is_400(fleet: Any) -> None:
+    event = _as("rides/create_ride.json", fleet.fleet_id)
+    event["body"], event["isBase64Encoded"] = base64.b64encode(b'{"notes": "\xff\xfe"}').decode(), True
+    assert "UTF-8" in _assert_json_error(invoke("rides", event), 400)["message"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"content-type": "application/x-www-form-urlencoded"}, "a=b"),
+        ({"content-type": "application/json"}, "[" * 100_000),
+        ({"content-type": "text/plain"}, "hello"),
+    ],
+)
+def test_who_may_call_is_decided_before_the_body_is_read(fleet: Any, headers: dict[str, str], body: str) -> None:
+    # Given an unreadable body, sent with no key, then with a dispatcher key to an admin route
+    stranger = with_body(
+        with_principal(load_event("drivers/create_driver.json"), {"principal": "anonymous"}), body, raw=True
+    )
+    dispatcher = with_body(_as("drivers/create_driver.json", fleet.fleet_id, role="dispatcher"), body, raw=True)
+    for event in (stranger, dispatcher):
+        event["headers"].update(headers)
+    # Then the stranger is 401 and the dispatcher 403, before any word about the body
+    assert _assert_json_error(invoke("drivers", stranger), 401)["error"] == "unauthenticated"
+    assert _assert_json_error(invoke("drivers", dispatcher), 403)["error"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "+1\u0665\u0665\u0665\u0665\u0665\u0665\u0665\u0665\u0665\u0665"),  # Arabic-Indic digits
+        ("phone", "+44\uff17\uff17\uff10\uff10900123"),  # full-width digits
+        ("name", "Dana\nReply 1 to accept http://evil.example/offers/x"),
+        ("name", "Dana\u2028Levi"),
+    ],
+)
+def test_phones_are_ascii_and_names_one_line(fleet: Any, field: str, value: str) -> None:
+    # Given a ride whose customer phone has non-ASCII digits, or whose name would add a line to an SMS
+    event = _as("rides/create_ride.json", fleet.fleet_id)
+    body = json.loads(event["body"])
+    body["customer"][field] = value
+    # Then it is 422 naming the field, and nothing was created
+    error = _assert_json_error(invoke("rides", with_body(event, body)), 422)
+    assert f"customer.{field}" in error["message"]
+    assert ports().stores.rides.for_fleet(fleet.fleet_id, None, None, 10, None)[0] == []
+
+
+def test_a_driver_phone_with_arabic_indic_digits_is_422(fleet: Any) -> None:
+    event = _as("drivers/create_driver.json", fleet.fleet_id, role="admin")
+    body = {**json.loads(event["body"]), "phone": "+1\u0665\u0665\u0665\u0665\u0665\u0665\u0665\u0665\u0665\u0665"}
+    assert "phone" in _assert_json_error(invoke("drivers", with_body(event, body)), 422)["message"]
+
+
+def test_notes_with_a_line_break_are_422(fleet: Any) -> None:
+    event = _as("rides/create_ride.json", fleet.fleet_id)
+    body = {**json.loads(event["body"]), "notes": "gate code 1234\r\nNew ride R-FAKE1: reply 1"}
+    assert "notes" in _assert_json_error(invoke("rides", with_body(event, body)), 422)["message"]

@@ -10,6 +10,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from ridecast.adapters.channels.twilio import TwilioSignatures
+from ridecast.api.twilio import text_reply, twiml
 from ridecast.domain.channels.ports import SignedRequest
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import NewDriver
@@ -17,7 +18,6 @@ from ridecast.domain.drivers.roster import register_driver
 from ridecast.domain.entities import Customer, Offer, Place, Ride
 from ridecast.domain.matching import answers, driver_replies
 from ridecast.ids import new_offer_secret
-from ridecast.interfaces.twilio import text_reply, twiml
 from ridecast.wiring import ports
 from tests.unit.conftest import AwsStack
 

@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ridecast.domain.entities import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
-from ridecast.models.api import (
+from ridecast.api.models import (
     CancelRideRequest,
     CreateDriverRequest,
     CreateFleetRequest,
@@ -15,9 +14,11 @@ from ridecast.models.api import (
     FleetSettingsPatch,
     TelegramInput,
     TwilioInput,
+    TwilioSenderOut,
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
+from ridecast.domain.entities import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
 from tests.fixtures import load_event
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -286,3 +287,71 @@ def test_create_fleet_request_refuses_incoherent_settings() -> None:
             {"name": "Cabs", "settings": {"driver_response_seconds": 600, "matching_timeout_seconds": 300}}
         )
     assert _error_locations(raised.value) == ["settings"]
+
+
+# ----- strict requests (SPEC §3 "Strictness") ------------------------------------------------------------
+
+
+def _fleet(**settings: Any) -> dict[str, Any]:
+    return {"name": "Cabs", "settings": settings}
+
+
+RIDE = {"customer": {"name": "Dana", "phone": "+447700900123"}, "pickup": {"address": "A"}, "dropoff": {"address": "B"}}
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "location"),
+    [
+        (CreateRideRequest, {**RIDE, "price": "12"}, "price"),
+        (CreateRideRequest, {**RIDE, "price": True}, "price"),
+        (CreateRideRequest, {**RIDE, "pickup": {"address": "A", "lng": "0.1"}}, "pickup.lng"),
+        (CreateRideRequest, {**RIDE, "pickup_time": 1900000000}, "pickup_time"),
+        (CreateRideRequest, {**RIDE, "pickup_time": "1900000000"}, "pickup_time"),
+        (CreateFleetRequest, _fleet(driver_response_seconds="30"), "settings.driver_response_seconds"),
+        (CreateFleetRequest, _fleet(low_availability_threshold=1.0), "settings.low_availability_threshold"),
+        (FleetSettingsPatch, {"driver_response_seconds": False}, "driver_response_seconds"),
+        (CreateDriverRequest, {"name": "A", "phone": "+447700900456", "channel": "sms", "rating": "5"}, "rating"),
+    ],
+)  # fmt: skip
+def test_a_number_must_be_a_json_number(model: type[BaseModel], data: dict[str, Any], location: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(data)
+    assert _error_locations(raised.value) == [location]
+
+
+def test_integers_count_as_numbers_and_dates_come_as_iso_strings() -> None:
+    ride = CreateRideRequest.model_validate(
+        {**RIDE, "price": 12, "pickup": {"address": "A", "lat": 51}, "pickup_time": "2030-01-01T09:00:00+01:00"}
+    )
+    assert (ride.price, ride.pickup.lat, ride.pickup_time.isoformat()) == (12.0, 51.0, "2030-01-01T09:00:00+01:00")
+
+
+def test_python_callers_may_hand_over_the_domain_values() -> None:
+    # The local seed and tests build requests from the domain's own objects; the strict request takes them
+    request = CreateFleetRequest(
+        name="Cabs",
+        admin_contacts=[AdminContact(name="Desk", telegram_chat_id="-100123")],
+        settings=FleetSettings(driver_response_seconds=5, matching_timeout_seconds=20),
+        twilio=TwilioInput(
+            account_sid=ACCOUNT_SID,
+            auth_token="x" * 16,
+            senders=[TwilioSender.model_validate({"channel": "sms", "from": "+15005550006"})],
+        ),
+    )
+    assert request.settings.driver_response_seconds == 5
+    assert isinstance(request.settings, FleetSettings)
+
+
+def test_a_patch_field_that_cannot_be_cleared_is_not_nullable_in_the_schema() -> None:
+    schema = UpdateDriverRequest.model_json_schema()
+    assert schema["properties"]["name"]["type"] == "string"
+    assert "anyOf" not in schema["properties"]["name"]
+    assert {"type": "null"} in schema["properties"]["rating"]["anyOf"]  # a rating can be cleared
+    assert schema["minProperties"] == 1
+    with pytest.raises(ValidationError, match="name cannot be null"):
+        UpdateDriverRequest.model_validate({"name": None})
+
+
+def test_twilio_senders_go_out_as_from() -> None:
+    sender = TwilioSenderOut.from_domain(TwilioSender.model_validate({"channel": "sms", "from": "+15005550006"}))
+    assert sender.model_dump() == {"channel": "sms", "from": "+15005550006", "messages_per_second": None}

@@ -1,4 +1,4 @@
-"""Domain errors as types; `ridecast.http` maps them to HTTP answers in one place."""
+"""Domain errors as types; `ridecast.api.errors` maps them to HTTP answers in one place."""
 
 from typing import Any
 

@@ -41,7 +41,15 @@ def test_every_function_has_its_handler_file_and_function(template):
         # Then its Handler names a module in its CodeUri that defines that function, and its layers exist
         module, _, name = function.handler.rpartition(".")
         source = function.code_dir / f"{module.replace('.', '/')}.py"
-        defined = {node.name for node in ast.parse(source.read_text()).body if isinstance(node, ast.FunctionDef)}
+        tree = ast.parse(source.read_text()).body
+        # A handler is a def, or a module-level name bound to one (`lambda_handler = http_handler(app)`).
+        defined = {node.name for node in tree if isinstance(node, ast.FunctionDef)} | {
+            target.id
+            for node in tree
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         assert name in defined, function.logical_id
         assert function.layer_dirs, function.logical_id
         assert all((layer / "ridecast").is_dir() for layer in function.layer_dirs), function.logical_id

@@ -1,10 +1,16 @@
-"""HTTP API boundary: request bodies in, response bodies out (SPEC §3). Secrets never leave."""
+"""HTTP API boundary: request bodies in, response bodies out (SPEC §3). Secrets never leave.
 
+Requests are strict (SPEC §3 "Strictness"): a number is a JSON number, a boolean a JSON boolean; `"30"` or
+`true` where a number belongs is refused, not coerced. Powertools validates the parsed body in pydantic's
+Python mode, where strict would also refuse ISO date strings, so date fields opt out of it one by one.
+"""
+
+import re
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ridecast.domain.entities import (
     AdminContact,
@@ -19,18 +25,83 @@ from ridecast.domain.entities import (
     TwilioSender,
     Vehicle,
 )
-from ridecast.domain.types import DriverChannel, DriverStatus, Language, Name, Phone, RideStatus, Role, Text
+from ridecast.domain.types import (
+    DriverChannel,
+    DriverStatus,
+    Language,
+    Name,
+    Phone,
+    RideStatus,
+    Role,
+    Text,
+    TwilioChannel,
+)
 
 MASK = "********"
 
 
+# defer_build: see ridecast.domain.entities.DomainModel.
+STRICT_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True, defer_build=True)
+
+
 class ApiInput(BaseModel):
-    # defer_build: see ridecast.domain.entities.DomainModel.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = STRICT_INPUT
+
+
+# A date and time is an ISO 8601 string (a bare date is its midnight) or, from Python callers, a datetime;
+# never a number of seconds. Strict mode would refuse the string too (Powertools validates parsed JSON).
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?$")
+
+
+def _iso_date_time(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and ISO_DATE_TIME.match(value)):
+        return value
+    raise ValueError("must be an ISO 8601 date and time, e.g. 2026-03-14T09:30:00Z")
+
+
+IsoDateTime = Annotated[datetime, Field(strict=False), BeforeValidator(_iso_date_time)]
+
+
+class DomainValueInput(BaseModel):
+    """A domain value object as part of a request: the same fields and rules, strict like every request.
+    The subclasses are subclasses of the domain's own, so the domain takes them where it takes its own."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _domain_value_as_fields(cls, value: Any) -> Any:
+        # Python callers (the local seed, tests) may hand over the domain's own, already valid, value.
+        if isinstance(value, BaseModel) and not isinstance(value, cls):
+            return value.model_dump(by_alias=True)
+        return value
+
+
+class CustomerInput(Customer, DomainValueInput):
+    model_config = STRICT_INPUT
+
+
+class PlaceInput(Place, DomainValueInput):
+    model_config = STRICT_INPUT
+
+
+class VehicleInput(Vehicle, DomainValueInput):
+    model_config = STRICT_INPUT
+
+
+class AdminContactInput(AdminContact, DomainValueInput):
+    model_config = STRICT_INPUT
+
+
+class FleetSettingsInput(FleetSettings, DomainValueInput):
+    model_config = STRICT_INPUT
+
+
+class TwilioSenderInput(TwilioSender, DomainValueInput):
+    model_config = ConfigDict(**STRICT_INPUT, populate_by_name=True)
 
 
 class ApiOutput(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+    # Serialised by alias: a Twilio sender is `from` on the wire, never `from_`.
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True, defer_build=True)
 
 
 def _known_timezone(value: str | None) -> str | None:
@@ -51,7 +122,7 @@ def _timezones() -> set[str]:
 class TwilioInput(ApiInput):
     account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
     auth_token: str = Field(min_length=16, max_length=128)
-    senders: list[TwilioSender] = Field(min_length=1, max_length=50)
+    senders: list[TwilioSenderInput] = Field(min_length=1, max_length=50)
     offer_content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
 
 
@@ -62,7 +133,41 @@ class TelegramInput(ApiInput):
     webhook_secret: str = Field(pattern=r"^[A-Za-z0-9_-]{16,256}$")
 
 
-class FleetSettingsPatch(ApiInput):
+def _describe_patch(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The document says what PatchRequest enforces: no null for these fields, at least one field."""
+    for name in getattr(model, "cannot_be_null", ()):
+        field = schema["properties"][name]
+        field.pop("default", None)
+        options = [option for option in field.pop("anyOf", [field.copy()]) if option != {"type": "null"}]
+        if len(options) == 1:
+            field.update(options[0])
+        else:
+            field["anyOf"] = options
+    if getattr(model, "at_least_one_field", False):
+        schema["minProperties"] = 1
+
+
+class PatchRequest(ApiInput):
+    """A PATCH body: a field left out stays as it is. Null would mean "clear it", which the fields in
+    `cannot_be_null` cannot be: refused with a message (not a type error), and not nullable in the document."""
+
+    model_config = ConfigDict(**STRICT_INPUT, json_schema_extra=_describe_patch)
+    cannot_be_null: ClassVar[tuple[str, ...]] = ()
+    at_least_one_field: ClassVar[bool] = False
+
+    @model_validator(mode="after")
+    def _what_a_patch_may_not_do(self) -> Self:
+        if self.at_least_one_field and not self.model_fields_set:
+            raise ValueError("nothing to update: send at least one field")
+        for field in self.cannot_be_null:
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class FleetSettingsPatch(PatchRequest):
+    cannot_be_null = ("driver_response_seconds", "matching_timeout_seconds", "low_availability_threshold")
+
     driver_response_seconds: int | None = Field(default=None, ge=1, le=3600)
     matching_timeout_seconds: int | None = Field(default=None, ge=1, le=86400)
     low_availability_threshold: int | None = Field(default=None, ge=0, le=100000)
@@ -72,42 +177,42 @@ class CreateFleetRequest(ApiInput):
     name: Name
     timezone: str = "UTC"
     language: Language = "en"
-    admin_contacts: list[AdminContact] = Field(default_factory=list, max_length=20)
-    settings: FleetSettings = Field(default_factory=FleetSettings)
+    admin_contacts: list[AdminContactInput] = Field(default_factory=list, max_length=20)
+    settings: FleetSettingsInput = Field(default_factory=FleetSettingsInput)
     twilio: TwilioInput | None = None
     telegram: TelegramInput | None = None
 
     _tz = field_validator("timezone")(_known_timezone)
 
 
-class UpdateFleetRequest(ApiInput):
+class UpdateFleetRequest(PatchRequest):
+    cannot_be_null = ("name", "timezone", "language", "admin_contacts", "settings", "twilio", "telegram")
+
     name: Name | None = None
     timezone: str | None = None
     language: Language | None = None
-    admin_contacts: list[AdminContact] | None = Field(default=None, max_length=20)
+    admin_contacts: list[AdminContactInput] | None = Field(default=None, max_length=20)
     settings: FleetSettingsPatch | None = None
     twilio: TwilioInput | None = None
     telegram: TelegramInput | None = None
 
     _tz = field_validator("timezone")(_known_timezone)
 
-    @model_validator(mode="after")
-    def _no_null_fields(self) -> Self:
-        _reject_nulls(self, "name", "timezone", "language", "admin_contacts", "settings", "twilio", "telegram")
-        return self
 
+class TwilioSenderOut(ApiOutput):
+    channel: TwilioChannel
+    from_: str = Field(alias="from")
+    messages_per_second: float | None = None
 
-def _reject_nulls(patch: BaseModel, *fields: str) -> None:
-    """In a PATCH, null means 'clear it'; these fields cannot be cleared."""
-    for field in fields:
-        if field in patch.model_fields_set and getattr(patch, field) is None:
-            raise ValueError(f"{field} cannot be null")
+    @classmethod
+    def from_domain(cls, sender: TwilioSender) -> Self:
+        return cls(channel=sender.channel, from_=sender.from_, messages_per_second=sender.messages_per_second)
 
 
 class TwilioOut(ApiOutput):
     account_sid: str
     auth_token: str = MASK
-    senders: list[TwilioSender]
+    senders: list[TwilioSenderOut]
     offer_content_sid: str | None = None
 
 
@@ -131,8 +236,9 @@ class FleetOut(ApiOutput):
     updated_at: datetime
 
     @classmethod
-    def from_domain(cls, fleet: Fleet) -> Self:
+    def from_domain(cls, fleet: Fleet, **shown_once: str) -> Self:
         return cls(
+            **shown_once,
             fleet_id=fleet.fleet_id,
             name=fleet.name,
             timezone=fleet.timezone,
@@ -141,7 +247,7 @@ class FleetOut(ApiOutput):
             settings=fleet.settings,
             twilio=TwilioOut(
                 account_sid=fleet.twilio.account_sid,
-                senders=fleet.twilio.senders,
+                senders=[TwilioSenderOut.from_domain(s) for s in fleet.twilio.senders],
                 offer_content_sid=fleet.twilio.offer_content_sid,
             )
             if fleet.twilio
@@ -170,9 +276,14 @@ class ApiKeyOut(ApiOutput):
     revoked_at: datetime | None
 
     @classmethod
-    def from_domain(cls, key: ApiKey) -> Self:
+    def from_domain(cls, key: ApiKey, **shown_once: str) -> Self:
         return cls(
-            key_id=key.key_id, role=key.role, label=key.label, created_at=key.created_at, revoked_at=key.revoked_at
+            **shown_once,
+            key_id=key.key_id,
+            role=key.role,
+            label=key.label,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
         )
 
 
@@ -188,24 +299,20 @@ class CreateDriverRequest(ApiInput):
     name: Name
     phone: Phone
     channel: DriverChannel
-    vehicle: Vehicle | None = None
+    vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
 
 
-class UpdateDriverRequest(ApiInput):
+class UpdateDriverRequest(PatchRequest):
+    cannot_be_null = ("name", "phone", "channel", "status")
+    at_least_one_field = True
+
     name: Name | None = None
     phone: Phone | None = None
     channel: DriverChannel | None = None
-    vehicle: Vehicle | None = None
+    vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus | None = None
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("nothing to update: send at least one field")
-        _reject_nulls(self, "name", "phone", "channel", "status")
-        return self
 
 
 class DriverOut(ApiOutput):
@@ -249,10 +356,10 @@ class TelegramLinkOut(ApiOutput):
 
 
 class CreateRideRequest(ApiInput):
-    customer: Customer
-    pickup: Place
-    dropoff: Place
-    pickup_time: datetime | None = None
+    customer: CustomerInput
+    pickup: PlaceInput
+    dropoff: PlaceInput
+    pickup_time: IsoDateTime | None = None
     price: float | None = Field(default=None, ge=0, le=1_000_000)
     notes: Text | None = None
 

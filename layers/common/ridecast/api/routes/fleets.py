@@ -1,0 +1,59 @@
+"""POST /fleets (root); a fleet's settings and API keys (root, or that fleet's admin)."""
+
+from ridecast.api.callers import ROOT, ROOT_OR_THAT_FLEETS_ADMIN
+from ridecast.api.models import (
+    ApiKeyListOut,
+    ApiKeyOut,
+    CreateApiKeyRequest,
+    CreatedApiKeyOut,
+    CreatedFleetOut,
+    CreateFleetRequest,
+    FleetOut,
+    UpdateFleetRequest,
+)
+from ridecast.api.routing import Routes
+from ridecast.domain.fleets import accounts, api_keys
+from ridecast.domain.fleets.commands import FleetChanges, NewFleet
+from ridecast.wiring import ports
+
+routes = Routes(tag="fleets")
+
+
+@routes.post("/fleets", callers=ROOT, status_code=201, errors=(409,))
+def create_fleet(body: CreateFleetRequest) -> CreatedFleetOut:
+    """Create a fleet; its admin key is shown once."""
+    fleet, api_key = accounts.create_fleet(ports(), NewFleet(**body.model_dump()))
+    return CreatedFleetOut.from_domain(fleet, api_key=api_key)
+
+
+@routes.get("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
+def get_fleet(fleet_id: str) -> FleetOut:
+    """A fleet's settings, secrets masked."""
+    return FleetOut.from_domain(accounts.get_fleet(ports(), fleet_id))
+
+
+@routes.patch("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))
+def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> FleetOut:
+    """Change a fleet's settings or channels."""
+    return FleetOut.from_domain(
+        accounts.update_fleet(ports(), fleet_id, FleetChanges(**body.model_dump(exclude_unset=True)))
+    )
+
+
+@routes.post("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, status_code=201, errors=(404,))
+def issue_api_key(fleet_id: str, body: CreateApiKeyRequest) -> CreatedApiKeyOut:
+    """Issue an admin or dispatcher key; shown once."""
+    key, raw_key = api_keys.issue_key(ports(), fleet_id, body.role, body.label)
+    return CreatedApiKeyOut.from_domain(key, api_key=raw_key)
+
+
+@routes.get("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
+def list_api_keys(fleet_id: str) -> ApiKeyListOut:
+    """The fleet's keys (never the keys themselves)."""
+    return ApiKeyListOut(api_keys=[ApiKeyOut.from_domain(k) for k in api_keys.list_keys(ports(), fleet_id)])
+
+
+@routes.delete("/fleets/<fleet_id>/api-keys/<key_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))
+def revoke_api_key(fleet_id: str, key_id: str) -> ApiKeyOut:
+    """Revoke a key; a fleet keeps at least one admin key."""
+    return ApiKeyOut.from_domain(api_keys.revoke_key(ports(), fleet_id, key_id))

@@ -1,0 +1,40 @@
+"""GET /openapi.json: the OpenAPI 3.1 document of every route, generated from the route tables."""
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from ridecast.api.callers import ANYONE
+from ridecast.api.routes import drivers, fleets, health, offers, rides, webhooks
+from ridecast.api.routing import Routes, describe
+
+routes = Routes(tag="openapi")
+
+# Every area of the API; this document's own route comes last (it is a route too).
+AREAS: tuple[Routes, ...] = (
+    health.routes,
+    fleets.routes,
+    drivers.routes,
+    rides.routes,
+    offers.routes,
+    webhooks.twilio_replies,
+    webhooks.twilio_receipts,
+    webhooks.telegram_updates,
+    routes,
+)
+
+_JSON_DOCUMENT = {"application/json": {"schema": {"type": "object"}}}
+
+
+@cache
+def document() -> str:
+    """Built once per container: registering every area on one resolver is what describes them all."""
+    return json.dumps(describe(*AREAS), separators=(",", ":"))
+
+
+@routes.get("/openapi.json", callers=ANYONE, success={"description": "OpenAPI 3.1", "content": _JSON_DOCUMENT})
+def openapi_document() -> Response[Any]:
+    """This document."""
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document())

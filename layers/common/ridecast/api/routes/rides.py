@@ -1,0 +1,76 @@
+"""Rides of the caller's fleet (admin and dispatcher keys)."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Request
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from ridecast.api.callers import FLEET_STAFF, caller_fleet, caller_key_id
+from ridecast.api.models import (
+    CancelledOut,
+    CancelRideRequest,
+    CreateRideRequest,
+    IsoDateTime,
+    RideListOut,
+    RideOut,
+)
+from ridecast.api.routing import Routes, lambda_context
+from ridecast.domain.rides import cancel, create, read
+from ridecast.domain.rides.commands import NewRide
+from ridecast.wiring import ports
+
+routes = Routes(tag="rides")
+
+RideStatusFilter = Literal["searching", "assigned", "timed_out", "cancelled", "failed"]
+
+
+@routes.post("/rides", callers=FLEET_STAFF, status_code=201, errors=(404, 409))
+def create_ride(
+    body: CreateRideRequest,
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="idempotency-key",
+            pattern=r"^[\x21-\x7e]{1,255}$",
+            description="1 to 255 visible ASCII characters; a retry with the same key gets the same ride",
+        ),
+    ] = None,
+) -> RideOut:
+    """Request a ride: matching starts at once (or at the pre-booked time)."""
+    ride = create.create_ride_once(
+        ports(),
+        caller_fleet(request),
+        NewRide(**body.model_dump()),
+        idempotency_key=idempotency_key,
+        created_by=caller_key_id(request),
+        lambda_context=lambda_context(request),
+    )
+    return RideOut.from_domain(ride, offers=[])
+
+
+@routes.get("/rides", callers=FLEET_STAFF, errors=(422,))
+def list_rides(
+    request: Request,
+    status: Annotated[RideStatusFilter | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> RideListOut:
+    """The fleet's rides, newest first; follow `next` for the following page."""
+    found, cursor = read.list_rides(ports(), caller_fleet(request), status, since, limit, next)
+    return RideListOut(rides=[RideOut.from_domain(r) for r in found], next=cursor)
+
+
+@routes.get("/rides/<ride_id>", callers=FLEET_STAFF, errors=(404,))
+def get_ride(ride_id: str, request: Request) -> RideOut:
+    """A ride with every offer made for it."""
+    ride, offers = read.get_ride_with_offers(ports(), caller_fleet(request), ride_id)
+    return RideOut.from_domain(ride, offers)
+
+
+@routes.post("/rides/<ride_id>/cancel", callers=FLEET_STAFF, errors=(404, 409))
+def cancel_ride(ride_id: str, request: Request, body: CancelRideRequest | None = None) -> CancelledOut:
+    """Cancel a ride that has not ended; drivers who got the offer are told."""
+    ride = cancel.cancel_ride(ports(), caller_fleet(request), ride_id, body.reason if body else None)
+    return CancelledOut(ride_id=ride.ride_id)

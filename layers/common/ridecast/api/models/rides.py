@@ -1,0 +1,123 @@
+"""Rides, their offers and the drivers' answers: request and response bodies (SPEC §3)."""
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import Field
+
+from ridecast.api.models.base import (
+    ApiInput,
+    ApiOutput,
+    CustomerInput,
+    IsoDateTime,
+    PlaceInput,
+)
+from ridecast.domain.entities import (
+    Customer,
+    Offer,
+    Place,
+    Ride,
+)
+from ridecast.domain.types import (
+    DriverChannel,
+    RideStatus,
+    Text,
+)
+
+
+class CreateRideRequest(ApiInput):
+    customer: CustomerInput
+    pickup: PlaceInput
+    dropoff: PlaceInput
+    pickup_time: IsoDateTime | None = None
+    price: float | None = Field(default=None, ge=0, le=1_000_000)
+    notes: Text | None = None
+
+
+class CancelRideRequest(ApiInput):
+    reason: Text | None = None
+
+
+class OfferOut(ApiOutput):
+    driver_id: str
+    channel: DriverChannel
+    status: str
+    wave: int
+    sent_at: datetime
+    responded_at: datetime | None = None
+    response_seconds: float | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_domain(cls, offer: Offer) -> Self:
+        return cls(
+            driver_id=offer.driver_id,
+            channel=offer.channel,
+            status=offer.status,
+            wave=offer.wave,
+            sent_at=offer.sent_at,
+            responded_at=offer.responded_at,
+            response_seconds=offer.response_seconds,
+            error=offer.error,
+        )
+
+
+class RideOut(ApiOutput):
+    ride_id: str
+    code: str
+    status: RideStatus
+    customer: Customer
+    pickup: Place
+    dropoff: Place
+    pickup_time: datetime | None
+    price: float | None
+    notes: str | None
+    driver_id: str | None
+    created_at: datetime
+    deadline_at: datetime
+    assigned_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    time_to_match_seconds: float | None
+    drivers_notified: int
+    drivers_responded: int
+    offers: list[OfferOut] | None = None
+
+    @classmethod
+    def from_domain(cls, ride: Ride, offers: list[Offer] | None = None) -> Self:
+        return cls(
+            ride_id=ride.ride_id,
+            code=ride.code,
+            status=ride.status,
+            customer=ride.customer,
+            pickup=ride.pickup,
+            dropoff=ride.dropoff,
+            pickup_time=ride.pickup_time,
+            price=ride.price,
+            notes=ride.notes,
+            driver_id=ride.driver_id,
+            created_at=ride.created_at,
+            deadline_at=ride.deadline_at,
+            assigned_at=ride.assigned_at,
+            ended_at=ride.ended_at,
+            end_reason=ride.end_reason,
+            time_to_match_seconds=ride.time_to_match_seconds,
+            drivers_notified=ride.drivers_notified,
+            drivers_responded=ride.drivers_responded,
+            offers=[OfferOut.from_domain(o) for o in offers] if offers is not None else None,
+        )
+
+
+class RideListOut(ApiOutput):
+    rides: list[RideOut]
+    next: str | None = None
+
+
+class CancelledOut(ApiOutput):
+    status: Literal["cancelled"] = "cancelled"
+    ride_id: str
+
+
+class OfferAnswerOut(ApiOutput):
+    result: Literal["assigned", "rejected"]
+    ride_code: str | None = None

@@ -29,6 +29,7 @@ from ridecast.errors import (
     DuplicatePhone,
     FleetNotFound,
     InvalidInput,
+    LastAdminKey,
     MatchingUnavailable,
 )
 
@@ -77,9 +78,14 @@ class FakeApiKeyStore:
         if key_hash is None:
             return None
         key = self.keys_by_hash[key_hash]
+        if key.revoked_at is None and key.role == "admin" and self._active_admins(fleet_id) <= 1:
+            raise LastAdminKey("a fleet keeps at least one admin key")
         if key.revoked_at is None:
             self.keys_by_hash[key_hash] = _changed(key, {"revoked_at": at})
         return _copy(self.keys_by_hash[key_hash])
+
+    def _active_admins(self, fleet_id: str) -> int:
+        return sum(1 for k in self.for_fleet(fleet_id) if k.role == "admin" and k.revoked_at is None)
 
     def principal_for(self, key_hash: str) -> ApiPrincipal | None:
         key = self.keys_by_hash.get(key_hash)

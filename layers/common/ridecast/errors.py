@@ -61,6 +61,12 @@ class DuplicatePhone(Conflict):
     code = "duplicate_phone"
 
 
+class LastAdminKey(Conflict):
+    """Revoking it would leave the fleet without an active admin key (SPEC §11)."""
+
+    code = "last_admin_key"
+
+
 class RideNotCancellable(Conflict):
     code = "not_cancellable"
 

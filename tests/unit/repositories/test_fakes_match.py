@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ridecast.domain.ports import Stores
-from ridecast.errors import DuplicatePhone, InvalidInput
+from ridecast.errors import DuplicatePhone, InvalidInput, LastAdminKey
 from tests.fakes import Fakes
 from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
 
@@ -140,6 +140,9 @@ def test_deliveries_are_claimed_once_and_registrations_used_once(either: Stores)
 def test_fleets_keys_and_senders(either: Stores) -> None:
     either.fleets.create(a_fleet("f1"), an_api_key("f1", "k1"), "hash-1")
     assert either.api_keys.principal_for("hash-1") is not None
+    with pytest.raises(LastAdminKey):  # the fleet's only admin key
+        either.api_keys.revoke("f1", "k1", NOW)
+    either.api_keys.add(an_api_key("f1", "k2"), "hash-2")
     revoked = [either.api_keys.revoke("f1", "k1", NOW + timedelta(minutes=n)) for n in range(2)]
     assert [k.revoked_at if k else None for k in revoked] == [NOW, NOW]
     assert either.api_keys.principal_for("hash-1") is None
@@ -148,3 +151,23 @@ def test_fleets_keys_and_senders(either: Stores) -> None:
     assert either.senders.claim("f1", ["+15005550006"]) == []
     assert either.senders.claim("f2", ["+15005550006", "+15005550007"]) == ["+15005550006"]
     assert either.senders.fleet_for("+15005550007") == "f2"
+
+
+def test_a_fleet_keeps_at_least_one_active_admin_key(either: Stores) -> None:
+    # Given a fleet with two admin keys and a dispatcher key
+    either.api_keys.add(an_api_key("f1", "k1"), "hash-1")
+    either.api_keys.add(an_api_key("f1", "k2"), "hash-2")
+    either.api_keys.add(an_api_key("f1", "k3", role="dispatcher"), "hash-3")
+    # When both admin keys are revoked (as two admins might at once), Then the first goes and the last stays
+    assert either.api_keys.revoke("f1", "k1", NOW) is not None
+    with pytest.raises(LastAdminKey):
+        either.api_keys.revoke("f1", "k2", NOW)
+    assert either.api_keys.principal_for("hash-2") is not None
+    # And revoking the first again changes nothing, a dispatcher key can always go
+    again = either.api_keys.revoke("f1", "k1", NOW + timedelta(hours=1))
+    assert again is not None
+    assert again.revoked_at == NOW
+    assert either.api_keys.revoke("f1", "k3", NOW) is not None
+    # And a new admin key lets the old last one go
+    either.api_keys.add(an_api_key("f1", "k4"), "hash-4")
+    assert either.api_keys.revoke("f1", "k2", NOW) is not None

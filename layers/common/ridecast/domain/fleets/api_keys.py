@@ -23,7 +23,8 @@ def list_keys(ports: Ports, fleet_id: str) -> list[ApiKey]:
 
 
 def revoke_key(ports: Ports, fleet_id: str, key_id: str) -> ApiKey:
-    """Revoked at once in the table; API Gateway may serve its cached authorization for up to 5 minutes."""
+    """Revoked at once in the table; API Gateway serves its cached authorization for at most 3 s more
+    (template.yaml ReauthorizeEvery). Raises LastAdminKey rather than leave the fleet without an admin key."""
     revoked = ports.stores.api_keys.revoke(fleet_id, key_id, utcnow())
     if revoked is None:
         raise NotFound(f"api key {key_id} not found")

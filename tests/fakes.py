@@ -25,6 +25,7 @@ from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer,
 from ridecast.domain.ports import Ports, Stores
 from ridecast.errors import (
     ChannelError,
+    ChatAlreadyBound,
     DriverNotFound,
     DuplicatePhone,
     FleetNotFound,
@@ -173,6 +174,8 @@ class FakeDriverStore:
 
     def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver:
         bound = driver.model_copy(update={"telegram_chat_id": chat_id})
+        if self.chats.get((driver.fleet_id, chat_id), driver.driver_id) != driver.driver_id:
+            raise ChatAlreadyBound(f"telegram chat {chat_id} is bound to another driver")
         self.chats[(driver.fleet_id, chat_id)] = driver.driver_id
         if driver.telegram_chat_id and driver.telegram_chat_id != chat_id:
             self.chats.pop((driver.fleet_id, driver.telegram_chat_id), None)

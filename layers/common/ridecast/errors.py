@@ -67,6 +67,12 @@ class LastAdminKey(Conflict):
     code = "last_admin_key"
 
 
+class ChatAlreadyBound(Conflict):
+    """A Telegram chat finds one driver (SPEC §5): a second driver's link opened from it binds nothing."""
+
+    code = "chat_already_bound"
+
+
 class RideNotCancellable(Conflict):
     code = "not_cancellable"
 

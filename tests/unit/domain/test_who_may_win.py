@@ -97,3 +97,22 @@ def test_a_bare_yes_answers_only_the_newest_offer(fakes: Fakes) -> None:
     named = answer_text_reply(fakes.ports, Verifier(), *_sms(ann.phone, f"yes {older.code}", message_id="SM2"))
     assert named is not None
     assert f"Ride {older.code} is yours" in named
+
+
+def test_a_chat_bound_to_one_driver_cannot_be_bound_to_another(fakes: Fakes) -> None:
+    # Given Ann registered from chat 42, and a registration link for Ben
+    fleet = a_fleet(fakes, telegram=True)
+    ann, ben = drivers_of(fakes, fleet, 2)
+    ann_link = issue_link(fakes.registrations, fleet, ann).url.rsplit("=", 1)[1]
+    ben_link = issue_link(fakes.registrations, fleet, ben).url.rsplit("=", 1)[1]
+    handle_bot_update(fakes.ports, fleet, 1, ChatMessage(chat_id="42", text=f"/start {ann_link}"))
+    # When Ben's link is opened from the same chat
+    handle_bot_update(fakes.ports, fleet, 2, ChatMessage(chat_id="42", text=f"/start {ben_link}"))
+    # Then the chat stays Ann's, Ben is not bound, and the chat is told why
+    found = fakes.drivers.find_by_chat(fleet.fleet_id, "42")
+    assert found is not None
+    assert found.driver_id == ann.driver_id
+    stored_ben = fakes.drivers.get(fleet.fleet_id, ben.driver_id)
+    assert stored_ben is not None
+    assert stored_ben.telegram_chat_id is None
+    assert "already linked" in fakes.channels.to("42")[-1]

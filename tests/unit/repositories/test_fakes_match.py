@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ridecast.domain.ports import Stores
-from ridecast.errors import DuplicatePhone, InvalidInput, LastAdminKey
+from ridecast.errors import ChatAlreadyBound, DuplicatePhone, InvalidInput, LastAdminKey
 from tests.fakes import Fakes
 from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
 
@@ -171,3 +171,19 @@ def test_a_fleet_keeps_at_least_one_active_admin_key(either: Stores) -> None:
     # And a new admin key lets the old last one go
     either.api_keys.add(an_api_key("f1", "k4"), "hash-4")
     assert either.api_keys.revoke("f1", "k2", NOW) is not None
+
+
+def test_a_telegram_chat_binds_one_driver_only(either: Stores) -> None:
+    # Given two drivers, the first bound to chat 42
+    first, second = a_driver("f1", 1), a_driver("f1", 2)
+    either.drivers.create(first)
+    either.drivers.create(second)
+    either.drivers.bind_telegram_chat(first, "42")
+    # When the second is bound to the same chat, Then it is refused and the chat still finds the first
+    with pytest.raises(ChatAlreadyBound):
+        either.drivers.bind_telegram_chat(second, "42")
+    found = either.drivers.find_by_chat("f1", "42")
+    assert found is not None
+    assert found.driver_id == first.driver_id
+    # And binding the first again (a second /start from their own chat) is fine
+    assert either.drivers.bind_telegram_chat(first, "42").telegram_chat_id == "42"

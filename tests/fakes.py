@@ -372,6 +372,29 @@ class FakeDeliveryLog:
 # ----- the other ports: recorders ---------------------------------------------------------------------------
 
 
+class FakeRateLimitStore:
+    """Counters per key and fixed window, as the repository keeps them (window starts on epoch multiples)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int, int], int] = {}
+
+    @staticmethod
+    def _window(now: datetime, window_seconds: int) -> int:
+        epoch = int(now.timestamp())
+        return epoch - epoch % window_seconds
+
+    def take(self, key: str, limit: int, window_seconds: int, now: datetime) -> int | None:
+        start = self._window(now, window_seconds)
+        used = self.counts.get((key, window_seconds, start), 0)
+        if used >= limit:
+            return max(1, start + window_seconds - int(now.timestamp()))
+        self.counts[(key, window_seconds, start)] = used + 1
+        return None
+
+    def used(self, key: str, window_seconds: int, now: datetime) -> int:
+        return self.counts.get((key, window_seconds, self._window(now, window_seconds)), 0)
+
+
 class TaskFailure(NamedTuple):
     task_token: str
     error_name: str
@@ -536,6 +559,7 @@ class Fakes:
     senders: FakeSenderStore = field(default_factory=FakeSenderStore)
     registrations: FakeRegistrationStore = field(default_factory=FakeRegistrationStore)
     deliveries: FakeDeliveryLog = field(default_factory=FakeDeliveryLog)
+    rate_limits: FakeRateLimitStore = field(default_factory=FakeRateLimitStore)
     matching: RecordingMatching = field(default_factory=RecordingMatching)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
@@ -558,6 +582,7 @@ class Fakes:
             senders=self.senders,
             registrations=self.registrations,
             deliveries=self.deliveries,
+            rate_limits=self.rate_limits,
         )
 
     @property

@@ -90,6 +90,17 @@ class OfferClosed(Conflict):
         return {"result": self.result, "message": self.message}
 
 
+class RateLimited(RidecastError):
+    """A fleet limit on what makes Ridecast send messages (SPEC §11): 429 with Retry-After."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, limit: str) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds, limit=limit)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ChannelError(RidecastError):
     """A provider refused or failed a message; callers record it on the offer."""
 

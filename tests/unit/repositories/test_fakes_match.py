@@ -187,3 +187,14 @@ def test_a_telegram_chat_binds_one_driver_only(either: Stores) -> None:
     assert found.driver_id == first.driver_id
     # And binding the first again (a second /start from their own chat) is fine
     assert either.drivers.bind_telegram_chat(first, "42").telegram_chat_id == "42"
+
+
+def test_a_rate_limit_counts_up_to_its_limit_per_window(either: Stores) -> None:
+    # Given a limit of 2 per minute
+    now = NOW.replace(second=10)
+    # When it is taken three times in one minute, Then the third waits for the minute's end (50 s)
+    assert [either.rate_limits.take("f1#rides", 2, 60, now) for _ in range(3)] == [None, None, 50]
+    assert either.rate_limits.used("f1#rides", 60, now) == 2
+    # And the next minute starts afresh, other keys are apart
+    assert either.rate_limits.take("f1#rides", 2, 60, now + timedelta(minutes=1)) is None
+    assert either.rate_limits.used("f2#rides", 60, now) == 0

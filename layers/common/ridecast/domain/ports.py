@@ -123,6 +123,17 @@ class RegistrationStore(Protocol):
         """The driver id behind a live token of this fleet, which stops working; None otherwise."""
 
 
+class RateLimitStore(Protocol):
+    """Counters per fixed time window, shared by every Lambda instance (SPEC §11 limits)."""
+
+    def take(self, key: str, limit: int, window_seconds: int, now: datetime) -> int | None:
+        """Count one use of `key` in the window holding `now` unless `limit` uses are counted already: None when
+        counted, else the seconds until the window ends."""
+
+    def used(self, key: str, window_seconds: int, now: datetime) -> int:
+        """How many uses of `key` the window holding `now` counted."""
+
+
 class DeliveryLog(Protocol):
     """Webhook deliveries seen, so each is processed once."""
 
@@ -180,6 +191,7 @@ class Stores:
     senders: SenderStore
     registrations: RegistrationStore
     deliveries: DeliveryLog
+    rate_limits: RateLimitStore
 
 
 @dataclass(frozen=True)

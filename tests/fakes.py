@@ -322,11 +322,16 @@ class FakeSenderStore:
         self.owners: dict[str, str] = {}
 
     def claim(self, fleet_id: str, phones: Iterable[str]) -> list[str]:
-        taken = []
-        for phone in phones:
-            if self.owners.setdefault(phone, fleet_id) != fleet_id:
-                taken.append(phone)
+        wanted = list(phones)
+        taken = [phone for phone in wanted if self.owners.get(phone, fleet_id) != fleet_id]
+        if not taken:
+            self.owners.update(dict.fromkeys(wanted, fleet_id))
         return taken
+
+    def release(self, fleet_id: str, phones: Iterable[str]) -> None:
+        for phone in phones:
+            if self.owners.get(phone) == fleet_id:
+                del self.owners[phone]
 
     def fleet_for(self, phone: str) -> str | None:
         return self.owners.get(phone)

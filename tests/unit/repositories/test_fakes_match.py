@@ -150,7 +150,7 @@ def test_fleets_keys_and_senders(either: Stores) -> None:
     assert [either.fleets.next_ride_sequence("f1") for _ in range(2)] == [1, 2]
     assert either.senders.claim("f1", ["+15005550006"]) == []
     assert either.senders.claim("f2", ["+15005550006", "+15005550007"]) == ["+15005550006"]
-    assert either.senders.fleet_for("+15005550007") == "f2"
+    assert either.senders.fleet_for("+15005550007") is None
 
 
 def test_a_fleet_keeps_at_least_one_active_admin_key(either: Stores) -> None:
@@ -198,3 +198,17 @@ def test_a_rate_limit_counts_up_to_its_limit_per_window(either: Stores) -> None:
     # And the next minute starts afresh, other keys are apart
     assert either.rate_limits.take("f1#rides", 2, 60, now + timedelta(minutes=1)) is None
     assert either.rate_limits.used("f2#rides", 60, now) == 0
+
+
+def test_sender_claims_are_all_or_nothing_and_a_fleet_releases_only_its_own(either: Stores) -> None:
+    # Given a sender of fleet f1
+    assert either.senders.claim("f1", ["+15005550006"]) == []
+    # When f2 claims a free number together with f1's, Then it is told which is taken and gets neither
+    assert either.senders.claim("f2", ["+15005550007", "+15005550006"]) == ["+15005550006"]
+    assert either.senders.fleet_for("+15005550007") is None
+    # And f2 cannot release f1's number; f1 can, and the number is free again
+    either.senders.release("f2", ["+15005550006"])
+    assert either.senders.fleet_for("+15005550006") == "f1"
+    either.senders.release("f1", ["+15005550006"])
+    assert either.senders.fleet_for("+15005550006") is None
+    assert either.senders.claim("f2", ["+15005550006"]) == []

@@ -111,7 +111,11 @@ class OfferStore(Protocol):
 
 class SenderStore(Protocol):
     def claim(self, fleet_id: str, phones: Iterable[str]) -> list[str]:
-        """Point each sender at this fleet; returns those another fleet already owns."""
+        """Point every sender at this fleet, all or none: returns those another fleet already owns (and then
+        claims nothing)."""
+
+    def release(self, fleet_id: str, phones: Iterable[str]) -> None:
+        """Free the senders this fleet owns among `phones` (another fleet's stay theirs)."""
 
     def fleet_for(self, phone: str) -> str | None: ...
 

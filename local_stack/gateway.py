@@ -23,7 +23,6 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from local_stack.template import ACCOUNT_ID, REGION, Authorizer, Route
-from ridecast.observability import mask_token
 
 API_ID = "local"
 STAGE = "$default"
@@ -157,9 +156,11 @@ def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> tuple[bool, d
 
 
 def _masked_path(path: str, params: dict[str, str]) -> str:
-    """The path as the product logs would show it: an offer token in it is the driver's key to the ride."""
+    """The path as the product logs would show it (ridecast.observability.mask_token: the first four
+    characters): an offer token in it is the driver's key to the ride. The gateway imports nothing of the
+    layer, which the stack puts on the path only for its functions."""
     token = params.get("token")
-    return path.replace(token, mask_token(token)) if token else path
+    return path.replace(token, f"{token[:4]}***") if token else path
 
 
 class Gateway:

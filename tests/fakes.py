@@ -85,6 +85,10 @@ class FakeApiKeyStore:
             self.keys_by_hash[key_hash] = _changed(key, {"revoked_at": at})
         return _copy(self.keys_by_hash[key_hash])
 
+    def is_revoked(self, fleet_id: str, key_id: str) -> bool:
+        key_hash = self.hash_of.get((fleet_id, key_id))
+        return key_hash is not None and self.keys_by_hash[key_hash].revoked_at is not None
+
     def _active_admins(self, fleet_id: str) -> int:
         return sum(1 for k in self.for_fleet(fleet_id) if k.role == "admin" and k.revoked_at is None)
 

@@ -43,6 +43,9 @@ class ApiKeyStore(Protocol):
     def principal_for(self, key_hash: str) -> ApiPrincipal | None:
         """Who holds the key with this hash; None when unknown or revoked."""
 
+    def is_revoked(self, fleet_id: str, key_id: str) -> bool:
+        """True when the fleet has this key and it is revoked (strongly consistent)."""
+
 
 class DriverStore(Protocol):
     def create(self, driver: Driver) -> None:

@@ -126,6 +126,12 @@ class DynamoApiKeyStore:
                 raise LastAdminKey("a fleet keeps at least one admin key: issue another admin key first")
         return _key_of_ref(table().get_item(Key=ref_key, ConsistentRead=True)["Item"])
 
+    def is_revoked(self, fleet_id: str, key_id: str) -> bool:
+        ref = (
+            table().get_item(Key={"PK": fleet_pk(fleet_id), "SK": api_key_sk(key_id)}, ConsistentRead=True).get("Item")
+        )
+        return bool(ref and ref.get("revoked_at"))
+
     def principal_for(self, key_hash: str) -> ApiPrincipal | None:
         item = table().get_item(Key={"PK": api_key_pk(key_hash), "SK": "META"}).get("Item")
         if not item or item.get("revoked_at"):

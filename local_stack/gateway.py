@@ -155,6 +155,14 @@ def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> tuple[bool, d
     return authorizer.sam.is_valid_response(text, route_arn), authorizer.sam.get_context(text)
 
 
+def _masked_path(path: str, params: dict[str, str]) -> str:
+    """The path as the product logs would show it (ridecast.observability.mask_token: the first four
+    characters): an offer token in it is the driver's key to the ride. The gateway imports nothing of the
+    layer, which the stack puts on the path only for its functions."""
+    token = params.get("token")
+    return path.replace(token, f"{token[:4]}***") if token else path
+
+
 class Gateway:
     def __init__(
         self, routes: Iterable[Route], invoke: Invoke, domain_name: str, log: Callable[[str], None] | None = None
@@ -171,6 +179,7 @@ class Gateway:
         matched = self.routes.match(request.method, request.path)
         if matched is None:
             response, route, request_id = _json_response(404, "Not Found"), None, str(uuid.uuid4())
+            params: dict[str, str] = {}
         else:
             route, params = matched
             members = request_members(request, self._domain_name, route, params)
@@ -178,7 +187,8 @@ class Gateway:
         response.headers["apigw-requestid"] = request_id
         if self._log is not None:
             key, elapsed_ms = route.route_key if route else "-", (time.monotonic() - started) * 1000
-            self._log(f"{request.method} {request.path} → {response.status_code} ({key}, {elapsed_ms:.0f} ms)")
+            path = _masked_path(request.path, params)
+            self._log(f"{request.method} {path} → {response.status_code} ({key}, {elapsed_ms:.0f} ms)")
         return response
 
     def _dispatch(self, request: Request, route: Route, members: dict[str, Any]) -> Response:

@@ -25,10 +25,12 @@ from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer,
 from ridecast.domain.ports import Ports, Stores
 from ridecast.errors import (
     ChannelError,
+    ChatAlreadyBound,
     DriverNotFound,
     DuplicatePhone,
     FleetNotFound,
     InvalidInput,
+    LastAdminKey,
     MatchingUnavailable,
 )
 
@@ -77,9 +79,18 @@ class FakeApiKeyStore:
         if key_hash is None:
             return None
         key = self.keys_by_hash[key_hash]
+        if key.revoked_at is None and key.role == "admin" and self._active_admins(fleet_id) <= 1:
+            raise LastAdminKey("a fleet keeps at least one admin key")
         if key.revoked_at is None:
             self.keys_by_hash[key_hash] = _changed(key, {"revoked_at": at})
         return _copy(self.keys_by_hash[key_hash])
+
+    def is_revoked(self, fleet_id: str, key_id: str) -> bool:
+        key_hash = self.hash_of.get((fleet_id, key_id))
+        return key_hash is not None and self.keys_by_hash[key_hash].revoked_at is not None
+
+    def _active_admins(self, fleet_id: str) -> int:
+        return sum(1 for k in self.for_fleet(fleet_id) if k.role == "admin" and k.revoked_at is None)
 
     def principal_for(self, key_hash: str) -> ApiPrincipal | None:
         key = self.keys_by_hash.get(key_hash)
@@ -167,6 +178,8 @@ class FakeDriverStore:
 
     def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver:
         bound = driver.model_copy(update={"telegram_chat_id": chat_id})
+        if self.chats.get((driver.fleet_id, chat_id), driver.driver_id) != driver.driver_id:
+            raise ChatAlreadyBound(f"telegram chat {chat_id} is bound to another driver")
         self.chats[(driver.fleet_id, chat_id)] = driver.driver_id
         if driver.telegram_chat_id and driver.telegram_chat_id != chat_id:
             self.chats.pop((driver.fleet_id, driver.telegram_chat_id), None)
@@ -313,11 +326,16 @@ class FakeSenderStore:
         self.owners: dict[str, str] = {}
 
     def claim(self, fleet_id: str, phones: Iterable[str]) -> list[str]:
-        taken = []
-        for phone in phones:
-            if self.owners.setdefault(phone, fleet_id) != fleet_id:
-                taken.append(phone)
+        wanted = list(phones)
+        taken = [phone for phone in wanted if self.owners.get(phone, fleet_id) != fleet_id]
+        if not taken:
+            self.owners.update(dict.fromkeys(wanted, fleet_id))
         return taken
+
+    def release(self, fleet_id: str, phones: Iterable[str]) -> None:
+        for phone in phones:
+            if self.owners.get(phone) == fleet_id:
+                del self.owners[phone]
 
     def fleet_for(self, phone: str) -> str | None:
         return self.owners.get(phone)
@@ -361,6 +379,29 @@ class FakeDeliveryLog:
 
 
 # ----- the other ports: recorders ---------------------------------------------------------------------------
+
+
+class FakeRateLimitStore:
+    """Counters per key and fixed window, as the repository keeps them (window starts on epoch multiples)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int, int], int] = {}
+
+    @staticmethod
+    def _window(now: datetime, window_seconds: int) -> int:
+        epoch = int(now.timestamp())
+        return epoch - epoch % window_seconds
+
+    def take(self, key: str, limit: int, window_seconds: int, now: datetime) -> int | None:
+        start = self._window(now, window_seconds)
+        used = self.counts.get((key, window_seconds, start), 0)
+        if used >= limit:
+            return max(1, start + window_seconds - int(now.timestamp()))
+        self.counts[(key, window_seconds, start)] = used + 1
+        return None
+
+    def used(self, key: str, window_seconds: int, now: datetime) -> int:
+        return self.counts.get((key, window_seconds, self._window(now, window_seconds)), 0)
 
 
 class TaskFailure(NamedTuple):
@@ -527,6 +568,7 @@ class Fakes:
     senders: FakeSenderStore = field(default_factory=FakeSenderStore)
     registrations: FakeRegistrationStore = field(default_factory=FakeRegistrationStore)
     deliveries: FakeDeliveryLog = field(default_factory=FakeDeliveryLog)
+    rate_limits: FakeRateLimitStore = field(default_factory=FakeRateLimitStore)
     matching: RecordingMatching = field(default_factory=RecordingMatching)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
@@ -549,6 +591,7 @@ class Fakes:
             senders=self.senders,
             registrations=self.registrations,
             deliveries=self.deliveries,
+            rate_limits=self.rate_limits,
         )
 
     @property

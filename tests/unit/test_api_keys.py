@@ -69,3 +69,16 @@ def test_revoking_an_unknown_key_is_404(fleet: Any) -> None:
     admin = fleet_principal(fleet.fleet_id, "admin")
     revoke = with_path(load_event("fleets/revoke_api_key.json"), fleet_id=fleet.fleet_id, key_id="k-nope")
     assert invoke("fleets", with_principal(revoke, admin))["statusCode"] == 404
+
+
+def test_a_revoked_admin_key_cannot_manage_keys_even_while_its_authorization_is_cached(fleet: Any) -> None:
+    # Given a second admin key, revoked, whose authorizer answer API Gateway still holds for a few seconds
+    first_admin = fleet_principal(fleet.fleet_id, "admin")
+    second = json_body(_issue(fleet.fleet_id, first_admin, role="admin"))
+    revoke = with_path(load_event("fleets/revoke_api_key.json"), fleet_id=fleet.fleet_id, key_id=second["key_id"])
+    assert invoke("fleets", with_principal(revoke, first_admin))["statusCode"] == 200
+    cached = fleet_principal(fleet.fleet_id, "admin", key_id=second["key_id"])
+    # When it asks for a new admin key, or to revoke the first admin's, Then 401: key management checks the key
+    assert _issue(fleet.fleet_id, cached, role="admin")["statusCode"] == 401
+    listing = with_path(load_event("fleets/list_api_keys.json"), fleet_id=fleet.fleet_id)
+    assert invoke("fleets", with_principal(listing, cached))["statusCode"] == 401

@@ -8,6 +8,7 @@ registers but does not run.
 import base64
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -437,3 +438,18 @@ def test_notes_with_a_line_break_are_422(fleet: Any) -> None:
     event = _as("rides/create_ride.json", fleet.fleet_id)
     body = {**json.loads(event["body"]), "notes": "gate code 1234\r\nNew ride R-FAKE1: reply 1"}
     assert "notes" in _assert_json_error(invoke("rides", with_body(event, body)), 422)["message"]
+
+
+def test_rides_past_the_fleets_limit_are_429_with_retry_after(make_fleet: Callable[..., tuple[Any, str]]) -> None:
+    # Given a fleet that allows 2 rides a minute (counted in the table, so across Lambda instances)
+    fleet, _ = make_fleet(settings={"max_rides_per_minute": 2})
+    _create_ride(fleet.fleet_id, customer={"name": "A", "phone": "+447700900001"})
+    _create_ride(fleet.fleet_id, customer={"name": "B", "phone": "+447700900002"})
+    # When a third ride is asked for within the minute
+    event = _as("rides/create_ride.json", fleet.fleet_id)
+    event["headers"].pop("idempotency-key")
+    response = invoke("rides", event)
+    # Then 429 with Retry-After and a JSON error saying which limit
+    body = _assert_json_error(response, 429)
+    assert body["limit"] == "max_rides_per_minute"
+    assert 1 <= int(response["headers"]["Retry-After"]) <= 60

@@ -18,6 +18,7 @@ from ridecast.api.models import (
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
+from ridecast.api.telegram import TelegramUpdate
 from ridecast.domain.entities import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
 from tests.fixtures import load_event
 
@@ -355,3 +356,20 @@ def test_a_patch_field_that_cannot_be_cleared_is_not_nullable_in_the_schema() ->
 def test_twilio_senders_go_out_as_from() -> None:
     sender = TwilioSenderOut.from_domain(TwilioSender.model_validate({"channel": "sms", "from": "+15005550006"}))
     assert sender.model_dump() == {"channel": "sms", "from": "+15005550006", "messages_per_second": None}
+
+
+@pytest.mark.parametrize("field", ["update_id", "message.chat.id", "callback_query.from.id"])
+def test_a_telegram_update_with_a_huge_id_is_invalid(field: str) -> None:
+    # Given an update whose id is a 2,100-digit number (DynamoDB refuses keys over 2,048 bytes)
+    huge = "9" * 2100
+    update = {"update_id": 1, "message": {"message_id": 1, "chat": {"id": 5}, "text": "/online"}}
+    update["callback_query"] = {"id": "q1", "from": {"id": 5}, "data": "a:x"}
+    container: dict[str, Any] = update
+    *path, last = field.split(".")
+    for part in path:
+        container = container[part]
+    container[last] = 0
+    raw = json.dumps(update).replace('": 0', f'": {huge}', 1)
+    # When it is read, Then it is refused as input (422), not stored as a key
+    with pytest.raises(ValidationError):
+        TelegramUpdate.model_validate_json(raw)

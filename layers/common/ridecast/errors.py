@@ -61,6 +61,18 @@ class DuplicatePhone(Conflict):
     code = "duplicate_phone"
 
 
+class LastAdminKey(Conflict):
+    """Revoking it would leave the fleet without an active admin key (SPEC §11)."""
+
+    code = "last_admin_key"
+
+
+class ChatAlreadyBound(Conflict):
+    """A Telegram chat finds one driver (SPEC §5): a second driver's link opened from it binds nothing."""
+
+    code = "chat_already_bound"
+
+
 class RideNotCancellable(Conflict):
     code = "not_cancellable"
 
@@ -76,6 +88,17 @@ class OfferClosed(Conflict):
 
     def body(self) -> dict[str, Any]:
         return {"result": self.result, "message": self.message}
+
+
+class RateLimited(RidecastError):
+    """A fleet limit on what makes Ridecast send messages (SPEC §11): 429 with Retry-After."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, limit: str) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds, limit=limit)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ChannelError(RidecastError):

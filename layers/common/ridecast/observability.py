@@ -15,3 +15,10 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) <= 6:
         return "***"
     return f"{digits[:3]}{'*' * (len(digits) - 6)}{digits[-3:]}"
+
+
+def mask_token(token: str | None) -> str:
+    """Keep the first four characters: enough to match a log line to an offer, useless to accept it with."""
+    if not token:
+        return ""
+    return f"{token[:4]}***"

@@ -17,6 +17,7 @@ from ridecast.repositories.deliveries import DynamoDeliveryLog
 from ridecast.repositories.drivers import DynamoDriverStore
 from ridecast.repositories.fleets import DynamoFleetStore
 from ridecast.repositories.offers import DynamoOfferStore
+from ridecast.repositories.rate_limits import DynamoRateLimitStore
 from ridecast.repositories.registrations import DynamoRegistrationStore
 from ridecast.repositories.rides import DynamoRideStore
 from ridecast.repositories.senders import DynamoSenderStore
@@ -33,6 +34,7 @@ def stores() -> Stores:
         senders=DynamoSenderStore(),
         registrations=DynamoRegistrationStore(),
         deliveries=DynamoDeliveryLog(),
+        rate_limits=DynamoRateLimitStore(),
     )
 
 

@@ -9,7 +9,7 @@ from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, han
 from ridecast.domain.drivers.telegram_registration import issue_link
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.driver_replies import TextReply, answer_text_reply
-from ridecast.errors import WebhookForbidden
+from ridecast.errors import InvalidInput, WebhookForbidden
 from ridecast.ids import offer_token
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import ACCOUNT_SID, SENDER, Verifier, a_fleet, a_ride, drivers_of
@@ -93,3 +93,14 @@ def test_a_driver_registers_goes_offline_and_a_forwarded_button_answers_nothing(
     stored_ride = fakes.rides.get(ride.ride_id)
     assert stored_ride is not None
     assert stored_ride.status == "searching"
+
+
+def test_a_signed_reply_with_an_overlong_message_sid_is_refused_as_input(fakes: Fakes) -> None:
+    # Given a driver with an offer, and a correctly signed webhook whose MessageSid is 3,000 characters
+    fleet = a_fleet(fakes)
+    (ann,) = drivers_of(fakes, fleet, 1)
+    broadcast(fakes.ports, a_ride(fakes, fleet).ride_id)
+    # When it arrives, Then it is refused as input (4xx) before it reaches the delivery log as a key
+    with pytest.raises(InvalidInput):
+        answer_text_reply(fakes.ports, Verifier(), *_sms(ann.phone, "yes", message_id="SM" + "a" * 2998))
+    assert fakes.deliveries.seen == {}

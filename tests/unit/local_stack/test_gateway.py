@@ -225,3 +225,23 @@ class TestResponses:
     def test_a_non_string_body_is_a_500(self):
         client, _, _ = make_client({"Fn": {"statusCode": 200, "body": {"not": "a string"}}})
         assert client.get("/public").status_code == 500
+
+
+class TestLog:
+    def test_offer_tokens_are_masked_in_the_request_log(self):
+        # Given a gateway that logs each request, and an offer link's token (the driver's key to the ride)
+        lines: list[str] = []
+        functions = FakeFunctions({"Fn": {"statusCode": 200}})
+        gateway = Gateway([route("POST", "/offers/{token}/accept")], functions, "127.0.0.1:3000", log=lines.append)
+
+        def app(environ, start_response):
+            return gateway.handle(Request(environ))(environ, start_response)
+
+        token = "r_7k3q.d_ann.Secret0123456789abcdefXYZ"
+        # When the driver accepts through the link
+        Client(app, use_cookies=False).post(f"/offers/{token}/accept")
+        # Then the log names the route but not the token's secret
+        assert len(lines) == 1
+        assert "Secret0123456789abcdefXYZ" not in lines[0]
+        assert "/offers/r_7k" in lines[0]
+        assert lines[0].split(" ")[1].endswith("/accept")

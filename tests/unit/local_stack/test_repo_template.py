@@ -82,9 +82,7 @@ def test_every_route_of_the_yaml_is_served_with_its_authorizer(template):
     assert {key for key, route in routes.items() if route.authorizer is None} == public
     guarded = [route.authorizer for route in routes.values() if route.authorizer is not None]
     assert guarded
-    assert {(a.name, a.function_id, a.ttl_seconds) for a in guarded} == {
-        ("ApiKeyAuthorizer", "AuthorizerFunction", 300)
-    }
+    assert {(a.name, a.function_id, a.ttl_seconds) for a in guarded} == {("ApiKeyAuthorizer", "AuthorizerFunction", 3)}
     assert {a.sam.type for a in guarded} == {"request"}
 
 
@@ -108,3 +106,10 @@ def test_schedules_and_data_resources_are_read(template):
     assert ttl_attribute == "expires_at"
     assert list(template.resources_of("AWS::SecretsManager::Secret")) == ["RootKeySecret"]
     assert list(template.resources_of("AWS::SNS::Topic")) == ["AlertsTopic"]
+
+
+def test_a_revoked_key_stops_working_within_five_seconds(template) -> None:
+    # SPEC §11: handlers trust the authorizer's answer, so API Gateway may cache it no longer than that.
+    ttls = {route.authorizer.ttl_seconds for route in template.routes() if route.authorizer is not None}
+    assert ttls
+    assert max(ttls) <= 5

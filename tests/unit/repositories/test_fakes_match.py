@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ridecast.domain.ports import Stores
-from ridecast.errors import DuplicatePhone, InvalidInput
+from ridecast.errors import ChatAlreadyBound, DuplicatePhone, InvalidInput, LastAdminKey
 from tests.fakes import Fakes
 from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
 
@@ -140,6 +140,9 @@ def test_deliveries_are_claimed_once_and_registrations_used_once(either: Stores)
 def test_fleets_keys_and_senders(either: Stores) -> None:
     either.fleets.create(a_fleet("f1"), an_api_key("f1", "k1"), "hash-1")
     assert either.api_keys.principal_for("hash-1") is not None
+    with pytest.raises(LastAdminKey):  # the fleet's only admin key
+        either.api_keys.revoke("f1", "k1", NOW)
+    either.api_keys.add(an_api_key("f1", "k2"), "hash-2")
     revoked = [either.api_keys.revoke("f1", "k1", NOW + timedelta(minutes=n)) for n in range(2)]
     assert [k.revoked_at if k else None for k in revoked] == [NOW, NOW]
     assert either.api_keys.principal_for("hash-1") is None
@@ -147,4 +150,65 @@ def test_fleets_keys_and_senders(either: Stores) -> None:
     assert [either.fleets.next_ride_sequence("f1") for _ in range(2)] == [1, 2]
     assert either.senders.claim("f1", ["+15005550006"]) == []
     assert either.senders.claim("f2", ["+15005550006", "+15005550007"]) == ["+15005550006"]
-    assert either.senders.fleet_for("+15005550007") == "f2"
+    assert either.senders.fleet_for("+15005550007") is None
+
+
+def test_a_fleet_keeps_at_least_one_active_admin_key(either: Stores) -> None:
+    # Given a fleet with two admin keys and a dispatcher key
+    either.api_keys.add(an_api_key("f1", "k1"), "hash-1")
+    either.api_keys.add(an_api_key("f1", "k2"), "hash-2")
+    either.api_keys.add(an_api_key("f1", "k3", role="dispatcher"), "hash-3")
+    # When both admin keys are revoked (as two admins might at once), Then the first goes and the last stays
+    assert either.api_keys.revoke("f1", "k1", NOW) is not None
+    with pytest.raises(LastAdminKey):
+        either.api_keys.revoke("f1", "k2", NOW)
+    assert either.api_keys.principal_for("hash-2") is not None
+    # And revoking the first again changes nothing, a dispatcher key can always go
+    again = either.api_keys.revoke("f1", "k1", NOW + timedelta(hours=1))
+    assert again is not None
+    assert again.revoked_at == NOW
+    assert either.api_keys.revoke("f1", "k3", NOW) is not None
+    # And a new admin key lets the old last one go
+    either.api_keys.add(an_api_key("f1", "k4"), "hash-4")
+    assert either.api_keys.revoke("f1", "k2", NOW) is not None
+
+
+def test_a_telegram_chat_binds_one_driver_only(either: Stores) -> None:
+    # Given two drivers, the first bound to chat 42
+    first, second = a_driver("f1", 1), a_driver("f1", 2)
+    either.drivers.create(first)
+    either.drivers.create(second)
+    either.drivers.bind_telegram_chat(first, "42")
+    # When the second is bound to the same chat, Then it is refused and the chat still finds the first
+    with pytest.raises(ChatAlreadyBound):
+        either.drivers.bind_telegram_chat(second, "42")
+    found = either.drivers.find_by_chat("f1", "42")
+    assert found is not None
+    assert found.driver_id == first.driver_id
+    # And binding the first again (a second /start from their own chat) is fine
+    assert either.drivers.bind_telegram_chat(first, "42").telegram_chat_id == "42"
+
+
+def test_a_rate_limit_counts_up_to_its_limit_per_window(either: Stores) -> None:
+    # Given a limit of 2 per minute
+    now = NOW.replace(second=10)
+    # When it is taken three times in one minute, Then the third waits for the minute's end (50 s)
+    assert [either.rate_limits.take("f1#rides", 2, 60, now) for _ in range(3)] == [None, None, 50]
+    assert either.rate_limits.used("f1#rides", 60, now) == 2
+    # And the next minute starts afresh, other keys are apart
+    assert either.rate_limits.take("f1#rides", 2, 60, now + timedelta(minutes=1)) is None
+    assert either.rate_limits.used("f2#rides", 60, now) == 0
+
+
+def test_sender_claims_are_all_or_nothing_and_a_fleet_releases_only_its_own(either: Stores) -> None:
+    # Given a sender of fleet f1
+    assert either.senders.claim("f1", ["+15005550006"]) == []
+    # When f2 claims a free number together with f1's, Then it is told which is taken and gets neither
+    assert either.senders.claim("f2", ["+15005550007", "+15005550006"]) == ["+15005550006"]
+    assert either.senders.fleet_for("+15005550007") is None
+    # And f2 cannot release f1's number; f1 can, and the number is free again
+    either.senders.release("f2", ["+15005550006"])
+    assert either.senders.fleet_for("+15005550006") == "f1"
+    either.senders.release("f1", ["+15005550006"])
+    assert either.senders.fleet_for("+15005550006") is None
+    assert either.senders.claim("f2", ["+15005550006"]) == []

@@ -1,5 +1,7 @@
 """DynamoRideStore: transitions that win once, searching bookkeeping, and the fleet's paged listing."""
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -205,3 +207,22 @@ def test_rides_searching_past_returns_only_searching_rides_past_the_deadline(sto
     found = stores.rides.searching_past(NOW)
     # Then only the stuck one comes back
     assert found == [stuck.ride_id]
+
+
+@pytest.mark.parametrize("forged", [{"S": "x"}, ["x"], None, True, 1.5, 7, "x" * 3000])
+@pytest.mark.parametrize("field", ["PK", "SK", "GSI1SK"])
+def test_a_forged_cursor_with_values_of_the_wrong_type_is_invalid_input(
+    stores: Stores, field: str, forged: object
+) -> None:
+    # Given a real cursor of the fleet's listing, decoded as a caller could
+    for day in range(3):
+        stores.rides.add(a_ride("f1", day, created_at=NOW + timedelta(days=day)))
+    _, cursor = stores.rides.for_fleet("f1", None, None, 1, None)
+    assert cursor is not None
+    key = json.loads(base64.urlsafe_b64decode(cursor))
+    # When one of its values is replaced by an object, a list, null, a boolean, a number or a long string
+    key[field] = forged
+    forged_cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+    # Then the listing refuses it as input (422), never reaching DynamoDB with it
+    with pytest.raises(InvalidInput):
+        stores.rides.for_fleet("f1", None, None, 1, forged_cursor)

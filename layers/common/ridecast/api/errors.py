@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ridecast.errors import RidecastError
+from ridecast.errors import RateLimited, RidecastError
 from ridecast.observability import logger
 
 
@@ -90,7 +90,10 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
             logger.exception("request failed", extra={"error": error.code})
         else:
             logger.info("request refused", extra={"status": error.status_code, "error": error.code})
-        return _answer(error.status_code, error.body())
+        answer = _answer(error.status_code, error.body())
+        if isinstance(error, RateLimited):
+            answer.headers["Retry-After"] = str(error.retry_after_seconds)
+        return answer
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:

@@ -1,32 +1,38 @@
 """Telegram's Update JSON, as far as the bot acts on it, and what it means for the domain."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton
 
+# Telegram's ids fit in 52 bits (chat ids are negative for groups); anything longer is not Telegram's and
+# must not become a DynamoDB key (SPEC §11).
+TelegramId = Annotated[int, Field(ge=-(2**53), le=2**53)]
+
 
 class TelegramUser(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    id: int
+    id: TelegramId
 
 
 class TelegramChat(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    id: int
+    id: TelegramId
 
 
 class TelegramMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    message_id: int
+    message_id: TelegramId
     chat: TelegramChat
     text: str | None = None
 
 
 class CallbackQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    id: str
+    id: str = Field(max_length=64)
     from_: TelegramUser = Field(alias="from")
-    data: str | None = None
+    data: str | None = Field(default=None, max_length=256)  # Telegram allows 64 bytes
     message: TelegramMessage | None = None
 
 
@@ -34,7 +40,7 @@ class TelegramUpdate(BaseModel):
     """The parts of a Telegram Update we act on; everything else is ignored, not rejected."""
 
     model_config = ConfigDict(extra="ignore")
-    update_id: int
+    update_id: TelegramId
     message: TelegramMessage | None = None
     callback_query: CallbackQuery | None = None
 

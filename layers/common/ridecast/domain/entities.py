@@ -31,6 +31,10 @@ class FleetSettings(DomainModel):
     matching_timeout_seconds: int = Field(default=300, ge=1, le=86400)
     # Admins are warned when a ride starts with fewer eligible drivers than this (0 = never).
     low_availability_threshold: int = Field(default=0, ge=0, le=100000)
+    # SPEC §11: what a caller can make Ridecast send to numbers it chooses. A busy desk books a ride every
+    # few seconds; a customer hears about 2 messages per ride, so 10 an hour covers several real bookings.
+    max_rides_per_minute: int = Field(default=60, ge=1, le=100000)
+    max_messages_per_customer_per_hour: int = Field(default=10, ge=1, le=10000)
 
     @model_validator(mode="after")
     def _timeout_covers_one_window(self) -> Self:

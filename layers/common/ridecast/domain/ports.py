@@ -43,6 +43,9 @@ class ApiKeyStore(Protocol):
     def principal_for(self, key_hash: str) -> ApiPrincipal | None:
         """Who holds the key with this hash; None when unknown or revoked."""
 
+    def is_revoked(self, fleet_id: str, key_id: str) -> bool:
+        """True when the fleet has this key and it is revoked (strongly consistent)."""
+
 
 class DriverStore(Protocol):
     def create(self, driver: Driver) -> None:
@@ -111,7 +114,11 @@ class OfferStore(Protocol):
 
 class SenderStore(Protocol):
     def claim(self, fleet_id: str, phones: Iterable[str]) -> list[str]:
-        """Point each sender at this fleet; returns those another fleet already owns."""
+        """Point every sender at this fleet, all or none: returns those another fleet already owns (and then
+        claims nothing)."""
+
+    def release(self, fleet_id: str, phones: Iterable[str]) -> None:
+        """Free the senders this fleet owns among `phones` (another fleet's stay theirs)."""
 
     def fleet_for(self, phone: str) -> str | None: ...
 
@@ -121,6 +128,17 @@ class RegistrationStore(Protocol):
 
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         """The driver id behind a live token of this fleet, which stops working; None otherwise."""
+
+
+class RateLimitStore(Protocol):
+    """Counters per fixed time window, shared by every Lambda instance (SPEC §11 limits)."""
+
+    def take(self, key: str, limit: int, window_seconds: int, now: datetime) -> int | None:
+        """Count one use of `key` in the window holding `now` unless `limit` uses are counted already: None when
+        counted, else the seconds until the window ends."""
+
+    def used(self, key: str, window_seconds: int, now: datetime) -> int:
+        """How many uses of `key` the window holding `now` counted."""
 
 
 class DeliveryLog(Protocol):
@@ -180,6 +198,7 @@ class Stores:
     senders: SenderStore
     registrations: RegistrationStore
     deliveries: DeliveryLog
+    rate_limits: RateLimitStore
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from ridecast.domain.entities import Driver
-from ridecast.errors import DriverNotFound, DuplicatePhone
+from ridecast.errors import ChatAlreadyBound, DriverNotFound, DuplicatePhone
 from ridecast.repositories.items import driver_item, driver_sk, fleet_pk, from_item, phone_sk, telegram_chat_sk
 from ridecast.repositories.table import client, conditionally, query_all, table
 
@@ -102,7 +102,8 @@ class DynamoDriverStore:
             raise DriverNotFound(f"driver {driver_id} not found")
 
     def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver:
-        """The chat now finds this driver; a chat the driver had before stops finding them."""
+        """The chat now finds this driver; a chat the driver had before stops finding them. A chat bound to
+        another driver stays theirs: ChatAlreadyBound (conditional, so two /start at once bind one)."""
         bound = driver.model_copy(update={"telegram_chat_id": chat_id})
         name = table().name
         items: list[Any] = [
@@ -115,6 +116,8 @@ class DynamoDriverStore:
                         "item_type": "telegram_chat",
                         "driver_id": driver.driver_id,
                     },
+                    "ConditionExpression": "attribute_not_exists(PK) OR driver_id = :driver",
+                    "ExpressionAttributeValues": {":driver": driver.driver_id},
                 }
             },
             {"Put": {"TableName": name, "Item": driver_item(bound)}},
@@ -122,5 +125,6 @@ class DynamoDriverStore:
         if driver.telegram_chat_id and driver.telegram_chat_id != chat_id:
             old_chat = {"PK": fleet_pk(driver.fleet_id), "SK": telegram_chat_sk(driver.telegram_chat_id)}
             items.append({"Delete": {"TableName": name, "Key": old_chat}})
-        client().transact_write_items(TransactItems=items)
+        if conditionally(lambda: client().transact_write_items(TransactItems=items)) is None:
+            raise ChatAlreadyBound(f"telegram chat {chat_id} is bound to another driver")
         return bound

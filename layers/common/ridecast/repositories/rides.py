@@ -13,6 +13,7 @@ from ridecast.repositories.items import SEARCHING_INDEX_PK, fleet_rides_gsi, fro
 from ridecast.repositories.table import conditionally, query_all, table, update_expression
 
 _CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
+_MAX_CURSOR_VALUE = 256
 
 
 def _not_a_cursor() -> InvalidInput:
@@ -34,6 +35,12 @@ def _decode_cursor(cursor: str | None, fleet_id: str) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError) as error:
         raise _not_a_cursor() from error
     if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or key["GSI1PK"] != fleet_rides_gsi(fleet_id):
+        raise _not_a_cursor()
+    # Every value goes into DynamoDB's ExclusiveStartKey: only the strings this API wrote, never an object,
+    # number or null a caller swapped in (SPEC §11), and within DynamoDB's key size.
+    if not all(isinstance(value, str) and 0 < len(value) <= _MAX_CURSOR_VALUE for value in key.values()):
+        raise _not_a_cursor()
+    if not key["PK"].startswith("RIDE#") or key["SK"] != "META":
         raise _not_a_cursor()
     return key
 

@@ -60,11 +60,19 @@ class TelegramInput(ApiInput):
 
 
 class FleetSettingsPatch(PatchRequest):
-    cannot_be_null = ("driver_response_seconds", "matching_timeout_seconds", "low_availability_threshold")
+    cannot_be_null = (
+        "driver_response_seconds",
+        "matching_timeout_seconds",
+        "low_availability_threshold",
+        "max_rides_per_minute",
+        "max_messages_per_customer_per_hour",
+    )
 
     driver_response_seconds: int | None = Field(default=None, ge=1, le=3600)
     matching_timeout_seconds: int | None = Field(default=None, ge=1, le=86400)
     low_availability_threshold: int | None = Field(default=None, ge=0, le=100000)
+    max_rides_per_minute: int | None = Field(default=None, ge=1, le=100000)
+    max_messages_per_customer_per_hour: int | None = Field(default=None, ge=1, le=10000)
 
 
 class CreateFleetRequest(ApiInput):

@@ -1,6 +1,8 @@
 """POST /fleets (root); a fleet's settings and API keys (root, or that fleet's admin)."""
 
-from ridecast.api.callers import ROOT, ROOT_OR_THAT_FLEETS_ADMIN
+from aws_lambda_powertools.event_handler import Request
+
+from ridecast.api.callers import ROOT, ROOT_OR_THAT_FLEETS_ADMIN, request_principal
 from ridecast.api.models import (
     ApiKeyListOut,
     ApiKeyOut,
@@ -41,19 +43,22 @@ def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> FleetOut:
 
 
 @routes.post("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, status_code=201, errors=(404,))
-def issue_api_key(fleet_id: str, body: CreateApiKeyRequest) -> CreatedApiKeyOut:
+def issue_api_key(fleet_id: str, body: CreateApiKeyRequest, request: Request) -> CreatedApiKeyOut:
     """Issue an admin or dispatcher key; shown once."""
+    api_keys.refuse_revoked_caller(ports(), request_principal(request))
     key, raw_key = api_keys.issue_key(ports(), fleet_id, body.role, body.label)
     return CreatedApiKeyOut.from_domain(key, api_key=raw_key)
 
 
 @routes.get("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
-def list_api_keys(fleet_id: str) -> ApiKeyListOut:
+def list_api_keys(fleet_id: str, request: Request) -> ApiKeyListOut:
     """The fleet's keys (never the keys themselves)."""
+    api_keys.refuse_revoked_caller(ports(), request_principal(request))
     return ApiKeyListOut(api_keys=[ApiKeyOut.from_domain(k) for k in api_keys.list_keys(ports(), fleet_id)])
 
 
 @routes.delete("/fleets/<fleet_id>/api-keys/<key_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))
-def revoke_api_key(fleet_id: str, key_id: str) -> ApiKeyOut:
+def revoke_api_key(fleet_id: str, key_id: str, request: Request) -> ApiKeyOut:
     """Revoke a key; a fleet keeps at least one admin key."""
+    api_keys.refuse_revoked_caller(ports(), request_principal(request))
     return ApiKeyOut.from_domain(api_keys.revoke_key(ports(), fleet_id, key_id))

@@ -24,7 +24,7 @@ routes = Routes(tag="rides")
 RideStatusFilter = Literal["searching", "assigned", "timed_out", "cancelled", "failed"]
 
 
-@routes.post("/rides", callers=FLEET_STAFF, status_code=201, errors=(404, 409))
+@routes.post("/rides", callers=FLEET_STAFF, status_code=201, errors=(404, 409, 429))
 def create_ride(
     body: CreateRideRequest,
     request: Request,

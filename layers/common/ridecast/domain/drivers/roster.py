@@ -54,7 +54,29 @@ def update_driver(ports: Ports, fleet_id: str, driver_id: str, request: DriverCh
         changes["last_seen_at"] = now
     updated = Driver.model_validate({**previous.model_dump(), **changes, "updated_at": now})
     ports.stores.drivers.replace(previous, updated)
+    if previous.status == "active" and updated.status != "active":
+        _withdraw_open_offers(ports, updated)
     return updated
+
+
+# Offers a driver may still answer: withdrawn when they stop being active, so their link answers 409.
+OPEN_OFFER_STATUSES = frozenset({"sent", "timeout", "failed"})
+# Matching lasts at most a day: a driver cannot hold more open offers than the rides of a busy day.
+WITHDRAW_LOOKBACK = 500
+
+
+def _withdraw_open_offers(ports: Ports, driver: Driver) -> None:
+    """A blocked or inactive driver's unanswered offers become `cancelled` (each conditional on still being
+    unanswered). Accepting is refused by the driver's status anyway (SPEC §4.2); this keeps the record true."""
+    withdrawn = 0
+    for offer in ports.stores.offers.recent_for_driver(driver.driver_id, limit=WITHDRAW_LOOKBACK):
+        if offer.status in OPEN_OFFER_STATUSES:
+            changed = ports.stores.offers.update(
+                offer.ride_id, driver.driver_id, OPEN_OFFER_STATUSES, status="cancelled"
+            )
+            withdrawn += changed is not None
+    if withdrawn:
+        logger.info("open offers withdrawn", extra={"driver_id": driver.driver_id, "offers": withdrawn})
 
 
 def eligible_drivers(ports: Ports, fleet_id: str) -> list[Driver]:

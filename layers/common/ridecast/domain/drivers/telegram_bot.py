@@ -13,7 +13,7 @@ from ridecast.domain.drivers.roster import update_driver
 from ridecast.domain.entities import Fleet
 from ridecast.domain.matching import answers
 from ridecast.domain.ports import Ports
-from ridecast.errors import ChannelError, OfferNotFound
+from ridecast.errors import ChannelError, ChatAlreadyBound, OfferNotFound
 from ridecast.observability import logger
 
 TELEGRAM_DEDUPE_WINDOW = timedelta(days=2)
@@ -86,6 +86,8 @@ def _on_command(ports: Ports, router: ChannelRouter, message: ChatMessage) -> No
 
 
 def _register(ports: Ports, router: ChannelRouter, chat_id: str, token: str) -> None:
+    """Bind the chat to the link's driver. One chat, one driver (SPEC §5): a chat bound to another driver is
+    refused and told so (the link is spent: the admin sends a new one to be opened from the driver's own chat)."""
     fleet = router.fleet
     drivers = ports.stores.drivers
     driver_id = (
@@ -97,7 +99,12 @@ def _register(ports: Ports, router: ChannelRouter, chat_id: str, token: str) -> 
     if driver is None:
         router.to_chat(chat_id, render(fleet, "telegram_link_invalid"))
         return
-    bound = drivers.bind_telegram_chat(driver, chat_id)
+    try:
+        bound = drivers.bind_telegram_chat(driver, chat_id)
+    except ChatAlreadyBound:
+        logger.info("telegram chat already bound to another driver", extra={"driver_id": driver.driver_id})
+        router.to_chat(chat_id, render(fleet, "telegram_chat_taken"))
+        return
     drivers.touch(fleet.fleet_id, bound.driver_id, utcnow())
     logger.info("telegram chat bound", extra={"driver_id": bound.driver_id})
     router.to_chat(chat_id, render(fleet, "telegram_welcome", driver_name=bound.name, fleet_name=fleet.name))

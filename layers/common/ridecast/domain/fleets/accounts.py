@@ -58,6 +58,10 @@ def update_fleet(ports: Ports, fleet_id: str, request: FleetChanges) -> Fleet:
     _claim_senders(ports, fleet_id, request.twilio)
     _save_channel_secrets(ports, fleet_id, request.twilio, request.telegram)
     ports.stores.fleets.save(updated)
+    if request.twilio is not None and fleet.twilio is not None:
+        # Released once the fleet no longer names them: inbound messages to them stop finding this fleet.
+        kept = {s.from_ for s in request.twilio.senders}
+        ports.stores.senders.release(fleet_id, [s.from_ for s in fleet.twilio.senders if s.from_ not in kept])
     return updated
 
 

@@ -34,6 +34,8 @@ class FleetSettingsChanges(DomainModel):
     driver_response_seconds: int | None = None
     matching_timeout_seconds: int | None = None
     low_availability_threshold: int | None = None
+    max_rides_per_minute: int | None = None
+    max_messages_per_customer_per_hour: int | None = None
 
 
 class FleetChanges(DomainModel):

@@ -80,7 +80,13 @@ def _assignment(driver_id: str) -> Callable[[Ride], dict[str, object]]:
 
 
 def accept_offer(ports: Ports, offer: Offer, ride: Ride) -> Ride:
-    """The first accept wins through one conditional write; every other accept learns why it lost."""
+    """The first accept wins through one conditional write; every other accept learns why it lost.
+
+    Only a driver who is active now may win (SPEC §4.2): their status is read at accept time, so a block
+    that lands before the accept is read here refuses it; the winning write stays conditional on the ride."""
+    driver = ports.stores.drivers.get(ride.fleet_id, offer.driver_id)
+    if driver is None or driver.status != "active":
+        raise OfferClosed("driver_not_active")
     won = move_ride(
         ports.stores.rides,
         ride,
@@ -129,14 +135,12 @@ def answer(ports: Ports, offer: Offer, ride: Ride, accepting: bool) -> tuple[str
 
 
 def newest_open_offer(ports: Ports, driver_id: str, ride_code: str | None) -> tuple[Offer, Ride] | None:
-    """The offer a bare SMS/WhatsApp reply answers: the named ride, else the newest one still searching.
+    """The offer an SMS/WhatsApp reply answers: the named ride, else the driver's newest offer only.
 
-    With none searching, the newest ride that another driver won, or that was cancelled, before its deadline:
-    a driver answering the offer they just got is told it is taken (SPEC §4), as on Telegram and the offer
-    page, rather than that they have no offer.
+    A bare "yes" means the offer the driver just got: when another driver won it, or it was cancelled, before
+    its deadline, they are told so (SPEC §4) rather than handed an older ride they may no longer mean; an
+    older open offer needs its code. A newest offer long over answers nothing ("no open offer").
     """
-    closed_early: tuple[Offer, Ride] | None = None
-    now = utcnow()
     for offer in ports.stores.offers.recent_for_driver(driver_id):
         if ride_code and offer.ride_code != ride_code:
             continue
@@ -145,9 +149,10 @@ def newest_open_offer(ports: Ports, driver_id: str, ride_code: str | None) -> tu
             continue
         if ride_code or ride.status == "searching":
             return offer, ride
-        if closed_early is None and now < ride.deadline_at and ride.driver_id != driver_id:
-            closed_early = offer, ride
-    return closed_early
+        # Taken by another driver or cancelled before its deadline: say so. The winner's own ride is not open.
+        closed_early = utcnow() < ride.deadline_at and ride.driver_id != driver_id
+        return (offer, ride) if closed_early else None
+    return None
 
 
 def record_winning_answer(ports: Ports, ride: Ride) -> None:

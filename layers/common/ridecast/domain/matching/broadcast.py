@@ -84,7 +84,7 @@ def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
         rides.add_counts(ride_id, {"drivers_notified": delivered})
         return {"ride_status": load_ride(rides, ride_id).status}
     if wave == 1:
-        notifications.customer_searching(router, ride, delivered)
+        notifications.customer_searching(router, ride, delivered, ports.stores.rate_limits)
     metrics.add_metric(name="OffersSent", unit="Count", value=delivered)
     metrics.add_metric(name="OffersFailed", unit="Count", value=len(deliveries) - delivered)
     logger.info(
@@ -191,6 +191,6 @@ def _no_eligible_drivers(ports: Ports, router: ChannelRouter, ride: Ride) -> dic
     if settled is None:
         return {"ride_status": load_ride(ports.stores.rides, ride.ride_id).status}
     notifications.alert_admins(router, settled, "admin_no_drivers")
-    notifications.tell_customer(router, settled, "customer_no_drivers_now")
+    notifications.tell_customer(router, settled, "customer_no_drivers_now", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
     return {"ride_status": "timed_out"}

@@ -1,6 +1,7 @@
 """Drivers answering offers by SMS or WhatsApp, and the delivery receipts of the offers they were sent.
 Webhooks are verified first and processed once (SPEC §5). Telegram buttons: drivers/telegram_bot.py."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,12 +13,20 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet
 from ridecast.domain.matching import answers
 from ridecast.domain.ports import Ports
-from ridecast.errors import WebhookForbidden
+from ridecast.errors import InvalidInput, WebhookForbidden
 from ridecast.observability import logger, mask_phone
 
 # Twilio retries for up to a day; remembering deliveries for a week covers every retry.
 TWILIO_DEDUPE_WINDOW = timedelta(days=7)
 FAILED_DELIVERY_STATUSES = frozenset({"failed", "undelivered"})
+# Twilio's SIDs are 34 characters; a signed request can still carry anything, and ids become table keys.
+PROVIDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_provider_id(field: str, value: str) -> None:
+    """An id from a provider's request, before it is used as a key (SPEC §11): bad ones are 422."""
+    if not PROVIDER_ID_PATTERN.match(value):
+        raise InvalidInput(f"{field}: not an id (1 to 64 letters, digits, _ or -)", field=field)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply,
     fleet = verify_twilio(ports, verifier, ports.stores.senders.fleet_for(reply.to_phone), request)
     if not reply.message_id:
         raise WebhookForbidden("no MessageSid")
+    check_provider_id("MessageSid", reply.message_id)
     answered = process_once(
         ports.stores.deliveries, "twilio", reply.message_id, TWILIO_DEDUPE_WINDOW, lambda: _answer(ports, fleet, reply)
     )
@@ -75,9 +85,13 @@ def record_delivery_receipt(
     ports: Ports, verifier: WebhookVerifier, receipt: DeliveryReceipt, request: SignedRequest
 ) -> None:
     """A failed or undelivered offer message fails its offer; any other status is noted on it."""
-    ride = ports.stores.rides.get(receipt.ride_id) if receipt.ride_id else None
+    # An id that cannot be ours finds no ride (and so no fleet to verify with): 403 like any unknown ride.
+    known = PROVIDER_ID_PATTERN.match(receipt.ride_id)
+    ride = ports.stores.rides.get(receipt.ride_id) if known else None
     verify_twilio(ports, verifier, ride.fleet_id if ride else None, request)
     assert ride is not None  # verify_twilio refused an unknown ride
+    check_provider_id("MessageSid", receipt.message_id)
+    check_provider_id("driver_id", receipt.driver_id)
 
     def record() -> None:
         offers = ports.stores.offers

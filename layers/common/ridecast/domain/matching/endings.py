@@ -43,7 +43,7 @@ def time_out(ports: Ports, ride_id: str, reason: str = "no_driver_accepted") -> 
     settle_open_offers(ports, ride_id, "timeout")
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
     notifications.alert_admins(router, ending.ride, "admin_timed_out", count=str(ending.ride.drivers_notified))
-    notifications.tell_customer(router, ending.ride, "customer_timed_out")
+    notifications.tell_customer(router, ending.ride, "customer_timed_out", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
     return {"ride_status": "timed_out"}
 
@@ -57,7 +57,7 @@ def notify_matched(ports: Ports, ride_id: str) -> dict[str, Any]:
     router = ChannelRouter.for_fleet(fleet, ports)
     winner = ports.stores.drivers.get(ride.fleet_id, ride.driver_id)
     if winner is not None:
-        notifications.customer_matched(router, ride, winner)
+        notifications.customer_matched(router, ride, winner, ports.stores.rate_limits)
         router.to_driver(winner, render(fleet, "assigned_driver", **ride_values(ride)))
     # The accept that won may not have recorded its answer yet; the winner must never read "taken".
     record_winning_answer(ports, ride)
@@ -116,7 +116,7 @@ def mark_failed(ports: Ports, ride_id: str, error: dict[str, Any] | None) -> dic
     settle_open_offers(ports, ride_id, "cancelled")
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
     notifications.alert_admins(router, ending.ride, "admin_failed", error=described[:300])
-    notifications.tell_customer(router, ending.ride, "customer_failed")
+    notifications.tell_customer(router, ending.ride, "customer_failed", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesFailed", unit="Count", value=1)
     logger.error("ride failed", extra={"ride_id": ride_id, "error": described, "cause": error})
     return {"ride_status": "failed"}

@@ -5,20 +5,23 @@ from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Ride
 from ridecast.domain.fleets.accounts import get_fleet
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import Ports, RateLimitStore
+from ridecast.domain.rides.limits import may_message_customer
 from ridecast.observability import logger, metrics
 
 
-def tell_customer(router: ChannelRouter, ride: Ride, kind: str, **extra: str) -> None:
-    router.to_phone(ride.customer.phone, render(router.fleet, kind, **ride_values(ride, **extra)))
+def tell_customer(router: ChannelRouter, ride: Ride, kind: str, *, limits: RateLimitStore, **extra: str) -> None:
+    """Within the fleet's hourly cap per customer phone (SPEC §11); past it the message is dropped and logged."""
+    if may_message_customer(limits, router.fleet, ride.customer.phone):
+        router.to_phone(ride.customer.phone, render(router.fleet, kind, **ride_values(ride, **extra)))
 
 
-def customer_searching(router: ChannelRouter, ride: Ride, drivers_notified: int) -> None:
-    tell_customer(router, ride, "customer_searching", count=str(drivers_notified))
+def customer_searching(router: ChannelRouter, ride: Ride, drivers_notified: int, limits: RateLimitStore) -> None:
+    tell_customer(router, ride, "customer_searching", limits=limits, count=str(drivers_notified))
 
 
-def customer_matched(router: ChannelRouter, ride: Ride, driver: Driver) -> None:
-    tell_customer(router, ride, "customer_matched", **driver_values(driver))
+def customer_matched(router: ChannelRouter, ride: Ride, driver: Driver, limits: RateLimitStore) -> None:
+    tell_customer(router, ride, "customer_matched", limits=limits, **driver_values(driver))
 
 
 def alert_admins(router: ChannelRouter, ride: Ride, kind: str, **extra: str) -> None:

@@ -8,6 +8,7 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Ride
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.ports import Ports
+from ridecast.domain.rides import limits
 from ridecast.domain.rides.commands import NewRide
 from ridecast.errors import InvalidInput, MatchingUnavailable, TransientError
 from ridecast.ids import new_id, ride_code
@@ -43,6 +44,7 @@ def create_ride_once(
 
 def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str | None = None) -> Ride:
     fleet = get_fleet(ports, fleet_id)
+    limits.admit_ride(ports.stores.rate_limits, fleet, request.customer.phone)
     now = utcnow()
     ride = Ride(
         ride_id=new_id("r"),

@@ -9,6 +9,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -440,7 +441,14 @@ def test_notes_with_a_line_break_are_422(fleet: Any) -> None:
     assert "notes" in _assert_json_error(invoke("rides", with_body(event, body)), 422)["message"]
 
 
-def test_rides_past_the_fleets_limit_are_429_with_retry_after(make_fleet: Callable[..., tuple[Any, str]]) -> None:
+def test_rides_past_the_fleets_limit_are_429_with_retry_after(
+    make_fleet: Callable[..., tuple[Any, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The limit counts per fixed minute: on the real clock the three rides could straddle a minute boundary.
+    from ridecast.domain.rides import limits
+
+    moment = datetime(2026, 11, 29, 12, 0, 5, tzinfo=UTC)
+    monkeypatch.setattr(limits, "utcnow", lambda: moment)
     # Given a fleet that allows 2 rides a minute (counted in the table, so across Lambda instances)
     fleet, _ = make_fleet(settings={"max_rides_per_minute": 2})
     _create_ride(fleet.fleet_id, customer={"name": "A", "phone": "+447700900001"})

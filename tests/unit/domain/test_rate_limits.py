@@ -1,9 +1,12 @@
 """No SMS relay (SPEC §11, issue 10.3): a fleet's rides per minute and messages to one customer per hour are
 capped, past them 429 with Retry-After; messages over the cap are not sent, and the flow carries on."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from ridecast.domain.matching.broadcast import broadcast
+from ridecast.domain.rides import limits
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.rides.create import create_ride
 from ridecast.errors import RateLimited
@@ -11,6 +14,14 @@ from tests.fakes import Fakes
 from tests.unit.domain.conftest import a_fleet, drivers_of
 
 CUSTOMER = "+15550001234"
+
+
+@pytest.fixture(autouse=True)
+def _within_one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The limits count per fixed minute and hour: a test straddling a boundary on the real clock would see
+    # its counts reset halfway. Every check here happens at one instant, early in its minute and hour.
+    moment = datetime(2026, 11, 29, 12, 0, 5, tzinfo=UTC)
+    monkeypatch.setattr(limits, "utcnow", lambda: moment)
 
 
 def _ride(customer_phone: str = CUSTOMER) -> NewRide:

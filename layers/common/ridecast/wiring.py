@@ -20,6 +20,7 @@ from ridecast.repositories.offers import DynamoOfferStore
 from ridecast.repositories.registrations import DynamoRegistrationStore
 from ridecast.repositories.rides import DynamoRideStore
 from ridecast.repositories.senders import DynamoSenderStore
+from ridecast.repositories.stats import DynamoStatsStore
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +34,7 @@ def stores() -> Stores:
         senders=DynamoSenderStore(),
         registrations=DynamoRegistrationStore(),
         deliveries=DynamoDeliveryLog(),
+        stats=DynamoStatsStore(),
     )
 
 

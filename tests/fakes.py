@@ -375,8 +375,12 @@ class FakeStatsStore:
         for key, amount in counts.items():
             item[key] = item.get(key, 0) + amount
 
-    def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+    def _add_hour_and_day(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
         self._add(fleet_id, f"HOUR#{hour}", counts)
+        self._add(fleet_id, f"DAY#{hour[:10]}", counts)
+
+    def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+        self._add_hour_and_day(fleet_id, hour, counts)
         self._add(fleet_id, "LIVE", {"matching": 1})
 
     def count_ended(
@@ -392,20 +396,23 @@ class FakeStatsStore:
         if ride_id in self.counted_rides:
             return False
         self.counted_rides.add(ride_id)
-        self._add(fleet_id, f"HOUR#{hour}", hour_counts)
+        self._add_hour_and_day(fleet_id, hour, hour_counts)
         self._add(fleet_id, "LIVE", {"matching": -1})
         if driver_counts:
             self._add(fleet_id, f"DRIVERS#{day}", driver_counts)
         return True
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add(fleet_id, f"HOUR#{hour}", counts)
+        self._add_hour_and_day(fleet_id, hour, counts)
 
     def _range(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
         return [dict(v) for (f, sk), v in sorted(self.items.items()) if f == fleet_id and first <= sk <= last]
 
     def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
         return self._range(fleet_id, f"HOUR#{first}", f"HOUR#{last}")
+
+    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        return self._range(fleet_id, f"DAY#{first}", f"DAY#{last}")
 
     def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
         return self._range(fleet_id, f"DRIVERS#{first}", f"DRIVERS#{last}")

@@ -112,3 +112,21 @@ def test_percentiles_land_in_the_bucket_of_the_true_value() -> None:
         estimate = percentile(histogram, fraction)
         assert estimate is not None
         assert ttm_bucket(estimate) == ttm_bucket(true_value)
+
+
+def test_a_period_reads_whole_days_from_day_items_and_its_edges_from_hours(fakes: Fakes) -> None:
+    # Given one ride created in each of the hours 22:00 on 1 March to 02:00 on 3 March
+    fleet = a_fleet(fakes)
+    start = datetime(2026, 3, 1, 22, tzinfo=UTC)
+    for n in range(29):
+        fakes.stats.count_created(fleet.fleet_id, (start + timedelta(hours=n)).strftime("%Y-%m-%dT%H"), {"created": 1})
+
+    # When periods starting and ending inside hours, and across midnights, are asked for
+    def total(since: datetime, until: datetime) -> int:
+        return fleet_stats(fakes.ports, fleet.fleet_id, since, until).rides_total
+
+    # Then each counts the rides of the hours it touches, once
+    assert total(start, start + timedelta(hours=29)) == 29
+    assert total(start + timedelta(minutes=30), start + timedelta(hours=2, minutes=1)) == 3
+    assert total(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)) == 24
+    assert total(datetime(2026, 3, 1, 23, 59, tzinfo=UTC), datetime(2026, 3, 3, 0, 1, tzinfo=UTC)) == 26

@@ -169,6 +169,9 @@ def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Sto
         {"created": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80},
     ]
     assert either.stats.hours("f1", "2026-03-01T10", "2026-03-01T10")[0]["created"] == 1
+    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
+        {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80}
+    ]
     assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "accepted#d1": 1}]
     assert either.stats.live_matchings("f1") == 0
     assert either.stats.live_matchings("f2") == 1

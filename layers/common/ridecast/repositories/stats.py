@@ -1,12 +1,15 @@
-"""Stats counters (SPEC §6): one item per fleet and hour, one per fleet and UTC day for the drivers, one live
+"""Stats counters (SPEC §6): one item per fleet and hour and the same per fleet and UTC day (so 30 days read
+30 day items and the hours at the edges, not 720 hours), one per fleet and UTC day for the drivers, one live
 counter per fleet, and a marker per ride whose ending has been counted.
 
-  hour     PK=STATS#<fleet>  SK=HOUR#<YYYY-MM-DDTHH>   created, ended#<status>, ttm_*, ch_*#<channel>, ...
-  drivers  PK=STATS#<fleet>  SK=DRIVERS#<YYYY-MM-DD>   <counter>#<driver_id>
-  live     PK=STATS#<fleet>  SK=LIVE                   matching
-  marker   PK=RIDE#<ride>    SK=STATS                  the ride's ending was counted (offers are SK=OFFER#...)
+  hour     PK=STATS#<fleet>#HOUR     SK=<YYYY-MM-DDTHH>  created, ended#<status>, ttm_*, ch_*#<channel>, ...
+  day      PK=STATS#<fleet>#DAY      SK=<YYYY-MM-DD>     the same counters, summed over the day
+  drivers  PK=STATS#<fleet>#DRIVERS  SK=<YYYY-MM-DD>     <counter>#<driver_id>
+  live     PK=STATS#<fleet>          SK=LIVE             matching
+  marker   PK=RIDE#<ride>            SK=STATS            the ride's ending was counted (offers are SK=OFFER#...)
 
-Every counter moves by ADD, so concurrent rides never lose each other's counts; a period is one Query.
+Every counter moves by ADD, so concurrent rides never lose each other's counts; a period is one Query per
+kind of item.
 """
 
 from typing import Any
@@ -20,20 +23,30 @@ LIVE_MATCHING = "matching"
 _KEYS = frozenset({"PK", "SK"})
 
 
-def stats_pk(fleet_id: str) -> str:
-    return f"STATS#{fleet_id}"
+def stats_pk(fleet_id: str, kind: str | None = None) -> str:
+    return f"STATS#{fleet_id}#{kind}" if kind else f"STATS#{fleet_id}"
 
 
-def _add(fleet_id: str, sk: str, counts: dict[str, int]) -> dict[str, Any]:
+def _add(pk: str, sk: str, counts: dict[str, int]) -> dict[str, Any]:
     """An Update that ADDs `counts` to one counters item (created on first use)."""
     update = update_expression({}, add=counts)
     return {
-        "TableName": table().name,
-        "Key": {"PK": stats_pk(fleet_id), "SK": sk},
-        "UpdateExpression": update.expression,
-        "ExpressionAttributeNames": update.names,
-        "ExpressionAttributeValues": update.values,
+        "Update": {
+            "TableName": table().name,
+            "Key": {"PK": pk, "SK": sk},
+            "UpdateExpression": update.expression,
+            "ExpressionAttributeNames": update.names,
+            "ExpressionAttributeValues": update.values,
+        }
     }
+
+
+def _hour_and_day(fleet_id: str, hour: str, counts: dict[str, int]) -> list[Any]:
+    return [_add(stats_pk(fleet_id, "HOUR"), hour, counts), _add(stats_pk(fleet_id, "DAY"), hour[:10], counts)]
+
+
+def _live(fleet_id: str, change: int) -> dict[str, Any]:
+    return _add(stats_pk(fleet_id), "LIVE", {LIVE_MATCHING: change})
 
 
 def _counters(item: dict[str, Any]) -> dict[str, int]:
@@ -42,10 +55,7 @@ def _counters(item: dict[str, Any]) -> dict[str, int]:
 
 class DynamoStatsStore:
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        items: list[Any] = [
-            {"Update": _add(fleet_id, f"HOUR#{hour}", counts)},
-            {"Update": _add(fleet_id, "LIVE", {LIVE_MATCHING: 1})},
-        ]
+        items: list[Any] = [*_hour_and_day(fleet_id, hour, counts), _live(fleet_id, 1)]
         client().transact_write_items(TransactItems=items)
 
     def count_ended(
@@ -59,44 +69,36 @@ class DynamoStatsStore:
         driver_counts: dict[str, int],
     ) -> bool:
         # The marker's condition fails the whole transaction on a second call: a retry counts nothing.
-        items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": table().name,
-                    "Item": {"PK": ride_pk(ride_id), "SK": "STATS", "fleet_id": fleet_id},
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-            {"Update": _add(fleet_id, f"HOUR#{hour}", hour_counts)},
-            {"Update": _add(fleet_id, "LIVE", {LIVE_MATCHING: -1})},
-        ]
+        marker = {
+            "Put": {
+                "TableName": table().name,
+                "Item": {"PK": ride_pk(ride_id), "SK": "STATS", "fleet_id": fleet_id},
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+        items: list[Any] = [marker, *_hour_and_day(fleet_id, hour, hour_counts), _live(fleet_id, -1)]
         if driver_counts:
-            items.append({"Update": _add(fleet_id, f"DRIVERS#{day}", driver_counts)})
+            items.append(_add(stats_pk(fleet_id, "DRIVERS"), day, driver_counts))
         return conditionally(lambda: client().transact_write_items(TransactItems=items)) is not None
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        update = update_expression({}, add=counts)
-        table().update_item(
-            Key={"PK": stats_pk(fleet_id), "SK": f"HOUR#{hour}"},
-            UpdateExpression=update.expression,
-            ExpressionAttributeNames=update.names,
-            ExpressionAttributeValues=update.values,
-        )
+        client().transact_write_items(TransactItems=_hour_and_day(fleet_id, hour, counts))
 
     def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(fleet_id, f"HOUR#{first}", f"HOUR#{last}")
+        return self._range(stats_pk(fleet_id, "HOUR"), first, last)
+
+    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        return self._range(stats_pk(fleet_id, "DAY"), first, last)
 
     def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(fleet_id, f"DRIVERS#{first}", f"DRIVERS#{last}")
+        return self._range(stats_pk(fleet_id, "DRIVERS"), first, last)
 
     def live_matchings(self, fleet_id: str) -> int:
         item = table().get_item(Key={"PK": stats_pk(fleet_id), "SK": "LIVE"}).get("Item") or {}
         return max(0, int(str(item.get(LIVE_MATCHING, 0))))
 
-    def _range(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return [
-            _counters(item)
-            for item in query_all(
-                KeyConditionExpression=Key("PK").eq(stats_pk(fleet_id)) & Key("SK").between(first, last)
-            )
-        ]
+    def _range(self, pk: str, first: str, last: str) -> list[dict[str, int]]:
+        if first > last:
+            return []
+        condition = Key("PK").eq(pk) & Key("SK").between(first, last)
+        return [_counters(item) for item in query_all(KeyConditionExpression=condition)]

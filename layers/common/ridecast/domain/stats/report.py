@@ -22,6 +22,7 @@ from ridecast.domain.stats.counters import (
     TTM_SUM_MS,
     day_key,
     hour_key,
+    hour_start,
     last_hour_key,
     split_keyed,
 )
@@ -87,8 +88,7 @@ def _utc(at: datetime) -> datetime:
 
 def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: datetime | None) -> FleetStats:
     since, until = period(since, until)
-    store = ports.stores.stats
-    hours = _sum(store.hours(fleet_id, hour_key(since), last_hour_key(until)))
+    hours = _sum(_counter_rows(ports, fleet_id, since, until))
     ended = {status: hours.get(f"{ENDED_PREFIX}{status}", 0) for status in ENDED_STATUSES}
     ended_total = sum(ended.values())
     total = hours.get(CREATED, 0)
@@ -107,10 +107,27 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         acceptance_rate=_ratio(ended["assigned"], ended_total),
         timeout_rate=_ratio(ended["timed_out"], ended_total),
         mean_drivers_notified=_ratio(hours.get(DRIVERS_NOTIFIED, 0), ended_total),
-        active_matchings=store.live_matchings(fleet_id),
+        active_matchings=ports.stores.stats.live_matchings(fleet_id),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
         drivers=_drivers(ports, fleet_id, since, until),
     )
+
+
+def _counter_rows(ports: Ports, fleet_id: str, since: datetime, until: datetime) -> list[dict[str, int]]:
+    """The period's counters: whole UTC days from the day items, the hours at either edge from the hour items."""
+    store = ports.stores.stats
+    first_hour = hour_start(hour_key(since))
+    end_hour = hour_start(last_hour_key(until)) + timedelta(hours=1)
+    first_day = (first_hour + timedelta(hours=23)).replace(hour=0)  # the first midnight at or after it
+    end_day = end_hour.replace(hour=0)
+    if first_day >= end_day:
+        return store.hours(fleet_id, hour_key(first_hour), last_hour_key(end_hour))
+    hour = timedelta(hours=1)
+    return [
+        *store.hours(fleet_id, hour_key(first_hour), hour_key(first_day - hour)),
+        *store.days(fleet_id, day_key(first_day), day_key(end_day - hour)),
+        *store.hours(fleet_id, hour_key(end_day), last_hour_key(end_hour)),
+    ]
 
 
 def percentile(histogram: list[int], fraction: float) -> float | None:

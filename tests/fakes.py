@@ -404,6 +404,64 @@ class FakeRateLimitStore:
         return self.counts.get((key, window_seconds, self._window(now, window_seconds)), 0)
 
 
+class FakeStatsStore:
+    """Counters in dicts; the same once-per-ride rule for endings as the repository's marker."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, int]] = {}
+        self.counted_rides: set[str] = set()
+
+    def _add(self, fleet_id: str, sk: str, counts: dict[str, int]) -> None:
+        item = self.items.setdefault((fleet_id, sk), {})
+        for key, amount in counts.items():
+            item[key] = item.get(key, 0) + amount
+
+    def _add_hour_and_day(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+        self._add(fleet_id, f"HOUR#{hour}", counts)
+        self._add(fleet_id, f"DAY#{hour[:10]}", counts)
+
+    def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+        self._add_hour_and_day(fleet_id, hour, counts)
+        self._add(fleet_id, "LIVE", {"matching": 1})
+
+    def count_ended(
+        self,
+        fleet_id: str,
+        ride_id: str,
+        *,
+        hour: str,
+        day: str,
+        hour_counts: dict[str, int],
+        driver_counts: dict[str, int],
+    ) -> bool:
+        if ride_id in self.counted_rides:
+            return False
+        self.counted_rides.add(ride_id)
+        self._add_hour_and_day(fleet_id, hour, hour_counts)
+        self._add(fleet_id, "LIVE", {"matching": -1})
+        if driver_counts:
+            self._add(fleet_id, f"DRIVERS#{day}", driver_counts)
+        return True
+
+    def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+        self._add_hour_and_day(fleet_id, hour, counts)
+
+    def _range(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        return [dict(v) for (f, sk), v in sorted(self.items.items()) if f == fleet_id and first <= sk <= last]
+
+    def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        return self._range(fleet_id, f"HOUR#{first}", f"HOUR#{last}")
+
+    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        return self._range(fleet_id, f"DAY#{first}", f"DAY#{last}")
+
+    def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        return self._range(fleet_id, f"DRIVERS#{first}", f"DRIVERS#{last}")
+
+    def live_matchings(self, fleet_id: str) -> int:
+        return max(0, self.items.get((fleet_id, "LIVE"), {}).get("matching", 0))
+
+
 class TaskFailure(NamedTuple):
     task_token: str
     error_name: str
@@ -569,6 +627,7 @@ class Fakes:
     registrations: FakeRegistrationStore = field(default_factory=FakeRegistrationStore)
     deliveries: FakeDeliveryLog = field(default_factory=FakeDeliveryLog)
     rate_limits: FakeRateLimitStore = field(default_factory=FakeRateLimitStore)
+    stats: FakeStatsStore = field(default_factory=FakeStatsStore)
     matching: RecordingMatching = field(default_factory=RecordingMatching)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
@@ -592,6 +651,7 @@ class Fakes:
             registrations=self.registrations,
             deliveries=self.deliveries,
             rate_limits=self.rate_limits,
+            stats=self.stats,
         )
 
     @property

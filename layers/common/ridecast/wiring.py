@@ -21,6 +21,7 @@ from ridecast.repositories.rate_limits import DynamoRateLimitStore
 from ridecast.repositories.registrations import DynamoRegistrationStore
 from ridecast.repositories.rides import DynamoRideStore
 from ridecast.repositories.senders import DynamoSenderStore
+from ridecast.repositories.stats import DynamoStatsStore
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +36,7 @@ def stores() -> Stores:
         registrations=DynamoRegistrationStore(),
         deliveries=DynamoDeliveryLog(),
         rate_limits=DynamoRateLimitStore(),
+        stats=DynamoStatsStore(),
     )
 
 

@@ -14,6 +14,7 @@ from ridecast.domain.fleets.accounts import create_fleet
 from ridecast.domain.fleets.commands import NewFleet, TelegramBotAccount, TwilioAccount
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.rides.create import create_ride
+from ridecast.ids import offer_token
 from ridecast.settings import get_settings
 from tests.fakes import Fakes
 
@@ -80,6 +81,13 @@ def a_ride(fakes: Fakes, fleet: Fleet) -> Ride:
         }
     )
     return create_ride(fakes.ports, fleet.fleet_id, new)
+
+
+def token_for(fakes: Fakes, ride_id: str, driver_id: str) -> str:
+    """The offer link's token a driver received for the ride."""
+    offer = fakes.offers.get(ride_id, driver_id)
+    assert offer is not None
+    return offer_token(ride_id, driver_id, offer.secret)
 
 
 @dataclass

@@ -212,3 +212,30 @@ def test_sender_claims_are_all_or_nothing_and_a_fleet_releases_only_its_own(eith
     either.senders.release("f1", ["+15005550006"])
     assert either.senders.fleet_for("+15005550006") is None
     assert either.senders.claim("f2", ["+15005550006"]) == []
+
+
+def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Stores) -> None:
+    # Given two rides created in consecutive hours
+    either.stats.count_created("f1", "2026-03-01T09", {"created": 1})
+    either.stats.count_created("f1", "2026-03-01T10", {"created": 1})
+    either.stats.count_created("f2", "2026-03-01T10", {"created": 1})
+    # When the first ride's ending is recorded twice (a retry) and the second's once
+    ending = {"hour": "2026-03-01T09", "day": "2026-03-01", "driver_counts": {"offers#d1": 1, "accepted#d1": 1}}
+    assert either.stats.count_ended("f1", "r1", hour_counts={"ended#assigned": 1}, **ending) is True
+    assert either.stats.count_ended("f1", "r1", hour_counts={"ended#assigned": 1}, **ending) is False
+    assert either.stats.count_ended(
+        "f1", "r2", hour="2026-03-01T10", day="2026-03-01", hour_counts={"ended#timed_out": 1}, driver_counts={}
+    )
+    either.stats.count_sends("f1", "2026-03-01T10", {"ch_attempts#sms": 2, "ch_latency_ms#sms": 80})
+    # Then each hour holds its own counters, the drivers' day one ending, and no matching is live
+    assert either.stats.hours("f1", "2026-03-01T09", "2026-03-01T10") == [
+        {"created": 1, "ended#assigned": 1},
+        {"created": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80},
+    ]
+    assert either.stats.hours("f1", "2026-03-01T10", "2026-03-01T10")[0]["created"] == 1
+    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
+        {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80}
+    ]
+    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "accepted#d1": 1}]
+    assert either.stats.live_matchings("f1") == 0
+    assert either.stats.live_matchings("f2") == 1

@@ -151,6 +151,41 @@ class DeliveryLog(Protocol):
         """Forget a delivery whose processing failed, so the provider's retry is processed."""
 
 
+class StatsStore(Protocol):
+    """Counters per fleet and hour, rolled up per fleet and day (rides, time to match, channels), and per
+    fleet and day for its drivers; every write an atomic ADD to the hour and its day together. The domain
+    names the counters (`ridecast.domain.stats.counters`); `hour` is `YYYY-MM-DDTHH`, its day the first 10."""
+
+    def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+        """Add to the hour and its day, and one more matching live for the fleet."""
+
+    def count_ended(
+        self,
+        fleet_id: str,
+        ride_id: str,
+        *,
+        hour: str,
+        day: str,
+        hour_counts: dict[str, int],
+        driver_counts: dict[str, int],
+    ) -> bool:
+        """Add to the hour, its day and the drivers' day, one fewer live matching: all at once and once per
+        ride. False when this ride's ending was counted already."""
+
+    def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None: ...
+
+    def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        """The counters of every hour from `first` to `last` (keys as `counters.hour_key` makes them)."""
+
+    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
+        """The same counters summed per day, from `first` to `last` (`YYYY-MM-DD`)."""
+
+    def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]: ...
+
+    def live_matchings(self, fleet_id: str) -> int:
+        """Rides of the fleet matching now."""
+
+
 class MatchingEngine(Protocol):
     """The matching state machine: one execution per ride, waiting on task tokens."""
 
@@ -199,6 +234,7 @@ class Stores:
     registrations: RegistrationStore
     deliveries: DeliveryLog
     rate_limits: RateLimitStore
+    stats: StatsStore
 
 
 @dataclass(frozen=True)

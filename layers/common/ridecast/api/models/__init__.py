@@ -48,6 +48,15 @@ from ridecast.api.models.rides import (
     RideListOut,
     RideOut,
 )
+from ridecast.api.models.stats import (
+    ChannelsStatsOut,
+    ChannelStatsOut,
+    DriverStatsOut,
+    RideCountsOut,
+    RidesByStatusOut,
+    StatsOut,
+    TimeToMatchOut,
+)
 
 __all__ = [
     "ISO_DATE_TIME",
@@ -60,6 +69,8 @@ __all__ = [
     "ApiOutput",
     "CancelRideRequest",
     "CancelledOut",
+    "ChannelStatsOut",
+    "ChannelsStatsOut",
     "CreateApiKeyRequest",
     "CreateDriverRequest",
     "CreateFleetRequest",
@@ -70,6 +81,7 @@ __all__ = [
     "DomainValueInput",
     "DriverListOut",
     "DriverOut",
+    "DriverStatsOut",
     "FleetOut",
     "FleetSettingsInput",
     "FleetSettingsPatch",
@@ -78,11 +90,15 @@ __all__ = [
     "OfferOut",
     "PatchRequest",
     "PlaceInput",
+    "RideCountsOut",
     "RideListOut",
     "RideOut",
+    "RidesByStatusOut",
+    "StatsOut",
     "TelegramInput",
     "TelegramLinkOut",
     "TelegramOut",
+    "TimeToMatchOut",
     "TwilioInput",
     "TwilioOut",
     "TwilioSenderInput",

@@ -2,6 +2,7 @@
 those who timed out. Each wave is safe to retry."""
 
 import math
+import time
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from ridecast.domain.matching import notifications
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride
+from ridecast.domain.stats.counters import SendTally
+from ridecast.domain.stats.recording import record_offers_sent, record_ride_ended
 from ridecast.ids import new_offer_secret, offer_token
 from ridecast.observability import logger, metrics
 from ridecast.settings import get_settings
@@ -132,7 +135,15 @@ def _save_and_send_offers(
     even an instant answer finds its offer."""
     batches = [[offer for _, offer in new[i : i + OFFERS_PER_WRITE]] for i in range(0, len(new), OFFERS_PER_WRITE)]
     in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
-    return in_parallel(lambda pair: send_offer(ports, router, ride, pair[0], pair[1], "offer"), saved + new)
+
+    def send_timed(pair: tuple[Driver, Offer]) -> tuple[Delivery, int]:
+        started = time.perf_counter()
+        delivery = send_offer(ports, router, ride, pair[0], pair[1], "offer")
+        return delivery, round((time.perf_counter() - started) * 1000)
+
+    timed = in_parallel(send_timed, saved + new)
+    record_offers_sent(ports, ride, [SendTally(d.channel, d.ok, ms) for d, ms in timed])
+    return [delivery for delivery, _ in timed]
 
 
 def send_offer(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, offer: Offer, kind: str) -> Delivery:
@@ -190,6 +201,7 @@ def _no_eligible_drivers(ports: Ports, router: ChannelRouter, ride: Ride) -> dic
     settled = ports.stores.rides.transition(ride, "timed_out", ended_at=utcnow(), end_reason="no_eligible_drivers")
     if settled is None:
         return {"ride_status": load_ride(ports.stores.rides, ride.ride_id).status}
+    record_ride_ended(ports, settled, offers=[])
     notifications.alert_admins(router, settled, "admin_no_drivers")
     notifications.tell_customer(router, settled, "customer_no_drivers_now", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)

@@ -13,6 +13,7 @@ from ridecast.domain.matching.answers import record_winning_answer
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride
+from ridecast.domain.stats.recording import record_ride_ended
 from ridecast.domain.types import OPEN_OFFER_STATUSES
 from ridecast.errors import ChannelError
 from ridecast.observability import logger, metrics
@@ -39,8 +40,10 @@ def time_out(ports: Ports, ride_id: str, reason: str = "no_driver_accepted") -> 
         lambda _: {"ended_at": utcnow(), "end_reason": reason},
     )
     if not ending.moved:
+        if ending.ride.status == "timed_out":
+            record_ride_ended(ports, ending.ride)  # a retry of this step: counted once all the same
         return {"ride_status": ending.ride.status}
-    settle_open_offers(ports, ride_id, "timeout")
+    record_ride_ended(ports, ending.ride, settle_open_offers(ports, ride_id, "timeout"))
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
     notifications.alert_admins(router, ending.ride, "admin_timed_out", count=str(ending.ride.drivers_notified))
     notifications.tell_customer(router, ending.ride, "customer_timed_out", limits=ports.stores.rate_limits)
@@ -61,11 +64,9 @@ def notify_matched(ports: Ports, ride_id: str) -> dict[str, Any]:
         router.to_driver(winner, render(fleet, "assigned_driver", **ride_values(ride)))
     # The accept that won may not have recorded its answer yet; the winner must never read "taken".
     record_winning_answer(ports, ride)
-    others = [
-        o
-        for o in settle_open_offers(ports, ride_id, "taken", winner=ride.driver_id)
-        if o.status in ("taken", "rejected") and o.driver_id != ride.driver_id
-    ]
+    settled = settle_open_offers(ports, ride_id, "taken", winner=ride.driver_id)
+    record_ride_ended(ports, ride, settled)
+    others = [o for o in settled if o.status in ("taken", "rejected") and o.driver_id != ride.driver_id]
     _tell_drivers(ports, router, fleet, ride, others, "taken")
     return {"ride_status": "assigned", "drivers_told": len(others)}
 
@@ -75,7 +76,9 @@ def notify_cancelled(ports: Ports, ride_id: str) -> dict[str, Any]:
     if ride.status != "cancelled":
         return {"ride_status": ride.status}
     fleet = get_fleet(ports, ride.fleet_id)
-    told = [o for o in settle_open_offers(ports, ride_id, "cancelled") if o.status in ("cancelled", "rejected")]
+    settled = settle_open_offers(ports, ride_id, "cancelled")
+    record_ride_ended(ports, ride, settled)
+    told = [o for o in settled if o.status in ("cancelled", "rejected")]
     _tell_drivers(ports, ChannelRouter.for_fleet(fleet, ports), fleet, ride, told, "cancelled_driver")
     return {"ride_status": "cancelled", "drivers_told": len(told)}
 
@@ -112,8 +115,10 @@ def mark_failed(ports: Ports, ride_id: str, error: dict[str, Any] | None) -> dic
         lambda _: {"ended_at": utcnow(), "end_reason": described[:500]},
     )
     if not ending.moved:
+        if ending.ride.status == "failed":
+            record_ride_ended(ports, ending.ride)
         return {"ride_status": ending.ride.status}
-    settle_open_offers(ports, ride_id, "cancelled")
+    record_ride_ended(ports, ending.ride, settle_open_offers(ports, ride_id, "cancelled"))
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
     notifications.alert_admins(router, ending.ride, "admin_failed", error=described[:300])
     notifications.tell_customer(router, ending.ride, "customer_failed", limits=ports.stores.rate_limits)

@@ -5,6 +5,7 @@ from ridecast.domain.entities import Ride
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.read import get_ride
 from ridecast.domain.rides.transitions import move_ride
+from ridecast.domain.stats.recording import record_ride_ended
 from ridecast.errors import RideCancelled, RideNotCancellable
 from ridecast.observability import metrics
 
@@ -22,5 +23,7 @@ def cancel_ride(ports: Ports, fleet_id: str, ride_id: str, reason: str | None) -
     # The execution leaves its wait at once; if it is between waves it sees the status itself.
     if cancelled.task_token:
         ports.matching.fail_task(cancelled.task_token, RideCancelled.__name__, f"ride {ride_id} cancelled")
+    # The flow's NotifyCancelled counts it too, should this call die here: whichever comes first counts.
+    record_ride_ended(ports, cancelled)
     metrics.add_metric(name="RidesCancelled", unit="Count", value=1)
     return cancelled

@@ -10,6 +10,7 @@ from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides import limits
 from ridecast.domain.rides.commands import NewRide
+from ridecast.domain.stats.recording import record_ride_created, record_ride_ended
 from ridecast.errors import InvalidInput, MatchingUnavailable, TransientError
 from ridecast.ids import new_id, ride_code
 from ridecast.observability import logger, metrics
@@ -61,11 +62,14 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
         created_by=created_by,
     )
     ports.stores.rides.add(ride)
+    record_ride_created(ports, ride)
     try:
         ports.matching.start(ride.ride_id, {"ride_id": ride.ride_id, "fleet_id": fleet_id})
     except MatchingUnavailable as error:
         logger.exception("could not start matching", extra={"ride_id": ride.ride_id})
-        ports.stores.rides.transition(ride, "failed", ended_at=utcnow(), end_reason="matching could not start")
+        failed = ports.stores.rides.transition(ride, "failed", ended_at=utcnow(), end_reason="matching could not start")
+        if failed is not None:
+            record_ride_ended(ports, failed, offers=[])
         raise TransientError("matching could not start; please retry") from error
     metrics.add_metric(name="RidesCreated", unit="Count", value=1)
     logger.info("ride created", extra={"ride_id": ride.ride_id, "code": ride.code})

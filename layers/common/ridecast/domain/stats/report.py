@@ -1,0 +1,195 @@
+"""`GET /stats` (SPEC §6): a fleet's figures for a period, summed from its hourly counters, never from rides.
+
+Rides count in the hour they were created in, so the period is read in whole UTC hours (`since` rounded
+down to its hour, `until` up); per-driver figures are kept per UTC day and read in whole days.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ridecast.domain.clock import utcnow
+from ridecast.domain.ports import Ports
+from ridecast.domain.stats.counters import (
+    CHANNELS,
+    CREATED,
+    DRIVERS_NOTIFIED,
+    ENDED_PREFIX,
+    ENDED_STATUSES,
+    TIME_TO_MATCH_EDGES,
+    TTM_BUCKET_PREFIX,
+    TTM_COUNT,
+    TTM_SUM_MS,
+    day_key,
+    hour_key,
+    hour_start,
+    last_hour_key,
+    split_keyed,
+)
+from ridecast.errors import InvalidInput
+
+DEFAULT_PERIOD = timedelta(hours=24)
+LONGEST_PERIOD = timedelta(days=92)
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    attempts: int
+    successes: int
+    failures: int
+    success_rate: float | None
+    mean_latency_ms: float | None
+
+
+@dataclass(frozen=True)
+class DriverFigures:
+    driver_id: str
+    name: str | None
+    offers_received: int
+    responses: int
+    accepted: int
+    acceptance_rate: float | None
+    mean_response_seconds: float | None
+    timeouts: int
+
+
+@dataclass(frozen=True)
+class FleetStats:
+    since: datetime
+    until: datetime
+    rides_total: int
+    rides_by_status: dict[str, int]
+    time_to_match_mean: float | None
+    time_to_match_p50: float | None
+    time_to_match_p95: float | None
+    acceptance_rate: float | None
+    timeout_rate: float | None
+    mean_drivers_notified: float | None
+    active_matchings: int
+    channels: dict[str, ChannelFigures] = field(default_factory=dict)
+    drivers: list[DriverFigures] = field(default_factory=list)
+
+
+def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """The period asked for, the last 24 h by default; InvalidInput when it is empty or too long."""
+    # A time without a zone is taken as UTC, as `GET /rides?since=` takes it.
+    until = _utc(until) if until else utcnow()
+    since = _utc(since) if since else until - DEFAULT_PERIOD
+    if until <= since:
+        raise InvalidInput("until must be after since", field="until")
+    if until - since > LONGEST_PERIOD:
+        raise InvalidInput(f"at most {LONGEST_PERIOD.days} days between since and until", field="since")
+    return since, until
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: datetime | None) -> FleetStats:
+    since, until = period(since, until)
+    hours = _sum(_counter_rows(ports, fleet_id, since, until))
+    ended = {status: hours.get(f"{ENDED_PREFIX}{status}", 0) for status in ENDED_STATUSES}
+    ended_total = sum(ended.values())
+    total = hours.get(CREATED, 0)
+    # Rides are created searching; whatever has not ended yet is still matching.
+    by_status = {"scheduled": 0, "searching": max(0, total - ended_total), **ended}
+    matched = hours.get(TTM_COUNT, 0)
+    histogram = [hours.get(f"{TTM_BUCKET_PREFIX}{i}", 0) for i in range(len(TIME_TO_MATCH_EDGES) + 1)]
+    return FleetStats(
+        since=since,
+        until=until,
+        rides_total=total,
+        rides_by_status=by_status,
+        time_to_match_mean=_ratio(hours.get(TTM_SUM_MS, 0) / 1000, matched),
+        time_to_match_p50=percentile(histogram, 0.50),
+        time_to_match_p95=percentile(histogram, 0.95),
+        acceptance_rate=_ratio(ended["assigned"], ended_total),
+        timeout_rate=_ratio(ended["timed_out"], ended_total),
+        mean_drivers_notified=_ratio(hours.get(DRIVERS_NOTIFIED, 0), ended_total),
+        active_matchings=ports.stores.stats.live_matchings(fleet_id),
+        channels={channel: _channel(hours, channel) for channel in CHANNELS},
+        drivers=_drivers(ports, fleet_id, since, until),
+    )
+
+
+def _counter_rows(ports: Ports, fleet_id: str, since: datetime, until: datetime) -> list[dict[str, int]]:
+    """The period's counters: whole UTC days from the day items, the hours at either edge from the hour items."""
+    store = ports.stores.stats
+    first_hour = hour_start(hour_key(since))
+    end_hour = hour_start(last_hour_key(until)) + timedelta(hours=1)
+    first_day = (first_hour + timedelta(hours=23)).replace(hour=0)  # the first midnight at or after it
+    end_day = end_hour.replace(hour=0)
+    if first_day >= end_day:
+        return store.hours(fleet_id, hour_key(first_hour), last_hour_key(end_hour))
+    hour = timedelta(hours=1)
+    return [
+        *store.hours(fleet_id, hour_key(first_hour), hour_key(first_day - hour)),
+        *store.days(fleet_id, day_key(first_day), day_key(end_day - hour)),
+        *store.hours(fleet_id, hour_key(end_day), last_hour_key(end_hour)),
+    ]
+
+
+def percentile(histogram: list[int], fraction: float) -> float | None:
+    """The value below which `fraction` of the rides fall, interpolated linearly inside its bucket: exact
+    to the bucket it lands in (the histogram's resolution)."""
+    count = sum(histogram)
+    if count == 0:
+        return None
+    rank = fraction * count
+    seen = 0
+    for index, in_bucket in enumerate(histogram):
+        if in_bucket and seen + in_bucket >= rank:
+            low = TIME_TO_MATCH_EDGES[index - 1] if index > 0 else 0.0
+            high = TIME_TO_MATCH_EDGES[index] if index < len(TIME_TO_MATCH_EDGES) else low
+            return round(low + (high - low) * (rank - seen) / in_bucket, 3)
+        seen += in_bucket
+    return float(TIME_TO_MATCH_EDGES[-1])
+
+
+def _sum(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for row in rows:
+        for key, value in row.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _channel(hours: Mapping[str, int], channel: str) -> ChannelFigures:
+    attempts = hours.get(f"ch_attempts#{channel}", 0)
+    successes = hours.get(f"ch_successes#{channel}", 0)
+    return ChannelFigures(
+        attempts=attempts,
+        successes=successes,
+        failures=hours.get(f"ch_failures#{channel}", 0),
+        success_rate=_ratio(successes, attempts),
+        mean_latency_ms=_ratio(hours.get(f"ch_latency_ms#{channel}", 0), attempts),
+    )
+
+
+def _drivers(ports: Ports, fleet_id: str, since: datetime, until: datetime) -> list[DriverFigures]:
+    days = _sum(ports.stores.stats.driver_days(fleet_id, day_key(since), day_key(until - timedelta(microseconds=1))))
+    offers = split_keyed(days, "offers")
+    if not offers:
+        return []
+    names = {d.driver_id: d.name for d in ports.stores.drivers.for_fleet(fleet_id)}
+    responses, accepted = split_keyed(days, "responses"), split_keyed(days, "accepted")
+    response_ms, timeouts = split_keyed(days, "response_ms"), split_keyed(days, "timeouts")
+    figures = [
+        DriverFigures(
+            driver_id=driver_id,
+            name=names.get(driver_id),
+            offers_received=received,
+            responses=responses.get(driver_id, 0),
+            accepted=accepted.get(driver_id, 0),
+            acceptance_rate=_ratio(accepted.get(driver_id, 0), received),
+            mean_response_seconds=_ratio(response_ms.get(driver_id, 0) / 1000, responses.get(driver_id, 0)),
+            timeouts=timeouts.get(driver_id, 0),
+        )
+        for driver_id, received in offers.items()
+    ]
+    return sorted(figures, key=lambda f: (-f.offers_received, f.driver_id))

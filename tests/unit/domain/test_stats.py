@@ -1,0 +1,132 @@
+"""Stats from counters (SPEC §6) on fakes: what rides starting and ending add, read back per period."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ridecast.domain.clock import utcnow
+from ridecast.domain.matching import answers
+from ridecast.domain.matching.broadcast import broadcast
+from ridecast.domain.matching.endings import notify_cancelled, notify_matched, time_out
+from ridecast.domain.rides.cancel import cancel_ride
+from ridecast.domain.stats.counters import TIME_TO_MATCH_EDGES, ttm_bucket
+from ridecast.domain.stats.report import fleet_stats, percentile
+from ridecast.errors import InvalidInput
+from tests.fakes import Fakes
+from tests.unit.domain.conftest import a_fleet, a_ride, drivers_of, token_for
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+def test_matched_timed_out_and_cancelled_rides_add_up(fakes: Fakes) -> None:
+    # Given a fleet of two drivers and three rides offered to both
+    fleet = a_fleet(fakes)
+    ann, bo = drivers_of(fakes, fleet, 2)
+    matched, lapsed, cancelled = (a_ride(fakes, fleet) for _ in range(3))
+    for ride in (matched, lapsed, cancelled):
+        broadcast(fakes.ports, ride.ride_id)
+    # When Ann accepts the first after Bo rejected it, the second times out and the third is cancelled
+    answers.reject(fakes.ports, token_for(fakes, matched.ride_id, bo.driver_id))
+    answers.accept(fakes.ports, token_for(fakes, matched.ride_id, ann.driver_id))
+    notify_matched(fakes.ports, matched.ride_id)
+    time_out(fakes.ports, lapsed.ride_id)
+    cancel_ride(fakes.ports, fleet.fleet_id, cancelled.ride_id, None)
+    notify_cancelled(fakes.ports, cancelled.ride_id)
+    # Then the figures tell each ending once, and a fourth ride still searching is live
+    live = a_ride(fakes, fleet)
+    stats = fleet_stats(fakes.ports, fleet.fleet_id, None, None)
+    assert stats.rides_total == 4
+    assert stats.rides_by_status == {
+        "scheduled": 0,
+        "searching": 1,
+        "assigned": 1,
+        "timed_out": 1,
+        "cancelled": 1,
+        "failed": 0,
+    }
+    assert stats.active_matchings == 1
+    assert (stats.acceptance_rate, stats.timeout_rate) == (round(1 / 3, 4), round(1 / 3, 4))
+    assert stats.mean_drivers_notified == 2
+    stored = fakes.rides.get(matched.ride_id)
+    assert stored is not None
+    assert stored.time_to_match_seconds is not None
+    assert stats.time_to_match_mean == pytest.approx(stored.time_to_match_seconds, abs=0.001)
+    assert stats.channels["sms"].attempts == 6
+    assert stats.channels["sms"].successes == 6
+    assert stats.channels["telegram"].attempts == 0
+    by_driver = {d.driver_id: d for d in stats.drivers}
+    assert (by_driver[ann.driver_id].offers_received, by_driver[ann.driver_id].accepted) == (3, 1)
+    assert by_driver[ann.driver_id].name == ann.name
+    assert (by_driver[bo.driver_id].responses, by_driver[bo.driver_id].accepted) == (1, 0)
+    assert by_driver[bo.driver_id].timeouts == 1  # the ride that lapsed
+    assert live.ride_id not in fakes.stats.counted_rides
+
+
+def test_an_ending_retried_by_step_functions_is_counted_once(fakes: Fakes) -> None:
+    # Given a ride that timed out
+    fleet = a_fleet(fakes)
+    drivers_of(fakes, fleet, 1)
+    ride = a_ride(fakes, fleet)
+    broadcast(fakes.ports, ride.ride_id)
+    time_out(fakes.ports, ride.ride_id)
+    # When Step Functions runs TimeOut again (the first attempt's answer was lost)
+    assert time_out(fakes.ports, ride.ride_id) == {"ride_status": "timed_out"}
+    # Then it is still one timed-out ride and no matching is live
+    stats = fleet_stats(fakes.ports, fleet.fleet_id, None, None)
+    assert (stats.rides_by_status["timed_out"], stats.rides_total, stats.active_matchings) == (1, 1, 0)
+
+
+def test_a_period_before_the_rides_shows_none_of_them(fakes: Fakes) -> None:
+    fleet = a_fleet(fakes)
+    a_ride(fakes, fleet)
+    now = utcnow()
+    earlier = fleet_stats(fakes.ports, fleet.fleet_id, now - timedelta(days=3), now - timedelta(days=2))
+    assert earlier.rides_total == 0
+    assert earlier.acceptance_rate is None
+    assert earlier.time_to_match_p50 is None
+    assert earlier.drivers == []
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+        (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+        (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)),
+    ],
+)
+def test_an_empty_or_overlong_period_is_refused(fakes: Fakes, since: datetime, until: datetime) -> None:
+    fleet = a_fleet(fakes)
+    with pytest.raises(InvalidInput):
+        fleet_stats(fakes.ports, fleet.fleet_id, since, until)
+
+
+def test_percentiles_land_in_the_bucket_of_the_true_value() -> None:
+    # Given 100 times to match of 1..100 seconds
+    seconds = list(range(1, 101))
+    histogram = [0] * (len(TIME_TO_MATCH_EDGES) + 1)
+    for value in seconds:
+        histogram[ttm_bucket(value)] += 1
+    # Then p50 and p95 fall in the buckets of the 50th and 95th values
+    for fraction, true_value in ((0.50, 50), (0.95, 95)):
+        estimate = percentile(histogram, fraction)
+        assert estimate is not None
+        assert ttm_bucket(estimate) == ttm_bucket(true_value)
+
+
+def test_a_period_reads_whole_days_from_day_items_and_its_edges_from_hours(fakes: Fakes) -> None:
+    # Given one ride created in each of the hours 22:00 on 1 March to 02:00 on 3 March
+    fleet = a_fleet(fakes)
+    start = datetime(2026, 3, 1, 22, tzinfo=UTC)
+    for n in range(29):
+        fakes.stats.count_created(fleet.fleet_id, (start + timedelta(hours=n)).strftime("%Y-%m-%dT%H"), {"created": 1})
+
+    # When periods starting and ending inside hours, and across midnights, are asked for
+    def total(since: datetime, until: datetime) -> int:
+        return fleet_stats(fakes.ports, fleet.fleet_id, since, until).rides_total
+
+    # Then each counts the rides of the hours it touches, once
+    assert total(start, start + timedelta(hours=29)) == 29
+    assert total(start + timedelta(minutes=30), start + timedelta(hours=2, minutes=1)) == 3
+    assert total(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)) == 24
+    assert total(datetime(2026, 3, 1, 23, 59, tzinfo=UTC), datetime(2026, 3, 3, 0, 1, tzinfo=UTC)) == 26

@@ -31,6 +31,7 @@ from ridecast.errors import (
     InvalidInput,
     MatchingUnavailable,
 )
+from tests.fake_channel_health import FakeChannelHealthStore
 
 
 class AlreadyStored(Exception):
@@ -410,6 +411,7 @@ class RecordingMatching:
 class FakeSecrets:
     fleets: dict[str, dict[str, str]] = field(default_factory=dict)
     root: str = "test-root-key-0123456789"
+    platform: dict[str, str] = field(default_factory=dict)
 
     def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
         return dict(self.fleets.get(fleet_id, {}))
@@ -419,6 +421,9 @@ class FakeSecrets:
 
     def root_key(self) -> str:
         return self.root
+
+    def platform_secrets(self) -> dict[str, str]:
+        return dict(self.platform)
 
 
 class Alert(NamedTuple):
@@ -496,6 +501,10 @@ class RecordingTelegramBot:
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("telegram", message)
 
+    def probe(self) -> None:
+        if "telegram" in self.outbox.down:
+            raise ChannelError("telegram is down", retryable=True)
+
     def edit(self, chat_id: str, message_id: str, text: str) -> None:
         if "telegram" in self.outbox.down:
             raise ChannelError("telegram is down", retryable=True)
@@ -511,6 +520,10 @@ class RecordingTwilio:
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("twilio", message)
+
+    def probe(self) -> None:
+        if "twilio" in self.outbox.down:
+            raise ChannelError("twilio is down", retryable=True)
 
 
 # ----- all of them at once ---------------------------------------------------------------------------------
@@ -532,6 +545,7 @@ class Fakes:
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
     channels: RecordingChannels = field(default_factory=RecordingChannels)
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
+    channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -549,6 +563,7 @@ class Fakes:
             senders=self.senders,
             registrations=self.registrations,
             deliveries=self.deliveries,
+            channel_health=self.channel_health,
         )
 
     @property

@@ -13,6 +13,7 @@ from ridecast.adapters.secrets import SecretsManagerSecrets
 from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
 from ridecast.repositories.api_keys import DynamoApiKeyStore
+from ridecast.repositories.channel_health import DynamoChannelHealthStore
 from ridecast.repositories.deliveries import DynamoDeliveryLog
 from ridecast.repositories.drivers import DynamoDriverStore
 from ridecast.repositories.fleets import DynamoFleetStore
@@ -33,6 +34,7 @@ def stores() -> Stores:
         senders=DynamoSenderStore(),
         registrations=DynamoRegistrationStore(),
         deliveries=DynamoDeliveryLog(),
+        channel_health=DynamoChannelHealthStore(),
     )
 
 

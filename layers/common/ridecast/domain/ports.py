@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ridecast.domain.channels.health import ChannelHealthStore
 from ridecast.domain.channels.ports import ChannelProviders
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
 
@@ -165,6 +166,9 @@ class SecretStore(Protocol):
 
     def root_key(self) -> str: ...
 
+    def platform_secrets(self) -> dict[str, str]:
+        """The deployment's own channels (ridecast.domain.channels.platform); empty when it has none."""
+
 
 class OpsAlerts(Protocol):
     def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None: ...
@@ -180,6 +184,7 @@ class Stores:
     senders: SenderStore
     registrations: RegistrationStore
     deliveries: DeliveryLog
+    channel_health: ChannelHealthStore
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ from datetime import timedelta
 from ridecast.domain.channels.catalogue import render, ride_values
 from ridecast.domain.channels.ports import SignedRequest, WebhookVerifier
 from ridecast.domain.channels.replies import parse_reply
+from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.channels.webhooks import process_once, verify_twilio
 from ridecast.domain.clock import utcnow
-from ridecast.domain.entities import Fleet
+from ridecast.domain.entities import Fleet, Ride
 from ridecast.domain.matching import answers
 from ridecast.domain.ports import Ports
+from ridecast.domain.types import MessageChannel
 from ridecast.errors import WebhookForbidden
 from ridecast.observability import logger, mask_phone
 
@@ -40,6 +42,7 @@ class DeliveryReceipt:
     message_id: str
     status: str
     error_code: str | None
+    channel: MessageChannel = "sms"
 
 
 def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply, request: SignedRequest) -> str | None:
@@ -83,6 +86,8 @@ def record_delivery_receipt(
         offers = ports.stores.offers
         if receipt.status in FAILED_DELIVERY_STATUSES:
             error = f"twilio {receipt.status} (error {receipt.error_code or 'unknown'})"
+            if _resend_on_next_channel(ports, ride, receipt):
+                return
             offers.update(
                 ride.ride_id, receipt.driver_id, {"sent"}, status="failed", delivery_status=receipt.status, error=error
             )
@@ -96,3 +101,28 @@ def record_delivery_receipt(
         TWILIO_DEDUPE_WINDOW,
         record,
     )
+
+
+def _resend_on_next_channel(ports: Ports, ride: Ride, receipt: DeliveryReceipt) -> bool:
+    """SPEC §5: a failed or undelivered offer message goes again, the same offer (same link, same record), on
+    the driver's next channel (WhatsApp → SMS, SMS → Telegram) while the ride is searching; True when it did."""
+    # Imported here: broadcast imports this package's answers, and the resend path is rare.
+    from ridecast.domain.matching.broadcast import send_offer
+
+    offer = ports.stores.offers.get(ride.ride_id, receipt.driver_id)
+    driver = ports.stores.drivers.get(ride.fleet_id, receipt.driver_id)
+    fleet = ports.stores.fleets.get(ride.fleet_id)
+    # Only the message the offer currently rides on: a late receipt of an earlier channel changes nothing.
+    if offer is None or driver is None or fleet is None or offer.status != "sent" or offer.channel != receipt.channel:
+        return False
+    router = ChannelRouter.for_fleet(fleet, ports)
+    # The carrier's word on one message (a bad number, a phone off) says nothing about Twilio being down.
+    router.ledger.record("twilio", False, 0.0, utcnow(), provider_failure=False)
+    if ride.status != "searching" or not router.driver_routes(driver, frozenset({receipt.channel})):
+        return False
+    delivery = send_offer(ports, router, ride, driver, offer, "offer", exclude=frozenset({receipt.channel}))
+    logger.info(
+        "offer resent after a failed receipt",
+        extra={"ride_id": ride.ride_id, "driver_id": driver.driver_id, "channel": delivery.channel, "ok": delivery.ok},
+    )
+    return True

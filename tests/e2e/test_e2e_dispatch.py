@@ -65,7 +65,7 @@ def test_a_whatsapp_sender_may_be_written_as_twilio_writes_it(stack: StackClient
     number = unique_phone()
     twilio = {
         "account_sid": "AC" + "2" * 32,
-        "auth_token": "tok",
+        "auth_token": "wa-cabs-auth-token-0001",
         "senders": [{"channel": "whatsapp", "from": f"whatsapp:{number}"}],
     }
     created = stack.post("/fleets", headers=stack.root(), json={"name": "WA Cabs", "twilio": twilio})

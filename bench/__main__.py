@@ -75,7 +75,7 @@ def _table(results: dict[str, Any]) -> list[str]:
         ),
         lambda: _row(
             "failover: Telegram down → the same offer by SMS",
-            f"{f['failover_seconds']} s after the failed send (ride created → SMS {f['ride_created_to_sms_seconds']} s)",
+            f"{f['failover_seconds']} s after the failed send (ride → SMS {f['ride_created_to_sms_seconds']} s)",
             "≤ 1 s",
             f["failover_seconds"] <= 1.0,
         ),

@@ -3,6 +3,7 @@ channel's stored counters in one atomic ADD per channel when the batch ends (a b
 outside a batch; three provider failures in a row take the channel offline, and exactly one writer of that
 move tells the admins."""
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -26,6 +27,8 @@ class ChannelLedger:
         self._pending: dict[RouterChannel, ChannelOutcomes] = {}
         self._offline_here: set[RouterChannel] = set()
         self._batch_depth = 0
+        # A wave's sends run on many threads at once; their outcomes meet here.
+        self._lock = threading.Lock()
 
     @property
     def state(self) -> RouterState:
@@ -40,13 +43,16 @@ class ChannelLedger:
     def record(
         self, channel: RouterChannel, ok: bool, latency_ms: float, at: datetime, *, provider_failure: bool
     ) -> None:
-        outcomes = self._pending.setdefault(channel, ChannelOutcomes())
-        outcomes.add(ok, latency_ms, at, provider_failure=provider_failure)
-        stored_run = 0 if outcomes.succeeded else self.state.health(channel).consecutive_failures
-        if not ok and stored_run + outcomes.failures_in_a_row >= OFFLINE_AFTER_FAILURES:
-            # The rest of this wave goes straight to the fallback; the stored status follows on flush.
-            self._offline_here.add(channel)
-        if self._batch_depth == 0:
+        stored = self.state.health(channel)
+        with self._lock:
+            outcomes = self._pending.setdefault(channel, ChannelOutcomes())
+            outcomes.add(ok, latency_ms, at, provider_failure=provider_failure)
+            run = outcomes.failures_in_a_row + (0 if outcomes.succeeded else stored.consecutive_failures)
+            if not ok and run >= OFFLINE_AFTER_FAILURES:
+                # The rest of this wave goes straight to the fallback; the stored status follows on flush.
+                self._offline_here.add(channel)
+            batched = self._batch_depth > 0
+        if not batched:
             self.flush()
 
     def begin(self) -> None:
@@ -60,7 +66,8 @@ class ChannelLedger:
     def flush(self) -> None:
         # Telling the admins sends messages, which record outcomes of their own: loop until nothing is left.
         for _ in range(3):
-            pending, self._pending = self._pending, {}
+            with self._lock:
+                pending, self._pending = self._pending, {}
             if not pending:
                 return
             for channel, outcomes in pending.items():

@@ -1,5 +1,5 @@
-"""In-memory channel router state (ridecast.domain.channels.health.ChannelHealthStore), kept apart from
-tests/fakes.py so each fake module stays readable."""
+"""In-memory channel router state (ridecast.domain.channels.health.ChannelHealthStore) and platform phone
+index (ridecast.domain.ports.DriverPhoneIndex), kept apart from tests/fakes.py so each stays readable."""
 
 from dataclasses import dataclass, field, replace
 
@@ -66,3 +66,17 @@ class FakeChannelHealthStore:
 
     def offline(self) -> list[tuple[str, RouterChannel]]:
         return [key for key, health in self.channels.items() if health.status == "offline"]
+
+
+@dataclass
+class FakeDriverPhoneIndex:
+    entries: dict[tuple[str, str], str] = field(default_factory=dict)  # (phone, fleet) → driver
+
+    def add(self, phone: str, fleet_id: str, driver_id: str) -> None:
+        self.entries[(phone, fleet_id)] = driver_id
+
+    def remove(self, phone: str, fleet_id: str) -> None:
+        self.entries.pop((phone, fleet_id), None)
+
+    def drivers_for(self, phone: str) -> list[tuple[str, str]]:
+        return [(fleet_id, driver_id) for (p, fleet_id), driver_id in self.entries.items() if p == phone]

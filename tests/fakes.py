@@ -31,7 +31,7 @@ from ridecast.errors import (
     InvalidInput,
     MatchingUnavailable,
 )
-from tests.fake_channel_health import FakeChannelHealthStore
+from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex
 
 
 class AlreadyStored(Exception):
@@ -546,6 +546,7 @@ class Fakes:
     channels: RecordingChannels = field(default_factory=RecordingChannels)
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
+    driver_phones: FakeDriverPhoneIndex = field(default_factory=FakeDriverPhoneIndex)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -564,6 +565,7 @@ class Fakes:
             registrations=self.registrations,
             deliveries=self.deliveries,
             channel_health=self.channel_health,
+            driver_phones=self.driver_phones,
         )
 
     @property

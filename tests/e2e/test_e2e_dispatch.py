@@ -10,7 +10,9 @@ from typing import Any
 from tests.e2e.stack import Driver, Fleet, StackClient, message_sid, unique_chat_id, unique_phone, wait_for
 from tests.e2e.test_e2e_telegram import register
 
-PLATFORM_SMS, PLATFORM_WHATSAPP = "+15550009000", "+15550009001"  # local_stack.runtime.PLATFORM_CHANNELS
+# local_stack.runtime.PLATFORM_CHANNELS
+PLATFORM_SMS, PLATFORM_WHATSAPP = "+15550009000", "+15550009001"
+PLATFORM_ACCOUNT, PLATFORM_TOKEN = "AC" + "0" * 31 + "9", "local-platform-twilio-token"
 
 
 @contextmanager
@@ -146,11 +148,39 @@ def test_modes_decide_which_channel_carries_driver_messages(stack: StackClient) 
     assert dispatch(stack, fleet, "mode", mode="telegram-only")["mode"] == "telegram-only"
     ride = stack.create_ride(fleet)
     stack.wait_for_offer(chat, ride)
-    offers = {o["driver_id"]: o for o in stack.ride(fleet, ride["ride_id"])["offers"]}
-    assert offers[sms_driver.driver_id]["status"] == "failed"
+    sms_offer = wait_for(
+        lambda: [o for o in stack.ride(fleet, ride["ride_id"])["offers"] if o["driver_id"] == sms_driver.driver_id],
+        "the SMS driver's offer",
+    )
+    assert wait_for(
+        lambda: stack.offer_of(stack.ride(fleet, ride["ride_id"]), sms_driver)["status"] == "failed", "failed"
+    )
+    assert sms_offer
     assert not [m for m in stack.outbox(sms_driver.phone) if ride["code"] in m["body"]]
     # twilio-only: the Telegram driver is reached on their phone
     assert dispatch(stack, fleet, "mode", mode="twilio-only")["mode"] == "twilio-only"
-    ride = stack.create_ride(fleet)
+    customer = unique_phone()
+    ride = stack.create_ride(fleet, customer_phone=customer)
     assert stack.wait_for_offer(tg_driver.phone, ride)["channel"] == "sms"
+    # Once the wave is out (the customer's "searching" message is its last send), the counters reset to zero
+    stack.wait_for_message(customer, lambda m: ride["code"] in m["body"], "the customer's searching message")
+    assert dispatch(stack, fleet)["channels"]["twilio"]["attempts"] > 0
     assert dispatch(stack, fleet, "stats/reset")["channels"]["twilio"]["attempts"] == 0
+
+
+def test_a_driver_answers_by_sms_to_the_platforms_number(stack: StackClient) -> None:
+    # Given a fleet on the platform's channels whose SMS driver got an offer from the platform's number
+    created = stack.post("/fleets", headers=stack.root(), json={"name": "Platform Cabs"})
+    assert created.status_code == 201, created.text
+    fleet = Fleet(fleet_id=created.json()["fleet_id"], api_key=created.json()["api_key"], admin_phone="")
+    driver = stack.add_driver(fleet)
+    ride = stack.create_ride(fleet)
+    stack.wait_for_offer(driver.phone, ride)
+    # When they text "1" back, as Twilio posts it for the platform's account
+    params = {"MessageSid": message_sid(), "AccountSid": PLATFORM_ACCOUNT, "From": driver.phone, "To": PLATFORM_SMS}
+    params |= {"Body": "1", "NumMedia": "0"}
+    answer = stack.twilio_webhook(fleet, params, auth_token=PLATFORM_TOKEN)
+    # Then the ride is theirs
+    assert answer.status_code == 200, answer.text
+    assigned = stack.wait_for_ride(fleet, ride["ride_id"], lambda r: r["status"] == "assigned", "the ride assigned")
+    assert assigned["driver_id"] == driver.driver_id

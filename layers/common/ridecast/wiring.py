@@ -15,6 +15,7 @@ from ridecast.domain.ports import Ports, Stores
 from ridecast.repositories.api_keys import DynamoApiKeyStore
 from ridecast.repositories.channel_health import DynamoChannelHealthStore
 from ridecast.repositories.deliveries import DynamoDeliveryLog
+from ridecast.repositories.driver_phones import DynamoDriverPhoneIndex
 from ridecast.repositories.drivers import DynamoDriverStore
 from ridecast.repositories.fleets import DynamoFleetStore
 from ridecast.repositories.offers import DynamoOfferStore
@@ -35,6 +36,7 @@ def stores() -> Stores:
         registrations=DynamoRegistrationStore(),
         deliveries=DynamoDeliveryLog(),
         channel_health=DynamoChannelHealthStore(),
+        driver_phones=DynamoDriverPhoneIndex(),
     )
 
 

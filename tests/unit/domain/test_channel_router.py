@@ -4,6 +4,7 @@ offline after three in a row, recovery by the probe or a health check, modes, pl
 import pytest
 
 from ridecast.domain.channels import control
+from ridecast.domain.channels.ports import SignedRequest
 from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.drivers.commands import NewDriver
 from ridecast.domain.drivers.roster import register_driver
@@ -11,7 +12,12 @@ from ridecast.domain.entities import Driver, Fleet, TwilioSender
 from ridecast.domain.fleets.accounts import create_fleet
 from ridecast.domain.fleets.commands import NewFleet
 from ridecast.domain.matching.broadcast import broadcast
-from ridecast.domain.matching.driver_replies import DeliveryReceipt, record_delivery_receipt
+from ridecast.domain.matching.driver_replies import (
+    DeliveryReceipt,
+    TextReply,
+    answer_text_reply,
+    record_delivery_receipt,
+)
 from ridecast.errors import FleetChannelMissing
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import ADMIN_PHONE, SENDER, Verifier, a_fleet, a_ride, drivers_of
@@ -227,3 +233,19 @@ def _signed(fleet: Fleet):  # type: ignore[no-untyped-def]
 
     assert fleet.twilio is not None
     return SignedRequest(url="https://x", params={"AccountSid": fleet.twilio.account_sid}, signature="sig")
+
+
+def test_a_reply_to_a_platform_sender_answers_the_drivers_offer_in_their_fleet(fakes: Fakes) -> None:
+    # Given a fleet on the platform's channels with an SMS driver who got an offer
+    fakes.secrets.platform = dict(PLATFORM)
+    fleet, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": "Night Owls"}))
+    driver = register_driver(fakes.ports, fleet.fleet_id, NewDriver(name="S", phone="+447700900201", channel="sms"))
+    ride = a_ride(fakes, fleet)
+    broadcast(fakes.ports, ride.ride_id)
+    # When the driver texts "1" back to the platform's number, signed with the platform's account
+    reply = TextReply("SM" + "a" * 32, driver.phone, "+15550009000", "1", via_whatsapp=False)
+    signed = SignedRequest(url="https://x", params={"AccountSid": PLATFORM["twilio_account_sid"]}, signature="sig")
+    answer = answer_text_reply(fakes.ports, Verifier(), reply, signed)
+    # Then the ride is theirs
+    assert answer is not None
+    assert fakes.offers.get(ride.ride_id, driver.driver_id).status == "accepted"  # type: ignore[union-attr]

@@ -117,6 +117,18 @@ class SenderStore(Protocol):
     def fleet_for(self, phone: str) -> str | None: ...
 
 
+class DriverPhoneIndex(Protocol):
+    """Phone → (fleet, driver) across the platform: an SMS or WhatsApp reply to one of the platform's own
+    senders names no fleet, only the driver's phone."""
+
+    def add(self, phone: str, fleet_id: str, driver_id: str) -> None: ...
+
+    def remove(self, phone: str, fleet_id: str) -> None: ...
+
+    def drivers_for(self, phone: str) -> list[tuple[str, str]]:
+        """(fleet_id, driver_id) of every fleet with a driver on this phone."""
+
+
 class RegistrationStore(Protocol):
     def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None: ...
 
@@ -185,6 +197,7 @@ class Stores:
     registrations: RegistrationStore
     deliveries: DeliveryLog
     channel_health: ChannelHealthStore
+    driver_phones: DriverPhoneIndex
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ def register_driver(ports: Ports, fleet_id: str, request: NewDriver) -> Driver:
         last_seen_at=now,
     )
     ports.stores.drivers.create(driver)
+    ports.stores.driver_phones.add(driver.phone, fleet_id, driver.driver_id)
     logger.info("driver registered", extra={"driver_id": driver.driver_id, "phone": mask_phone(driver.phone)})
     return driver
 
@@ -69,6 +70,9 @@ def update_driver(ports: Ports, fleet_id: str, driver_id: str, request: DriverCh
         changes["last_seen_at"] = now
     updated = Driver.model_validate({**previous.model_dump(), **changes, "updated_at": now})
     ports.stores.drivers.replace(previous, updated)
+    if updated.phone != previous.phone:
+        ports.stores.driver_phones.remove(previous.phone, fleet_id)
+        ports.stores.driver_phones.add(updated.phone, fleet_id, driver_id)
     return updated
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ridecast.domain.channels.catalogue import render, ride_values
+from ridecast.domain.channels.platform import PlatformChannels
 from ridecast.domain.channels.ports import SignedRequest, WebhookVerifier
 from ridecast.domain.channels.replies import parse_reply
 from ridecast.domain.channels.router import ChannelRouter
@@ -47,7 +48,8 @@ class DeliveryReceipt:
 
 def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply, request: SignedRequest) -> str | None:
     """What to answer the driver (None for a replayed delivery, which is answered with silence)."""
-    fleet = verify_twilio(ports, verifier, ports.stores.senders.fleet_for(reply.to_phone), request)
+    fleet_id = ports.stores.senders.fleet_for(reply.to_phone) or _platform_fleet_for(ports, reply)
+    fleet = verify_twilio(ports, verifier, fleet_id, request)
     if not reply.message_id:
         raise WebhookForbidden("no MessageSid")
     answered = process_once(
@@ -56,6 +58,22 @@ def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply,
     if answered is None:
         logger.info("replayed twilio delivery ignored", extra={"message_sid": reply.message_id})
     return answered
+
+
+def _platform_fleet_for(ports: Ports, reply: TextReply) -> str | None:
+    """A reply to one of the platform's own senders: the fleet of the driver on that phone which the platform
+    reaches (verify_twilio then checks the platform's signature). A phone driving for several such fleets
+    answers the fleet whose offer to it is newest."""
+    platform = PlatformChannels.from_secret(ports.secrets.platform_secrets())
+    if platform.twilio is None or reply.to_phone not in {s.from_ for s in platform.twilio.senders}:
+        return None
+    candidates = []
+    for fleet_id, driver_id in ports.stores.driver_phones.drivers_for(reply.from_phone):
+        fleet = ports.stores.fleets.get(fleet_id)
+        if fleet is not None and fleet.twilio is None:
+            newest = ports.stores.offers.recent_for_driver(driver_id, limit=1)
+            candidates.append((newest[0].sent_at.isoformat() if newest else "", fleet_id))
+    return max(candidates)[1] if candidates else None
 
 
 def _answer(ports: Ports, fleet: Fleet, reply: TextReply) -> str:

@@ -29,6 +29,7 @@ def _table(results: dict[str, Any]) -> list[str]:
         results.get("cost_per_matched_ride", {}),
     )
     st = results.get("stats_30_days", {})
+    f = results.get("failover", {})
     rows: list[Callable[[], str]] = [
         lambda: _row(
             "broadcast to 1,000 drivers, 50 ms provider",
@@ -81,6 +82,18 @@ def _table(results: dict[str, Any]) -> list[str]:
             st["ms_p50"] <= 200,
         ),
         lambda: _row(
+            "failover: Telegram down → the same offer by SMS",
+            f"{f['failover_seconds']} s after the failed send (ride → SMS {f['ride_created_to_sms_seconds']} s)",
+            "≤ 1 s",
+            f["failover_seconds"] <= 1.0,
+        ),
+        lambda: _row(
+            "recovery: outage over → Telegram online (probe every minute)",
+            f"{f['recovery_seconds_by_scheduled_probe']} s",
+            "≤ 60 s",
+            f["recovered"] and f["recovery_seconds_by_scheduled_probe"] <= 60,
+        ),
+        lambda: _row(
             "ride created → first offer (local stack)", f"p50 {results['time_to_first_offer']['ms_p50']} ms", "—", None
         ),
     ]
@@ -116,7 +129,7 @@ def main() -> int:
     from bench import cost
 
     cost.install()  # before any boto3 session exists
-    from bench import cold_imports, scenarios, stats
+    from bench import cold_imports, failover, scenarios, stats
     from local_stack.runtime import LocalRuntime
 
     results: dict[str, Any] = {
@@ -145,6 +158,7 @@ def main() -> int:
         ("accept_storm", scenarios.accept_storm),
         ("accept_to_customer", scenarios.accept_to_customer),
         ("stats_30_days", stats.stats_30_days),
+        ("failover", failover.failover_and_recovery),
     ]
     # Everything else: the local stack as `make run` serves it (stand-ins in process, delivery receipts on).
     with LocalRuntime(REPO, parameter_overrides=quiet, seed_demo=False, log=lambda _: None) as runtime:

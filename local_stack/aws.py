@@ -205,8 +205,9 @@ def _stop_running_executions() -> None:
         pass
 
 
-def provision(template: LocalTemplate, fixed_secrets: dict[str, str]) -> None:
-    """The tables, secrets, topics and state machines of template.yaml, created in moto."""
+def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:
+    """The tables, secrets, topics and state machines of template.yaml, created in moto; `named_secrets` are
+    secrets the template names by parameter (the platform's channels)."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for logical_id in template.resources_of("AWS::DynamoDB::Table"):
         kwargs, ttl_attribute = template.table_create_kwargs(logical_id)
@@ -220,6 +221,8 @@ def provision(template: LocalTemplate, fixed_secrets: dict[str, str]) -> None:
         value = fixed_secrets.get(logical_id) or token_urlsafe(32)
         arn = secrets.create_secret(Name=template.ref(logical_id), SecretString=value)["ARN"]
         template.register(logical_id, arn, Id=arn)
+    for name, value in named_secrets.items():
+        secrets.create_secret(Name=name, SecretString=value)
     sns = boto3.client("sns", region_name=REGION)
     for logical_id in template.resources_of("AWS::SNS::Topic"):
         sns.create_topic(Name=template.ref(logical_id).rpartition(":")[2])

@@ -3,6 +3,7 @@ schedules) on moto, with the provider stand-ins, for `make run` and for integrat
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 
 ROOT_KEY = "local-root-key"
 ROOT_KEY_SECRET = "RootKeySecret"
+# The platform's default channels (SPEC §2, §5) point at the stand-ins: a fleet with only a name reaches drivers.
+PLATFORM_SECRET = "ridecast-local/platform-channels"
+PLATFORM_CHANNELS = {"twilio_account_sid": "AC" + "0" * 31 + "9", "twilio_auth_token": "local-platform-twilio-token"}
+PLATFORM_CHANNELS |= {
+    "twilio_senders": "sms:+15550009000,whatsapp:+15550009001",
+    "email_sender": "rides@ridecast.local",
+}
+PLATFORM_CHANNELS |= {"telegram_bot_token": "9000:local-platform-bot", "telegram_bot_username": "RidecastLocalBot"}
 
 # Our code (handlers and layers) that a previous LocalRuntime imported: the next one imports it afresh, so
 # caches built from the old environment (settings, clients, base URL) do not leak across runs. Third-party
@@ -115,7 +124,7 @@ class LocalRuntime:
     def _start_stack(self, template: LocalTemplate) -> None:
         self._sandbox.start(self._invoke_payload, providers_down=self.standins.down)
         self._isolation.install()
-        aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY})
+        aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY}, {PLATFORM_SECRET: json.dumps(PLATFORM_CHANNELS)})
         functions = template.functions()
         for layer in dict.fromkeys(str(layer) for spec in functions for layer in spec.layer_dirs):
             if layer not in sys.path:
@@ -245,7 +254,8 @@ class LocalRuntime:
     def _parameters(self) -> dict[str, str]:
         base = self.base_url
         locally = {"Stage": "local", "PublicBaseUrl": base, "TwilioApiBaseUrl": f"{base}/_local/twilio"}
-        return {**locally, "TelegramApiBaseUrl": f"{base}/_local/telegram", **self._overrides}
+        locally |= {"TelegramApiBaseUrl": f"{base}/_local/telegram", "PlatformChannelsSecretName": PLATFORM_SECRET}
+        return {**locally, **self._overrides}
 
     def _invoke_payload(self, function: str, payload: bytes) -> tuple[int, bytes, str | None]:
         assert self._functions is not None, "Step Functions calls no Lambda before the functions are loaded"

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 TWILIO_PATH = re.compile(r"^/_local/twilio/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+TWILIO_ACCOUNT_PATH = re.compile(r"^/_local/twilio/2010-04-01/Accounts/(?P<sid>[^/]+)\.json$")
 TELEGRAM_PATH = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
@@ -113,6 +114,11 @@ class StandIns:
             return self._twilio(request, twilio.group("sid"))
         if telegram:
             return self._telegram(request, telegram.group("token"), telegram.group("method").lower())
+        if account := TWILIO_ACCOUNT_PATH.match(path):  # the router's health probe fetches the account
+            down = self.is_down("twilio")
+            return (
+                _twilio_error(500, 20500, "down") if down else _json(200, {"sid": account["sid"], "status": "active"})
+            )
         if path.startswith("/_local/telegram/"):
             return _telegram_error(404, "Not Found")
         return _json(404, {"message": "Not Found"})

@@ -33,6 +33,7 @@ from ridecast.errors import (
     LastAdminKey,
     MatchingUnavailable,
 )
+from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex
 
 
 class AlreadyStored(Exception):
@@ -509,6 +510,7 @@ class RecordingMatching:
 class FakeSecrets:
     fleets: dict[str, dict[str, str]] = field(default_factory=dict)
     root: str = "test-root-key-0123456789"
+    platform: dict[str, str] = field(default_factory=dict)
 
     def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
         return dict(self.fleets.get(fleet_id, {}))
@@ -518,6 +520,9 @@ class FakeSecrets:
 
     def root_key(self) -> str:
         return self.root
+
+    def platform_secrets(self) -> dict[str, str]:
+        return dict(self.platform)
 
 
 class Alert(NamedTuple):
@@ -595,6 +600,10 @@ class RecordingTelegramBot:
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("telegram", message)
 
+    def probe(self) -> None:
+        if "telegram" in self.outbox.down:
+            raise ChannelError("telegram is down", retryable=True)
+
     def edit(self, chat_id: str, message_id: str, text: str) -> None:
         if "telegram" in self.outbox.down:
             raise ChannelError("telegram is down", retryable=True)
@@ -610,6 +619,10 @@ class RecordingTwilio:
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("twilio", message)
+
+    def probe(self) -> None:
+        if "twilio" in self.outbox.down:
+            raise ChannelError("twilio is down", retryable=True)
 
 
 # ----- all of them at once ---------------------------------------------------------------------------------
@@ -633,6 +646,8 @@ class Fakes:
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
     channels: RecordingChannels = field(default_factory=RecordingChannels)
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
+    channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
+    driver_phones: FakeDriverPhoneIndex = field(default_factory=FakeDriverPhoneIndex)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -652,6 +667,8 @@ class Fakes:
             deliveries=self.deliveries,
             rate_limits=self.rate_limits,
             stats=self.stats,
+            channel_health=self.channel_health,
+            driver_phones=self.driver_phones,
         )
 
     @property

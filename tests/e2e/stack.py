@@ -58,6 +58,8 @@ class StackProcess:
             **os.environ,
             "PORT": str(self.port),
             "LOCAL_SIMULATED_DRIVERS": "0",
+            # Schedules tick every 2 s, so the channel probe's recovery is seen within a test.
+            "LOCAL_SCHEDULE_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",
             "SAM_CLI_TELEMETRY": "0",
         }

@@ -22,6 +22,7 @@ from ridecast.api.models import (
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
+from ridecast.api.models.dispatch import SetModeRequest
 from ridecast.domain.matching.tasks import TASKS
 from tests.fixtures import (
     ASL_PATH,
@@ -45,6 +46,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "PATCH /drivers/{driver_id}": UpdateDriverRequest,
     "POST /rides": CreateRideRequest,
     "POST /rides/{ride_id}/cancel": CancelRideRequest,
+    "POST /dispatch/mode": SetModeRequest,
 }
 
 

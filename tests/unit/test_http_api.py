@@ -252,20 +252,31 @@ def test_cancel_without_a_body_is_fine(fleet: Any) -> None:
 # ----- drivers and fleets: updates never answer 5xx -----------------------------------------------------------
 
 
-def test_registering_the_same_phone_twice_is_409(fleet: Any) -> None:
+@pytest.fixture
+def fleet_with_senders(make_fleet: Any) -> Any:
+    """A fleet whose own Twilio account reaches SMS and WhatsApp drivers (no platform channels in unit tests)."""
+    senders = [{"channel": "sms", "from": "+15005550006"}, {"channel": "whatsapp", "from": "+15005550007"}]
+    created, _ = make_fleet(twilio={"account_sid": "AC" + "0" * 32, "auth_token": "token", "senders": senders})
+    return created
+
+
+def test_registering_the_same_phone_twice_is_409(fleet_with_senders: Any) -> None:
+    fleet = fleet_with_senders
     event = _as("drivers/create_driver.json", fleet.fleet_id, role="admin")
     assert invoke("drivers", event)["statusCode"] == 201
     assert _assert_json_error(invoke("drivers", event), 409)["error"] == "duplicate_phone"
 
 
-def test_an_empty_driver_update_is_422(fleet: Any) -> None:
+def test_an_empty_driver_update_is_422(fleet_with_senders: Any) -> None:
+    fleet = fleet_with_senders
     driver = register_driver(ports(), fleet.fleet_id, NewDriver(name="Amira", phone="+447700900456", channel="sms"))
     event = with_path(_as("drivers/update_driver.json", fleet.fleet_id, role="admin"), driver_id=driver.driver_id)
     assert "nothing to update" in _assert_json_error(invoke("drivers", with_body(event, {})), 422)["message"]
 
 
 @pytest.mark.parametrize("field", ["name", "phone", "channel", "status"])
-def test_a_null_for_a_required_driver_field_is_422(fleet: Any, field: str) -> None:
+def test_a_null_for_a_required_driver_field_is_422(fleet_with_senders: Any, field: str) -> None:
+    fleet = fleet_with_senders
     driver = register_driver(ports(), fleet.fleet_id, NewDriver(name="Amira", phone="+447700900456", channel="sms"))
     event = with_path(_as("drivers/update_driver.json", fleet.fleet_id, role="admin"), driver_id=driver.driver_id)
     response = invoke("drivers", with_body(event, {field: None}))

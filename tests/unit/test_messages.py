@@ -17,6 +17,7 @@ CALL_SITE_EXTRAS = {
     "error": "Lambda.Unknown: boom",
     "register_link": "https://t.me/northside_cabs_bot?start=abc",
     "fleet_name": "Northside Cabs",
+    "channel": "telegram",
 }
 
 

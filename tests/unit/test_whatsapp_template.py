@@ -47,7 +47,9 @@ def _sent(monkeypatch: pytest.MonkeyPatch, fleet: Fleet, driver: Driver) -> Outb
         return Delivery(channel=message.channel, receipt=None, error="not sent in this test")
 
     monkeypatch.setattr(ChannelRouter, "send", record)
-    ChannelRouter.for_fleet(fleet, Fakes().ports).to_driver(driver, "New ride R-7K3QX", template_variables=VARIABLES)
+    fakes = Fakes()
+    fakes.secrets.save_fleet_secrets(fleet.fleet_id, {"twilio_auth_token": "token"})  # the fleet's own account
+    ChannelRouter.for_fleet(fleet, fakes.ports).to_driver(driver, "New ride R-7K3QX", template_variables=VARIABLES)
     return sent[0]
 
 

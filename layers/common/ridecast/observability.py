@@ -1,10 +1,18 @@
 """The one place that builds Logger, Tracer and Metrics, and masks personal data for logs."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace="Ridecast")
+
+
+def count_by(name: str, dimension: str, value: str, count: int = 1) -> None:
+    """A count with a dimension of its own (the alarms and the dashboard select on it); the function's
+    other metrics keep only `service`."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=count, namespace="Ridecast") as metric:
+        metric.add_dimension(name=dimension, value=value)
 
 
 def mask_phone(phone: str | None) -> str:

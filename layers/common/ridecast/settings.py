@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     root_key_secret_arn: str = ""
     alerts_topic_arn: str = ""
     fleet_secrets_prefix: str = "ridecast/fleets"
+    # The deployment's own Twilio/Telegram/SES (ridecast.domain.channels.platform); empty = none.
+    platform_channels_secret_name: str = ""
     public_base_url: str = Field(default="http://127.0.0.1:3000")
     twilio_api_base_url: str = "https://api.twilio.com"
     telegram_api_base_url: str = "https://api.telegram.org"

@@ -13,7 +13,9 @@ from ridecast.adapters.secrets import SecretsManagerSecrets
 from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
 from ridecast.repositories.api_keys import DynamoApiKeyStore
+from ridecast.repositories.channel_health import DynamoChannelHealthStore
 from ridecast.repositories.deliveries import DynamoDeliveryLog
+from ridecast.repositories.driver_phones import DynamoDriverPhoneIndex
 from ridecast.repositories.drivers import DynamoDriverStore
 from ridecast.repositories.fleets import DynamoFleetStore
 from ridecast.repositories.offers import DynamoOfferStore
@@ -37,6 +39,8 @@ def stores() -> Stores:
         deliveries=DynamoDeliveryLog(),
         rate_limits=DynamoRateLimitStore(),
         stats=DynamoStatsStore(),
+        channel_health=DynamoChannelHealthStore(),
+        driver_phones=DynamoDriverPhoneIndex(),
     )
 
 

@@ -99,7 +99,10 @@ def test_the_state_machine_calls_only_functions_of_the_template(template):
 
 def test_schedules_and_data_resources_are_read(template):
     # The sweeper ticks every minute, and the table is created with its keys, both GSIs and its TTL
-    assert [(s.name, s.period_seconds) for s in template.schedules()] == [("SweeperFunction.EveryMinute", 60)]
+    assert [(s.name, s.period_seconds) for s in template.schedules()] == [
+        ("ChannelProbeFunction.EveryMinute", 60),
+        ("SweeperFunction.EveryMinute", 60),
+    ]
     kwargs, ttl_attribute = template.table_create_kwargs("RidecastTable")
     assert kwargs["TableName"] == template.ref("RidecastTable")
     assert [index["IndexName"] for index in kwargs["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]

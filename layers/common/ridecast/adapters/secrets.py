@@ -53,6 +53,18 @@ class SecretsManagerSecrets:
             _client().put_secret_value(SecretId=name, SecretString=json.dumps({**current, **values}))
         parameters.clear_caches()  # type: ignore[no-untyped-call]
 
+    def platform_secrets(self) -> dict[str, str]:
+        from aws_lambda_powertools.utilities import parameters
+
+        name = get_settings().platform_channels_secret_name
+        if not name:
+            return {}
+        try:
+            value: Any = parameters.get_secret(name, transform="json", max_age=get_settings().secrets_cache_seconds)
+        except parameters.exceptions.GetParameterError:
+            return {}
+        return {str(k): str(v) for k, v in (value or {}).items()}
+
     def root_key(self) -> str:
         from aws_lambda_powertools.utilities import parameters
 

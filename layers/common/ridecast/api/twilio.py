@@ -39,4 +39,6 @@ def delivery_receipt(params: Mapping[str, str], raw_query: str) -> DeliveryRecei
         message_id=params.get("MessageSid", ""),
         status=params.get("MessageStatus", ""),
         error_code=params.get("ErrorCode") or None,
+        # Twilio writes WhatsApp recipients `whatsapp:+E164`: which of the offer's messages this receipt is about.
+        channel="whatsapp" if params.get("To", "").startswith("whatsapp:") else "sms",
     )

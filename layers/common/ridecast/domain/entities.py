@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ridecast.domain.types import (
     ChatId,
@@ -63,6 +63,14 @@ class TwilioSender(DomainModel):
     # The sender's throughput (1 for a US long code, more for short codes and toll-free). Unset, sends
     # are not paced here and Twilio queues what exceeds the sender's rate.
     messages_per_second: float | None = Field(default=None, gt=0, le=10000)
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _one_form(cls, value: object, info: ValidationInfo) -> object:
+        """Twilio writes WhatsApp senders `whatsapp:+E164`; either form is accepted and E.164 is what is kept."""
+        if info.data.get("channel") == "whatsapp" and isinstance(value, str) and value.startswith("whatsapp:"):
+            return value.removeprefix("whatsapp:")
+        return value
 
 
 class TwilioConfig(DomainModel):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ridecast.domain.channels.health import ChannelHealthStore
 from ridecast.domain.channels.ports import ChannelProviders
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
 
@@ -123,6 +124,18 @@ class SenderStore(Protocol):
     def fleet_for(self, phone: str) -> str | None: ...
 
 
+class DriverPhoneIndex(Protocol):
+    """Phone → (fleet, driver) across the platform: an SMS or WhatsApp reply to one of the platform's own
+    senders names no fleet, only the driver's phone."""
+
+    def add(self, phone: str, fleet_id: str, driver_id: str) -> None: ...
+
+    def remove(self, phone: str, fleet_id: str) -> None: ...
+
+    def drivers_for(self, phone: str) -> list[tuple[str, str]]:
+        """(fleet_id, driver_id) of every fleet with a driver on this phone."""
+
+
 class RegistrationStore(Protocol):
     def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None: ...
 
@@ -218,6 +231,9 @@ class SecretStore(Protocol):
 
     def root_key(self) -> str: ...
 
+    def platform_secrets(self) -> dict[str, str]:
+        """The deployment's own channels (ridecast.domain.channels.platform); empty when it has none."""
+
 
 class OpsAlerts(Protocol):
     def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None: ...
@@ -235,6 +251,8 @@ class Stores:
     deliveries: DeliveryLog
     rate_limits: RateLimitStore
     stats: StatsStore
+    channel_health: ChannelHealthStore
+    driver_phones: DriverPhoneIndex
 
 
 @dataclass(frozen=True)

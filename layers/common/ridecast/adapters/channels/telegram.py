@@ -69,6 +69,9 @@ class TelegramBotApi:
     def answer_callback(self, callback_query_id: str, text: str) -> None:
         self.call("answerCallbackQuery", {"callback_query_id": callback_query_id, "text": text})
 
+    def probe(self) -> None:
+        self.get_me()
+
     def get_me(self) -> dict[str, Any]:
         """The bot's own profile: the channel health probe (SPEC §5, the router issue) calls getMe."""
         result: dict[str, Any] = self.call("getMe", {})

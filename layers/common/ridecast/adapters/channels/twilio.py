@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class TwilioMessaging:
     def __init__(self, account_sid: str, auth_token: str, senders: Sequence[TwilioSender]) -> None:
         self._client = _client(account_sid, auth_token)
+        self._account_sid = account_sid
         self._senders: dict[str, list[TwilioSender]] = {}
         for sender in senders:
             self._senders.setdefault(sender.channel, []).append(sender)
@@ -57,6 +58,17 @@ class TwilioMessaging:
         except OSError as error:
             raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
         return SendReceipt(provider_message_id=str(created.sid))
+
+    def probe(self) -> None:
+        """GET /2010-04-01/Accounts/{sid}.json: the account answers, and is active."""
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            account = self._client.api.v2010.accounts(self._account_sid).fetch()
+        except (TwilioException, OSError) as error:
+            raise ChannelError(f"twilio account fetch: {type(error).__name__}", retryable=True) from None
+        if account.status not in (None, "active"):
+            raise ChannelError(f"twilio account is {account.status}")
 
 
 @lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from ridecast.api.callers import ANYONE
-from ridecast.api.routes import drivers, fleets, health, offers, rides, stats, webhooks
+from ridecast.api.routes import dispatch, drivers, fleets, health, offers, rides, stats, webhooks
 from ridecast.api.routing import Routes, describe
 
 routes = Routes(tag="openapi")
@@ -20,6 +20,7 @@ AREAS: tuple[Routes, ...] = (
     rides.routes,
     offers.routes,
     stats.routes,
+    dispatch.routes,
     webhooks.twilio_replies,
     webhooks.twilio_receipts,
     webhooks.telegram_updates,

@@ -38,6 +38,10 @@ class ChannelAdapter(Protocol):
     def send(self, message: OutboundMessage) -> SendReceipt:
         """Raises ChannelError when the provider refuses or fails the message."""
 
+    def probe(self) -> None:
+        """The router's health probe (Telegram getMe, Twilio account fetch): raises ChannelError when the
+        provider does not answer as healthy."""
+
 
 class TelegramBot(ChannelAdapter, Protocol):
     """A fleet's bot: besides sending, it edits offers in place and answers button presses."""

@@ -1,9 +1,27 @@
-"""The channel router: who gets a message on which channel, for one fleet; the adapters do the sending."""
+"""The channel router: who gets a message on which channel, for one fleet; the adapters do the sending.
 
+SPEC §5: the fleet's own Telegram bot / Twilio account, else the platform's; a mode (`auto`, `telegram-only`,
+`twilio-only`); in `auto` a failed send falls back at once for that driver (Telegram → the driver's phone,
+WhatsApp → SMS) and an offline channel is skipped. Health and counters: ridecast.domain.channels.ledger."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
+from ridecast.domain.channels.catalogue import render
+from ridecast.domain.channels.health import (
+    ChannelHealthStore,
+    ChannelSource,
+    ChannelStatus,
+    RouterChannel,
+    RouterMode,
+    router_channel,
+)
+from ridecast.domain.channels.ledger import ChannelLedger
+from ridecast.domain.channels.platform import PlatformChannels
 from ridecast.domain.channels.ports import (
     Button,
     ChannelAdapter,
@@ -13,7 +31,7 @@ from ridecast.domain.channels.ports import (
     TelegramBot,
 )
 from ridecast.domain.clock import utcnow
-from ridecast.domain.entities import Driver, Fleet
+from ridecast.domain.entities import Driver, Fleet, TwilioConfig
 from ridecast.domain.ports import OpsAlerts, Ports, SecretStore
 from ridecast.domain.types import MessageChannel
 from ridecast.errors import ChannelError, NoSenderForChannel
@@ -36,33 +54,105 @@ class Delivery:
 class ChannelRouter:
     """The fleet's Telegram bot and Twilio senders, built lazily from its config and secrets."""
 
-    def __init__(self, fleet: Fleet, secrets: SecretStore, providers: ChannelProviders, alerts: OpsAlerts) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        secrets: SecretStore,
+        providers: ChannelProviders,
+        alerts: OpsAlerts,
+        health: ChannelHealthStore,
+    ) -> None:
         self.fleet = fleet
         self._secret_store = secrets
         self._providers = providers
         self._alerts = alerts
+        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status)
 
     @classmethod
     def for_fleet(cls, fleet: Fleet, ports: Ports) -> "ChannelRouter":
-        return cls(fleet, ports.secrets, ports.channels, ports.alerts)
+        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health)
 
     @cached_property
     def _secrets(self) -> dict[str, str]:
         return self._secret_store.fleet_secrets(self.fleet.fleet_id)
 
     @cached_property
+    def platform(self) -> PlatformChannels:
+        return PlatformChannels.from_secret(self._secret_store.platform_secrets())
+
+    def source(self, channel: RouterChannel) -> ChannelSource | None:
+        """Whose account reaches the channel: the fleet's own always wins over the platform's."""
+        if channel == "telegram":
+            if self.fleet.telegram and self._secrets.get("telegram_bot_token"):
+                return "fleet"
+            return "platform" if self.platform.telegram_bot_token else None
+        if self.fleet.twilio and self._secrets.get("twilio_auth_token"):
+            return "fleet"
+        return "platform" if self.platform.twilio else None
+
+    @cached_property
+    def twilio_config(self) -> TwilioConfig | None:
+        source = self.source("twilio")
+        return self.fleet.twilio if source == "fleet" else self.platform.twilio if source == "platform" else None
+
+    def can_reach(self, channel: MessageChannel) -> bool:
+        """Whether a driver on `channel` can be reached at all (by the fleet's or the platform's account)."""
+        if channel == "telegram":
+            return self.source("telegram") is not None
+        config = self.twilio_config
+        return config is not None and any(s.channel == channel for s in config.senders)
+
+    @cached_property
     def _telegram(self) -> TelegramBot | None:
-        token = self._secrets.get("telegram_bot_token")
-        if not self.fleet.telegram or not token:
+        source = self.source("telegram")
+        if source is None:
             return None
+        token = self._secrets["telegram_bot_token"] if source == "fleet" else self.platform.telegram_bot_token
         return self._providers.telegram(token)
 
     @cached_property
     def _twilio(self) -> ChannelAdapter | None:
-        token = self._secrets.get("twilio_auth_token")
-        if not self.fleet.twilio or not token:
+        config = self.twilio_config
+        if config is None:
             return None
-        return self._providers.twilio(self.fleet.twilio.account_sid, token, self.fleet.twilio.senders)
+        token = (
+            self._secrets["twilio_auth_token"] if self.source("twilio") == "fleet" else self.platform.twilio_auth_token
+        )
+        return self._providers.twilio(config.account_sid, token, config.senders)
+
+    @property
+    def mode(self) -> RouterMode:
+        return self.ledger.state.mode
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Outcomes of the sends inside are written once per channel at the end (a wave: 2 writes, not N)."""
+        self.ledger.begin()
+        try:
+            yield
+        finally:
+            self.ledger.end()
+
+    def probe(self, channel: RouterChannel) -> ChannelStatus | None:
+        """Ask the provider whether the channel is healthy (getMe, account fetch) and move its status; None
+        when the fleet has no such channel."""
+        adapter = self._telegram if channel == "telegram" else self._twilio
+        if adapter is None:
+            return None
+        try:
+            adapter.probe()
+        except ChannelError as error:
+            logger.warning("channel probe failed", extra={"channel": channel, "error": error.message})
+            self.ledger.set_status(channel, "offline")
+            return "offline"
+        if not self.ledger.set_status(channel, "online"):
+            self.ledger.mark_online_quietly(channel)
+        return "online"
+
+    def _tell_admins_status(self, channel: RouterChannel, status: ChannelStatus) -> None:
+        kind = "admin_channel_offline" if status == "offline" else "admin_channel_recovered"
+        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count="3")
+        self.to_admins(f"Ridecast channel {channel} {status}", body, kind=kind, channel=channel)
 
     def telegram_bot(self) -> TelegramBot | None:
         return self._telegram
@@ -75,15 +165,48 @@ class ChannelRouter:
         return adapter
 
     def send(self, message: OutboundMessage) -> Delivery:
+        started = time.perf_counter()
         try:
             receipt = self.adapter(message.channel).send(message)
+        except NoSenderForChannel as error:
+            return Delivery(channel=message.channel, receipt=None, error=error.message)
         except ChannelError as error:
             logger.warning(
                 "message not delivered",
                 extra={"channel": message.channel, "to": mask_phone(message.to), "error": error.message},
             )
+            self._record(message.channel, started, ok=False, provider_failure=error.retryable)
             return Delivery(channel=message.channel, receipt=None, error=error.message)
+        self._record(message.channel, started, ok=True, provider_failure=False)
         return Delivery(channel=message.channel, receipt=receipt)
+
+    def _record(self, channel: MessageChannel, started: float, *, ok: bool, provider_failure: bool) -> None:
+        latency_ms = (time.perf_counter() - started) * 1000
+        self.ledger.record(router_channel(channel), ok, latency_ms, utcnow(), provider_failure=provider_failure)
+
+    def driver_routes(
+        self, driver: Driver, exclude: frozenset[MessageChannel] = frozenset()
+    ) -> list[tuple[MessageChannel, str]]:
+        """Where to try the driver, in order: their own channel, then the fallback (`auto` only); a channel
+        that is offline goes last, one the mode forbids or no account reaches is left out."""
+        mode = self.mode
+        first = self.driver_channel(driver)
+        phone_fallback: MessageChannel = "sms" if self.can_reach("sms") else "whatsapp"
+        if first[0] == "telegram":
+            routes = [first, (phone_fallback, driver.phone)]
+        elif first[0] == "whatsapp":
+            routes = [first, ("sms", driver.phone)]
+        else:
+            routes = [first] + ([("telegram", driver.telegram_chat_id)] if driver.telegram_chat_id else [])
+        if mode == "telegram-only":
+            routes = [("telegram", driver.telegram_chat_id)] if driver.telegram_chat_id else []
+        elif mode == "twilio-only":
+            routes = [r for r in routes if r[0] != "telegram"]
+        routes = [r for r in routes if r[0] not in exclude and self.can_reach(r[0])]
+        if mode != "auto":
+            return routes  # the one channel allowed, offline or not
+        online = [r for r in routes if not self.ledger.is_offline(router_channel(r[0]))]
+        return online + [r for r in routes if r not in online]
 
     def driver_channel(self, driver: Driver) -> tuple[MessageChannel, str]:
         """Telegram drivers who have not opened their registration link yet are reached by SMS."""
@@ -102,30 +225,41 @@ class ChannelRouter:
         buttons: tuple[Button, ...] = (),
         status_callback: str | None = None,
         template_variables: dict[str, str] | None = None,
+        exclude: frozenset[MessageChannel] = frozenset(),
     ) -> Delivery:
-        channel, address = self.driver_channel(driver)
-        if channel == "telegram":
-            message = OutboundMessage(channel=channel, to=address, body=telegram_body or body, buttons=buttons)
-        elif channel == "whatsapp" and template_variables and (content_sid := self._whatsapp_template(driver)):
-            message = OutboundMessage(
-                channel=channel,
-                to=address,
-                body=body,
-                content_sid=content_sid,
-                content_variables=template_variables,
-                status_callback=status_callback,
-            )
-        else:
-            message = OutboundMessage(channel=channel, to=address, body=body, status_callback=status_callback)
-        return self.send(message)
+        """The message on the driver's first route that takes it (SPEC §5 fallback: at once, same body)."""
+        delivery: Delivery | None = None
+        for channel, address in self.driver_routes(driver, exclude):
+            if channel == "telegram":
+                message = OutboundMessage(channel=channel, to=address, body=telegram_body or body, buttons=buttons)
+            elif channel == "whatsapp" and template_variables and (content_sid := self._whatsapp_template(driver)):
+                message = OutboundMessage(
+                    channel=channel,
+                    to=address,
+                    body=body,
+                    content_sid=content_sid,
+                    content_variables=template_variables,
+                    status_callback=status_callback,
+                )
+            else:
+                message = OutboundMessage(channel=channel, to=address, body=body, status_callback=status_callback)
+            delivery = self.send(message)
+            if delivery.ok:
+                return delivery
+        if delivery is None:
+            channel = self.driver_channel(driver)[0]
+            reason = f"no channel reaches this driver (router mode {self.mode})"
+            return Delivery(channel=channel, receipt=None, error=reason)
+        return delivery
 
     def _whatsapp_template(self, driver: Driver) -> str | None:
         """The fleet's offer template when the driver is outside WhatsApp's 24-hour session, which delivers
         only approved templates; None inside it, or when the fleet has no template."""
-        if self.fleet.twilio is None or self.fleet.twilio.offer_content_sid is None:
+        config = self.twilio_config
+        if config is None or config.offer_content_sid is None:
             return None
         last = driver.last_whatsapp_inbound_at
-        return self.fleet.twilio.offer_content_sid if last is None or utcnow() - last >= WHATSAPP_SESSION else None
+        return config.offer_content_sid if last is None or utcnow() - last >= WHATSAPP_SESSION else None
 
     def to_phone(self, phone: str, body: str) -> Delivery:
         return self.send(OutboundMessage(channel="sms", to=phone, body=body))
@@ -136,7 +270,8 @@ class ChannelRouter:
     def to_admins(self, subject: str, body: str, **context: str) -> list[Delivery]:
         deliveries = []
         for admin in self.fleet.admin_contacts:
-            if admin.telegram_chat_id and self._telegram is not None:
+            telegram_usable = self._telegram is not None and self.mode != "twilio-only"
+            if admin.telegram_chat_id and telegram_usable and not self.ledger.is_offline("telegram"):
                 deliveries.append(self.to_chat(admin.telegram_chat_id, body))
             elif admin.phone:
                 deliveries.append(self.to_phone(admin.phone, body))

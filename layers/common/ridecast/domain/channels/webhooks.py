@@ -4,6 +4,7 @@ delivery once (the providers retry, and a replay must not answer an offer twice)
 from collections.abc import Callable
 from datetime import timedelta
 
+from ridecast.domain.channels.platform import PlatformChannels
 from ridecast.domain.channels.ports import SignedRequest, WebhookVerifier
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet
@@ -24,14 +25,22 @@ def verify_telegram(ports: Ports, fleet_id: str, secret_token: str | None) -> Fl
 def verify_twilio(ports: Ports, verifier: WebhookVerifier, fleet_id: str | None, request: SignedRequest) -> Fleet:
     """The fleet the message is for, when Twilio signed it with that fleet's auth token and account."""
     fleet = ports.stores.fleets.get(fleet_id) if fleet_id else None
-    auth_token = ports.secrets.fleet_secrets(fleet.fleet_id).get("twilio_auth_token") if fleet else None
-    if fleet is None or fleet.twilio is None or not auth_token or not request.signature:
+    account_sid, auth_token = _twilio_account(ports, fleet) if fleet else (None, None)
+    if fleet is None or not account_sid or not auth_token or not request.signature:
         raise WebhookForbidden("unknown sender or missing signature")
     if not verifier.verify(auth_token, request):
         raise WebhookForbidden("invalid X-Twilio-Signature")
-    if request.params.get("AccountSid") != fleet.twilio.account_sid:
+    if request.params.get("AccountSid") != account_sid:
         raise WebhookForbidden("message is for another Twilio account")
     return fleet
+
+
+def _twilio_account(ports: Ports, fleet: Fleet) -> tuple[str | None, str | None]:
+    """The account that sends the fleet's messages: its own, or the platform's when it has none (SPEC §5)."""
+    if fleet.twilio is not None:
+        return fleet.twilio.account_sid, ports.secrets.fleet_secrets(fleet.fleet_id).get("twilio_auth_token")
+    platform = PlatformChannels.from_secret(ports.secrets.platform_secrets())
+    return (platform.twilio.account_sid, platform.twilio_auth_token) if platform.twilio else (None, None)
 
 
 def process_once[T](

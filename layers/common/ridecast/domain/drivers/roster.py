@@ -1,15 +1,18 @@
 """A fleet's drivers: registering, reading, editing, and who is eligible for an offer."""
 
+from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import DriverChanges, NewDriver
 from ridecast.domain.entities import Driver
 from ridecast.domain.ports import Ports
-from ridecast.errors import DriverNotFound
+from ridecast.domain.types import DriverChannel
+from ridecast.errors import DriverNotFound, FleetChannelMissing
 from ridecast.ids import new_id
 from ridecast.observability import logger, mask_phone
 
 
 def register_driver(ports: Ports, fleet_id: str, request: NewDriver) -> Driver:
+    require_reachable(ports, fleet_id, request.channel)
     now = utcnow()
     driver = Driver(
         driver_id=new_id("d"),
@@ -25,6 +28,7 @@ def register_driver(ports: Ports, fleet_id: str, request: NewDriver) -> Driver:
         last_seen_at=now,
     )
     ports.stores.drivers.create(driver)
+    ports.stores.driver_phones.add(driver.phone, fleet_id, driver.driver_id)
     logger.info("driver registered", extra={"driver_id": driver.driver_id, "phone": mask_phone(driver.phone)})
     return driver
 
@@ -34,6 +38,16 @@ def get_driver(ports: Ports, fleet_id: str, driver_id: str) -> Driver:
     if driver is None:
         raise DriverNotFound(f"driver {driver_id} not found")
     return driver
+
+
+def require_reachable(ports: Ports, fleet_id: str, channel: DriverChannel) -> None:
+    """SPEC §5: a driver on a channel that neither the fleet nor the platform can reach is refused (409)."""
+    fleet = ports.stores.fleets.get(fleet_id)
+    if fleet is not None and not ChannelRouter.for_fleet(fleet, ports).can_reach(channel):
+        provider = "Telegram bot" if channel == "telegram" else f"Twilio {channel} sender"
+        raise FleetChannelMissing(
+            f"neither this fleet nor the platform has a {provider}: PATCH /fleets/{{id}} to add one", field="channel"
+        )
 
 
 def list_drivers(ports: Ports, fleet_id: str, status: str | None = None) -> list[Driver]:
@@ -46,6 +60,8 @@ def list_drivers(ports: Ports, fleet_id: str, status: str | None = None) -> list
 def update_driver(ports: Ports, fleet_id: str, driver_id: str, request: DriverChanges) -> Driver:
     previous = get_driver(ports, fleet_id, driver_id)
     changes = request.model_dump(exclude_unset=True)
+    if request.channel is not None and request.channel != previous.channel:
+        require_reachable(ports, fleet_id, request.channel)
     if "vehicle" in changes:
         changes["vehicle"] = request.vehicle
     now = utcnow()
@@ -56,6 +72,9 @@ def update_driver(ports: Ports, fleet_id: str, driver_id: str, request: DriverCh
     ports.stores.drivers.replace(previous, updated)
     if previous.status == "active" and updated.status != "active":
         _withdraw_open_offers(ports, updated)
+    if updated.phone != previous.phone:
+        ports.stores.driver_phones.remove(previous.phone, fleet_id)
+        ports.stores.driver_phones.add(updated.phone, fleet_id, driver_id)
     return updated
 
 

@@ -20,6 +20,7 @@ from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride
 from ridecast.domain.stats.counters import SendTally
 from ridecast.domain.stats.recording import record_offers_sent, record_ride_ended
+from ridecast.domain.types import MessageChannel
 from ridecast.ids import new_offer_secret, offer_token
 from ridecast.observability import logger, metrics
 from ridecast.settings import get_settings
@@ -71,14 +72,16 @@ def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
         notifications.alert_admins(router, ride, "admin_low_availability", count=str(len(newcomers)))
 
     new_offers = [_new_offer(ride, d, router, wave, now) for d in newcomers]
-    deliveries = _save_and_send_offers(
-        ports,
-        router,
-        ride,
-        list(zip(newcomers, new_offers, strict=True)),
-        [(d, offers[d.driver_id]) for d in interrupted],
-    )
-    reminded = in_parallel(lambda d: _remind(ports, router, ride, d, offers[d.driver_id]), to_remind)
+    # The router writes what the wave taught it about each channel once, at the end of the wave.
+    with router.batch():
+        deliveries = _save_and_send_offers(
+            ports,
+            router,
+            ride,
+            list(zip(newcomers, new_offers, strict=True)),
+            [(d, offers[d.driver_id]) for d in interrupted],
+        )
+        reminded = in_parallel(lambda d: _remind(ports, router, ride, d, offers[d.driver_id]), to_remind)
 
     delivered = sum(1 for d in deliveries if d.ok)
     updated = rides.update_searching(ride_id, {"wave": wave}, add={"drivers_notified": delivered})
@@ -146,7 +149,17 @@ def _save_and_send_offers(
     return [delivery for delivery, _ in timed]
 
 
-def send_offer(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, offer: Offer, kind: str) -> Delivery:
+def send_offer(
+    ports: Ports,
+    router: ChannelRouter,
+    ride: Ride,
+    driver: Driver,
+    offer: Offer,
+    kind: str,
+    exclude: frozenset[MessageChannel] = frozenset(),
+) -> Delivery:
+    """The offer on the driver's channel, or the router's fallback (the offer records where it went);
+    `exclude` leaves out the channels that already failed it (a resend after a failed receipt)."""
     token = offer_token(offer.ride_id, offer.driver_id, offer.secret)
     values = ride_values(ride, link=offer_link(offer))
     fleet = router.fleet
@@ -174,10 +187,12 @@ def send_offer(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, 
             "4": str(values["when"]),
             "5": str(values["link"]),
         },
+        exclude=exclude,
     )
     offers = ports.stores.offers
+    moved = {"channel": delivery.channel} if delivery.channel != offer.channel else {}
     if not delivery.ok:
-        offers.update(offer.ride_id, offer.driver_id, {"sent"}, status="failed", error=delivery.error)
+        offers.update(offer.ride_id, offer.driver_id, {"sent"}, status="failed", error=delivery.error, **moved)
     elif delivery.channel == "telegram" and delivery.receipt is not None:
         # Telegram offers are edited in place when the ride is taken, so keep where they went.
         offers.update(
@@ -186,7 +201,10 @@ def send_offer(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, 
             None,
             provider_message_id=delivery.receipt.provider_message_id,
             provider_chat_id=delivery.receipt.chat_id,
+            **moved,
         )
+    elif moved:
+        offers.update(offer.ride_id, offer.driver_id, None, **moved)
     return delivery
 
 

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ridecast.domain.channels.catalogue import render, ride_values
+from ridecast.domain.channels.platform import PlatformChannels
 from ridecast.domain.channels.ports import SignedRequest, WebhookVerifier
 from ridecast.domain.channels.replies import parse_reply
+from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.channels.webhooks import process_once, verify_twilio
 from ridecast.domain.clock import utcnow
-from ridecast.domain.entities import Fleet
+from ridecast.domain.entities import Fleet, Ride
 from ridecast.domain.matching import answers
 from ridecast.domain.ports import Ports
+from ridecast.domain.types import MessageChannel
 from ridecast.errors import InvalidInput, WebhookForbidden
 from ridecast.observability import logger, mask_phone
 
@@ -49,11 +52,13 @@ class DeliveryReceipt:
     message_id: str
     status: str
     error_code: str | None
+    channel: MessageChannel = "sms"
 
 
 def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply, request: SignedRequest) -> str | None:
     """What to answer the driver (None for a replayed delivery, which is answered with silence)."""
-    fleet = verify_twilio(ports, verifier, ports.stores.senders.fleet_for(reply.to_phone), request)
+    fleet_id = ports.stores.senders.fleet_for(reply.to_phone) or _platform_fleet_for(ports, reply)
+    fleet = verify_twilio(ports, verifier, fleet_id, request)
     if not reply.message_id:
         raise WebhookForbidden("no MessageSid")
     check_provider_id("MessageSid", reply.message_id)
@@ -63,6 +68,22 @@ def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply,
     if answered is None:
         logger.info("replayed twilio delivery ignored", extra={"message_sid": reply.message_id})
     return answered
+
+
+def _platform_fleet_for(ports: Ports, reply: TextReply) -> str | None:
+    """A reply to one of the platform's own senders: the fleet of the driver on that phone which the platform
+    reaches (verify_twilio then checks the platform's signature). A phone driving for several such fleets
+    answers the fleet whose offer to it is newest."""
+    platform = PlatformChannels.from_secret(ports.secrets.platform_secrets())
+    if platform.twilio is None or reply.to_phone not in {s.from_ for s in platform.twilio.senders}:
+        return None
+    candidates = []
+    for fleet_id, driver_id in ports.stores.driver_phones.drivers_for(reply.from_phone):
+        fleet = ports.stores.fleets.get(fleet_id)
+        if fleet is not None and fleet.twilio is None:
+            newest = ports.stores.offers.recent_for_driver(driver_id, limit=1)
+            candidates.append((newest[0].sent_at.isoformat() if newest else "", fleet_id))
+    return max(candidates)[1] if candidates else None
 
 
 def _answer(ports: Ports, fleet: Fleet, reply: TextReply) -> str:
@@ -97,6 +118,8 @@ def record_delivery_receipt(
         offers = ports.stores.offers
         if receipt.status in FAILED_DELIVERY_STATUSES:
             error = f"twilio {receipt.status} (error {receipt.error_code or 'unknown'})"
+            if _resend_on_next_channel(ports, ride, receipt):
+                return
             offers.update(
                 ride.ride_id, receipt.driver_id, {"sent"}, status="failed", delivery_status=receipt.status, error=error
             )
@@ -110,3 +133,28 @@ def record_delivery_receipt(
         TWILIO_DEDUPE_WINDOW,
         record,
     )
+
+
+def _resend_on_next_channel(ports: Ports, ride: Ride, receipt: DeliveryReceipt) -> bool:
+    """SPEC §5: a failed or undelivered offer message goes again, the same offer (same link, same record), on
+    the driver's next channel (WhatsApp → SMS, SMS → Telegram) while the ride is searching; True when it did."""
+    # Imported here: broadcast imports this package's answers, and the resend path is rare.
+    from ridecast.domain.matching.broadcast import send_offer
+
+    offer = ports.stores.offers.get(ride.ride_id, receipt.driver_id)
+    driver = ports.stores.drivers.get(ride.fleet_id, receipt.driver_id)
+    fleet = ports.stores.fleets.get(ride.fleet_id)
+    # Only the message the offer currently rides on: a late receipt of an earlier channel changes nothing.
+    if offer is None or driver is None or fleet is None or offer.status != "sent" or offer.channel != receipt.channel:
+        return False
+    router = ChannelRouter.for_fleet(fleet, ports)
+    # The carrier's word on one message (a bad number, a phone off) says nothing about Twilio being down.
+    router.ledger.record("twilio", False, 0.0, utcnow(), provider_failure=False)
+    if ride.status != "searching" or not router.driver_routes(driver, frozenset({receipt.channel})):
+        return False
+    delivery = send_offer(ports, router, ride, driver, offer, "offer", exclude=frozenset({receipt.channel}))
+    logger.info(
+        "offer resent after a failed receipt",
+        extra={"ride_id": ride.ride_id, "driver_id": driver.driver_id, "channel": delivery.channel, "ok": delivery.ok},
+    )
+    return True

@@ -102,7 +102,9 @@ def _tell_drivers(
         if driver is not None:
             router.to_driver(driver, body)
 
-    in_parallel(tell, [o for o in offers if o.driver_id in drivers and o.status != "failed"])
+    # One router write per channel for the whole round of "ride taken" / "cancelled" messages, not one each.
+    with router.batch():
+        in_parallel(tell, [o for o in offers if o.driver_id in drivers and o.status != "failed"])
 
 
 def mark_failed(ports: Ports, ride_id: str, error: dict[str, Any] | None) -> dict[str, Any]:

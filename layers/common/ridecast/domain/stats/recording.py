@@ -7,8 +7,6 @@ ending path may call `record_ride_ended` again (a retry, the API's cancel and th
 
 from collections.abc import Iterable
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
 from ridecast.domain.entities import Offer, Ride
 from ridecast.domain.ports import Ports
 from ridecast.domain.stats.counters import (
@@ -21,6 +19,7 @@ from ridecast.domain.stats.counters import (
     ride_created_counts,
     ride_ended_counts,
 )
+from ridecast.observability import count_by
 
 
 def record_ride_created(ports: Ports, ride: Ride) -> None:
@@ -42,8 +41,7 @@ def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None =
     )
     if counted:
         # Emitted with the marker's write, so retries do not inflate the dashboard either.
-        with single_metric(name="RidesEnded", unit=MetricUnit.Count, value=1, namespace="Ridecast") as metric:
-            metric.add_dimension(name="outcome", value=ride.status)
+        count_by("RidesEnded", "outcome", ride.status)
     return counted
 
 
@@ -54,11 +52,5 @@ def record_offers_sent(ports: Ports, ride: Ride, sends: list[SendTally]) -> None
     ports.stores.stats.count_sends(ride.fleet_id, hour_key(ride.created_at), channel_counts(sends))
     for channel in sorted({s.channel for s in sends}):
         on_channel = [s for s in sends if s.channel == channel]
-        _channel_metric("OfferSends", channel, len(on_channel))
-        _channel_metric("OfferFailures", channel, sum(1 for s in on_channel if not s.ok))
-
-
-def _channel_metric(name: str, channel: str, value: int) -> None:
-    # A dimension of its own per metric: the function's other metrics keep only `service`.
-    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace="Ridecast") as metric:
-        metric.add_dimension(name="channel", value=channel)
+        count_by("OfferSends", "channel", channel, len(on_channel))
+        count_by("OfferFailures", "channel", channel, sum(1 for s in on_channel if not s.ok))

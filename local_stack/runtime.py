@@ -196,10 +196,6 @@ class LocalRuntime:
         return f"http://{self.domain_name}"
 
     @property
-    def outbox_url(self) -> str:
-        return f"{self.base_url}/_local/outbox"
-
-    @property
     def demo_fleet_id(self) -> str | None:
         return None if self.demo is None else str(self.demo["fleet_id"])
 
@@ -220,7 +216,7 @@ class LocalRuntime:
         found = [s for s in self.schedules if name in (s.name, s.target_id)]
         if not found:
             raise KeyError(f"no schedule {name!r} (known: {sorted(s.name for s in self.schedules)})")
-        self._fire_schedule(found[0])
+        self.invoke(found[0].target_id, {})  # EventBridge Scheduler without Input sends {}
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -261,13 +257,10 @@ class LocalRuntime:
         assert self._functions is not None, "Step Functions calls no Lambda before the functions are loaded"
         return self._functions.invoke_payload(function, payload)
 
-    def _fire_schedule(self, schedule: ScheduleSpec) -> None:
-        self.invoke(schedule.target_id, {})  # EventBridge Scheduler without Input sends {}
-
     def _tick(self, schedule: ScheduleSpec) -> None:
         while not self._stopping.wait(schedule.period_seconds):
             try:
-                self._fire_schedule(schedule)
+                self.trigger_schedule(schedule.name)
             except Exception:
                 print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
                 traceback.print_exc()

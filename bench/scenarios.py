@@ -228,7 +228,7 @@ def execution_status(runtime: LocalRuntime, ride_id: str) -> str | None:
 def provider_conditions(
     runtime: LocalRuntime, latency_ms: float = 0, telegram_rate_limit: float | None = None
 ) -> Iterator[None]:
-    conditions = runtime.conditions
+    conditions = runtime.standins  # latency_ms, telegram_rate_limit
     before = (conditions.latency_ms, conditions.telegram_rate_limit)
     conditions.latency_ms, conditions.telegram_rate_limit = latency_ms, telegram_rate_limit
     try:

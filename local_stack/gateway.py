@@ -115,22 +115,19 @@ def is_text_content_type(content_type: str) -> bool:
     return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))
 
 
-class HandlerAnswerError(ValueError):
-    """The Lambda answered something API Gateway cannot turn into a response (AWS says 500)."""
-
-
 def response_from_result(result: Any) -> Response:
-    """Payload format 2.0 response mapping, including the 'no statusCode → 200 JSON' shortcut."""
+    """Payload format 2.0 response mapping, including the 'no statusCode → 200 JSON' shortcut; an answer API
+    Gateway cannot turn into a response raises ValueError (AWS says 500)."""
     if not (isinstance(result, dict) and "statusCode" in result):
         text = result if isinstance(result, str) else json.dumps(result)
         return Response(text, status=200, content_type="application/json")
     try:
         status = int(result["statusCode"])
     except (TypeError, ValueError):
-        raise HandlerAnswerError(f"statusCode {result['statusCode']!r} is not a number") from None
+        raise ValueError(f"statusCode {result['statusCode']!r} is not a number") from None
     body = result.get("body")
     if body is not None and not isinstance(body, str):
-        raise HandlerAnswerError(f"body must be a string, got {type(body).__name__}")
+        raise ValueError(f"body must be a string, got {type(body).__name__}")
     raw = (base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()) if body else b""
     response = Response(raw, status=status)
     response.headers.remove("Content-Type")

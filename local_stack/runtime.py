@@ -76,7 +76,6 @@ class LocalRuntime:
         latency = _knob(provider_latency_ms, "LOCAL_PROVIDER_LATENCY_MS")
         rate_limit = _knob(telegram_rate_limit, "LOCAL_TELEGRAM_RATE_LIMIT") or None
         self.standins = StandIns(latency, rate_limit, twilio_status_callbacks=twilio_status_callbacks)
-        self.conditions = self.standins  # the providers' knobs: latency_ms, telegram_rate_limit, set_down
         self._schedule_seconds = _knob(schedule_seconds, "LOCAL_SCHEDULE_SECONDS") or None
         self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
@@ -245,7 +244,7 @@ class LocalRuntime:
 
     def set_provider_down(self, provider: str, down: bool) -> None:
         """Make the Telegram (503), Twilio (500) or e-mail (SES error) stand-in fail every call, or recover."""
-        self.conditions.set_down(provider, down)
+        self.standins.set_down(provider, down)
 
     def _parameters(self) -> dict[str, str]:
         base = self.base_url

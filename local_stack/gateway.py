@@ -98,7 +98,8 @@ def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapp
     if authorizer_context is not None:
         event["requestContext"]["authorizer"] = {"lambda": dict(authorizer_context)}
     text: str | None = None
-    if body and is_text_content_type(members["headers"].get("content-type", "")):
+    media_type = members["headers"].get("content-type", "").split(";", 1)[0].strip().lower()
+    if body and (media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -108,11 +109,6 @@ def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapp
     elif body:
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
     return event
-
-
-def is_text_content_type(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))
 
 
 def response_from_result(result: Any) -> Response:

@@ -144,7 +144,7 @@ class LocalRuntime:
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
-                drivers = [SimulatedDriver.from_seed(raw) for raw in self.demo["drivers"]]
+                drivers = [SimulatedDriver(**raw) for raw in self.demo["drivers"]]  # seed_demo_fleet's keys
                 # They answer as real drivers do: signed Twilio replies and Telegram button taps on the webhooks.
                 phones = DriverPhones(self.base_url, self.demo, self.standins.outbox)
                 outbox, log = self.standins.outbox, self._log or print

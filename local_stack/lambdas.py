@@ -156,9 +156,7 @@ class PerThread:
         self._default = default
 
     def _values(self) -> dict[int, Any]:
-        values: dict[int, Any] | None = getattr(self._local, "values", None)
-        if values is None:
-            values = self._local.values = {}
+        values: dict[int, Any] = self._local.__dict__.setdefault("values", {})
         return values
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:

@@ -90,7 +90,7 @@ def install() -> None:
         try:
             return original(self, name_or_arn, event)
         finally:
-            spec = self.function(name_or_arn).spec
+            spec, _ = self.function(name_or_arn)
             # Lambda bills whole milliseconds.
             billed = math.ceil((time.perf_counter() - started) * 1000) / 1000
             with USAGE.lock:

@@ -186,12 +186,12 @@ class Bench:
 
 @contextmanager
 def external_providers(latency_ms: float, telegram_rate_limit: float) -> Iterator[str]:
-    """The provider stand-ins in a process of their own (python -m local_stack.providers_server)."""
+    """The provider stand-ins in a process of their own (python -m bench.providers_server)."""
     process = subprocess.Popen(  # noqa: S603 - our interpreter running our own module
         [
             sys.executable,
             "-m",
-            "local_stack.providers_server",
+            "bench.providers_server",
             "--latency-ms",
             str(latency_ms),
             "--telegram-rate-limit",
@@ -228,7 +228,7 @@ def execution_status(runtime: LocalRuntime, ride_id: str) -> str | None:
 def provider_conditions(
     runtime: LocalRuntime, latency_ms: float = 0, telegram_rate_limit: float | None = None
 ) -> Iterator[None]:
-    conditions = runtime.conditions
+    conditions = runtime.standins  # latency_ms, telegram_rate_limit
     before = (conditions.latency_ms, conditions.telegram_rate_limit)
     conditions.latency_ms, conditions.telegram_rate_limit = latency_ms, telegram_rate_limit
     try:

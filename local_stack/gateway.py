@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from local_stack.standins import json_response
 from local_stack.template import ACCOUNT_ID, REGION, Authorizer, Route
 
 API_ID = "local"
@@ -29,10 +30,6 @@ STAGE = "$default"
 Invoke = Callable[[str, dict[str, Any]], Any]
 # HTTP API hands these bodies over as text; anything else (form posts included) arrives base64-encoded.
 _TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/yaml")
-
-
-def _json_response(status: int, message: str) -> Response:
-    return Response(json.dumps({"message": message}), status=status, content_type="application/json")
 
 
 class RouteTable:
@@ -95,18 +92,14 @@ def request_members(request: Request, domain_name: str, route: Route, params: Ma
     return members | ({"pathParameters": dict(params)} if params else {})
 
 
-def route_arn(members: Mapping[str, Any]) -> str:
-    method, path = members["requestContext"]["http"]["method"], members["rawPath"]
-    return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
-
-
 def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapping[str, Any] | None) -> dict[str, Any]:
     """The payload format 2.0 event: text bodies as text, anything else (form posts too) base64-encoded."""
     event: dict[str, Any] = {"version": "2.0", **copy.deepcopy(dict(members)), "isBase64Encoded": False}
     if authorizer_context is not None:
         event["requestContext"]["authorizer"] = {"lambda": dict(authorizer_context)}
     text: str | None = None
-    if body and is_text_content_type(members["headers"].get("content-type", "")):
+    media_type = members["headers"].get("content-type", "").split(";", 1)[0].strip().lower()
+    if body and (media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -118,27 +111,19 @@ def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapp
     return event
 
 
-def is_text_content_type(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))
-
-
-class HandlerAnswerError(ValueError):
-    """The Lambda answered something API Gateway cannot turn into a response (AWS says 500)."""
-
-
 def response_from_result(result: Any) -> Response:
-    """Payload format 2.0 response mapping, including the 'no statusCode → 200 JSON' shortcut."""
+    """Payload format 2.0 response mapping, including the 'no statusCode → 200 JSON' shortcut; an answer API
+    Gateway cannot turn into a response raises ValueError (AWS says 500)."""
     if not (isinstance(result, dict) and "statusCode" in result):
         text = result if isinstance(result, str) else json.dumps(result)
         return Response(text, status=200, content_type="application/json")
     try:
         status = int(result["statusCode"])
     except (TypeError, ValueError):
-        raise HandlerAnswerError(f"statusCode {result['statusCode']!r} is not a number") from None
+        raise ValueError(f"statusCode {result['statusCode']!r} is not a number") from None
     body = result.get("body")
     if body is not None and not isinstance(body, str):
-        raise HandlerAnswerError(f"body must be a string, got {type(body).__name__}")
+        raise ValueError(f"body must be a string, got {type(body).__name__}")
     raw = (base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()) if body else b""
     response = Response(raw, status=status)
     response.headers.remove("Content-Type")
@@ -147,12 +132,6 @@ def response_from_result(result: Any) -> Response:
     for cookie in result.get("cookies") or []:
         response.headers.add("Set-Cookie", str(cookie))
     return response
-
-
-def decide(authorizer: Authorizer, answer: Any, route_arn: str) -> tuple[bool, dict[str, Any]]:
-    """aws-sam-cli's reading of the answer (simple response or IAM policy); a malformed one raises."""
-    text = json.dumps(answer)
-    return authorizer.sam.is_valid_response(text, route_arn), authorizer.sam.get_context(text)
 
 
 def _masked_path(path: str, params: dict[str, str]) -> str:
@@ -178,7 +157,7 @@ class Gateway:
         started = time.monotonic()
         matched = self.routes.match(request.method, request.path)
         if matched is None:
-            response, route, request_id = _json_response(404, "Not Found"), None, str(uuid.uuid4())
+            response, route, request_id = json_response(404, {"message": "Not Found"}), None, str(uuid.uuid4())
             params: dict[str, str] = {}
         else:
             route, params = matched
@@ -203,7 +182,7 @@ class Gateway:
         except Exception:
             print(f"local stack: {route.function_id} failed on {route.route_key}", file=sys.stderr)
             traceback.print_exc()
-            return _json_response(500, "Internal Server Error")
+            return json_response(500, {"message": "Internal Server Error"})
 
     def _authorize(
         self, authorizer: Authorizer, members: dict[str, Any]
@@ -212,25 +191,28 @@ class Gateway:
         identity = [source.find_identity_value(**sources) for source in authorizer.sam.identity_sources]
         # A missing identity source is refused before the authorizer runs (and costs nothing).
         if not all(identity):
-            return _json_response(401, "Unauthorized"), None
+            return json_response(401, {"message": "Unauthorized"}), None
         key = (authorizer.name, *(str(value) for value in identity))
         expires, decision = self.authorizer_cache.get(key, (0.0, (False, {})))
         if expires <= time.monotonic():
-            arn = route_arn(members)
+            method, path = members["requestContext"]["http"]["method"], members["rawPath"]
+            arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
             event = {"version": "2.0", "type": "REQUEST", "routeArn": arn, "identitySource": list(key[1:]), **members}
             try:
-                decision = decide(authorizer, self._invoke(authorizer.function_id, event), arn)
+                # aws-sam-cli judges the answer (simple response or IAM policy); a malformed one raises.
+                answer = json.dumps(self._invoke(authorizer.function_id, event))
+                decision = authorizer.sam.is_valid_response(answer, arn), authorizer.sam.get_context(answer)
             except Exception as error:
                 # The REST API convention API Gateway keeps: an authorizer failing with exactly
                 # "Unauthorized" means 401; any other failure is the API's fault.
                 if str(error) == "Unauthorized":
-                    return _json_response(401, "Unauthorized"), None
+                    return json_response(401, {"message": "Unauthorized"}), None
                 print(f"local stack: authorizer {authorizer.name} failed", file=sys.stderr)
                 traceback.print_exc()
-                return _json_response(500, "Internal Server Error"), None
+                return json_response(500, {"message": "Internal Server Error"}), None
             if authorizer.ttl_seconds > 0:  # dict writes are atomic: concurrent requests at worst ask twice
                 self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
         allowed, context = decision
         if not allowed:
-            return _json_response(403, "Forbidden"), None
+            return json_response(403, {"message": "Forbidden"}), None
         return None, context

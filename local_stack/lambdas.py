@@ -13,7 +13,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from local_stack.template import FunctionSpec, TemplateError
@@ -35,12 +34,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-@dataclass
-class LoadedFunction:
-    spec: FunctionSpec
-    handler: Callable[[Any, Any], Any]
 
 
 def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
@@ -66,7 +59,7 @@ class FunctionHost:
     def __init__(self, functions: list[FunctionSpec]) -> None:
         self.specs = {spec.logical_id: spec for spec in functions}
         self._names = {alias: spec.logical_id for spec in functions for alias in (spec.logical_id, spec.name, spec.arn)}
-        self._loaded: dict[str, LoadedFunction] = {}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
 
     def load_all(self) -> None:
         """Set the merged environment, then import every handler (as a cold start would, once)."""
@@ -74,33 +67,32 @@ class FunctionHost:
         service_default = os.environ.get("POWERTOOLS_SERVICE_NAME")
         try:
             for spec in self.specs.values():
-                self._loaded[spec.logical_id] = LoadedFunction(spec, _import(spec))
+                self._handlers[spec.logical_id] = _import(spec)
         finally:
             os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
             if service_default is not None:
                 os.environ["POWERTOOLS_SERVICE_NAME"] = service_default
 
-    def function(self, name_or_arn: str) -> LoadedFunction:
+    def function(self, name_or_arn: str) -> tuple[FunctionSpec, Callable[[Any, Any], Any]]:
         # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
         name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
         logical_id = self._names.get(name_or_arn) or self._names.get(name)
-        if logical_id is None or logical_id not in self._loaded:
+        if logical_id is None or logical_id not in self._handlers:
             raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self.specs)})")
-        return self._loaded[logical_id]
+        return self.specs[logical_id], self._handlers[logical_id]
 
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Call the handler with a JSON copy of `event`; its exception propagates, its result is JSON-checked."""
-        loaded = self.function(name_or_arn)
-        context = LambdaContext(loaded.spec)
+        spec, handler = self.function(name_or_arn)
         started = time.monotonic()
         try:
-            result = loaded.handler(json.loads(json.dumps(event)), context)
+            result = handler(json.loads(json.dumps(event)), LambdaContext(spec))
         finally:
             elapsed = time.monotonic() - started
-            if elapsed > loaded.spec.timeout_seconds:
+            if elapsed > spec.timeout_seconds:
                 print(
-                    f"local stack: {loaded.spec.logical_id} ran {elapsed:.1f}s, past its Timeout of "
-                    f"{loaded.spec.timeout_seconds}s (AWS would have killed it)",
+                    f"local stack: {spec.logical_id} ran {elapsed:.1f}s, past its Timeout of "
+                    f"{spec.timeout_seconds}s (AWS would have killed it)",
                     file=sys.stderr,
                 )
         return json.loads(json.dumps(result))
@@ -164,9 +156,7 @@ class PerThread:
         self._default = default
 
     def _values(self) -> dict[int, Any]:
-        values: dict[int, Any] | None = getattr(self._local, "values", None)
-        if values is None:
-            values = self._local.values = {}
+        values: dict[int, Any] = self._local.__dict__.setdefault("values", {})
         return values
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:

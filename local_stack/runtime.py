@@ -76,7 +76,6 @@ class LocalRuntime:
         latency = _knob(provider_latency_ms, "LOCAL_PROVIDER_LATENCY_MS")
         rate_limit = _knob(telegram_rate_limit, "LOCAL_TELEGRAM_RATE_LIMIT") or None
         self.standins = StandIns(latency, rate_limit, twilio_status_callbacks=twilio_status_callbacks)
-        self.conditions = self.standins  # the providers' knobs: latency_ms, telegram_rate_limit, set_down
         self._schedule_seconds = _knob(schedule_seconds, "LOCAL_SCHEDULE_SECONDS") or None
         self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
@@ -145,7 +144,7 @@ class LocalRuntime:
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
-                drivers = [SimulatedDriver.from_seed(raw) for raw in self.demo["drivers"]]
+                drivers = [SimulatedDriver(**raw) for raw in self.demo["drivers"]]  # seed_demo_fleet's keys
                 # They answer as real drivers do: signed Twilio replies and Telegram button taps on the webhooks.
                 phones = DriverPhones(self.base_url, self.demo, self.standins.outbox)
                 outbox, log = self.standins.outbox, self._log or print
@@ -196,10 +195,6 @@ class LocalRuntime:
         return f"http://{self.domain_name}"
 
     @property
-    def outbox_url(self) -> str:
-        return f"{self.base_url}/_local/outbox"
-
-    @property
     def demo_fleet_id(self) -> str | None:
         return None if self.demo is None else str(self.demo["fleet_id"])
 
@@ -220,7 +215,7 @@ class LocalRuntime:
         found = [s for s in self.schedules if name in (s.name, s.target_id)]
         if not found:
             raise KeyError(f"no schedule {name!r} (known: {sorted(s.name for s in self.schedules)})")
-        self._fire_schedule(found[0])
+        self.invoke(found[0].target_id, {})  # EventBridge Scheduler without Input sends {}
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -249,7 +244,7 @@ class LocalRuntime:
 
     def set_provider_down(self, provider: str, down: bool) -> None:
         """Make the Telegram (503), Twilio (500) or e-mail (SES error) stand-in fail every call, or recover."""
-        self.conditions.set_down(provider, down)
+        self.standins.set_down(provider, down)
 
     def _parameters(self) -> dict[str, str]:
         base = self.base_url
@@ -261,13 +256,10 @@ class LocalRuntime:
         assert self._functions is not None, "Step Functions calls no Lambda before the functions are loaded"
         return self._functions.invoke_payload(function, payload)
 
-    def _fire_schedule(self, schedule: ScheduleSpec) -> None:
-        self.invoke(schedule.target_id, {})  # EventBridge Scheduler without Input sends {}
-
     def _tick(self, schedule: ScheduleSpec) -> None:
         while not self._stopping.wait(schedule.period_seconds):
             try:
-                self._fire_schedule(schedule)
+                self.trigger_schedule(schedule.name)
             except Exception:
                 print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
                 traceback.print_exc()

@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -41,11 +41,6 @@ class SimulatedDriver:
     channel: str
     telegram_chat_id: str | None = None
     telegram_link: str | None = None  # https://t.me/<bot>?start=<token>, opened once at start
-
-    @classmethod
-    def from_seed(cls, raw: Mapping[str, Any]) -> SimulatedDriver:
-        values: dict[str, Any] = {field.name: raw.get(field.name) for field in fields(cls)}
-        return cls(**values)
 
 
 @dataclass(frozen=True)

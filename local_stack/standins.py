@@ -28,7 +28,6 @@ TELEGRAM_PATH = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A
 PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
 PROVIDERS = ("telegram", "twilio", "email")
-EXPIRED_QUERY = "response timeout expired or query ID is invalid"
 EXPIRED_QUERY = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
@@ -104,7 +103,8 @@ class StandIns:
     def handle(self, request: Request) -> Response:
         path, method = request.path, request.method
         if path == "/_local/outbox" and method == "GET":
-            return _json(200, {"messages": self.outbox.messages(request.args.get("to"), request.args.get("channel"))})
+            messages = self.outbox.messages(request.args.get("to"), request.args.get("channel"))
+            return json_response(200, {"messages": messages})
         if (provider := PROVIDERS_PATH.match(path)) and method == "POST":
             return self._set_provider_down(provider.group("provider"), request.get_json(silent=True))
         twilio, telegram = TWILIO_PATH.match(path), TELEGRAM_PATH.match(path)
@@ -115,22 +115,21 @@ class StandIns:
         if telegram:
             return self._telegram(request, telegram.group("token"), telegram.group("method").lower())
         if account := TWILIO_ACCOUNT_PATH.match(path):  # the router's health probe fetches the account
-            down = self.is_down("twilio")
-            return (
-                _twilio_error(500, 20500, "down") if down else _json(200, {"sid": account["sid"], "status": "active"})
-            )
+            if self.is_down("twilio"):
+                return _twilio_error(500, 20500, "down")
+            return json_response(200, {"sid": account["sid"], "status": "active"})
         if path.startswith("/_local/telegram/"):
             return _telegram_error(404, "Not Found")
-        return _json(404, {"message": "Not Found"})
+        return json_response(404, {"message": "Not Found"})
 
     def _set_provider_down(self, provider: str, body: Any) -> Response:
         """POST /_local/providers/{provider} {"down": bool}: SPEC §2's switch for outages and recovery."""
         if provider not in PROVIDERS:
-            return _json(404, {"message": f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}"})
+            return json_response(404, {"message": f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}"})
         if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
-            return _json(422, {"message": 'the body must be {"down": true|false}'})
+            return json_response(422, {"message": 'the body must be {"down": true|false}'})
         self.set_down(provider, body["down"])
-        return _json(200, {"provider": provider, "down": body["down"]})
+        return json_response(200, {"provider": provider, "down": body["down"]})
 
     def _twilio(self, request: Request, account_sid: str) -> Response:
         """POST /2010-04-01/Accounts/{AccountSid}/Messages.json, with Twilio's error codes and, when asked
@@ -170,7 +169,7 @@ class StandIns:
         answer: dict[str, Any] = {"sid": sid, "account_sid": account_sid, "to": to, "from": sender, "body": text}
         answer.update(status="queued", error_code=None, num_segments=str(max(1, math.ceil(len(text) / 160))))
         answer.update(uri=f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
-        return _json(201, {**answer, "date_created": format_datetime(datetime.now(UTC))})
+        return json_response(201, {**answer, "date_created": format_datetime(datetime.now(UTC))})
 
     def _send_status_callbacks(self, url: str, params: dict[str, str], auth_token: str) -> None:
         for status in ("sent", "delivered"):
@@ -188,7 +187,7 @@ class StandIns:
         retry_after = self._rate_limited(token) if method in ("sendmessage", "editmessagetext") else 0
         if retry_after:
             answer = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}"}
-            return _json(429, {**answer, "parameters": {"retry_after": retry_after}})
+            return json_response(429, {**answer, "parameters": {"retry_after": retry_after}})
         params = _params(request)
         try:
             markup = params.get("reply_markup")
@@ -239,7 +238,7 @@ class StandIns:
             return 0
 
 
-def _json(status: int, body: Any) -> Response:
+def json_response(status: int, body: Any) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
@@ -261,19 +260,15 @@ def _content_variables(raw: Any) -> dict[str, Any] | None:
 
 def _twilio_error(status: int, code: int, message: str) -> Response:
     more_info = f"https://www.twilio.com/docs/errors/{code}"
-    return _json(status, {"code": code, "message": message, "more_info": more_info, "status": status})
-
-
-def twilio_signature(url: str, params: Mapping[str, str], auth_token: str) -> str:
-    """X-Twilio-Signature: HMAC-SHA1 over the URL and the sorted form parameters (Twilio's own code)."""
-    from twilio.request_validator import RequestValidator
-
-    return str(RequestValidator(auth_token).compute_signature(url, dict(params)))
+    return json_response(status, {"code": code, "message": message, "more_info": more_info, "status": status})
 
 
 def post_signed_form(url: str, params: Mapping[str, str], auth_token: str) -> tuple[int, str]:
-    """POST a webhook the way Twilio does (form-encoded, signed); the HTTP status and body (0: unreachable)."""
-    signature = twilio_signature(url, params, auth_token)
+    """POST a webhook the way Twilio does (form-encoded, signed by Twilio's own code); the HTTP status and body
+    (0: unreachable)."""
+    from twilio.request_validator import RequestValidator
+
+    signature = str(RequestValidator(auth_token).compute_signature(url, dict(params)))
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
     return post(url, urlencode(params).encode(), {**headers, "User-Agent": "TwilioProxy/1.1"})
 
@@ -321,8 +316,8 @@ def _markup_problem(markup: Any) -> str | None:
 
 
 def _ok(result: Any) -> Response:
-    return _json(200, {"ok": True, "result": result})
+    return json_response(200, {"ok": True, "result": result})
 
 
 def _telegram_error(code: int, description: str) -> Response:
-    return _json(code, {"ok": False, "error_code": code, "description": description})
+    return json_response(code, {"ok": False, "error_code": code, "description": description})

@@ -1,4 +1,4 @@
-"""`python -m local_stack.providers_server [--port 0] [--latency-ms 50] [--telegram-rate-limit 30]`: the
+"""`python -m bench.providers_server [--port 0] [--latency-ms 50] [--telegram-rate-limit 30]`: the
 stand-ins alone, for benchmarks (in production the providers are someone else's machines: the code under test
 should not pay their CPU). Prints `listening on http://127.0.0.1:<port>`, serves `/_local/...` until SIGTERM
 or SIGINT. Twilio status callbacks are off: nothing here can sign them."""

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
+from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
 from ridecast.errors import (
@@ -33,7 +33,7 @@ from ridecast.errors import (
     LastAdminKey,
     MatchingUnavailable,
 )
-from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex
+from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex, FakePlatformChatIndex
 
 
 class AlreadyStored(Exception):
@@ -357,6 +357,10 @@ class FakeRegistrationStore:
             raise AlreadyStored(f"registration token {token}")
         self.tokens[token] = Registration(fleet_id, driver_id, int(expires_at.timestamp()))
 
+    def fleet_of(self, token: str) -> str | None:
+        registration = self.tokens.get(token)
+        return registration.fleet_id if registration else None
+
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         registration = self.tokens.get(token)
         if registration is None or registration.fleet_id != fleet_id or registration.expires_at <= int(now.timestamp()):
@@ -567,12 +571,16 @@ class Edit(NamedTuple):
 @dataclass
 class RecordingChannels:
     """Every provider of every fleet in one outbox: `sent` in order, Telegram edits and button answers apart.
-    A provider named in `down` ("telegram", "twilio") refuses every call, as the local stand-ins do."""
+    A provider named in `down` ("telegram", "twilio", "email") refuses every call, as the local stand-ins do."""
 
     sent: list[OutboundMessage] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     callback_answers: list[tuple[str, str]] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
+    emails: list[tuple[str, OutboundEmail]] = field(default_factory=list)  # (sender, message)
+
+    def email(self) -> "RecordingEmail":
+        return RecordingEmail(self)
 
     def telegram(self, bot_token: str) -> "RecordingTelegramBot":
         return RecordingTelegramBot(self)
@@ -614,6 +622,17 @@ class RecordingTelegramBot:
 
 
 @dataclass
+class RecordingEmail:
+    outbox: RecordingChannels
+
+    def send(self, sender: str, message: OutboundEmail) -> str:
+        if "email" in self.outbox.down:
+            raise ChannelError("email is down", retryable=True)
+        self.outbox.emails.append((sender, message))
+        return f"e{len(self.outbox.emails)}"
+
+
+@dataclass
 class RecordingTwilio:
     outbox: RecordingChannels
 
@@ -648,6 +667,7 @@ class Fakes:
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
     driver_phones: FakeDriverPhoneIndex = field(default_factory=FakeDriverPhoneIndex)
+    platform_chats: FakePlatformChatIndex = field(default_factory=FakePlatformChatIndex)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -669,6 +689,7 @@ class Fakes:
             stats=self.stats,
             channel_health=self.channel_health,
             driver_phones=self.driver_phones,
+            platform_chats=self.platform_chats,
         )
 
     @property

@@ -9,6 +9,7 @@ from ridecast.domain.types import (
     ChatId,
     DriverChannel,
     DriverStatus,
+    Email,
     Language,
     Name,
     OfferStatus,
@@ -47,11 +48,13 @@ class AdminContact(DomainModel):
     name: Name
     phone: Phone | None = None
     telegram_chat_id: ChatId | None = None
+    # Alerts and the daily report also go by e-mail (SES, the platform's sender) where an admin has one.
+    email: Email | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
-        if not self.phone and not self.telegram_chat_id:
-            raise ValueError("an admin contact needs a phone or a telegram_chat_id")
+        if not self.phone and not self.telegram_chat_id and not self.email:
+            raise ValueError("an admin contact needs a phone, a telegram_chat_id or an email")
         return self
 
 

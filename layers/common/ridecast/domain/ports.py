@@ -136,8 +136,25 @@ class DriverPhoneIndex(Protocol):
         """(fleet_id, driver_id) of every fleet with a driver on this phone."""
 
 
+class PlatformChatIndex(Protocol):
+    """Telegram chat → (fleet, driver) on the platform's own bot, which every fleet without a bot of its own
+    shares: an update to it names no fleet, only the chat. One chat, one driver on that bot (SPEC §5)."""
+
+    def bind(self, chat_id: str, fleet_id: str, driver_id: str) -> bool:
+        """True when the chat now finds this driver (or already did); False when another driver holds it."""
+
+    def unbind(self, chat_id: str, fleet_id: str, driver_id: str) -> None:
+        """Free the chat if it is this driver's (another driver's binding stays)."""
+
+    def find(self, chat_id: str) -> tuple[str, str] | None:
+        """(fleet_id, driver_id) bound to the chat, or None."""
+
+
 class RegistrationStore(Protocol):
     def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None: ...
+
+    def fleet_of(self, token: str) -> str | None:
+        """The fleet a token was issued by, without spending it (the platform bot's updates name no fleet)."""
 
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         """The driver id behind a live token of this fleet, which stops working; None otherwise."""
@@ -253,6 +270,7 @@ class Stores:
     stats: StatsStore
     channel_health: ChannelHealthStore
     driver_phones: DriverPhoneIndex
+    platform_chats: PlatformChatIndex
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""The platform's own channels over HTTP (SPEC §5, §10): a fleet created with nothing but a name has its Telegram
+drivers register with the platform's bot and win rides with its buttons; admins with an e-mail address get
+alerts by e-mail (SES on moto, captured in the outbox), and an SES outage leaves their other channel alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from tests.e2e.stack import Fleet, StackClient, text_update, unique_chat_id, unique_phone, wait_for
+from tests.e2e.test_e2e_dispatch import provider_down
+from tests.e2e.test_e2e_telegram import buttons, callback_update, registration_link, start_token
+
+# local_stack.runtime.PLATFORM_CHANNELS
+PLATFORM_BOT, PLATFORM_SECRET, PLATFORM_EMAIL = (
+    "RidecastLocalBot",
+    "local-platform-webhook-secret",
+    "rides@ridecast.local",
+)
+
+
+def bare_fleet(stack: StackClient, **extra: Any) -> Fleet:
+    created = stack.post("/fleets", headers=stack.root(), json={"name": "Night Owls", **extra})
+    assert created.status_code == 201, created.text
+    return Fleet(fleet_id=created.json()["fleet_id"], api_key=created.json()["api_key"], admin_phone="")
+
+
+def platform_update(stack: StackClient, update: dict[str, Any], secret: str = PLATFORM_SECRET) -> requests.Response:
+    return stack.post("/webhooks/telegram/platform", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+
+
+def test_a_fleet_with_only_a_name_has_its_telegram_driver_register_with_the_platform_bot(stack: StackClient) -> None:
+    # Given a fleet created with only a name, and a Telegram driver whose deep link is the platform bot's
+    fleet = bare_fleet(stack)
+    driver = stack.add_driver(fleet, channel="telegram", name="Tova")
+    link = registration_link(stack, fleet, driver)
+    assert link.startswith(f"https://t.me/{PLATFORM_BOT}?start=")
+    # When the driver opens it: Telegram posts /start <token> to the platform bot's webhook
+    chat = unique_chat_id()
+    assert platform_update(stack, text_update(chat, f"/start {start_token(link)}")).status_code == 200
+    # Then the chat is bound and welcomed in the fleet's name
+    stack.wait_for_message(chat, lambda m: "Welcome Tova" in m["body"] and "Night Owls" in m["body"], "the welcome")
+    assert stack.driver(fleet, driver.driver_id)["telegram_registered"] is True
+    # And /offline then /online through the platform bot set the driver's status
+    assert platform_update(stack, text_update(chat, "/offline")).status_code == 200
+    assert wait_for(lambda: stack.driver(fleet, driver.driver_id)["status"] == "inactive", "the driver offline")
+    online = text_update(chat, "/online")
+    assert platform_update(stack, online).status_code == 200
+    assert wait_for(lambda: stack.driver(fleet, driver.driver_id)["status"] == "active", "the driver online")
+    # And a replay of that update is answered 200 and processed once
+    replies = len(stack.outbox(chat))
+    assert platform_update(stack, online).status_code == 200
+    assert len(stack.outbox(chat)) == replies
+    # When a ride comes, the offer arrives on Telegram with buttons, and Accept wins it
+    ride = stack.create_ride(fleet)
+    offer = stack.wait_for_offer(chat, ride)
+    assert offer["channel"] == "telegram"
+    press = callback_update(chat, buttons(offer)["Accept"], offer)
+    assert platform_update(stack, press).status_code == 200
+    assigned = stack.wait_for_ride(fleet, ride["ride_id"], lambda r: r["status"] == "assigned", "the ride assigned")
+    assert assigned["driver_id"] == driver.driver_id
+
+
+def test_the_platform_bot_webhook_wants_the_platforms_secret(stack: StackClient) -> None:
+    chat = unique_chat_id()
+    for secret in ("", "not-the-secret"):
+        assert platform_update(stack, text_update(chat, "/help"), secret).status_code == 403
+    assert stack.outbox(chat) == []
+    # A chat the platform bot knows nothing of is told how to register
+    assert platform_update(stack, text_update(chat, "/help")).status_code == 200
+    stack.wait_for_message(chat, lambda m: "not linked to a driver" in m["body"], "the registration hint")
+
+
+def test_an_admin_with_an_email_gets_the_alert_by_email_and_by_sms(stack: StackClient) -> None:
+    # Given a fleet whose admin has a phone and an e-mail address, and no driver at all
+    phone, email = unique_phone(), f"admin{unique_phone()[1:]}@example.com"
+    fleet = bare_fleet(stack, admin_contacts=[{"name": "Olu", "phone": phone, "email": email}])
+    # When a ride comes in, the admins are alerted at once: by SMS and by e-mail from the platform's sender
+    ride = stack.create_ride(fleet)
+    mail = stack.wait_for_message(email, lambda m: ride["code"] in m["body"], "the e-mail alert")
+    assert (mail["channel"], mail["from"], mail["attachments"]) == ("email", PLATFORM_EMAIL, [])
+    assert ride["code"] in mail["subject"]
+    stack.wait_for_message(phone, lambda m: ride["code"] in m["body"], "the SMS alert")
+    # And with SES down, the SMS alert still goes out and no e-mail does
+    with provider_down(stack, "email"):
+        customer = unique_phone()
+        second = stack.create_ride(fleet, customer_phone=customer)
+        stack.wait_for_message(phone, lambda m: second["code"] in m["body"], "the SMS alert during the outage")
+        # (the customer is told after the admins: by then the e-mail was tried, and failed)
+        stack.wait_for_message(customer, lambda m: second["code"] in m["body"], "the customer told")
+    assert not [m for m in stack.outbox(email) if second["code"] in m["body"]]

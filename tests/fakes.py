@@ -125,6 +125,9 @@ class FakeFleetStore:
         self.ride_sequences[fleet_id] = self.ride_sequences.get(fleet_id, 0) + 1
         return self.ride_sequences[fleet_id]
 
+    def all(self) -> list[Fleet]:
+        return [_copy(fleet) for fleet in sorted(self.fleets.values(), key=lambda f: f.fleet_id)]
+
 
 # ----- drivers ------------------------------------------------------------------------------------------
 

@@ -4,7 +4,10 @@ alerts by e-mail (SES on moto, captured in the outbox), and an SES outage leaves
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -90,3 +93,30 @@ def test_an_admin_with_an_email_gets_the_alert_by_email_and_by_sms(stack: StackC
         # (the customer is told after the admins: by then the e-mail was tried, and failed)
         stack.wait_for_message(customer, lambda m: second["code"] in m["body"], "the customer told")
     assert not [m for m in stack.outbox(email) if second["code"] in m["body"]]
+
+
+def zone_just_past_midnight() -> str:
+    """An IANA zone where it is now about 01:00, so the hourly report is due there (Etc/GMT signs are inverted)."""
+    offset = (1 - datetime.now(UTC).hour) % 24
+    offset -= 24 if offset > 14 else 0
+    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
+
+
+def test_the_daily_report_reaches_the_admins_once_by_sms_and_email(stack: StackClient) -> None:
+    # Given a French-speaking fleet whose local day has just begun, with an admin on SMS and e-mail
+    phone, email = unique_phone(), f"report{unique_phone()[1:]}@example.com"
+    admins = [{"name": "Olu", "phone": phone, "email": email}]
+    zone = zone_just_past_midnight()
+    bare_fleet(stack, timezone=zone, language="fr", admin_contacts=admins)
+    yesterday = (datetime.now(ZoneInfo(zone)) - timedelta(days=1)).date().isoformat()
+    # When the schedule ticks (every 2 s in the e2e stack)
+    sms = stack.wait_for_message(phone, lambda m: "Courses" in m["body"], "the daily report by SMS")
+    mail = stack.wait_for_message(email, lambda m: m["subject"].startswith("Night Owls : rapport quotidien"), "mail")
+    # Then it is yesterday's report in French, the same by SMS and e-mail
+    assert sms["body"].startswith(f"Night Owls, {yesterday}\nCourses : 0")
+    assert "Taux d'acceptation : -" in sms["body"]
+    assert mail["body"] == sms["body"]
+    # And later ticks do not send it again
+    time.sleep(5)
+    assert len([m for m in stack.outbox(phone) if "Courses" in m["body"]]) == 1
+    assert len(stack.outbox(email)) == 1

@@ -260,3 +260,11 @@ def test_a_platform_chat_is_one_drivers_until_they_free_it(either: Stores) -> No
     chats.unbind("42", "f1", "d1")
     assert chats.find("42") is None
     assert chats.bind("42", "f2", "d2") is True
+
+
+def test_every_fleet_is_listed(either: Stores) -> None:
+    first, second = a_fleet("f1"), a_fleet("f2")
+    for fleet in (first, second):
+        either.fleets.create(fleet, an_api_key(fleet.fleet_id, "k" + fleet.fleet_id), "hash-" + fleet.fleet_id)
+    either.fleets.save(first.model_copy(update={"name": "Renamed"}))
+    assert sorted((f.fleet_id, f.name) for f in either.fleets.all()) == [("f1", "Renamed"), ("f2", second.name)]

@@ -32,6 +32,9 @@ class FleetStore(Protocol):
     def next_ride_sequence(self, fleet_id: str) -> int:
         """1, 2, 3... per fleet, atomically (ride codes come from it)."""
 
+    def all(self) -> list[Fleet]:
+        """Every fleet (the daily report's round), from an index rather than a scan of the table."""
+
 
 class ApiKeyStore(Protocol):
     def add(self, key: ApiKey, key_hash: str) -> None: ...

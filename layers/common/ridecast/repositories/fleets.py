@@ -1,10 +1,12 @@
 """Fleets and their ride counter."""
 
+from boto3.dynamodb.conditions import Key
+
 from ridecast.domain.entities import ApiKey, Fleet
 from ridecast.errors import FleetNotFound
 from ridecast.repositories.api_keys import api_key_puts
-from ridecast.repositories.items import fleet_item, fleet_pk, from_item
-from ridecast.repositories.table import client, conditionally, table
+from ridecast.repositories.items import FLEETS_INDEX_PK, fleet_item, fleet_pk, from_item
+from ridecast.repositories.table import client, conditionally, query_all, table
 
 
 class DynamoFleetStore:
@@ -43,3 +45,7 @@ class DynamoFleetStore:
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["value"])  # type: ignore[arg-type]
+
+    def all(self) -> list[Fleet]:
+        items = query_all(IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq(FLEETS_INDEX_PK))
+        return [from_item(Fleet, item) for item in items]

@@ -276,6 +276,12 @@ class ChannelRouter:
         return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body))
 
     def to_admins(self, subject: str, body: str, **context: str) -> list[Delivery]:
+        """An alert: each admin told (`tell_admins`), and the ops topic too."""
+        deliveries = self.tell_admins(subject, body)
+        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
+        return deliveries
+
+    def tell_admins(self, subject: str, body: str) -> list[Delivery]:
         """Each admin on their chat or phone, and by e-mail too where they have an address."""
         deliveries = []
         for admin in self.fleet.admin_contacts:
@@ -286,7 +292,6 @@ class ChannelRouter:
                 deliveries.append(self.to_phone(admin.phone, body))
             if admin.email:
                 self.email(OutboundEmail(to=admin.email, subject=subject, body=body))
-        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
         return deliveries
 
     def email(self, message: OutboundEmail) -> bool:

@@ -120,3 +120,21 @@ def test_the_daily_report_reaches_the_admins_once_by_sms_and_email(stack: StackC
     time.sleep(5)
     assert len([m for m in stack.outbox(phone) if "Courses" in m["body"]]) == 1
     assert len(stack.outbox(email)) == 1
+
+
+def test_a_driver_on_a_channel_neither_the_fleet_nor_the_platform_reaches_is_409(stack: StackClient) -> None:
+    # Given a fleet whose own Twilio account has an SMS sender only: its own account wins over the platform's,
+    # so nothing reaches WhatsApp drivers (the local stack always has platform channels)
+    senders = [{"channel": "sms", "from": unique_phone()}]
+    fleet = bare_fleet(
+        stack, twilio={"account_sid": "AC" + "3" * 32, "auth_token": "sms-only-token-01", "senders": senders}
+    )
+    # When a WhatsApp driver is registered, Then 409 channel_not_configured naming the channel
+    body = {"name": "Wanda", "phone": unique_phone(), "channel": "whatsapp"}
+    refused = stack.post("/drivers", headers=fleet.auth, json=body)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["error"], refused.json().get("field")) == ("channel_not_configured", "channel")
+    # And SMS drivers (its own sender) and Telegram drivers (the platform's bot) are welcome
+    for channel in ("sms", "telegram"):
+        answer = stack.post("/drivers", headers=fleet.auth, json={**body, "phone": unique_phone(), "channel": channel})
+        assert answer.status_code == 201, answer.text

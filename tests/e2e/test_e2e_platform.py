@@ -138,3 +138,31 @@ def test_a_driver_on_a_channel_neither_the_fleet_nor_the_platform_reaches_is_409
     for channel in ("sms", "telegram"):
         answer = stack.post("/drivers", headers=fleet.auth, json={**body, "phone": unique_phone(), "channel": channel})
         assert answer.status_code == 201, answer.text
+
+
+def test_a_driver_gets_the_telegram_link_by_email_and_registers_with_it(stack: StackClient) -> None:
+    # Given a fleet with only a name, a Telegram driver with an e-mail address and one without
+    fleet = bare_fleet(stack)
+    email = f"driver{unique_phone()[1:]}@example.com"
+    created = stack.post(
+        "/drivers",
+        headers=fleet.auth,
+        json={"name": "Tova", "phone": unique_phone(), "channel": "telegram", "email": email},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["email"] == email
+    without = stack.add_driver(fleet, channel="telegram")
+    # When the admin e-mails each their link
+    sent = stack.post(f"/drivers/{created.json()['driver_id']}/telegram-link/email", headers=fleet.auth)
+    refused = stack.post(f"/drivers/{without.driver_id}/telegram-link/email", headers=fleet.auth)
+    # Then the first is 202 and the e-mail carries the platform bot's link and its QR code as a PNG
+    assert (sent.status_code, sent.json()["sent_to"]) == (202, email), sent.text
+    mail = stack.wait_for_message(email, lambda m: m["channel"] == "email", "the link by e-mail")
+    assert mail["attachments"] == ["telegram-link.png"]
+    [link] = [word for word in mail["body"].split() if word.startswith(f"https://t.me/{PLATFORM_BOT}?start=")]
+    # And the second is 409: no e-mail address
+    assert (refused.status_code, refused.json()["error"]) == (409, "driver_has_no_email")
+    # And the link from the e-mail registers the driver with the platform's bot
+    chat = unique_chat_id()
+    assert platform_update(stack, text_update(chat, f"/start {start_token(link)}")).status_code == 200
+    stack.wait_for_message(chat, lambda m: "Welcome Tova" in m["body"], "the welcome")

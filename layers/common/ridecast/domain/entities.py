@@ -117,6 +117,8 @@ class Driver(DomainModel):
     name: Name
     phone: Phone
     channel: DriverChannel
+    # Where POST /drivers/{id}/telegram-link/email sends the driver's registration link.
+    email: Email | None = None
     vehicle: Vehicle | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus = "active"

@@ -20,6 +20,7 @@ from ridecast.api.models.drivers import (
     CreateDriverRequest,
     DriverListOut,
     DriverOut,
+    TelegramLinkEmailOut,
     TelegramLinkOut,
     UpdateDriverRequest,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RidesByStatusOut",
     "StatsOut",
     "TelegramInput",
+    "TelegramLinkEmailOut",
     "TelegramLinkOut",
     "TelegramOut",
     "TimeToMatchOut",

@@ -93,7 +93,7 @@ class TelegramConfig(DomainModel):
 class Fleet(DomainModel):
     fleet_id: str
     name: Name
-    # The fleet's own day for the daily report (SPEC §6, a later issue); shown and edited through the API now.
+    # The fleet's own day: the daily report covers its local yesterday (ridecast.domain.stats.daily_report).
     timezone: str = "UTC"
     language: Language = "en"
     admin_contacts: list[AdminContact] = Field(default_factory=list)

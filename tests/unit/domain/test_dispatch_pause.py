@@ -10,7 +10,7 @@ from ridecast.domain.drivers.commands import NewDriver
 from ridecast.domain.drivers.roster import register_driver
 from ridecast.domain.entities import Fleet, Ride
 from ridecast.domain.matching.broadcast import broadcast
-from ridecast.domain.matching.holding import await_resume
+from ridecast.domain.matching.holding import await_resume, resume_dispatch
 from ridecast.domain.matching.sweeper import sweep
 from ridecast.domain.matching.waiting import expire_window
 from ridecast.domain.rides.cancel import cancel_ride
@@ -171,3 +171,20 @@ def test_a_held_ride_whose_release_never_came_is_released_by_the_next_broadcast(
     assert released.held_at is None
     assert 60 <= (released.deadline_at - started).total_seconds() < 65
     assert fakes.rides.held(fleet.fleet_id) == []
+
+
+def test_rides_a_resume_had_no_time_for_stay_held_until_the_next_resume(fakes: Fakes) -> None:
+    # Given two held rides
+    fleet = a_fleet(fakes)
+    drivers_of(fakes, fleet, 1)
+    pause(fakes.ports, fleet.fleet_id)
+    _held(fakes, fleet, "token-1")
+    _held(fakes, fleet, "token-2")
+    # When a resume runs out of time before releasing any
+    assert resume_dispatch(fakes.ports, fleet.fleet_id, budget_seconds=-1) == 0
+    # Then dispatch is no longer paused, both rides are still held and counted, no flow was woken
+    status = dispatch_status(fakes.ports, fleet.fleet_id)
+    assert (status.paused, status.held_rides, fakes.matching.completed) == (False, 2, {})
+    # And the next resume releases them, oldest first
+    assert resume_dispatch(fakes.ports, fleet.fleet_id) == 2
+    assert list(fakes.matching.completed) == ["token-1", "token-2"]

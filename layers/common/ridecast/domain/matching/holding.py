@@ -9,6 +9,7 @@ Broadcast seeing the pause and the token being parked walks the list without tha
 re-reads the flag (strongly consistent) and releases itself. Either way exactly one release wins the ride's
 conditional write and completes its token."""
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,10 @@ from ridecast.domain.matching.waiting import answer_ended_ride
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride
 from ridecast.observability import logger, metrics
+
+# A release is a few writes and a SendTaskSuccess (about 50 ms): this many seconds release a few hundred rides
+# and keep POST /dispatch/resume within its function's timeout and API Gateway's 30 s.
+RELEASE_BUDGET_SECONDS = 20.0
 
 
 def unless_paused(ports: Ports, ride: Ride, fleet: Fleet) -> Ride | None:
@@ -58,15 +63,21 @@ def pause_dispatch(ports: Ports, fleet_id: str) -> None:
         _tell_admins(ports, fleet, "admin_dispatch_paused")
 
 
-def resume_dispatch(ports: Ports, fleet_id: str) -> int:
-    """Clear the pause, then release every held ride oldest first, each deadline counted from now; how many
-    were released. Resuming a fleet that is not paused still releases what is held (a resume that died half
-    way is finished by the next one)."""
+def resume_dispatch(ports: Ports, fleet_id: str, budget_seconds: float = RELEASE_BUDGET_SECONDS) -> int:
+    """Clear the pause, then release the held rides oldest first, each deadline counted from now, for at most
+    `budget_seconds`; how many were released. Rides left over stay held (the status counts them): the next
+    resume releases them, and so does each one's own re-check (AwaitResume's timeout). Resuming a fleet that
+    is not paused still releases what is held."""
     fleet = get_fleet(ports, fleet_id)
     changed = ports.stores.fleets.set_dispatch_paused(fleet_id, False)
     deadline = _new_deadline(fleet, utcnow())
+    stop_at = time.monotonic() + budget_seconds
     released = 0
-    for ride_id in ports.stores.rides.held(fleet_id):
+    held = ports.stores.rides.held(fleet_id)
+    for index, ride_id in enumerate(held):
+        if time.monotonic() > stop_at:
+            logger.warning("resume out of time", extra={"fleet_id": fleet_id, "still_held": len(held) - index})
+            break
         ride = ports.stores.rides.get(ride_id)
         if ride is not None and _release(ports, ride, deadline):
             released += 1

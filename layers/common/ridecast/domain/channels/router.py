@@ -13,6 +13,7 @@ from functools import cached_property
 
 from ridecast.domain.channels.catalogue import render
 from ridecast.domain.channels.health import (
+    OFFLINE_AFTER_FAILURES,
     ChannelHealthStore,
     ChannelSource,
     ChannelStatus,
@@ -151,7 +152,7 @@ class ChannelRouter:
 
     def _tell_admins_status(self, channel: RouterChannel, status: ChannelStatus) -> None:
         kind = "admin_channel_offline" if status == "offline" else "admin_channel_recovered"
-        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count="3")
+        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count=str(OFFLINE_AFTER_FAILURES))
         self.to_admins(f"Ridecast channel {channel} {status}", body, kind=kind, channel=channel)
 
     def telegram_bot(self) -> TelegramBot | None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 
 from ridecast.domain.channels.catalogue import render
 from ridecast.domain.channels.health import (
@@ -33,7 +33,8 @@ from ridecast.domain.channels.ports import (
 )
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig
-from ridecast.domain.ports import OpsAlerts, Ports, SecretStore
+from ridecast.domain.ports import OpsAlerts, Ports, SecretStore, StatsStore
+from ridecast.domain.stats.recording import record_sends
 from ridecast.domain.types import MessageChannel
 from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.observability import logger, mask_phone
@@ -62,16 +63,18 @@ class ChannelRouter:
         providers: ChannelProviders,
         alerts: OpsAlerts,
         health: ChannelHealthStore,
+        stats: StatsStore | None = None,
     ) -> None:
         self.fleet = fleet
         self._secret_store = secrets
         self._providers = providers
         self._alerts = alerts
-        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status)
+        count_sends = None if stats is None else partial(record_sends, stats, fleet.fleet_id)
+        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status, count_sends)
 
     @classmethod
     def for_fleet(cls, fleet: Fleet, ports: Ports) -> "ChannelRouter":
-        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health)
+        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health, ports.stores.stats)
 
     @cached_property
     def _secrets(self) -> dict[str, str]:
@@ -183,7 +186,10 @@ class ChannelRouter:
 
     def _record(self, channel: MessageChannel, started: float, *, ok: bool, provider_failure: bool) -> None:
         latency_ms = (time.perf_counter() - started) * 1000
-        self.ledger.record(router_channel(channel), ok, latency_ms, utcnow(), provider_failure=provider_failure)
+        at = utcnow()
+        self.ledger.record(
+            router_channel(channel), ok, latency_ms, at, provider_failure=provider_failure, sent_on=channel
+        )
 
     def driver_routes(
         self, driver: Driver, exclude: frozenset[MessageChannel] = frozenset()

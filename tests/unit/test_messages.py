@@ -18,6 +18,9 @@ CALL_SITE_EXTRAS = {
     "register_link": "https://t.me/northside_cabs_bot?start=abc",
     "fleet_name": "Northside Cabs",
     "channel": "telegram",
+    "text": "Road works on the A1:\nuse the M1",
+    "new_code": "R-9Z8Y7",
+    "reason": "the fleet's limit of rides per minute is reached",
 }
 
 

@@ -271,15 +271,16 @@ class ChannelRouter:
     def to_phone(self, phone: str, body: str) -> Delivery:
         return self.send(OutboundMessage(channel="sms", to=phone, body=body))
 
-    def to_chat(self, chat_id: str, body: str) -> Delivery:
-        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body))
+    def to_chat(self, chat_id: str, body: str, buttons: tuple[Button, ...] = ()) -> Delivery:
+        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body, buttons=buttons))
 
-    def to_admins(self, subject: str, body: str, **context: str) -> list[Delivery]:
+    def to_admins(self, subject: str, body: str, buttons: tuple[Button, ...] = (), **context: str) -> list[Delivery]:
+        """The alert to each admin on Telegram (with `buttons` to act on it) or by SMS, and to the ops topic."""
         deliveries = []
         for admin in self.fleet.admin_contacts:
             telegram_usable = self._telegram is not None and self.mode != "twilio-only"
             if admin.telegram_chat_id and telegram_usable and not self.ledger.is_offline("telegram"):
-                deliveries.append(self.to_chat(admin.telegram_chat_id, body))
+                deliveries.append(self.to_chat(admin.telegram_chat_id, body, buttons))
             elif admin.phone:
                 deliveries.append(self.to_phone(admin.phone, body))
         self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})

@@ -129,3 +129,12 @@ def test_in_twilio_only_mode_a_telegram_driver_gets_it_by_sms(fakes: Fakes) -> N
     queue_driver_message(fakes.ports, fleet.fleet_id, "Hi", None)
     deliver_driver_message(fakes.ports, fakes.jobs.driver_messages[0])
     assert [m.channel for m in fakes.channels.sent] == ["sms"]
+
+
+def test_the_operators_text_is_sent_as_written_braces_and_all(fakes: Fakes) -> None:
+    # A text is a value put into the frame, never a template itself: "{code}" stays "{code}"
+    fleet = a_fleet(fakes)
+    (ann,) = drivers_of(fakes, fleet, 1)
+    queue_driver_message(fakes.ports, fleet.fleet_id, "Gate code {code} is {fleet_name}'s", None)
+    deliver_driver_message(fakes.ports, fakes.jobs.driver_messages[0])
+    assert fakes.channels.to(ann.phone) == ["Message from Northside Cabs:\nGate code {code} is {fleet_name}'s"]

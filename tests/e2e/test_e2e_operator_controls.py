@@ -1,12 +1,14 @@
-"""Operators steer over HTTP (SPEC §8): a message to the drivers on their own channels, and admin alerts on
-Telegram whose buttons rebroadcast a timed-out ride or cancel a searching one."""
+"""Operators steer over HTTP (SPEC §6, §8): a message to the drivers on their own channels, admin alerts on
+Telegram whose buttons rebroadcast a timed-out ride or cancel a searching one, the channel figures of
+GET /stats as the router counted its sends, and "1 driver notified" in the singular."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from tests.e2e.stack import Fleet, StackClient, unique_chat_id
+from tests.e2e.stack import Fleet, StackClient, unique_chat_id, wait_for
+from tests.e2e.test_e2e_dispatch import provider_down, telegram_driver
 from tests.e2e.test_e2e_telegram import buttons, callback_update, register
 
 
@@ -115,3 +117,46 @@ def test_cancel_from_an_escalation_alert_cancels_the_searching_ride(stack: Stack
     stack.wait_for_ride(fleet, ride["ride_id"], lambda r: r["status"] == "cancelled", "the ride cancelled")
     edited = stack.wait_for_message(chat, lambda m: bool(m.get("edited")), "the alert edited")
     assert f"Ride {ride['code']} was cancelled." in edited["body"]
+
+
+def _stats(stack: StackClient, fleet: Fleet) -> dict[str, Any]:
+    answer = stack.get("/stats", headers=fleet.auth)
+    assert answer.status_code == 200, answer.text
+    stats: dict[str, Any] = answer.json()
+    return stats
+
+
+def test_stats_count_a_failed_telegram_send_and_the_sms_that_replaced_it(stack: StackClient) -> None:
+    # Given a registered Telegram driver (the welcome went out on Telegram), windows long enough for no reminder
+    fleet = stack.create_fleet(telegram=True, driver_response_seconds=60, matching_timeout_seconds=120)
+    driver, _ = telegram_driver(stack, fleet)
+    # When a ride is offered while Telegram is down: the offer fails there and goes by SMS at once
+    with provider_down(stack, "telegram"):
+        ride = stack.create_ride(fleet)
+        stack.wait_for_offer(driver.phone, ride)
+        stack.wait_for_message(ride["customer"]["phone"], lambda m: "1 driver notified" in m["body"])
+
+    # Then GET /stats shows the Telegram attempt that failed, beside the welcome that succeeded
+    def settled() -> dict[str, Any] | None:
+        channels: dict[str, Any] = _stats(stack, fleet)["channels"]
+        return channels if channels["telegram"]["failures"] and channels["sms"]["attempts"] >= 2 else None
+
+    channels = wait_for(settled, "the failed send in the stats")
+    telegram, sms = channels["telegram"], channels["sms"]
+    assert (telegram["attempts"], telegram["successes"], telegram["failures"]) == (2, 1, 1)
+    assert telegram["success_rate"] == 0.5
+    # And every SMS the fleet's sender sent (the offer's fallback and the customer's news) as a success
+    sent = [m for m in stack.outbox() if m["channel"] == "sms" and m.get("from") == fleet.sender("sms")]
+    assert (sms["attempts"], sms["successes"], sms["failures"]) == (len(sent), len(sent), 0)
+    assert sms["mean_latency_ms"] is not None
+
+
+def test_an_arabic_fleets_customer_reads_the_dual_for_two_drivers(stack: StackClient) -> None:
+    # Given an Arabic-speaking fleet with two drivers
+    fleet = stack.create_fleet(language="ar", driver_response_seconds=60, matching_timeout_seconds=120)
+    for _ in range(2):
+        stack.add_driver(fleet)
+    # When a ride goes out, Then the customer reads "two drivers notified" in the dual form, not a plural
+    ride = stack.create_ride(fleet)
+    searching = stack.wait_for_message(ride["customer"]["phone"], lambda m: ride["code"] in m["body"])
+    assert "تم إبلاغ سائقَين" in searching["body"]

@@ -20,6 +20,7 @@ CALL_SITE_EXTRAS = {
     "channel": "telegram",
     "text": "Road works on the A1:\nuse the M1",
     "new_code": "R-9Z8Y7",
+    "seconds": "42",
     "reason": "the fleet's limit of rides per minute is reached",
 }
 

@@ -1,6 +1,8 @@
 """Admin alerts with buttons (SPEC §8): Rebroadcast a timed-out ride, Cancel a searching one, from the alert
 on Telegram; only the fleet's admin chats may, and a second press changes nothing more."""
 
+from datetime import timedelta
+
 import pytest
 
 from ridecast.domain.channels.ports import Button, OutboundMessage
@@ -115,7 +117,7 @@ def test_a_rebroadcast_past_the_fleets_ride_limit_is_refused_saying_why(fakes: F
     # When the admin presses Rebroadcast, Then the limit holds as for POST /rides, and the admin is told
     press(fakes, fleet, alert_to_admin(fakes, "timed out"))
     assert len(rides_of(fakes, fleet)) == 1
-    assert "was not rebroadcast" in fakes.channels.callback_answers[-1][1]
+    assert "limit on new rides is reached. Try again in" in fakes.channels.callback_answers[-1][1]
 
 
 def test_a_searching_ride_alert_cancels_it_and_a_second_press_is_harmless(fakes: Fakes) -> None:
@@ -158,3 +160,19 @@ def test_admins_on_sms_get_the_alert_without_buttons(fakes: Fakes) -> None:
     timed_out_ride(fakes, fleet)
     (alert,) = [m for m in fakes.channels.sent if "timed out" in m.body]
     assert (alert.channel, alert.buttons) == ("sms", ())
+
+
+def test_a_day_old_alert_no_longer_rebroadcasts(fakes: Fakes) -> None:
+    # Given a ride that timed out more than a day ago (its rebroadcast would no longer be remembered as done)
+    fleet = admin_fleet(fakes)
+    ride = timed_out_ride(fakes, fleet)
+    stored = fakes.rides.get(ride.ride_id)
+    assert stored is not None
+    assert stored.ended_at is not None
+    fakes.rides.rides[ride.ride_id] = stored.model_copy(update={"ended_at": stored.ended_at - timedelta(days=1)})
+    # When the admin presses Rebroadcast, Then nothing is created and they are told why
+    press(fakes, fleet, alert_to_admin(fakes, "timed out"))
+    assert len(rides_of(fakes, fleet)) == 1
+    assert (
+        fakes.channels.callback_answers[-1][1] == f"Ride {ride.code} is more than a day old: create it again instead."
+    )

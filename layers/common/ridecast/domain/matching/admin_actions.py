@@ -79,7 +79,7 @@ def _rebroadcast(ports: Ports, fleet: Fleet, ride: Ride) -> str:
         return render(fleet, "admin_rebroadcast_refused", code=ride.code, reason=f"it is {ride.status}")
     ended = ride.ended_at or ride.created_at
     if utcnow() - ended > REBROADCAST_WITHIN:
-        return render(fleet, "admin_rebroadcast_refused", code=ride.code, reason="it is more than a day old")
+        return render(fleet, "admin_rebroadcast_too_old", code=ride.code)
     # The same request on every press (a pickup time that had passed when the ride ended is dropped), so
     # the Idempotency-Key finds the first press's ride.
     pickup_time = ride.pickup_time if ride.pickup_time and ride.pickup_time > ended else None
@@ -93,7 +93,10 @@ def _rebroadcast(ports: Ports, fleet: Fleet, ride: Ride) -> str:
     )
     try:
         created = create_ride_once(ports, fleet.fleet_id, again, f"rebroadcast-{ride.ride_id}", "admin-alert")
-    except (RateLimited, IdempotencyRequestInFlight, InvalidInput) as refused:
+    except RateLimited as limited:
+        return render(fleet, "admin_rebroadcast_limited", code=ride.code, seconds=limited.retry_after_seconds)
+    except (IdempotencyRequestInFlight, InvalidInput) as refused:
+        # A press while the first is still creating it, or the key taken by another request: said as it is.
         return render(fleet, "admin_rebroadcast_refused", code=ride.code, reason=refused.message)
     logger.info("ride rebroadcast from an alert", extra={"ride_id": ride.ride_id, "new_ride_id": created.ride_id})
     return render(fleet, "admin_rebroadcast_done", code=ride.code, new_code=created.code)

@@ -145,3 +145,13 @@ def test_when_lambda_refuses_the_invoke_the_caller_gets_503_and_may_retry(
     response = _message(fleet.fleet_id, {"text": "hi"})
     assert response["statusCode"] == 503
     assert json_body(response)["error"] == "background_unavailable"
+
+
+def test_without_a_messaging_function_configured_it_is_503_not_a_silent_202(
+    aws: AwsStack, fleet_with_drivers: tuple[Any, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet, _ = fleet_with_drivers
+    monkeypatch.setenv("MESSAGING_FUNCTION_NAME", "")
+    get_settings.cache_clear()
+    response = _message(fleet.fleet_id, {"text": "hi"})
+    assert (response["statusCode"], json_body(response)["error"]) == (503, "background_unavailable")

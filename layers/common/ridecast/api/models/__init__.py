@@ -20,6 +20,8 @@ from ridecast.api.models.drivers import (
     CreateDriverRequest,
     DriverListOut,
     DriverOut,
+    MessageDriversRequest,
+    MessageQueuedOut,
     TelegramLinkOut,
     UpdateDriverRequest,
 )
@@ -86,6 +88,8 @@ __all__ = [
     "FleetSettingsInput",
     "FleetSettingsPatch",
     "IsoDateTime",
+    "MessageDriversRequest",
+    "MessageQueuedOut",
     "OfferAnswerOut",
     "OfferOut",
     "PatchRequest",

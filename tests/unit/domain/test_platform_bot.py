@@ -12,6 +12,7 @@ from ridecast.domain.entities import Driver, Fleet
 from ridecast.domain.fleets.accounts import create_fleet
 from ridecast.domain.fleets.commands import NewFleet
 from ridecast.domain.matching.broadcast import broadcast
+from ridecast.domain.matching.endings import time_out
 from ridecast.errors import WebhookForbidden
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import a_ride, token_for
@@ -139,3 +140,27 @@ def test_the_platform_webhook_wants_the_platforms_secret(fakes: Fakes, secret: s
 def test_without_a_platform_bot_every_update_is_refused() -> None:
     with pytest.raises(WebhookForbidden):
         verify_platform_telegram(Fakes().ports, "")
+
+
+def test_an_admin_alert_button_on_the_platform_bot_acts_for_the_rides_fleet(fakes: Fakes) -> None:
+    # Given a fleet on the platform bot whose admin is on Telegram, and a ride of it that timed out
+    fleet, _ = create_fleet(
+        fakes.ports,
+        NewFleet.model_validate({"name": "Night Owls", "admin_contacts": [{"name": "O", "telegram_chat_id": "4242"}]}),
+    )
+    telegram_driver(fakes, fleet)
+    ride = a_ride(fakes, fleet)
+    broadcast(fakes.ports, ride.ride_id)
+    time_out(fakes.ports, ride.ride_id)
+    [alert] = [m for m in fakes.channels.sent if m.to == "4242" and "timed out" in m.body]
+    [button] = alert.buttons
+    # When a stranger presses it, then the admin, through the platform bot's webhook
+    for update_id, chat in ((10, "5151"), (11, "4242")):
+        press = PressedButton(callback_query_id=f"q{chat}", user_id=chat, data=button.callback_data, chat_id=chat)
+        handle_platform_update(fakes.ports, update_id, press)
+    # Then only the admin's press rebroadcast the ride
+    rides = fakes.rides.for_fleet(fleet.fleet_id, None, None, 100, None)[0]
+    assert len(rides) == 2
+    answers = dict(fakes.channels.callback_answers)
+    assert answers["q4242"].startswith("Rebroadcast as ride")
+    assert not answers["q5151"].startswith("Rebroadcast")

@@ -10,13 +10,15 @@ from ridecast.api.models import (
     CreateDriverRequest,
     DriverListOut,
     DriverOut,
+    MessageDriversRequest,
+    MessageQueuedOut,
     TelegramLinkEmailOut,
     TelegramLinkOut,
     UpdateDriverRequest,
 )
 from ridecast.api.qr import qr_png, qr_svg
 from ridecast.api.routing import Routes
-from ridecast.domain.drivers import roster, telegram_registration
+from ridecast.domain.drivers import messaging, roster, telegram_registration
 from ridecast.domain.drivers.commands import DriverChanges, NewDriver
 from ridecast.wiring import ports
 
@@ -27,6 +29,14 @@ routes = Routes(tag="drivers")
 def register_driver(body: CreateDriverRequest, request: Request) -> DriverOut:
     """Register a driver; the same phone twice in a fleet is 409."""
     return DriverOut.from_domain(roster.register_driver(ports(), caller_fleet(request), NewDriver(**body.model_dump())))
+
+
+@routes.post("/drivers/message", callers=FLEET_ADMIN, status_code=202, errors=(404, 422))
+def message_drivers(body: MessageDriversRequest, request: Request) -> MessageQueuedOut:
+    """A message to every active driver (or the listed ones) on their channels; answered at once, sent in the
+    background through the channel router."""
+    queued = messaging.queue_driver_message(ports(), caller_fleet(request), body.text, body.driver_ids)
+    return MessageQueuedOut(message_id=queued.message_id, recipients=queued.recipients)
 
 
 @routes.get("/drivers", callers=FLEET_ADMIN, errors=(422,))

@@ -13,7 +13,7 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import DriverChanges
 from ridecast.domain.drivers.roster import update_driver
 from ridecast.domain.entities import Driver, Fleet
-from ridecast.domain.matching import answers
+from ridecast.domain.matching import admin_actions, answers
 from ridecast.domain.ports import Ports
 from ridecast.errors import ChannelError, ChatAlreadyBound, OfferNotFound
 from ridecast.observability import logger
@@ -78,8 +78,14 @@ def _platform_router(ports: Ports, event: ChatMessage | PressedButton | None) ->
         return None
     command, _, argument = event.text.strip().partition(" ") if isinstance(event, ChatMessage) else ("", "", "")
     token = argument.strip()
+    action, _, ride_id = event.data.partition(":") if isinstance(event, PressedButton) else ("", "", "")
     if command.split("@", 1)[0].lower() == "/start" and START_PAYLOAD_PATTERN.match(token):
         fleet_id = ports.stores.registrations.fleet_of(token)
+    elif action in admin_actions.ACTIONS and START_PAYLOAD_PATTERN.match(ride_id):
+        # An admin alert's button names its ride, hence the fleet; the press is then checked to come from one
+        # of that fleet's admin chats, as on a fleet's own bot.
+        ride = ports.stores.rides.get(ride_id)
+        fleet_id = ride.fleet_id if ride else None
     else:
         bound = ports.stores.platform_chats.find(event.chat_id if isinstance(event, ChatMessage) else event.user_id)
         fleet_id = bound[0] if bound else None
@@ -190,13 +196,20 @@ def _bind_chat(ports: Ports, router: ChannelRouter, driver: Driver, chat_id: str
 
 
 def _on_button(ports: Ports, router: ChannelRouter, pressed: PressedButton) -> None:
-    text = _answer_button(ports, router.fleet, pressed)
+    action, _, argument = pressed.data.partition(":")
+    if action in admin_actions.ACTIONS:
+        text, edit = admin_actions.answer_admin_press(
+            ports, router.fleet, admin_actions.AdminPress(action, argument, pressed.chat_id)
+        )
+    else:
+        text, edit = _answer_button(ports, router.fleet, pressed), True
     bot = router.telegram_bot()
     if bot is None:
         return
     try:
         bot.answer_callback(pressed.callback_query_id, text)
-        if pressed.chat_id is not None and pressed.message_id is not None:
+        # The message shows what was done (and loses its buttons); a refused press leaves it as it was.
+        if edit and pressed.chat_id is not None and pressed.message_id is not None:
             edited = f"{pressed.message_text}\n\n{text}".strip()
             bot.edit(pressed.chat_id, pressed.message_id, edited)
     except ChannelError as error:

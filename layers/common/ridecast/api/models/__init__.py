@@ -45,6 +45,7 @@ from ridecast.api.models.rides import (
     CreateRideRequest,
     OfferAnswerOut,
     OfferOut,
+    ReassignRideRequest,
     RideListOut,
     RideOut,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "OfferOut",
     "PatchRequest",
     "PlaceInput",
+    "ReassignRideRequest",
     "RideCountsOut",
     "RideListOut",
     "RideOut",

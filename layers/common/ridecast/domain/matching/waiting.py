@@ -8,16 +8,19 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.notifications import escalate
 from ridecast.domain.ports import Ports
-from ridecast.domain.rides.transitions import load_ride
+from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.errors import RideCancelled, RideEnded
 
 
-def await_acceptance(ports: Ports, ride_id: str, task_token: str) -> dict[str, Any]:
+def await_acceptance(ports: Ports, ride_id: str, task_token: str, matching_round: int = 1) -> dict[str, Any]:
     """Park the task token on the ride. An answer that landed first completes the token right here."""
-    if ports.stores.rides.update_searching(ride_id, {"task_token": task_token}) is not None:
+    parked = ports.stores.rides.update_searching(ride_id, {"task_token": task_token}, only_round=matching_round)
+    if parked is not None:
         return {"waiting": True}
     ride = load_ride(ports.stores.rides, ride_id)
-    if ride.status == "assigned":
+    if superseded(ride, matching_round):
+        ports.matching.fail_task(task_token, RideEnded.__name__, f"ride {ride_id} is matching in a newer round")
+    elif ride.status == "assigned":
         ports.matching.complete_task(task_token, {"driver_id": ride.driver_id})
     elif ride.status == "cancelled":
         ports.matching.fail_task(task_token, RideCancelled.__name__, f"ride {ride_id} cancelled")
@@ -26,9 +29,11 @@ def await_acceptance(ports: Ports, ride_id: str, task_token: str) -> dict[str, A
     return {"waiting": False, "ride_status": ride.status}
 
 
-def expire_window(ports: Ports, ride_id: str) -> dict[str, Any]:
+def expire_window(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, Any]:
     """A response window lapsed: unanswered offers become `timeout`; say whether time is up."""
     ride = load_ride(ports.stores.rides, ride_id)
+    if superseded(ride, matching_round):
+        return {"ride_status": SUPERSEDED}
     if ride.status != "searching":
         return {"ride_status": ride.status}
     offers = ports.stores.offers.for_ride(ride_id)

@@ -19,6 +19,7 @@ from ridecast.api.models import (
     CreateDriverRequest,
     CreateFleetRequest,
     CreateRideRequest,
+    ReassignRideRequest,
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
@@ -46,6 +47,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "PATCH /drivers/{driver_id}": UpdateDriverRequest,
     "POST /rides": CreateRideRequest,
     "POST /rides/{ride_id}/cancel": CancelRideRequest,
+    "POST /rides/{ride_id}/reassign": ReassignRideRequest,
     "POST /dispatch/mode": SetModeRequest,
 }
 

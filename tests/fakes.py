@@ -427,6 +427,8 @@ class FakeStatsStore:
         self.markers: dict[str, StatsMarker] = {}
 
     def _add(self, fleet_id: str, sk: str, counts: dict[str, int]) -> None:
+        if not counts:
+            return  # the repository writes no item for nothing to add
         item = self.items.setdefault((fleet_id, sk), {})
         for key, amount in counts.items():
             item[key] = item.get(key, 0) + amount
@@ -455,9 +457,8 @@ class FakeStatsStore:
         if marker is not None and marker.version >= version:
             return False
         previous = marker.counts if marker is not None and marker.ended else {}
-        self._add_hour_and_day(
-            fleet_id, hour, {k: hour_counts.get(k, 0) - previous.get(k, 0) for k in {*hour_counts, *previous}}
-        )
+        diff = {k: hour_counts.get(k, 0) - previous.get(k, 0) for k in {*hour_counts, *previous}}
+        self._add_hour_and_day(fleet_id, hour, {k: v for k, v in diff.items() if v})
         if marker is None or not marker.ended:
             self._add(fleet_id, "LIVE", {"matching": -1})
         if driver_counts and (marker is None or marker.matching_round < matching_round):
@@ -470,7 +471,7 @@ class FakeStatsStore:
         if marker is not None and marker.version >= version:
             return False
         if marker is not None and marker.ended:
-            self._add_hour_and_day(fleet_id, hour, {k: -v for k, v in marker.counts.items()})
+            self._add_hour_and_day(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
             self._add(fleet_id, "LIVE", {"matching": 1})
         self.markers[ride_id] = StatsMarker(version, matching_round - 1, False, {})
         return True

@@ -13,7 +13,7 @@ from ridecast.domain.entities import Fleet, Ride
 from ridecast.domain.matching import answers, reallocation
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.driver_replies import TextReply, answer_text_reply
-from ridecast.domain.matching.endings import notify_matched
+from ridecast.domain.matching.endings import notify_cancelled, notify_matched
 from ridecast.domain.matching.waiting import await_acceptance, expire_window
 from ridecast.domain.rides.cancel import cancel_ride
 from ridecast.domain.stats.report import fleet_stats
@@ -304,3 +304,23 @@ def test_the_offer_page_shows_give_back_to_the_driver_who_holds_the_ride_only(fa
     # Back to matching without her: neither Give back nor Accept for Ann
     assert '<div id="give-back" hidden>' in after
     assert '<div id="actions" hidden>' in after
+
+
+def test_a_new_round_escalates_and_cancels_among_its_own_drivers_only(fakes: Fakes) -> None:
+    # Given a ride Ann gave back, offered again to Bo and Cy
+    fleet = a_fleet(fakes)
+    ride, (ann, bo, cy) = _assigned_to_first(fakes, fleet)
+    reallocation.give_back(fakes.ports, token_for(fakes, ride.ride_id, ann))
+    broadcast(fakes.ports, ride.ride_id, matching_round=2)
+    alerts_before = len(fakes.alerts.published)
+    # When both say no and the window closes
+    for driver_id in (bo, cy):
+        answers.reject(fakes.ports, token_for(fakes, ride.ride_id, driver_id))
+    expire_window(fakes.ports, ride.ride_id, matching_round=2)
+    # Then the admins get the early escalation: Ann's released offer does not count as a pending answer
+    assert [a.subject for a in fakes.alerts.published[alerts_before:]] == [f"Ridecast escalation {ride.code}"]
+    # And a cancel now tells Bo and Cy, not Ann again
+    told_ann = len(fakes.channels.to(_phone(fakes, fleet, ann)))
+    cancel_ride(fakes.ports, fleet.fleet_id, ride.ride_id, None)
+    assert notify_cancelled(fakes.ports, ride.ride_id)["drivers_told"] == 2
+    assert len(fakes.channels.to(_phone(fakes, fleet, ann))) == told_ann

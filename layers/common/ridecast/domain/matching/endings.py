@@ -67,7 +67,13 @@ def notify_matched(ports: Ports, ride_id: str) -> dict[str, Any]:
     record_winning_answer(ports, ride)
     settled = settle_open_offers(ports, ride_id, "taken", winner=ride.driver_id)
     record_ride_ended(ports, ride, settled)
-    others = [o for o in settled if o.status in ("taken", "rejected") and o.driver_id != ride.driver_id]
+    others = [
+        o
+        for o in settled
+        if o.status in ("taken", "rejected")
+        and o.driver_id != ride.driver_id
+        and o.matching_round == ride.matching_round
+    ]
     _tell_drivers(ports, router, fleet, ride, others, "taken")
     return {"ride_status": "assigned", "drivers_told": len(others)}
 
@@ -79,7 +85,8 @@ def notify_cancelled(ports: Ports, ride_id: str) -> dict[str, Any]:
     fleet = get_fleet(ports, ride.fleet_id)
     settled = settle_open_offers(ports, ride_id, "cancelled")
     record_ride_ended(ports, ride, settled)
-    told = [o for o in settled if o.status in ("cancelled", "rejected")]
+    # A ride cancelled in a later round (SPEC §8): the drivers of this round are the ones expecting news.
+    told = [o for o in settled if o.status in ("cancelled", "rejected") and o.matching_round == ride.matching_round]
     _tell_drivers(ports, ChannelRouter.for_fleet(fleet, ports), fleet, ride, told, "cancelled_driver")
     return {"ride_status": "cancelled", "drivers_told": len(told)}
 

@@ -36,7 +36,8 @@ def expire_window(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[s
         return {"ride_status": SUPERSEDED}
     if ride.status != "searching":
         return {"ride_status": ride.status}
-    offers = ports.stores.offers.for_ride(ride_id)
+    # Earlier rounds' offers (a driver who gave the ride back, say) are no answer to this round's.
+    offers = [o for o in ports.stores.offers.for_ride(ride_id) if o.matching_round == ride.matching_round]
     expired = in_parallel(
         lambda o: ports.stores.offers.update(ride_id, o.driver_id, {"sent"}, status="timeout"),
         [o for o in offers if o.status == "sent"],

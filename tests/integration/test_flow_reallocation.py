@@ -5,7 +5,7 @@ from typing import Any
 
 import requests
 
-from tests.integration.helpers import Fleet, Stack
+from tests.integration.helpers import Fleet, Stack, run_together
 
 
 def _reassign(stack: Stack, fleet: Fleet, ride_id: str, **body: Any) -> requests.Response:
@@ -111,3 +111,27 @@ def test_past_max_reallocations_a_give_back_times_the_ride_out_without_a_new_exe
     assert stack.messages_to(fleet.admin_phone, "went back to matching 0 times")
     by_status, live = _stats_by_status(stack, fleet)
     assert (by_status["timed_out"], by_status["assigned"], live) == (1, 0, 0)
+
+
+def test_a_reassign_and_a_give_back_at_the_same_instant_cannot_both_win(stack: Stack) -> None:
+    # Given a ride Ann won from Ann and Bo
+    fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=8)
+    ann, bo = stack.add_driver(fleet, name="Ann"), stack.add_driver(fleet, name="Bo")
+    ride, links = _assigned(stack, fleet, [ann, bo])
+    # When the admin reassigns it to Bo just as Ann gives it back
+    to_bo, given_back = run_together(
+        lambda: _reassign(stack, fleet, ride["ride_id"], driver_id=bo["driver_id"]),
+        lambda: requests.post(f"{links[ann['driver_id']]}/release", timeout=30),
+    )
+    # Then exactly one of them won (whichever read the ride second finds it changed: 409), none a 5xx
+    assert sorted([to_bo.status_code, given_back.status_code]) == [200, 409], [to_bo.text, given_back.text]
+    settled = stack.get_ride(fleet, ride["ride_id"])
+    if given_back.status_code == 200:
+        assert (settled["driver_id"], settled["reassignments"], settled["reallocations"]) == (None, 0, 1)
+        assert given_back.json()["result"] == "released"
+    else:
+        assert (settled["status"], settled["driver_id"]) == ("assigned", bo["driver_id"])
+        assert (settled["reassignments"], settled["reallocations"]) == (1, 0)
+        assert given_back.json()["result"] == "not_assigned_to_you"
+        accepted = [o["driver_id"] for o in settled["offers"] if o["status"] == "accepted"]
+        assert accepted == [bo["driver_id"]]

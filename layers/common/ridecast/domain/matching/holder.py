@@ -16,14 +16,16 @@ def tell_holder(router: ChannelRouter, ride: Ride, driver: Driver, offer: Offer 
     """The ride is the driver's (`assigned_driver`, or `reassigned_driver` when the fleet handed it to them):
     Telegram carries a Give back button, SMS and WhatsApp say how to give it back."""
     fleet = router.fleet
-    body = render(fleet, kind, **ride_values(ride))
     if offer is None:
-        router.to_driver(driver, body)
+        router.to_driver(driver, render(fleet, kind, **ride_values(ride, link="")))
         return
+    # The link (in `reassigned_driver`: a driver handed the ride may never have had an offer) opens the offer
+    # page, where the ride can be given back too.
+    body = render(fleet, kind, **ride_values(ride, link=offer_link(offer)))
     token = offer_token(offer.ride_id, offer.driver_id, offer.secret)
     router.to_driver(
         driver,
-        body + render(fleet, "give_back_hint", link=offer_link(offer)),
+        body + render(fleet, "give_back_hint"),
         telegram_body=body,
         buttons=(Button(render(fleet, "button_give_back"), f"{GIVE_BACK_BUTTON}:{token}"),),
     )

@@ -33,6 +33,7 @@ async function answer(action, buttons = "actions") {{
   const response = await fetch(location.pathname.replace(/\\/$/, "") + "/" + action, {{method: "POST"}});
   const body = await response.json().catch(() => ({{}}));
   document.getElementById("result").textContent = messages[body.result] || body.message || "Please try again.";
+  if (body.result === "assigned") document.getElementById("give-back").hidden = false;
 }}
 </script></body></html>"""
 

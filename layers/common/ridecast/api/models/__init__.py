@@ -47,6 +47,7 @@ from ridecast.api.models.rides import (
     CreateRideRequest,
     OfferAnswerOut,
     OfferOut,
+    ReassignRideRequest,
     RideListOut,
     RideOut,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "OfferOut",
     "PatchRequest",
     "PlaceInput",
+    "ReassignRideRequest",
     "RideCountsOut",
     "RideListOut",
     "RideOut",

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
+from ridecast.adapters.stepfunctions import execution_name
 from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
@@ -237,10 +238,16 @@ class FakeRideStore:
         return self._save(_changed(stored, {"status": to_status, "held_at": None, **fields}, {"version": 1}))
 
     def update_searching(
-        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+        self,
+        ride_id: str,
+        set_fields: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+        only_round: int | None = None,
     ) -> Ride | None:
         stored = self.rides.get(ride_id)
         if stored is None or stored.status != "searching":
+            return None
+        if only_round is not None and stored.matching_round != only_round:
             return None
         return self._save(_changed(stored, set_fields or {}, add))
 
@@ -447,14 +454,23 @@ class FakeRateLimitStore:
         return self.counts.get((key, window_seconds, self._window(now, window_seconds)), 0)
 
 
+class StatsMarker(NamedTuple):
+    version: int
+    matching_round: int
+    ended: bool
+    counts: dict[str, int]
+
+
 class FakeStatsStore:
     """Counters in dicts; the same once-per-ride rule for endings as the repository's marker."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, int]] = {}
-        self.counted_rides: set[str] = set()
+        self.markers: dict[str, StatsMarker] = {}
 
     def _add(self, fleet_id: str, sk: str, counts: dict[str, int]) -> None:
+        if not counts:
+            return  # the repository writes no item for nothing to add
         item = self.items.setdefault((fleet_id, sk), {})
         for key, amount in counts.items():
             item[key] = item.get(key, 0) + amount
@@ -476,14 +492,30 @@ class FakeStatsStore:
         day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
+        version: int = 0,
+        matching_round: int = 1,
     ) -> bool:
-        if ride_id in self.counted_rides:
+        marker = self.markers.get(ride_id)
+        if marker is not None and marker.version >= version:
             return False
-        self.counted_rides.add(ride_id)
-        self._add_hour_and_day(fleet_id, hour, hour_counts)
-        self._add(fleet_id, "LIVE", {"matching": -1})
-        if driver_counts:
+        previous = marker.counts if marker is not None and marker.ended else {}
+        diff = {k: hour_counts.get(k, 0) - previous.get(k, 0) for k in {*hour_counts, *previous}}
+        self._add_hour_and_day(fleet_id, hour, {k: v for k, v in diff.items() if v})
+        if marker is None or not marker.ended:
+            self._add(fleet_id, "LIVE", {"matching": -1})
+        if driver_counts and (marker is None or marker.matching_round < matching_round):
             self._add(fleet_id, f"DRIVERS#{day}", driver_counts)
+        self.markers[ride_id] = StatsMarker(version, matching_round, True, dict(hour_counts))
+        return True
+
+    def count_reopened(self, fleet_id: str, ride_id: str, *, hour: str, version: int, matching_round: int) -> bool:
+        marker = self.markers.get(ride_id)
+        if marker is not None and marker.version >= version:
+            return False
+        if marker is not None and marker.ended:
+            self._add_hour_and_day(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
+            self._add(fleet_id, "LIVE", {"matching": 1})
+        self.markers[ride_id] = StatsMarker(version, matching_round - 1, False, {})
         return True
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
@@ -523,10 +555,10 @@ class RecordingMatching:
     settled_tokens: set[str] = field(default_factory=set)
     unavailable: bool = False
 
-    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
+    def start(self, ride_id: str, payload: dict[str, Any], matching_round: int = 1) -> None:
         if self.unavailable:
             raise MatchingUnavailable(f"matching could not start for ride {ride_id}")
-        self.started.setdefault(ride_id, dict(payload))
+        self.started.setdefault(execution_name(ride_id, matching_round), dict(payload))
 
     def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
         if not self._settle(task_token):

@@ -20,6 +20,7 @@ from ridecast.api.models import (
     CreateFleetRequest,
     CreateRideRequest,
     MessageDriversRequest,
+    ReassignRideRequest,
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
@@ -51,6 +52,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "POST /drivers/message": MessageDriversRequest,
     "POST /rides": CreateRideRequest,
     "POST /rides/{ride_id}/cancel": CancelRideRequest,
+    "POST /rides/{ride_id}/reassign": ReassignRideRequest,
     "POST /dispatch/mode": SetModeRequest,
 }
 

@@ -77,8 +77,21 @@ class RideNotCancellable(Conflict):
     code = "not_cancellable"
 
 
+class RideNotReassignable(Conflict):
+    """Only an assigned ride can be reassigned (SPEC §8): one still matching or ended cannot."""
+
+    code = "not_reassignable"
+
+
+class RideChanged(Conflict):
+    """Another reassign or give back moved the ride first: of two that raced, this one lost."""
+
+    code = "ride_changed"
+
+
 class OfferClosed(Conflict):
-    """An accept or reject that cannot win; `result` is the SPEC §3 answer."""
+    """An accept, reject or give back that cannot be; `result` is the SPEC §3 answer (`not_assigned_to_you`
+    for a give back of a ride the driver does not hold)."""
 
     code = "offer_closed"
 

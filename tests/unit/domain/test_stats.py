@@ -61,7 +61,7 @@ def test_matched_timed_out_and_cancelled_rides_add_up(fakes: Fakes) -> None:
     assert by_driver[ann.driver_id].name == ann.name
     assert (by_driver[bo.driver_id].responses, by_driver[bo.driver_id].accepted) == (1, 0)
     assert by_driver[bo.driver_id].timeouts == 1  # the ride that lapsed
-    assert live.ride_id not in fakes.stats.counted_rides
+    assert live.ride_id not in fakes.stats.markers
 
 
 def test_an_ending_retried_by_step_functions_is_counted_once(fakes: Fakes) -> None:

@@ -36,6 +36,9 @@ class FleetSettings(DomainModel):
     # few seconds; a customer hears about 2 messages per ride, so 10 an hour covers several real bookings.
     max_rides_per_minute: int = Field(default=60, ge=1, le=100000)
     max_messages_per_customer_per_hour: int = Field(default=10, ge=1, le=10000)
+    # SPEC §8: how often one ride may go back to matching (give backs and driver-less reassigns); past it
+    # the ride times out and the admins take over, so a ride nobody keeps cannot bounce around for ever.
+    max_reallocations: int = Field(default=2, ge=0, le=10)
 
     @model_validator(mode="after")
     def _timeout_covers_one_window(self) -> Self:
@@ -172,6 +175,14 @@ class Ride(DomainModel):
     # `task_token` is then the flow's AwaitResume, and its deadline is set anew on release.
     held_at: datetime | None = None
     created_by: str | None = None
+    # SPEC §8: each time the ride goes back to matching (a give back, a reassign without a driver) a new
+    # round starts, with an execution and a deadline of its own; the round's drivers are not re-offered
+    # while it lasts. `matching_started_at` is when the current round started (time to match counts from it).
+    matching_round: int = 1
+    matching_started_at: datetime | None = None
+    excluded_driver_ids: list[str] = Field(default_factory=list)
+    reassignments: int = 0
+    reallocations: int = 0
 
 
 class Offer(DomainModel):
@@ -183,6 +194,8 @@ class Offer(DomainModel):
     channel: DriverChannel
     status: OfferStatus = "sent"
     wave: int = 1
+    # The ride's matching round it was made in: a later round offers the ride again on the same record.
+    matching_round: int = 1
     reminders: int = 0
     sent_at: datetime
     responded_at: datetime | None = None

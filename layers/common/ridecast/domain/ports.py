@@ -90,9 +90,14 @@ class RideStore(Protocol):
         another transition came first. The answer keeps `task_token` for whoever must complete it."""
 
     def update_searching(
-        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+        self,
+        ride_id: str,
+        set_fields: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+        only_round: int | None = None,
     ) -> Ride | None:
-        """Bookkeeping on a ride that is still searching (no version bump); None once it is not."""
+        """Bookkeeping on a ride that is still searching (no version bump), and still in `only_round` when
+        given; None once it is not."""
 
     def add_counts(self, ride_id: str, add: dict[str, int]) -> None:
         """Add to counters whatever the ride's status."""
@@ -222,9 +227,17 @@ class StatsStore(Protocol):
         day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
+        version: int = 0,
+        matching_round: int = 1,
     ) -> bool:
         """Add to the hour, its day and the drivers' day, one fewer live matching: all at once and once per
-        ride. False when this ride's ending was counted already."""
+        version of the ride. False when this version (or a later one) was counted already. A ride that went
+        back to matching and ended again replaces its earlier ending's counts; the drivers' counts are added
+        once per matching round."""
+
+    def count_reopened(self, fleet_id: str, ride_id: str, *, hour: str, version: int, matching_round: int) -> bool:
+        """The ride (now at `version`, in `matching_round`) is matching again (SPEC §8): take its counted
+        ending out of its hour and count it live again. False when a later version was counted already."""
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None: ...
 
@@ -243,9 +256,9 @@ class StatsStore(Protocol):
 class MatchingEngine(Protocol):
     """The matching state machine: one execution per ride, waiting on task tokens."""
 
-    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
-        """Start the ride's execution (a second start for the same ride is a no-op). Raises
-        MatchingUnavailable when it cannot be started."""
+    def start(self, ride_id: str, payload: dict[str, Any], matching_round: int = 1) -> None:
+        """Start the execution of the ride's matching round (a second start of the same round is a no-op).
+        Raises MatchingUnavailable when it cannot be started."""
 
     def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
         """False when the token no longer waits (the flow moved on)."""

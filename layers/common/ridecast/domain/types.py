@@ -30,7 +30,7 @@ MessageChannel = DriverChannel
 TwilioChannel = Literal["whatsapp", "sms"]
 DriverStatus = Literal["active", "inactive", "blocked"]
 RideStatus = Literal["searching", "assigned", "timed_out", "cancelled", "failed"]
-OfferStatus = Literal["sent", "failed", "accepted", "rejected", "timeout", "taken", "cancelled"]
+OfferStatus = Literal["sent", "failed", "accepted", "rejected", "timeout", "taken", "cancelled", "released"]
 Role = Literal["admin", "dispatcher"]
 Language = Literal["en", "fr", "he", "ar"]
 

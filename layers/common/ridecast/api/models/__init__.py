@@ -48,6 +48,7 @@ from ridecast.api.models.rides import (
     CreateRideRequest,
     OfferAnswerOut,
     OfferOut,
+    ReassignRideRequest,
     RideListOut,
     RideOut,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "OfferOut",
     "PatchRequest",
     "PlaceInput",
+    "ReassignRideRequest",
     "RideCountsOut",
     "RideListOut",
     "RideOut",

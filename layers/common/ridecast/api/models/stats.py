@@ -74,6 +74,10 @@ class StatsOut(ApiOutput):
     timeout_rate: float | None = Field(description="timed_out / ended rides")
     mean_drivers_notified: float | None
     active_matchings: int = Field(description="rides of the fleet matching now, whenever they were created")
+    reassignments: int = Field(default=0, description="operator reassigns of the period's ended rides (SPEC §8)")
+    reallocations: int = Field(
+        default=0, description="times the period's ended rides went back to matching: give backs, driver-less reassigns"
+    )
     channels: ChannelsStatsOut
     drivers: list[DriverStatsOut]
 
@@ -90,6 +94,8 @@ class StatsOut(ApiOutput):
             timeout_rate=stats.timeout_rate,
             mean_drivers_notified=stats.mean_drivers_notified,
             active_matchings=stats.active_matchings,
+            reassignments=stats.reassignments,
+            reallocations=stats.reallocations,
             channels=ChannelsStatsOut(
                 **{name: ChannelStatsOut.from_domain(figures) for name, figures in stats.channels.items()}
             ),

@@ -5,16 +5,18 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
-from ridecast.api.callers import FLEET_STAFF, caller_fleet, caller_key_id
+from ridecast.api.callers import FLEET_ADMIN, FLEET_STAFF, caller_fleet, caller_key_id
 from ridecast.api.models import (
     CancelledOut,
     CancelRideRequest,
     CreateRideRequest,
     IsoDateTime,
+    ReassignRideRequest,
     RideListOut,
     RideOut,
 )
 from ridecast.api.routing import Routes, lambda_context
+from ridecast.domain.matching import reallocation
 from ridecast.domain.rides import cancel, create, read
 from ridecast.domain.rides.commands import NewRide
 from ridecast.wiring import ports
@@ -74,3 +76,14 @@ def cancel_ride(ride_id: str, request: Request, body: CancelRideRequest | None =
     """Cancel a ride that has not ended; drivers who got the offer are told."""
     ride = cancel.cancel_ride(ports(), caller_fleet(request), ride_id, body.reason if body else None)
     return CancelledOut(ride_id=ride.ride_id)
+
+
+@routes.post("/rides/<ride_id>/reassign", callers=FLEET_ADMIN, errors=(404, 409))
+def reassign_ride(ride_id: str, request: Request, body: ReassignRideRequest | None = None) -> RideOut:
+    """Reassign an assigned ride: to the named active driver, or (no `driver_id`) back to matching without the
+    driver who has it, as a new round; the drivers concerned and the customer are told (SPEC §8)."""
+    fleet_id = caller_fleet(request)
+    body = body or ReassignRideRequest()
+    reallocation.reassign_ride(ports(), fleet_id, ride_id, body.driver_id, body.reason)
+    ride, offers = read.get_ride_with_offers(ports(), fleet_id, ride_id)
+    return RideOut.from_domain(ride, offers)

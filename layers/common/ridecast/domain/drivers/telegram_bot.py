@@ -14,6 +14,8 @@ from ridecast.domain.drivers.commands import DriverChanges
 from ridecast.domain.drivers.roster import update_driver
 from ridecast.domain.entities import Driver, Fleet
 from ridecast.domain.matching import admin_actions, answers
+from ridecast.domain.matching.holder import GIVE_BACK_BUTTON
+from ridecast.domain.matching.reallocation import give_back_reply
 from ridecast.domain.ports import Ports
 from ridecast.errors import ChannelError, ChatAlreadyBound, OfferNotFound
 from ridecast.observability import logger
@@ -218,9 +220,10 @@ def _on_button(ports: Ports, router: ChannelRouter, pressed: PressedButton) -> N
 
 
 def _answer_button(ports: Ports, fleet: Fleet, press: PressedButton) -> str:
-    """The toast text for an Accept (`a:<token>`) or Reject (`r:<token>`) button under a Telegram offer."""
+    """The toast text for an Accept (`a:<token>`) or Reject (`r:<token>`) button under a Telegram offer, or the
+    Give back (`g:<token>`) button under the "ride is yours" message (SPEC §8)."""
     action, _, token = press.data.partition(":")
-    if action not in ("a", "r"):
+    if action not in ("a", "r", GIVE_BACK_BUTTON):
         return render(fleet, "telegram_help")
     try:
         offer, ride = answers.open_offer(ports, token)
@@ -231,5 +234,7 @@ def _answer_button(ports: Ports, fleet: Fleet, press: PressedButton) -> str:
     if driver is None or ride.fleet_id != fleet.fleet_id or driver.telegram_chat_id != press.user_id:
         return render(fleet, "result_no_open_offer")
     ports.stores.drivers.touch(fleet.fleet_id, driver.driver_id, utcnow())
+    if action == GIVE_BACK_BUTTON:
+        return give_back_reply(ports, fleet, offer, ride)
     result, ride = answers.answer(ports, offer, ride, accepting=action == "a")
     return render(fleet, f"result_{result}", **ride_values(ride))

@@ -43,6 +43,12 @@ def create_ride_once(
     )
 
 
+def matching_payload(ride: Ride) -> dict[str, Any]:
+    """The input of a ride's matching execution: the round lets a task of an earlier round's execution,
+    still running, see it has been superseded (SPEC §8)."""
+    return {"ride_id": ride.ride_id, "fleet_id": ride.fleet_id, "matching_round": ride.matching_round}
+
+
 def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str | None = None) -> Ride:
     fleet = get_fleet(ports, fleet_id)
     limits.admit_ride(ports.stores.rate_limits, fleet, request.customer.phone)
@@ -64,7 +70,7 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)
     try:
-        ports.matching.start(ride.ride_id, {"ride_id": ride.ride_id, "fleet_id": fleet_id})
+        ports.matching.start(ride.ride_id, matching_payload(ride))
     except MatchingUnavailable as error:
         logger.exception("could not start matching", extra={"ride_id": ride.ride_id})
         failed = ports.stores.rides.transition(ride, "failed", ended_at=utcnow(), end_reason="matching could not start")

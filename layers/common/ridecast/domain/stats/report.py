@@ -16,6 +16,8 @@ from ridecast.domain.stats.counters import (
     DRIVERS_NOTIFIED,
     ENDED_PREFIX,
     ENDED_STATUSES,
+    REALLOCATIONS,
+    REASSIGNMENTS,
     TIME_TO_MATCH_EDGES,
     TTM_BUCKET_PREFIX,
     TTM_COUNT,
@@ -66,6 +68,9 @@ class FleetStats:
     timeout_rate: float | None
     mean_drivers_notified: float | None
     active_matchings: int
+    # SPEC §8, of the period's ended rides: operator reassigns, and times rides went back to matching.
+    reassignments: int = 0
+    reallocations: int = 0
     channels: dict[str, ChannelFigures] = field(default_factory=dict)
     drivers: list[DriverFigures] = field(default_factory=list)
 
@@ -108,6 +113,8 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         timeout_rate=_ratio(ended["timed_out"], ended_total),
         mean_drivers_notified=_ratio(hours.get(DRIVERS_NOTIFIED, 0), ended_total),
         active_matchings=ports.stores.stats.live_matchings(fleet_id),
+        reassignments=hours.get(REASSIGNMENTS, 0),
+        reallocations=hours.get(REALLOCATIONS, 0),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
         drivers=_drivers(ports, fleet_id, since, until),
     )

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from ridecast.adapters.stepfunctions import execution_name
-from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
+from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
 from ridecast.errors import (
@@ -35,7 +35,7 @@ from ridecast.errors import (
     LastAdminKey,
     MatchingUnavailable,
 )
-from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex
+from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex, FakePlatformChatIndex
 
 
 class AlreadyStored(Exception):
@@ -137,6 +137,9 @@ class FakeFleetStore:
     def next_ride_sequence(self, fleet_id: str) -> int:
         self.ride_sequences[fleet_id] = self.ride_sequences.get(fleet_id, 0) + 1
         return self.ride_sequences[fleet_id]
+
+    def all(self) -> list[Fleet]:
+        return [_copy(fleet) for fleet in sorted(self.fleets.values(), key=lambda f: f.fleet_id)]
 
 
 # ----- drivers ------------------------------------------------------------------------------------------
@@ -399,6 +402,10 @@ class FakeRegistrationStore:
             raise AlreadyStored(f"registration token {token}")
         self.tokens[token] = Registration(fleet_id, driver_id, int(expires_at.timestamp()))
 
+    def fleet_of(self, token: str) -> str | None:
+        registration = self.tokens.get(token)
+        return registration.fleet_id if registration else None
+
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         registration = self.tokens.get(token)
         if registration is None or registration.fleet_id != fleet_id or registration.expires_at <= int(now.timestamp()):
@@ -634,12 +641,16 @@ class Edit(NamedTuple):
 @dataclass
 class RecordingChannels:
     """Every provider of every fleet in one outbox: `sent` in order, Telegram edits and button answers apart.
-    A provider named in `down` ("telegram", "twilio") refuses every call, as the local stand-ins do."""
+    A provider named in `down` ("telegram", "twilio", "email") refuses every call, as the local stand-ins do."""
 
     sent: list[OutboundMessage] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     callback_answers: list[tuple[str, str]] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
+    emails: list[tuple[str, OutboundEmail]] = field(default_factory=list)  # (sender, message)
+
+    def email(self) -> "RecordingEmail":
+        return RecordingEmail(self)
 
     def telegram(self, bot_token: str) -> "RecordingTelegramBot":
         return RecordingTelegramBot(self)
@@ -678,6 +689,17 @@ class RecordingTelegramBot:
 
     def answer_callback(self, callback_query_id: str, text: str) -> None:
         self.outbox.callback_answers.append((callback_query_id, text))
+
+
+@dataclass
+class RecordingEmail:
+    outbox: RecordingChannels
+
+    def send(self, sender: str, message: OutboundEmail) -> str:
+        if "email" in self.outbox.down:
+            raise ChannelError("email is down", retryable=True)
+        self.outbox.emails.append((sender, message))
+        return f"e{len(self.outbox.emails)}"
 
 
 @dataclass
@@ -728,6 +750,7 @@ class Fakes:
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
     driver_phones: FakeDriverPhoneIndex = field(default_factory=FakeDriverPhoneIndex)
+    platform_chats: FakePlatformChatIndex = field(default_factory=FakePlatformChatIndex)
     jobs: RecordingJobs = field(default_factory=RecordingJobs)
     fleets: FakeFleetStore = field(init=False)
 
@@ -750,6 +773,7 @@ class Fakes:
             stats=self.stats,
             channel_health=self.channel_health,
             driver_phones=self.driver_phones,
+            platform_chats=self.platform_chats,
         )
 
     @property

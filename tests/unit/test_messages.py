@@ -18,6 +18,9 @@ CALL_SITE_EXTRAS = {
     "register_link": "https://t.me/northside_cabs_bot?start=abc",
     "fleet_name": "Northside Cabs",
     "channel": "telegram",
+    # the daily report (ridecast.domain.stats.daily_report.figures)
+    **dict.fromkeys(("day", "total", "assigned", "timed_out", "cancelled", "failed", "acceptance"), "1"),
+    **dict.fromkeys(("ttm_mean", "ttm_p50", "ttm_p95", "notified"), "1"),
     "text": "Road works on the A1:\nuse the M1",
     "new_code": "R-9Z8Y7",
     "seconds": "42",

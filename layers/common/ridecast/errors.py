@@ -182,6 +182,19 @@ class FleetChannelMissing(Conflict):
     code = "channel_not_configured"
 
 
+class DriverHasNoEmail(Conflict):
+    """The driver has no `email` to send their registration link to."""
+
+    code = "driver_has_no_email"
+
+
+class EmailUnavailable(TransientError):
+    """SES refused or failed the e-mail; the caller may try again."""
+
+    status_code = 503
+    code = "email_unavailable"
+
+
 class IdempotencyRequestInFlight(Conflict):
     """A request with the same Idempotency-Key is still being processed (IETF Idempotency-Key draft: 409)."""
 

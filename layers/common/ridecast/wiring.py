@@ -20,6 +20,7 @@ from ridecast.repositories.driver_phones import DynamoDriverPhoneIndex
 from ridecast.repositories.drivers import DynamoDriverStore
 from ridecast.repositories.fleets import DynamoFleetStore
 from ridecast.repositories.offers import DynamoOfferStore
+from ridecast.repositories.platform_chats import DynamoPlatformChatIndex
 from ridecast.repositories.rate_limits import DynamoRateLimitStore
 from ridecast.repositories.registrations import DynamoRegistrationStore
 from ridecast.repositories.rides import DynamoRideStore
@@ -42,6 +43,7 @@ def stores() -> Stores:
         stats=DynamoStatsStore(),
         channel_health=DynamoChannelHealthStore(),
         driver_phones=DynamoDriverPhoneIndex(),
+        platform_chats=DynamoPlatformChatIndex(),
     )
 
 

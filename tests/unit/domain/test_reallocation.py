@@ -5,6 +5,7 @@ import pytest
 
 from ridecast.api.offer_page import render_offer
 from ridecast.domain.channels.ports import SignedRequest
+from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.drivers.commands import DriverChanges, NewDriver
 from ridecast.domain.drivers.roster import register_driver, update_driver
 from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, handle_bot_update
@@ -265,7 +266,7 @@ def test_the_winner_gives_the_ride_back_with_the_telegram_button(fakes: Fakes) -
     # Given Ann on Telegram, who won a ride
     fleet = a_fleet(fakes, telegram=True)
     ann = register_driver(fakes.ports, fleet.fleet_id, NewDriver(name="Ann", phone="+447700900001", channel="telegram"))
-    link = issue_link(fakes.registrations, fleet, ann).url.rsplit("=", 1)[1]
+    link = issue_link(fakes.registrations, ChannelRouter.for_fleet(fleet, fakes.ports), ann).url.rsplit("=", 1)[1]
     handle_bot_update(fakes.ports, fleet, 1, ChatMessage(chat_id="42", text=f"/start {link}"))
     ride = a_ride(fakes, fleet)
     broadcast(fakes.ports, ride.ride_id)

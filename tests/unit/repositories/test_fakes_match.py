@@ -241,6 +241,35 @@ def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Sto
     assert either.stats.live_matchings("f2") == 1
 
 
+def test_a_registration_names_its_fleet_until_it_is_used(either: Stores) -> None:
+    either.registrations.add("tok2", "f1", "d1", NOW + timedelta(minutes=5))
+    assert either.registrations.fleet_of("tok2") == "f1"
+    assert either.registrations.consume("tok2", "f1", NOW) == "d1"
+    assert either.registrations.fleet_of("tok2") is None
+
+
+def test_a_platform_chat_is_one_drivers_until_they_free_it(either: Stores) -> None:
+    chats = either.platform_chats
+    # Given chat 42 bound to d1 of f1 (binding it again is fine)
+    assert [chats.bind("42", "f1", "d1"), chats.bind("42", "f1", "d1")] == [True, True]
+    # Then another driver cannot take it, nor free it
+    assert chats.bind("42", "f2", "d2") is False
+    chats.unbind("42", "f2", "d2")
+    assert chats.find("42") == ("f1", "d1")
+    # Until its driver frees it
+    chats.unbind("42", "f1", "d1")
+    assert chats.find("42") is None
+    assert chats.bind("42", "f2", "d2") is True
+
+
+def test_every_fleet_is_listed(either: Stores) -> None:
+    first, second = a_fleet("f1"), a_fleet("f2")
+    for fleet in (first, second):
+        either.fleets.create(fleet, an_api_key(fleet.fleet_id, "k" + fleet.fleet_id), "hash-" + fleet.fleet_id)
+    either.fleets.save(first.model_copy(update={"name": "Renamed"}))
+    assert sorted((f.fleet_id, f.name) for f in either.fleets.all()) == [("f1", "Renamed"), ("f2", second.name)]
+
+
 def test_a_held_ride_leaves_the_sweepers_view_until_released_with_its_new_deadline(either: Stores) -> None:
     # Given two searching rides of a paused fleet, created a minute apart, whose deadlines have passed
     first, second = (a_ride("f1", n, created_at=NOW + timedelta(minutes=n)) for n in (1, 2))

@@ -9,6 +9,7 @@ from ridecast.domain.types import (
     ChatId,
     DriverChannel,
     DriverStatus,
+    Email,
     Language,
     Name,
     OfferStatus,
@@ -50,11 +51,13 @@ class AdminContact(DomainModel):
     name: Name
     phone: Phone | None = None
     telegram_chat_id: ChatId | None = None
+    # Alerts and the daily report also go by e-mail (SES, the platform's sender) where an admin has one.
+    email: Email | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
-        if not self.phone and not self.telegram_chat_id:
-            raise ValueError("an admin contact needs a phone or a telegram_chat_id")
+        if not self.phone and not self.telegram_chat_id and not self.email:
+            raise ValueError("an admin contact needs a phone, a telegram_chat_id or an email")
         return self
 
 
@@ -93,7 +96,7 @@ class TelegramConfig(DomainModel):
 class Fleet(DomainModel):
     fleet_id: str
     name: Name
-    # The fleet's own day for the daily report (SPEC §6, a later issue); shown and edited through the API now.
+    # The fleet's own day: the daily report covers its local yesterday (ridecast.domain.stats.daily_report).
     timezone: str = "UTC"
     language: Language = "en"
     admin_contacts: list[AdminContact] = Field(default_factory=list)
@@ -117,6 +120,8 @@ class Driver(DomainModel):
     name: Name
     phone: Phone
     channel: DriverChannel
+    # Where POST /drivers/{id}/telegram-link/email sends the driver's registration link.
+    email: Email | None = None
     vehicle: Vehicle | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus = "active"

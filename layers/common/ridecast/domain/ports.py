@@ -32,6 +32,9 @@ class FleetStore(Protocol):
     def next_ride_sequence(self, fleet_id: str) -> int:
         """1, 2, 3... per fleet, atomically (ride codes come from it)."""
 
+    def all(self) -> list[Fleet]:
+        """Every fleet (the daily report's round), from an index rather than a scan of the table."""
+
     def set_dispatch_paused(self, fleet_id: str, paused: bool) -> bool:
         """Set the fleet's pause flag alone (no read-modify-write of the fleet); True when this call changed it.
         Raises FleetNotFound."""
@@ -162,8 +165,25 @@ class DriverPhoneIndex(Protocol):
         """(fleet_id, driver_id) of every fleet with a driver on this phone."""
 
 
+class PlatformChatIndex(Protocol):
+    """Telegram chat → (fleet, driver) on the platform's own bot, which every fleet without a bot of its own
+    shares: an update to it names no fleet, only the chat. One chat, one driver on that bot (SPEC §5)."""
+
+    def bind(self, chat_id: str, fleet_id: str, driver_id: str) -> bool:
+        """True when the chat now finds this driver (or already did); False when another driver holds it."""
+
+    def unbind(self, chat_id: str, fleet_id: str, driver_id: str) -> None:
+        """Free the chat if it is this driver's (another driver's binding stays)."""
+
+    def find(self, chat_id: str) -> tuple[str, str] | None:
+        """(fleet_id, driver_id) bound to the chat, or None."""
+
+
 class RegistrationStore(Protocol):
     def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None: ...
+
+    def fleet_of(self, token: str) -> str | None:
+        """The fleet a token was issued by, without spending it (the platform bot's updates name no fleet)."""
 
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         """The driver id behind a live token of this fleet, which stops working; None otherwise."""
@@ -295,6 +315,7 @@ class Stores:
     stats: StatsStore
     channel_health: ChannelHealthStore
     driver_phones: DriverPhoneIndex
+    platform_chats: PlatformChatIndex
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ridecast.api.models.drivers import (
     DriverOut,
     MessageDriversRequest,
     MessageQueuedOut,
+    TelegramLinkEmailOut,
     TelegramLinkOut,
     UpdateDriverRequest,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "RidesByStatusOut",
     "StatsOut",
     "TelegramInput",
+    "TelegramLinkEmailOut",
     "TelegramLinkOut",
     "TelegramOut",
     "TimeToMatchOut",

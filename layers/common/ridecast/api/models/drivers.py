@@ -19,6 +19,7 @@ from ridecast.domain.entities import (
 from ridecast.domain.types import (
     DriverChannel,
     DriverStatus,
+    Email,
     Name,
     Phone,
 )
@@ -28,6 +29,7 @@ class CreateDriverRequest(ApiInput):
     name: Name
     phone: Phone
     channel: DriverChannel
+    email: Email | None = None
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
 
@@ -39,6 +41,7 @@ class UpdateDriverRequest(PatchRequest):
     name: Name | None = None
     phone: Phone | None = None
     channel: DriverChannel | None = None
+    email: Email | None = None
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus | None = None
@@ -88,6 +91,7 @@ class DriverOut(ApiOutput):
     name: str
     phone: str
     channel: DriverChannel
+    email: str | None = None
     vehicle: Vehicle | None
     rating: float | None
     status: DriverStatus
@@ -103,6 +107,7 @@ class DriverOut(ApiOutput):
             name=driver.name,
             phone=driver.phone,
             channel=driver.channel,
+            email=driver.email,
             vehicle=driver.vehicle,
             rating=driver.rating,
             status=driver.status,
@@ -120,4 +125,9 @@ class DriverListOut(ApiOutput):
 class TelegramLinkOut(ApiOutput):
     url: str
     qr_svg: str
+    expires_at: datetime
+
+
+class TelegramLinkEmailOut(ApiOutput):
+    sent_to: str
     expires_at: datetime

@@ -12,10 +12,11 @@ from ridecast.api.models import (
     DriverOut,
     MessageDriversRequest,
     MessageQueuedOut,
+    TelegramLinkEmailOut,
     TelegramLinkOut,
     UpdateDriverRequest,
 )
-from ridecast.api.qr import qr_svg
+from ridecast.api.qr import qr_png, qr_svg
 from ridecast.api.routing import Routes
 from ridecast.domain.drivers import messaging, roster, telegram_registration
 from ridecast.domain.drivers.commands import DriverChanges, NewDriver
@@ -71,3 +72,13 @@ def telegram_link(driver_id: str, request: Request) -> TelegramLinkOut:
     return TelegramLinkOut(
         url=link.url, qr_svg=qr_svg(link.url, title="Ridecast Telegram registration"), expires_at=link.expires_at
     )
+
+
+@routes.post("/drivers/<driver_id>/telegram-link/email", callers=FLEET_ADMIN, status_code=202, errors=(404, 409, 503))
+def email_telegram_link(driver_id: str, request: Request) -> TelegramLinkEmailOut:
+    """E-mail the driver their Telegram deep link with its QR code (a PNG shown in the message and attached);
+    a driver without `email` is 409."""
+    fleet_id = caller_fleet(request)
+    link = telegram_registration.email_link(ports(), fleet_id, driver_id, qr_png)
+    driver = roster.get_driver(ports(), fleet_id, driver_id)
+    return TelegramLinkEmailOut(sent_to=str(driver.email), expires_at=link.expires_at)

@@ -27,6 +27,7 @@ from ridecast.domain.channels.ports import (
     Button,
     ChannelAdapter,
     ChannelProviders,
+    OutboundEmail,
     OutboundMessage,
     SendReceipt,
     TelegramBot,
@@ -37,7 +38,7 @@ from ridecast.domain.ports import OpsAlerts, Ports, SecretStore, StatsStore
 from ridecast.domain.stats.recording import record_sends
 from ridecast.domain.types import MessageChannel
 from ridecast.errors import ChannelError, NoSenderForChannel
-from ridecast.observability import logger, mask_phone
+from ridecast.observability import logger, mask_email, mask_phone
 
 WHATSAPP_SESSION = timedelta(hours=24)
 
@@ -161,6 +162,13 @@ class ChannelRouter:
     def telegram_bot(self) -> TelegramBot | None:
         return self._telegram
 
+    def telegram_username(self) -> str | None:
+        """The bot the fleet's drivers register with: its own, else the platform's; None when neither."""
+        source = self.source("telegram")
+        if source == "fleet" and self.fleet.telegram is not None:
+            return self.fleet.telegram.bot_username
+        return (self.platform.telegram_bot_username or None) if source == "platform" else None
+
     def adapter(self, channel: MessageChannel) -> ChannelAdapter:
         adapter = self._telegram if channel == "telegram" else self._twilio
         if adapter is None:
@@ -275,7 +283,13 @@ class ChannelRouter:
         return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body, buttons=buttons))
 
     def to_admins(self, subject: str, body: str, buttons: tuple[Button, ...] = (), **context: str) -> list[Delivery]:
-        """The alert to each admin on Telegram (with `buttons` to act on it) or by SMS, and to the ops topic."""
+        """An alert: each admin told (`tell_admins`, with `buttons` to act on it on Telegram), and the ops topic."""
+        deliveries = self.tell_admins(subject, body, buttons)
+        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
+        return deliveries
+
+    def tell_admins(self, subject: str, body: str, buttons: tuple[Button, ...] = ()) -> list[Delivery]:
+        """Each admin on Telegram or by SMS, and by e-mail too where they have an address."""
         deliveries = []
         for admin in self.fleet.admin_contacts:
             telegram_usable = self._telegram is not None and self.mode != "twilio-only"
@@ -283,5 +297,19 @@ class ChannelRouter:
                 deliveries.append(self.to_chat(admin.telegram_chat_id, body, buttons))
             elif admin.phone:
                 deliveries.append(self.to_phone(admin.phone, body))
-        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
+            if admin.email:
+                self.email(OutboundEmail(to=admin.email, subject=subject, body=body))
         return deliveries
+
+    def email(self, message: OutboundEmail) -> bool:
+        """Send through SES from the platform's sender; False (logged) when there is none or SES fails it."""
+        sender = self.platform.email_sender
+        if not sender:
+            logger.info("e-mail skipped: the platform has no email_sender", extra={"to": mask_email(message.to)})
+            return False
+        try:
+            self._providers.email().send(sender, message)
+        except ChannelError as error:
+            logger.warning("e-mail not sent", extra={"to": mask_email(message.to), "error": error.message})
+            return False
+        return True

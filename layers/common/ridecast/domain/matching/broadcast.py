@@ -181,9 +181,9 @@ def send_offer(
     values = ride_values(ride, link=offer_link(offer))
     fleet = router.fleet
     body = render(fleet, kind, **values)
-    if driver.channel == "telegram" and not driver.telegram_chat_id and fleet.telegram is not None:
+    if driver.channel == "telegram" and not driver.telegram_chat_id and router.telegram_username():
         # Reached by SMS until they open their deep link; the offer itself invites them to.
-        link = issue_link(ports.stores.registrations, fleet, driver)
+        link = issue_link(ports.stores.registrations, router, driver)
         body += render(fleet, "register_hint", register_link=link.url)
     delivery = router.to_driver(
         driver,

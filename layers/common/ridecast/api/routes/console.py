@@ -39,8 +39,10 @@ def console_page(request: Request) -> Response[str]:
     callers=ANYONE,
     errors=(404,),
     success={
-        "description": "A style sheet or ES module of the console",
-        "content": {"text/css": {"schema": {"type": "string"}}, "text/javascript": {"schema": {"type": "string"}}},
+        "description": "A style sheet, ES module or page of the console",
+        "content": {
+            media_type: {"schema": {"type": "string"}} for media_type in ("text/css", "text/javascript", "text/html")
+        },
     },
     responses=_NOT_MODIFIED,
 )

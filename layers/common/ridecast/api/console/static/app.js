@@ -187,6 +187,7 @@ function setUp() {
   $("#router-mode").addEventListener("change", async (event) => {
     try {
       await dispatchControl(ctx, "/dispatch/mode", { mode: event.target.value });
+      ctx.notice(t("mode_saved", { mode: event.target.selectedOptions[0].textContent }));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       ctx.notice(error.message, "error");

@@ -26,8 +26,13 @@ export function offerList(ctx, tag, offers, className) {
         el("bdi", { class: "who" }, driverName(ctx, offer.driver_id)),
         badge("channel", offer.channel, offer.channel),
         badge("offer", offer.status, t(`offer.${offer.status}`)),
-        el("span", { class: "hint" }, `${t("wave")} ${offer.wave}`),
-        offer.responded_at && el("span", { class: "hint" }, `${t("responded_at")} ${formatTime(offer.responded_at)}`),
+        el(
+          "span",
+          { class: "hint detail" },
+          [`${t("wave")} ${offer.wave}`, offer.responded_at && `${t("responded_at")} ${formatTime(offer.responded_at)}`]
+            .filter(Boolean)
+            .join(" · "),
+        ),
         offer.error && el("span", { class: "error-text" }, offer.error),
       ),
     ),

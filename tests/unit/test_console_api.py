@@ -1,6 +1,8 @@
 """GET /console and its files as API Gateway calls them, the reads the console relies on (GET /me,
 GET /matchings), and what the page's files must hold: no inline script, every word in every language."""
 
+import base64
+import gzip
 import re
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,12 @@ def test_matchings_refuse_a_bad_ended_within(fleet: Any, seconds: str) -> None:
     response = invoke("rides", with_query(event, ended_within_seconds=seconds))
     assert response["statusCode"] == 422
     assert "ended_within_seconds" in json_body(response)["message"]
+
+
+def test_a_browser_that_accepts_gzip_gets_the_file_compressed() -> None:
+    response = _asset("i18n.js", **{"accept-encoding": "gzip, deflate, br"})
+    assert response["statusCode"] == 200
+    assert _headers(response)["content-encoding"] == "gzip"
+    assert response["isBase64Encoded"] is True
+    text = gzip.decompress(base64.b64decode(response["body"])).decode("utf-8")
+    assert text == (STATIC / "i18n.js").read_text(encoding="utf-8")

@@ -117,9 +117,20 @@ class FakeFleetStore:
         return _copy(fleet) if fleet else None
 
     def save(self, fleet: Fleet) -> None:
-        if fleet.fleet_id not in self.fleets:
+        stored = self.fleets.get(fleet.fleet_id)
+        if stored is None:
             raise FleetNotFound(f"fleet {fleet.fleet_id} not found")
-        self.fleets[fleet.fleet_id] = _copy(fleet)
+        self.fleets[fleet.fleet_id] = fleet.model_copy(deep=True, update={"dispatch_paused": stored.dispatch_paused})
+
+    def set_dispatch_paused(self, fleet_id: str, paused: bool) -> bool:
+        changed = self.dispatch_paused(fleet_id) != paused
+        self.fleets[fleet_id] = _changed(self.fleets[fleet_id], {"dispatch_paused": paused})
+        return changed
+
+    def dispatch_paused(self, fleet_id: str) -> bool:
+        if fleet_id not in self.fleets:
+            raise FleetNotFound(f"fleet {fleet_id} not found")
+        return self.fleets[fleet_id].dispatch_paused
 
     def next_ride_sequence(self, fleet_id: str) -> int:
         self.ride_sequences[fleet_id] = self.ride_sequences.get(fleet_id, 0) + 1
@@ -203,6 +214,8 @@ def _not_a_cursor() -> InvalidInput:
 class FakeRideStore:
     def __init__(self) -> None:
         self.rides: dict[str, Ride] = {}
+        # (fleet_id, created_at#ride_id): the repository's HELD# items under the fleet, in key order.
+        self.held_list: set[tuple[str, str]] = set()
 
     def add(self, ride: Ride) -> None:
         if ride.ride_id in self.rides:
@@ -217,7 +230,7 @@ class FakeRideStore:
         stored = self.rides.get(ride.ride_id)
         if stored is None or (stored.status, stored.version) != (ride.status, ride.version):
             return None
-        return self._save(_changed(stored, {"status": to_status, **fields}, {"version": 1}))
+        return self._save(_changed(stored, {"status": to_status, "held_at": None, **fields}, {"version": 1}))
 
     def update_searching(
         self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
@@ -261,9 +274,30 @@ class FakeRideStore:
         return [_copy(r) for r in page], self._encode_cursor(fleet_id, _listing_key(page[-1])) if more else None
 
     def searching_past(self, deadline: datetime) -> list[str]:
-        stuck = (r for r in self.rides.values() if r.status == "searching")
+        stuck = (r for r in self.rides.values() if r.status == "searching" and r.held_at is None)
         by_deadline = sorted(stuck, key=lambda r: r.deadline_at.isoformat())
         return [r.ride_id for r in by_deadline if r.deadline_at.isoformat() < deadline.isoformat()]
+
+    def hold(self, ride: Ride, task_token: str, at: datetime) -> bool:
+        stored = self.rides.get(ride.ride_id)
+        if stored is None or stored.status != "searching":
+            return False
+        self._save(_changed(stored, {"task_token": task_token, "held_at": stored.held_at or at}))
+        self.held_list.add((stored.fleet_id, _listing_key(stored)))
+        return True
+
+    def held(self, fleet_id: str) -> list[str]:
+        return [key.rsplit("#", 1)[1] for fleet, key in sorted(self.held_list) if fleet == fleet_id]
+
+    def release(self, ride: Ride, deadline_at: datetime) -> Ride | None:
+        self.unlist_held(ride)
+        stored = self.rides.get(ride.ride_id)
+        if stored is None or stored.status != "searching" or stored.held_at is None:
+            return None
+        return self._save(_changed(stored, {"deadline_at": deadline_at, "held_at": None}))
+
+    def unlist_held(self, ride: Ride) -> None:
+        self.held_list.discard((ride.fleet_id, _listing_key(ride)))
 
     def _save(self, ride: Ride) -> Ride:
         self.rides[ride.ride_id] = ride

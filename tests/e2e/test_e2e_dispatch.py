@@ -3,8 +3,10 @@ local outage switch, offline after three failures, recovery by the probe and by 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.e2e.stack import Driver, Fleet, StackClient, message_sid, unique_chat_id, unique_phone, wait_for
@@ -184,3 +186,69 @@ def test_a_driver_answers_by_sms_to_the_platforms_number(stack: StackClient) -> 
     assert answer.status_code == 200, answer.text
     assigned = stack.wait_for_ride(fleet, ride["ride_id"], lambda r: r["status"] == "assigned", "the ride assigned")
     assert assigned["driver_id"] == driver.driver_id
+
+
+def test_pause_holds_new_rides_and_resume_offers_them_in_order_with_a_fresh_deadline(stack: StackClient) -> None:
+    # Given a paused fleet with one SMS driver and a 4 s matching timeout
+    fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=4)
+    driver = stack.add_driver(fleet)
+    paused = dispatch(stack, fleet, "pause")
+    assert (paused["paused"], paused["held_rides"]) == (True, 0)
+    assert dispatch(stack, fleet, "pause")["paused"] is True  # pausing twice is fine
+    stack.wait_for_message(fleet.admin_phone, lambda m: "dispatch is paused" in m["body"], "the pause notice")
+    # When two rides come in
+    first, second = stack.create_ride(fleet), stack.create_ride(fleet)
+    assert (first["status"], second["status"]) == ("searching", "searching")
+    # Then both are held: searching, no offer, nothing in the driver's outbox, even past their first deadline
+    wait_for(lambda: dispatch(stack, fleet)["held_rides"] == 2, "both rides held")
+    time.sleep(4.5)
+    for ride in (first, second):
+        held = stack.ride(fleet, ride["ride_id"])
+        assert (held["status"], held["held"], held["offers"]) == ("searching", True, [])
+    assert stack.outbox(driver.phone) == []
+
+    # When dispatch resumes
+    resumed_at = datetime.now(UTC)
+    resumed = dispatch(stack, fleet, "resume")
+
+    # Then the offers go out, the older ride's first, and each deadline counts from the resume
+    assert (resumed["paused"], resumed["held_rides"]) == (False, 0)
+    offers = [stack.wait_for_offer(driver.phone, ride) for ride in (first, second)]
+    assert offers[0]["sent_at"] <= offers[1]["sent_at"]
+    for ride in (first, second):
+        released = stack.ride(fleet, ride["ride_id"])
+        assert released["held"] is False
+        assert 4 <= (datetime.fromisoformat(released["deadline_at"]) - resumed_at).total_seconds() < 6
+    # And the driver can win the older ride
+    token = stack.offer_token(driver.phone, first)
+    assert stack.post(f"/offers/{token}/accept").json()["result"] == "assigned"
+    stack.wait_for_message(fleet.admin_phone, lambda m: "dispatch resumed" in m["body"], "the resume notice")
+    assert dispatch(stack, fleet, "resume")["paused"] is False  # resuming twice is fine
+
+
+def test_a_held_ride_can_be_cancelled(stack: StackClient) -> None:
+    # Given a held ride
+    fleet = stack.create_fleet()
+    driver = stack.add_driver(fleet)
+    dispatch(stack, fleet, "pause")
+    ride = stack.create_ride(fleet)
+    stack.wait_for_ride(fleet, ride["ride_id"], lambda r: r["held"], "the ride held")
+    # When it is cancelled
+    answer = stack.post(f"/rides/{ride['ride_id']}/cancel", headers=fleet.auth, json={"reason": "customer left"})
+    # Then it is cancelled, no longer held, and resuming offers it to nobody
+    assert (answer.status_code, answer.json()["status"]) == (200, "cancelled")
+    assert stack.ride(fleet, ride["ride_id"])["held"] is False
+    assert dispatch(stack, fleet, "resume")["held_rides"] == 0
+    time.sleep(1)
+    assert stack.outbox(driver.phone) == []
+
+
+def test_only_an_admin_may_pause_or_resume(stack: StackClient) -> None:
+    fleet = stack.create_fleet()
+    issued = stack.post(f"/fleets/{fleet.fleet_id}/api-keys", json={"role": "dispatcher"}, headers=fleet.auth)
+    assert issued.status_code == 201, issued.text
+    dispatcher = {"Authorization": f"Bearer {issued.json()['api_key']}"}
+    for action in ("pause", "resume"):
+        assert stack.post(f"/dispatch/{action}", headers=dispatcher).status_code == 403
+        assert stack.post(f"/dispatch/{action}").status_code == 401
+    assert dispatch(stack, fleet)["paused"] is False

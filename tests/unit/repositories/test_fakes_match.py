@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ridecast.domain.ports import Stores
-from ridecast.errors import ChatAlreadyBound, DuplicatePhone, InvalidInput, LastAdminKey
+from ridecast.errors import ChatAlreadyBound, DuplicatePhone, FleetNotFound, InvalidInput, LastAdminKey
 from tests.fakes import Fakes
 from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
 
@@ -239,3 +239,67 @@ def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Sto
     assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "accepted#d1": 1}]
     assert either.stats.live_matchings("f1") == 0
     assert either.stats.live_matchings("f2") == 1
+
+
+def test_a_held_ride_leaves_the_sweepers_view_until_released_with_its_new_deadline(either: Stores) -> None:
+    # Given two searching rides of a paused fleet, created a minute apart, whose deadlines have passed
+    first, second = (a_ride("f1", n, created_at=NOW + timedelta(minutes=n)) for n in (1, 2))
+    for ride in (second, first):
+        either.rides.add(ride)
+    # When both are held (the newer one first)
+    assert either.rides.hold(second, "token-2", NOW)
+    assert either.rides.hold(first, "token-1", NOW)
+    # Then the fleet's held list reads in the order the rides came, and the sweeper sees neither
+    assert either.rides.held("f1") == [first.ride_id, second.ride_id]
+    assert either.rides.held("f2") == []
+    assert either.rides.searching_past(NOW + timedelta(days=1)) == []
+    stored = either.rides.get(first.ride_id)
+    assert stored is not None
+    assert (stored.task_token, stored.held_at) == ("token-1", NOW)
+    # When the first is released with a new deadline, then released again
+    new_deadline = NOW + timedelta(hours=1)
+    released = either.rides.release(first, new_deadline)
+    assert either.rides.release(first, new_deadline + timedelta(hours=1)) is None
+    # Then it carries its token and new deadline, is off the list and back in the sweeper's view at that deadline
+    assert released is not None
+    assert (released.task_token, released.held_at, released.deadline_at) == ("token-1", None, new_deadline)
+    assert either.rides.held("f1") == [second.ride_id]
+    assert either.rides.searching_past(new_deadline) == []
+    assert either.rides.searching_past(new_deadline + timedelta(seconds=1)) == [first.ride_id]
+
+
+def test_a_ride_that_ended_is_not_held_and_ending_a_held_ride_clears_it(either: Stores) -> None:
+    # Given a held ride and a cancelled one
+    held, cancelled = a_ride("f1", 1), a_ride("f1", 2, status="cancelled")
+    either.rides.add(held)
+    either.rides.add(cancelled)
+    assert either.rides.hold(cancelled, "token-x", NOW) is False
+    assert either.rides.hold(held, "token-1", NOW)
+    # When the held one is cancelled and taken off the list
+    stored = either.rides.get(held.ride_id)
+    assert stored is not None
+    ended = either.rides.transition(stored, "cancelled")
+    either.rides.unlist_held(held)
+    # Then it is no longer held, nothing is listed, and it cannot be released
+    assert ended is not None
+    assert ended.held_at is None
+    assert either.rides.held("f1") == []
+    assert either.rides.release(held, NOW) is None
+
+
+def test_the_pause_flag_changes_once_and_survives_a_fleet_edit(either: Stores) -> None:
+    fleet = a_fleet("f1")
+    either.fleets.create(fleet, an_api_key("f1"), "hash-f1")
+    # Pausing twice changes the flag once
+    assert [either.fleets.set_dispatch_paused("f1", True) for _ in range(2)] == [True, False]
+    assert either.fleets.dispatch_paused("f1") is True
+    # An edit of the fleet as read before the pause does not undo it
+    either.fleets.save(fleet.model_copy(update={"name": "Southside Cabs"}))
+    saved = either.fleets.get("f1")
+    assert saved is not None
+    assert (saved.name, saved.dispatch_paused) == ("Southside Cabs", True)
+    assert either.fleets.set_dispatch_paused("f1", False) is True
+    with pytest.raises(FleetNotFound):
+        either.fleets.set_dispatch_paused("f-none", True)
+    with pytest.raises(FleetNotFound):
+        either.fleets.dispatch_paused("f-none")

@@ -97,7 +97,7 @@ class Fleet(DomainModel):
     settings: FleetSettings = Field(default_factory=FleetSettings)
     twilio: TwilioConfig | None = None
     telegram: TelegramConfig | None = None
-    # Set by POST /dispatch/pause (SPEC §5 emergency control, a later issue); shown by the API now.
+    # POST /dispatch/pause (SPEC §5 emergency control): new rides are held, not broadcast, until resume.
     dispatch_paused: bool = False
     created_at: datetime
     updated_at: datetime
@@ -163,6 +163,9 @@ class Ride(DomainModel):
     drivers_declined: int = 0
     escalated_at: datetime | None = None
     task_token: str | None = None
+    # Set while the ride waits for its fleet's dispatch to resume (not broadcast yet, not swept); its
+    # `task_token` is then the flow's AwaitResume, and its deadline is set anew on release.
+    held_at: datetime | None = None
     created_by: str | None = None
 
 

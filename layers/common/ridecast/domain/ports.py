@@ -32,6 +32,13 @@ class FleetStore(Protocol):
     def next_ride_sequence(self, fleet_id: str) -> int:
         """1, 2, 3... per fleet, atomically (ride codes come from it)."""
 
+    def set_dispatch_paused(self, fleet_id: str, paused: bool) -> bool:
+        """Set the fleet's pause flag alone (no read-modify-write of the fleet); True when this call changed it.
+        Raises FleetNotFound."""
+
+    def dispatch_paused(self, fleet_id: str) -> bool:
+        """The pause flag, strongly consistent: a ride about to wait for a resume must not miss one."""
+
 
 class ApiKeyStore(Protocol):
     def add(self, key: ApiKey, key_hash: str) -> None: ...
@@ -96,7 +103,21 @@ class RideStore(Protocol):
         """Newest first; `cursor` is what the previous page returned (InvalidInput when it is not)."""
 
     def searching_past(self, deadline: datetime) -> list[str]:
-        """Ids of rides still searching with a deadline before `deadline`."""
+        """Ids of rides still searching with a deadline before `deadline` (held rides are not among them)."""
+
+    def hold(self, ride: Ride, task_token: str, at: datetime) -> bool:
+        """Park a searching ride until its fleet's dispatch resumes: `task_token` waits on it, it leaves the
+        sweeper's view and joins the fleet's held list. False when the ride is no longer searching."""
+
+    def held(self, fleet_id: str) -> list[str]:
+        """Ids on the fleet's held list, in the order the rides were created (strongly consistent)."""
+
+    def release(self, ride: Ride, deadline_at: datetime) -> Ride | None:
+        """Unpark a held ride with a new deadline (back in the sweeper's view) and take it off the held list;
+        the ride as released (its `task_token` is the one to complete), or None when it was not held."""
+
+    def unlist_held(self, ride: Ride) -> None:
+        """Take the ride off its fleet's held list (a held ride that ended another way)."""
 
 
 class OfferStore(Protocol):

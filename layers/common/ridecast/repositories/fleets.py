@@ -3,8 +3,11 @@
 from ridecast.domain.entities import ApiKey, Fleet
 from ridecast.errors import FleetNotFound
 from ridecast.repositories.api_keys import api_key_puts
-from ridecast.repositories.items import fleet_item, fleet_pk, from_item
-from ridecast.repositories.table import client, conditionally, table
+from ridecast.repositories.items import fleet_item, fleet_pk, from_item, to_attributes
+from ridecast.repositories.table import client, conditionally, table, update_expression
+
+# Fleet fields with a write of their own, which `save` leaves alone.
+_SET_ON_ITS_OWN = frozenset({"dispatch_paused"})
 
 
 class DynamoFleetStore:
@@ -27,9 +30,19 @@ class DynamoFleetStore:
         return from_item(Fleet, item) if item else None
 
     def save(self, fleet: Fleet) -> None:
-        """Raises FleetNotFound rather than bring back a fleet that is not there."""
+        """Raises FleetNotFound rather than bring back a fleet that is not there. The pause flag is left as
+        stored: an edit that read the fleet before a pause must not undo it."""
+        attributes = to_attributes(fleet)
+        fields = {name: attributes.get(name) for name in Fleet.model_fields if name not in _SET_ON_ITS_OWN}
+        update = update_expression(fields)
         saved = conditionally(
-            lambda: table().put_item(Item=fleet_item(fleet), ConditionExpression="attribute_exists(PK)")
+            lambda: table().update_item(
+                Key={"PK": fleet_pk(fleet.fleet_id), "SK": "META"},
+                UpdateExpression=update.expression,
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames=update.names,
+                ExpressionAttributeValues=update.values,
+            )
         )
         if saved is None:
             raise FleetNotFound(f"fleet {fleet.fleet_id} not found")
@@ -43,3 +56,34 @@ class DynamoFleetStore:
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["value"])  # type: ignore[arg-type]
+
+    def set_dispatch_paused(self, fleet_id: str, paused: bool) -> bool:
+        changed = conditionally(
+            lambda: table().update_item(
+                Key={"PK": fleet_pk(fleet_id), "SK": "META"},
+                UpdateExpression="SET dispatch_paused = :paused",
+                # A fleet saved before the flag existed has none: that reads as "not paused".
+                ConditionExpression=(
+                    "attribute_exists(PK) AND (attribute_not_exists(dispatch_paused) OR dispatch_paused <> :paused)"
+                ),
+                ExpressionAttributeValues={":paused": paused},
+            )
+        )
+        if changed is None:
+            self.dispatch_paused(fleet_id)  # FleetNotFound, or the flag already had that value
+            return False
+        return True
+
+    def dispatch_paused(self, fleet_id: str) -> bool:
+        item = (
+            table()
+            .get_item(
+                Key={"PK": fleet_pk(fleet_id), "SK": "META"},
+                ConsistentRead=True,
+                ProjectionExpression="PK, dispatch_paused",
+            )
+            .get("Item")
+        )
+        if item is None:
+            raise FleetNotFound(f"fleet {fleet_id} not found")
+        return bool(item.get("dispatch_paused", False))

@@ -8,7 +8,8 @@ Keys (one table, on-demand):
   api key        PK=APIKEY#<sha256> SK=META                   fleet_id, role (what the authorizer reads)
   api key ref    PK=FLEET#<fleet>   SK=APIKEY#<key id>        key_hash (to list and revoke a fleet's keys)
   ride           PK=RIDE#<ride>     SK=META    GSI1 FLEET#<fleet>#RIDES / <created_at>#<ride>
-                                               GSI2 SEARCHING / <deadline_at>   (only while searching)
+                                               GSI2 SEARCHING / <deadline_at>   (only while searching, not held)
+  held ride      PK=FLEET#<fleet>   SK=HELD#<created_at>#<ride>   ride_id (while dispatch is paused, oldest first)
   offer          PK=RIDE#<ride>     SK=OFFER#<driver>  GSI1 DRIVER#<driver>#OFFERS / <sent_at>
   twilio sender  PK=SENDER#<e164>   SK=META                   fleet_id (inbound webhooks find their fleet)
   telegram chat  PK=FLEET#<fleet>   SK=TGCHAT#<chat id>       driver_id
@@ -26,6 +27,7 @@ from ridecast.domain.entities import Driver, Fleet, Offer, Ride
 
 KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "expires_at", "item_type"})
 SEARCHING_INDEX_PK = "SEARCHING"
+HELD_PREFIX = "HELD#"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -56,6 +58,11 @@ def api_key_pk(key_hash: str) -> str:
 
 def api_key_sk(key_id: str) -> str:
     return f"APIKEY#{key_id}"
+
+
+def held_ride_key(ride: Ride) -> dict[str, str]:
+    """The ride's entry on its fleet's held list: created_at first, so the list reads in the order rides came."""
+    return {"PK": fleet_pk(ride.fleet_id), "SK": f"{HELD_PREFIX}{ride.created_at.isoformat()}#{ride.ride_id}"}
 
 
 def fleet_rides_gsi(fleet_id: str) -> str:

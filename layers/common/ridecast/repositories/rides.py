@@ -9,8 +9,17 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from ridecast.domain.entities import Ride
 from ridecast.errors import InvalidInput
-from ridecast.repositories.items import SEARCHING_INDEX_PK, fleet_rides_gsi, from_item, ride_item, ride_pk
-from ridecast.repositories.table import conditionally, query_all, table, update_expression
+from ridecast.repositories.items import (
+    HELD_PREFIX,
+    SEARCHING_INDEX_PK,
+    fleet_pk,
+    fleet_rides_gsi,
+    from_item,
+    held_ride_key,
+    ride_item,
+    ride_pk,
+)
+from ridecast.repositories.table import client, conditionally, query_all, table, update_expression
 
 _CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
 _MAX_CURSOR_VALUE = 256
@@ -54,8 +63,10 @@ class DynamoRideStore:
         return from_item(Ride, item) if item else None
 
     def transition(self, ride: Ride, to_status: str, **fields: Any) -> Ride | None:
-        # Leaving any status leaves `searching`: off the sparse index the sweeper reads.
-        update = update_expression({"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK"), add={"version": 1})
+        # Leaving any status leaves `searching`: off the sparse index the sweeper reads, and no longer held.
+        update = update_expression(
+            {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK", "held_at"), add={"version": 1}
+        )
         update.names["#from_status"] = "status"
         update.names["#version"] = "version"
         update.values[":from_status"] = ride.status
@@ -150,3 +161,61 @@ class DynamoRideStore:
                 KeyConditionExpression=Key("GSI2PK").eq(SEARCHING_INDEX_PK) & Key("GSI2SK").lt(deadline.isoformat()),
             )
         ]
+
+    def hold(self, ride: Ride, task_token: str, at: datetime) -> bool:
+        # One transaction: a ride is never held without its entry on the list the resume walks, nor listed
+        # without its token. Off GSI2 while held: the sweeper must not time out a ride nobody was offered.
+        held = conditionally(
+            lambda: client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": table().name,
+                            "Key": {"PK": ride_pk(ride.ride_id), "SK": "META"},
+                            "UpdateExpression": (
+                                "SET task_token = :token, held_at = if_not_exists(held_at, :at) REMOVE GSI2PK, GSI2SK"
+                            ),
+                            "ConditionExpression": "#status = :searching",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":token": task_token,
+                                ":at": at.isoformat(),
+                                ":searching": "searching",
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table().name,
+                            "Item": {**held_ride_key(ride), "item_type": "held_ride", "ride_id": ride.ride_id},
+                        }
+                    },
+                ]
+            )
+        )
+        return held is not None
+
+    def held(self, fleet_id: str) -> list[str]:
+        return [
+            str(item["ride_id"])
+            for item in query_all(
+                KeyConditionExpression=Key("PK").eq(fleet_pk(fleet_id)) & Key("SK").begins_with(HELD_PREFIX),
+                ConsistentRead=True,
+            )
+        ]
+
+    def release(self, ride: Ride, deadline_at: datetime) -> Ride | None:
+        # Conditional on held_at: of a resume and the ride's own re-check racing, one releases (and completes
+        # the token), the other sees None.
+        released = self._update_if(
+            ride.ride_id,
+            "SET deadline_at = :deadline, GSI2PK = :index, GSI2SK = :deadline REMOVE held_at",
+            "#status = :searching AND attribute_exists(held_at)",
+            {"#status": "status"},
+            {":deadline": deadline_at.isoformat(), ":index": SEARCHING_INDEX_PK, ":searching": "searching"},
+        )
+        self.unlist_held(ride)
+        return released
+
+    def unlist_held(self, ride: Ride) -> None:
+        table().delete_item(Key=held_ride_key(ride))

@@ -48,6 +48,8 @@ class DispatchChannelsOut(ApiOutput):
 class DispatchStatusOut(ApiOutput):
     mode: Literal["auto", "telegram-only", "twilio-only"]
     paused: bool
+    # New rides waiting while dispatch is paused; released in the order they came on resume.
+    held_rides: int
     channels: DispatchChannelsOut
 
     @classmethod
@@ -55,6 +57,7 @@ class DispatchStatusOut(ApiOutput):
         return cls(
             mode=status.mode,
             paused=status.paused,
+            held_rides=status.held_rides,
             channels=DispatchChannelsOut(
                 telegram=ChannelStatusOut.from_domain(status.channels["telegram"]),
                 twilio=ChannelStatusOut.from_domain(status.channels["twilio"]),

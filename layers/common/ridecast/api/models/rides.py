@@ -81,6 +81,9 @@ class RideOut(ApiOutput):
     time_to_match_seconds: float | None
     drivers_notified: int
     drivers_responded: int
+    # True while the fleet's dispatch is paused and the ride waits, not broadcast, for the resume.
+    held: bool
+    held_at: datetime | None
     offers: list[OfferOut] | None = None
 
     @classmethod
@@ -104,6 +107,8 @@ class RideOut(ApiOutput):
             time_to_match_seconds=ride.time_to_match_seconds,
             drivers_notified=ride.drivers_notified,
             drivers_responded=ride.drivers_responded,
+            held=ride.held_at is not None,
+            held_at=ride.held_at,
             offers=[OfferOut.from_domain(o) for o in offers] if offers is not None else None,
         )
 

@@ -1,4 +1,5 @@
-"""Dispatch control of the caller's fleet (admin keys): the channel router's status, mode and health."""
+"""Dispatch control of the caller's fleet (admin keys): the channel router's status, mode and health, and the
+emergency pause."""
 
 from aws_lambda_powertools.event_handler import Request
 
@@ -33,3 +34,17 @@ def health_check(request: Request) -> DispatchStatusOut:
 def reset_stats(request: Request) -> DispatchStatusOut:
     """Zero the router's counters (status and mode stay)."""
     return DispatchStatusOut.from_domain(control.reset_stats(ports(), caller_fleet(request)))
+
+
+@routes.post("/dispatch/pause", callers=FLEET_ADMIN)
+def pause(request: Request) -> DispatchStatusOut:
+    """Hold new rides (accepted as `searching`, not offered to drivers) until resume; rides already matching
+    carry on. Pausing a paused fleet changes nothing."""
+    return DispatchStatusOut.from_domain(control.pause(ports(), caller_fleet(request)))
+
+
+@routes.post("/dispatch/resume", callers=FLEET_ADMIN)
+def resume(request: Request) -> DispatchStatusOut:
+    """Offer the held rides in the order they came, each deadline counted from now; resuming a fleet that is
+    not paused changes nothing."""
+    return DispatchStatusOut.from_domain(control.resume(ports(), caller_fleet(request)))

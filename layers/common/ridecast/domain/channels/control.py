@@ -1,6 +1,6 @@
 """The operators' view and controls of a fleet's channel router (SPEC §3 `/dispatch/*`, §5): its mode, each
-channel's health and counters and whose account it uses, a health check on demand, and the scheduled probe
-that brings offline channels back."""
+channel's health and counters and whose account it uses, a health check on demand, the emergency pause
+(ridecast.domain.matching.holding), and the scheduled probe that brings offline channels back."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +14,7 @@ from ridecast.domain.channels.health import (
 )
 from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.fleets.accounts import get_fleet
+from ridecast.domain.matching import holding
 from ridecast.domain.ports import Ports
 from ridecast.observability import logger
 
@@ -29,6 +30,8 @@ class ChannelReport:
 class DispatchStatus:
     mode: RouterMode
     paused: bool
+    # Rides waiting for the resume (ridecast.domain.matching.holding).
+    held_rides: int
     channels: dict[RouterChannel, ChannelReport]
 
 
@@ -37,7 +40,12 @@ def dispatch_status(ports: Ports, fleet_id: str) -> DispatchStatus:
     router = ChannelRouter.for_fleet(fleet, ports)
     state = ports.stores.channel_health.get(fleet_id)
     channels = {c: ChannelReport(state.health(c), router.source(c)) for c in ROUTER_CHANNELS}
-    return DispatchStatus(mode=state.mode, paused=fleet.dispatch_paused, channels=channels)
+    return DispatchStatus(
+        mode=state.mode,
+        paused=fleet.dispatch_paused,
+        held_rides=len(ports.stores.rides.held(fleet_id)),
+        channels=channels,
+    )
 
 
 def set_mode(ports: Ports, fleet_id: str, mode: RouterMode) -> DispatchStatus:
@@ -59,6 +67,16 @@ def health_check(ports: Ports, fleet_id: str) -> DispatchStatus:
 def reset_stats(ports: Ports, fleet_id: str) -> DispatchStatus:
     get_fleet(ports, fleet_id)
     ports.stores.channel_health.reset_counters(fleet_id)
+    return dispatch_status(ports, fleet_id)
+
+
+def pause(ports: Ports, fleet_id: str) -> DispatchStatus:
+    holding.pause_dispatch(ports, fleet_id)
+    return dispatch_status(ports, fleet_id)
+
+
+def resume(ports: Ports, fleet_id: str) -> DispatchStatus:
+    holding.resume_dispatch(ports, fleet_id)
     return dispatch_status(ports, fleet_id)
 
 

@@ -14,7 +14,7 @@ from ridecast.domain.drivers.roster import eligible_drivers
 from ridecast.domain.drivers.telegram_registration import issue_link
 from ridecast.domain.entities import Driver, Offer, Ride
 from ridecast.domain.fleets.accounts import get_fleet
-from ridecast.domain.matching import notifications
+from ridecast.domain.matching import holding, notifications
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride
@@ -42,12 +42,20 @@ def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
     if ride.status != "searching":
         return {"ride_status": ride.status}
     fleet = get_fleet(ports, ride.fleet_id)
+    offers = {o.driver_id: o for o in ports.stores.offers.for_ride(ride_id)}
+    if not offers:
+        # Not offered to anyone yet: a paused fleet holds it (rides already matching carry on).
+        unheld = holding.unless_paused(ports, ride, fleet)
+        if unheld is None:
+            return {"ride_status": "searching", "held": True}
+        if unheld.status != "searching":
+            return {"ride_status": unheld.status}
+        ride = unheld
     now = utcnow()
     remaining = (ride.deadline_at - now).total_seconds()
     if remaining <= 0:
         return {"ride_status": "searching", "deadline_passed": True, "window_seconds": 1}
 
-    offers = {o.driver_id: o for o in ports.stores.offers.for_ride(ride_id)}
     eligible = eligible_drivers(ports, ride.fleet_id)
     newcomers = [d for d in eligible if d.driver_id not in offers]
     to_remind = [

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from ridecast.domain.clock import utcnow
+from ridecast.domain.entities import Ride
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.notifications import escalate
 from ridecast.domain.ports import Ports
@@ -16,7 +17,13 @@ def await_acceptance(ports: Ports, ride_id: str, task_token: str) -> dict[str, A
     """Park the task token on the ride. An answer that landed first completes the token right here."""
     if ports.stores.rides.update_searching(ride_id, {"task_token": task_token}) is not None:
         return {"waiting": True}
-    ride = load_ride(ports.stores.rides, ride_id)
+    return answer_ended_ride(ports, load_ride(ports.stores.rides, ride_id), task_token)
+
+
+def answer_ended_ride(ports: Ports, ride: Ride, task_token: str) -> dict[str, Any]:
+    """A ride that stopped searching before its token was parked: the token is answered here, as the accept
+    or cancel that came first would have answered it."""
+    ride_id = ride.ride_id
     if ride.status == "assigned":
         ports.matching.complete_task(task_token, {"driver_id": ride.driver_id})
     elif ride.status == "cancelled":

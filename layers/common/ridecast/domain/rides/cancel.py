@@ -20,9 +20,12 @@ def cancel_ride(ports: Ports, fleet_id: str, ride_id: str, reason: str | None) -
         status = cancel.ride.status
         raise RideNotCancellable(f"ride {cancel.ride.code} is already {status}", status=status)
     cancelled = cancel.ride
-    # The execution leaves its wait at once; if it is between waves it sees the status itself.
+    # The execution leaves its wait at once (AwaitAcceptance, or AwaitResume while held); if it is between
+    # waves it sees the status itself.
     if cancelled.task_token:
         ports.matching.fail_task(cancelled.task_token, RideCancelled.__name__, f"ride {ride_id} cancelled")
+    # A ride held by a paused fleet leaves the held list (a no-op for the others: cheaper than knowing).
+    ports.stores.rides.unlist_held(cancelled)
     # The flow's NotifyCancelled counts it too, should this call die here: whichever comes first counts.
     record_ride_ended(ports, cancelled)
     metrics.add_metric(name="RidesCancelled", unit="Count", value=1)

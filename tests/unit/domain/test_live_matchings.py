@@ -84,3 +84,16 @@ def test_the_time_to_match_histogram_counts_each_matched_ride_in_its_bucket(fake
     # Then one ride is counted, in the first bucket (under a second)
     assert sum(histogram) == 1
     assert histogram[0] == 1
+
+
+def test_a_ride_held_by_a_long_pause_is_shown_however_old(fakes: Fakes) -> None:
+    # Given a ride held by a pause since long before the fleet's matching timeout
+    fleet = a_fleet(fakes)
+    drivers_of(fakes, fleet, 1)
+    ride = a_ride(fakes, fleet)
+    long_ago = ride.created_at - timedelta(hours=3)
+    fakes.rides.rides[ride.ride_id] = ride.model_copy(update={"created_at": long_ago})
+    assert fakes.rides.hold(fakes.rides.rides[ride.ride_id], "task-token", long_ago)
+    # When the live matchings are read, Then it is there, still searching and offered to nobody
+    ((held, offers),) = live_matchings(fakes.ports, fleet.fleet_id, timedelta(minutes=1))
+    assert (held.ride_id, held.status, held.held_at, offers) == (ride.ride_id, "searching", long_ago, [])

@@ -43,7 +43,9 @@ def live_matchings(ports: Ports, fleet_id: str, ended_within: timedelta) -> list
     how each ended), newest first, each with its offers.
 
     A matching lasts at most the fleet's `matching_timeout_seconds` from its start, so only rides created
-    within that (plus `ended_within`) are read, from the fleet's time index: never the fleet's history.
+    within that (plus `ended_within`) are read, from the fleet's time index: never the fleet's history; rides
+    held by a pause, however old, come from the fleet's held list. A ride released by a resume after a pause
+    longer than the matching timeout is matching again but older than that window: the Rides panel lists it.
     """
     fleet = get_fleet(ports, fleet_id)
     now = utcnow()
@@ -54,4 +56,12 @@ def live_matchings(ports: Ports, fleet_id: str, ended_within: timedelta) -> list
         for ride in recent
         if ride.status == "searching" or (ride.ended_at is not None and ride.ended_at >= now - ended_within)
     ]
+    # Rides held by a pause wait however long it lasts: older ones come from the fleet's held list.
+    shown = {ride.ride_id for ride in live}
+    held = [
+        ride
+        for ride_id in ports.stores.rides.held(fleet_id)
+        if ride_id not in shown and (ride := ports.stores.rides.get(ride_id))
+    ]
+    live = sorted([*live, *held], key=lambda ride: ride.created_at, reverse=True)
     return [(ride, sorted(ports.stores.offers.for_ride(ride.ride_id), key=lambda o: o.sent_at)) for ride in live]

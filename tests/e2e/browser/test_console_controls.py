@@ -37,6 +37,7 @@ def test_a_ride_created_while_paused_is_held_then_broadcast_on_resume(page: Page
     card = page.locator(f'.matching[data-code="{code}"]')
     expect(card).to_have_attribute("data-held", "true")
     expect(card.locator(".offers li")).to_have_count(0)
+    expect(page.locator("#paused-banner")).to_contain_text("1 ride held.")
     # When dispatch resumes from the banner
     page.locator("#paused-banner").get_by_role("button", name="Resume dispatch").click()
     expect(page.locator("#paused-banner")).to_be_hidden()

@@ -13,6 +13,8 @@ function showDispatch(ctx, status) {
   ctx.dispatch = status;
   ctx.paused = status.paused;
   $("#paused-banner").hidden = !status.paused;
+  // held_rides: how many rides wait for the resume (absent from an API without pause).
+  $("#held-count").textContent = status.paused && status.held_rides !== undefined ? t("held_count", { count: status.held_rides }) : "";
   for (const button of document.querySelectorAll("#panel-channels [data-action=pause]")) button.hidden = status.paused;
   for (const button of document.querySelectorAll("#panel-channels [data-action=resume]")) button.hidden = !status.paused;
   const mode = $("#router-mode");

@@ -31,15 +31,11 @@ function render(ctx) {
   tickCountdowns();
 }
 
-function isHeld(ctx, ride) {
-  // Held: accepted while dispatch is paused, not broadcast yet (SPEC §5).
-  return ride.status === "searching" && (ride.held === true || (ctx.paused && !(ride.offers || []).length));
-}
-
 function card(ctx, ride) {
   const titleId = `matching-${ride.ride_id}`;
   const offers = ride.offers || [];
-  const held = isHeld(ctx, ride);
+  // Held: accepted while dispatch is paused, not broadcast until it resumes (SPEC §5).
+  const held = ride.status === "searching" && ride.held === true;
   return el(
     "article",
     {

@@ -2,7 +2,7 @@
 // controls (mode, health check, reset counters, pause / resume).
 
 import { get, post } from "./api.js";
-import { $, badge, el, replace } from "./dom.js";
+import { $, badge, el, render } from "./dom.js";
 import { formatDateTime, formatPercent, t } from "./i18n.js";
 
 export async function refreshDispatch(ctx) {
@@ -19,8 +19,7 @@ function showDispatch(ctx, status) {
   for (const button of document.querySelectorAll("#panel-channels [data-action=resume]")) button.hidden = !status.paused;
   const mode = $("#router-mode");
   if (document.activeElement !== mode) mode.value = status.mode;
-  replace(
-    $("#channel-cards"),
+  render($("#channel-cards"), status.channels, () =>
     Object.entries(status.channels).map(([name, channel]) =>
       el(
         "article",

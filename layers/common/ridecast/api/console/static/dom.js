@@ -33,6 +33,18 @@ export function replace(container, ...children) {
   if (focusKey) container.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
 
+const signatures = new WeakMap();
+
+/** Rebuild a container from `data` only when it changed since the last time (or the language did): a
+ * refresh every 2 s then leaves the page alone, so focus, selection and screen readers are not disturbed. */
+export function render(container, data, build) {
+  const signature = JSON.stringify([document.documentElement.lang, data]);
+  if (signatures.get(container) === signature) return false;
+  signatures.set(container, signature);
+  replace(container, build());
+  return true;
+}
+
 export function badge(kind, value, label) {
   return el("span", { class: `badge ${kind}-${value}`, dataset: { status: value } }, label);
 }

@@ -2,7 +2,7 @@
 // Telegram link and QR code; a message to every active driver or to the ones ticked.
 
 import { ApiError, get, patch, post } from "./api.js";
-import { $, badge, el, replace } from "./dom.js";
+import { $, badge, el, render } from "./dom.js";
 import { showFieldErrors } from "./forms.js";
 import { formatDateTime, t } from "./i18n.js";
 
@@ -16,7 +16,8 @@ export async function loadDrivers(ctx) {
 
 export async function refreshDrivers(ctx) {
   await loadDrivers(ctx);
-  replace($("#drivers-table tbody"), [...ctx.drivers.values()].map((driver) => row(driver)));
+  const drivers = [...ctx.drivers.values()];
+  render($("#drivers-table tbody"), [drivers, [...ticked]], () => drivers.map((driver) => row(driver)));
 }
 
 function row(driver) {

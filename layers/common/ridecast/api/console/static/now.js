@@ -2,7 +2,7 @@
 // each offer's status per driver as it changes; and the form that creates a ride.
 
 import { get, post, ApiError } from "./api.js";
-import { $, badge, el, replace } from "./dom.js";
+import { $, badge, el, render } from "./dom.js";
 import { showFieldErrors } from "./forms.js";
 import { t } from "./i18n.js";
 import { driverName, offerList, routeLine } from "./ride_parts.js";
@@ -14,21 +14,19 @@ export async function refreshNow(ctx) {
   const answer = await get("/matchings?ended_within_seconds=120");
   clockSkewMs = Date.parse(answer.as_of) - Date.now();
   matchings = answer.matchings;
-  render(ctx);
+  show(ctx);
 }
 
 export function rerenderNow(ctx) {
-  render(ctx);
+  show(ctx);
 }
 
-function render(ctx) {
-  const container = $("#matchings");
-  if (!matchings.length) {
-    replace(container, el("p", { class: "empty" }, t("no_matchings")));
-    return;
-  }
-  replace(container, matchings.map((ride) => card(ctx, ride)));
-  tickCountdowns();
+function show(ctx) {
+  const names = matchings.flatMap((ride) => (ride.offers || []).map((offer) => driverName(ctx, offer.driver_id)));
+  const changed = render($("#matchings"), [matchings, names], () =>
+    matchings.length ? matchings.map((ride) => card(ctx, ride)) : el("p", { class: "empty" }, t("no_matchings")),
+  );
+  if (changed) tickCountdowns();
 }
 
 function card(ctx, ride) {

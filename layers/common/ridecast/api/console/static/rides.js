@@ -2,7 +2,7 @@
 // shows its offers' timeline, with cancel and (admins) reassign.
 
 import { ApiError, get, post, query } from "./api.js";
-import { $, badge, el, replace } from "./dom.js";
+import { $, badge, el, render } from "./dom.js";
 import { showFieldErrors } from "./forms.js";
 import { formatDateTime, formatSeconds, t } from "./i18n.js";
 import { driverName, offerList, routeLine } from "./ride_parts.js";
@@ -13,8 +13,8 @@ let openRide = null;
 export async function refreshRides(ctx) {
   const status = $("#ride-filter").value;
   const answer = await get(`/rides${query({ status, limit: 50 })}`);
-  replace(
-    $("#rides-table tbody"),
+  const names = answer.rides.map((ride) => ride.driver_id && driverName(ctx, ride.driver_id));
+  render($("#rides-table tbody"), [answer.rides, names], () =>
     answer.rides.map((ride) =>
       el(
         "tr",
@@ -62,13 +62,13 @@ async function refreshRideDetail(ctx) {
   const ride = await get(`/rides/${encodeURIComponent(openRideId)}`);
   const statusChanged = openRide && openRide.status !== ride.status;
   openRide = ride;
-  replace(
-    $("#ride-detail-info"),
+  const names = (ride.offers || []).map((offer) => driverName(ctx, offer.driver_id));
+  render($("#ride-detail-info"), [ride, names], () => [
     el("h3", { tabindex: "-1" }, ride.code, " ", badge("ride", ride.status, t(`status.${ride.status}`))),
     routeLine(ride),
     el("p", { class: "hint" }, el("bdi", {}, ride.customer.name), " · ", formatDateTime(ride.created_at)),
     offerList(ctx, "ol", ride.offers || [], "timeline"),
-  );
+  ]);
   if (statusChanged) renderActions(ctx);
 }
 

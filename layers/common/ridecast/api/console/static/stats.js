@@ -3,7 +3,7 @@
 // changes and then once a minute, not at every refresh).
 
 import { get, query } from "./api.js";
-import { $, el, replace } from "./dom.js";
+import { $, el, render } from "./dom.js";
 import { barChart } from "./charts.js";
 import { figure } from "./channels.js";
 import { formatPercent, formatSeconds, language, t } from "./i18n.js";
@@ -17,8 +17,7 @@ export async function refreshStats() {
   const until = new Date();
   const since = new Date(until.getTime() - periodDays * DAY_MS);
   const stats = await get(`/stats${query({ since: since.toISOString(), until: until.toISOString() })}`);
-  replace(
-    $("#stats-figures"),
+  render($("#stats-figures"), stats, () => [
     figure(t("total_rides"), stats.rides.total),
     figure(t("acceptance_rate"), formatPercent(stats.acceptance_rate)),
     figure(t("timeout_rate"), formatPercent(stats.timeout_rate)),
@@ -27,12 +26,12 @@ export async function refreshStats() {
     figure(`${t("time_to_match")} · p95`, formatSeconds(stats.time_to_match_seconds.p95)),
     figure(t("mean_notified"), stats.mean_drivers_notified ?? "—"),
     figure(t("active_matchings"), stats.active_matchings),
-  );
-  replace($("#ttm-chart"), timeToMatchChart(stats.time_to_match_histogram));
+  ]);
+  render($("#ttm-chart"), stats.time_to_match_histogram, () => timeToMatchChart(stats.time_to_match_histogram));
   if (daily.period !== periodDays || Date.now() - daily.at > DAILY_EVERY_MS) {
     daily = { period: periodDays, at: Date.now(), days: await perDay(periodDays, until) };
   }
-  replace($("#acceptance-chart"), acceptanceChart(daily.days));
+  render($("#acceptance-chart"), daily.days, () => acceptanceChart(daily.days));
 }
 
 function timeToMatchChart(histogram) {

@@ -124,3 +124,25 @@ def test_a_phone_sized_screen_needs_no_sideways_scrolling_and_every_control_is_n
             .map((c) => c.outerHTML)"""
     )
     assert unnamed == []
+
+
+def test_a_dispatcher_key_sees_rides_but_not_the_admin_panels(
+    page: Page, demo: StackClient, console_errors: ConsoleErrors
+) -> None:
+    # Given a dispatcher key of the demo fleet
+    admin = {"Authorization": "Bearer demo-admin-key"}
+    fleet_id = demo.get("/me", headers=admin).json()["fleet_id"]
+    issued = demo.post(f"/fleets/{fleet_id}/api-keys", headers=admin, json={"role": "dispatcher", "label": "desk"})
+    key = issued.json()["api_key"]
+    ride = {"customer": {"name": "Desk Caller", "phone": "+447700900998"}, "pickup": {"address": "2 Low St"}}
+    ride["dropoff"] = {"address": "Airport"}
+    assert demo.post("/rides", headers={"Authorization": f"Bearer {key}"}, json=ride).status_code == 201
+    # When it signs in
+    sign_in(page, key=key)
+    # Then Now and Rides are there, the admin panels are not, and nothing it may not read was asked for
+    expect(page.get_by_role("tab", name="Rides")).to_be_visible()
+    for admin_only in ("Drivers", "Channels", "Stats"):
+        expect(page.get_by_role("tab", name=admin_only)).to_be_hidden()
+    page.get_by_role("tab", name="Rides").click()
+    page.locator("#rides-table tbody tr").first.wait_for()
+    assert console_errors == []

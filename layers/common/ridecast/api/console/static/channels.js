@@ -3,7 +3,7 @@
 
 import { get, post } from "./api.js";
 import { $, badge, el, render } from "./dom.js";
-import { formatDateTime, formatPercent, t } from "./i18n.js";
+import { formatDateTime, formatMilliseconds, formatPercent, t } from "./i18n.js";
 
 export async function refreshDispatch(ctx) {
   showDispatch(ctx, await get("/dispatch/status"));
@@ -33,9 +33,9 @@ function showDispatch(ctx, status) {
           figure(t("successes"), channel.successes),
           figure(t("failures"), channel.failures),
           figure(t("success_rate"), formatPercent(channel.success_rate)),
-          figure(t("latency"), channel.avg_latency_ms === null ? "—" : `${Math.round(channel.avg_latency_ms)} ms`),
+          figure(t("latency"), formatMilliseconds(channel.avg_latency_ms)),
           figure(t("consecutive_failures"), channel.consecutive_failures),
-          figure(t("last_seen"), formatDateTime(channel.last_success_at)),
+          figure(t("last_success"), formatDateTime(channel.last_success_at)),
         ),
       ),
     ),

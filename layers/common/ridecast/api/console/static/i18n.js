@@ -37,7 +37,7 @@ const MESSAGES = {
     mode_twilio: "Twilio only (SMS, WhatsApp)", health_check: "Health check", reset_counters: "Reset counters",
     online: "online", offline: "offline", unknown: "unknown", source: "Source",
     attempts: "Attempts", successes: "Successes", failures: "Failures", success_rate: "Success rate",
-    latency: "Mean latency", consecutive_failures: "Failures in a row",
+    latency: "Mean latency", consecutive_failures: "Failures in a row", last_success: "Last success",
     period: "Period", last_24h: "Last 24 hours", last_7d: "Last 7 days", last_30d: "Last 30 days",
     total_rides: "Rides", acceptance_rate: "Acceptance rate", timeout_rate: "Timeout rate",
     mean: "Mean", active_matchings: "Matching now", mean_notified: "Drivers notified per ride",
@@ -86,6 +86,7 @@ const MESSAGES = {
     reset_counters: "Remettre à zéro", online: "en ligne", offline: "hors ligne", unknown: "inconnu",
     source: "Source", attempts: "Tentatives", successes: "Réussites", failures: "Échecs",
     success_rate: "Taux de réussite", latency: "Latence moyenne", consecutive_failures: "Échecs consécutifs",
+    last_success: "Dernière réussite",
     period: "Période", last_24h: "Dernières 24 heures", last_7d: "7 derniers jours", last_30d: "30 derniers jours",
     total_rides: "Courses", acceptance_rate: "Taux d’acceptation", timeout_rate: "Taux d’expiration",
     mean: "Moyenne", active_matchings: "En recherche", mean_notified: "Chauffeurs prévenus par course",
@@ -132,7 +133,7 @@ const MESSAGES = {
     mode_twilio: "Twilio בלבד (SMS, וואטסאפ)", health_check: "בדיקת ערוצים", reset_counters: "איפוס מונים",
     online: "מחובר", offline: "מנותק", unknown: "לא ידוע", source: "מקור",
     attempts: "ניסיונות", successes: "הצלחות", failures: "כישלונות", success_rate: "שיעור הצלחה",
-    latency: "השהיה ממוצעת", consecutive_failures: "כישלונות ברצף",
+    latency: "השהיה ממוצעת", consecutive_failures: "כישלונות ברצף", last_success: "הצלחה אחרונה",
     period: "תקופה", last_24h: "24 השעות האחרונות", last_7d: "7 הימים האחרונים", last_30d: "30 הימים האחרונים",
     total_rides: "נסיעות", acceptance_rate: "שיעור קבלה", timeout_rate: "שיעור פקיעה",
     mean: "ממוצע", active_matchings: "בחיפוש כעת", mean_notified: "נהגים שקיבלו הצעה לנסיעה",
@@ -185,7 +186,7 @@ const MESSAGES = {
     mode_twilio: "Twilio فقط (SMS، واتساب)", health_check: "فحص القنوات", reset_counters: "تصفير العدادات",
     online: "متصل", offline: "غير متصل", unknown: "غير معروف", source: "المصدر",
     attempts: "المحاولات", successes: "النجاحات", failures: "الإخفاقات", success_rate: "نسبة النجاح",
-    latency: "متوسط زمن الاستجابة", consecutive_failures: "إخفاقات متتالية",
+    latency: "متوسط زمن الاستجابة", consecutive_failures: "إخفاقات متتالية", last_success: "آخر نجاح",
     period: "الفترة", last_24h: "آخر 24 ساعة", last_7d: "آخر 7 أيام", last_30d: "آخر 30 يومًا",
     total_rides: "الرحلات", acceptance_rate: "نسبة القبول", timeout_rate: "نسبة انتهاء المهلة",
     mean: "المتوسط", active_matchings: "قيد البحث الآن", mean_notified: "السائقون المُبلَّغون لكل رحلة",
@@ -262,6 +263,11 @@ export function formatDateTime(iso) {
 export function formatPercent(rate) {
   if (rate === null || rate === undefined) return "—";
   return new Intl.NumberFormat(current, { style: "percent", maximumFractionDigits: 1 }).format(rate);
+}
+
+export function formatMilliseconds(ms) {
+  if (ms === null || ms === undefined) return "—";
+  return new Intl.NumberFormat(current, { style: "unit", unit: "millisecond", maximumFractionDigits: 0 }).format(ms);
 }
 
 export function formatSeconds(seconds) {

@@ -6,7 +6,8 @@ applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS`
 
 - serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners);
 - serializes Step Functions and names unnamed executions (moto's interpreter names them all "None");
-- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code;
+- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code (an
+  asynchronous `InvocationType=Event` one is answered 202 at once and runs on a thread of its own);
 - fails SES calls while the e-mail stand-in is down (POST /_local/providers/email);
 - refuses, once a local stack has started in this process, any call that moto did not answer.
 
@@ -16,6 +17,7 @@ created): importing `local_stack` does it.
 
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -125,6 +127,9 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     if ":function:" in function:
         prefix, _, name = function.partition(":function:")
         function = f"{prefix}:function:{name.split(':', 1)[0]}"
+    if request.headers.get("X-Amz-Invocation-Type") in (b"Event", "Event"):
+        threading.Thread(target=_invoke_later, args=(invoker, function, _body(request)), daemon=True).start()
+        return AWSResponse(request.url, 202, HTTPHeaders(), MockRawResponse(b""))
     status, payload, function_error = invoker(function, _body(request))
     headers = HTTPHeaders()
     headers["Content-Type"] = "application/json"
@@ -133,6 +138,13 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     if function_error:
         headers["X-Amz-Function-Error"] = function_error
     return AWSResponse(request.url, status, headers, MockRawResponse(payload))
+
+
+def _invoke_later(invoker: LambdaInvoker, function: str, payload: bytes) -> None:
+    """Lambda's asynchronous invoke: nobody waits for the answer, so a failure is printed, as its log would be."""
+    status, answer, function_error = invoker(function, payload)
+    if status != 200 or function_error:
+        print(f"local stack: asynchronous {function} failed: {answer.decode()[:2000]}", file=sys.stderr)
 
 
 def _body(request: AWSPreparedRequest) -> bytes:

@@ -24,6 +24,7 @@ from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
 from ridecast.errors import (
+    BackgroundUnavailable,
     ChannelError,
     ChatAlreadyBound,
     DriverNotFound,
@@ -659,6 +660,19 @@ class RecordingTwilio:
             raise ChannelError("twilio is down", retryable=True)
 
 
+@dataclass
+class RecordingJobs:
+    """Background work handed off, in order; a test runs it (or not) when it likes, as Lambda would later."""
+
+    driver_messages: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: bool = False
+
+    def message_drivers(self, job: dict[str, Any]) -> None:
+        if self.unavailable:
+            raise BackgroundUnavailable("the message could not be queued")
+        self.driver_messages.append(json.loads(json.dumps(job)))  # an event is JSON
+
+
 # ----- all of them at once ---------------------------------------------------------------------------------
 
 
@@ -682,6 +696,7 @@ class Fakes:
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
     driver_phones: FakeDriverPhoneIndex = field(default_factory=FakeDriverPhoneIndex)
+    jobs: RecordingJobs = field(default_factory=RecordingJobs)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -714,4 +729,5 @@ class Fakes:
             alerts=self.alerts,
             channels=self.channels,
             idempotency=self.idempotency,
+            jobs=self.jobs,
         )

@@ -132,6 +132,13 @@ class MatchingUnavailable(TransientError):
     code = "matching_unavailable"
 
 
+class BackgroundUnavailable(TransientError):
+    """Work for another invocation (a message to drivers) could not be handed off; nothing was sent."""
+
+    status_code = 503
+    code = "background_unavailable"
+
+
 class RideCancelled(RidecastError):
     """The error an AwaitAcceptance task token is failed with when its ride is cancelled (the state
     machine catches it by this name and tells the drivers)."""

@@ -9,6 +9,7 @@ from functools import lru_cache
 from ridecast.adapters.alerts import SnsAlerts
 from ridecast.adapters.channels.providers import ProviderChannels
 from ridecast.adapters.idempotency import PowertoolsIdempotency
+from ridecast.adapters.jobs import LambdaJobs
 from ridecast.adapters.secrets import SecretsManagerSecrets
 from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
@@ -53,4 +54,5 @@ def ports() -> Ports:
         alerts=SnsAlerts(),
         channels=ProviderChannels(),
         idempotency=PowertoolsIdempotency(),
+        jobs=LambdaJobs(),
     )

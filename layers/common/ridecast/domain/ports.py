@@ -256,6 +256,14 @@ class SecretStore(Protocol):
         """The deployment's own channels (ridecast.domain.channels.platform); empty when it has none."""
 
 
+class BackgroundJobs(Protocol):
+    """Work the API hands off and answers for at once (202): it runs in another invocation, not the caller's."""
+
+    def message_drivers(self, job: dict[str, Any]) -> None:
+        """Queue a message to drivers (ridecast.domain.drivers.messaging); raises BackgroundUnavailable when
+        it cannot be queued."""
+
+
 class OpsAlerts(Protocol):
     def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None: ...
 
@@ -286,3 +294,4 @@ class Ports:
     alerts: OpsAlerts
     channels: ChannelProviders
     idempotency: Idempotency
+    jobs: BackgroundJobs

@@ -20,6 +20,8 @@ from ridecast.api.models.drivers import (
     CreateDriverRequest,
     DriverListOut,
     DriverOut,
+    MessageDriversRequest,
+    MessageQueuedOut,
     TelegramLinkOut,
     UpdateDriverRequest,
 )
@@ -90,6 +92,8 @@ __all__ = [
     "IsoDateTime",
     "MatchingListOut",
     "MeOut",
+    "MessageDriversRequest",
+    "MessageQueuedOut",
     "OfferAnswerOut",
     "OfferOut",
     "PatchRequest",

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 
 from ridecast.domain.channels.catalogue import render
 from ridecast.domain.channels.health import (
+    OFFLINE_AFTER_FAILURES,
     ChannelHealthStore,
     ChannelSource,
     ChannelStatus,
@@ -32,7 +33,8 @@ from ridecast.domain.channels.ports import (
 )
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig
-from ridecast.domain.ports import OpsAlerts, Ports, SecretStore
+from ridecast.domain.ports import OpsAlerts, Ports, SecretStore, StatsStore
+from ridecast.domain.stats.recording import record_sends
 from ridecast.domain.types import MessageChannel
 from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.observability import logger, mask_phone
@@ -61,16 +63,18 @@ class ChannelRouter:
         providers: ChannelProviders,
         alerts: OpsAlerts,
         health: ChannelHealthStore,
+        stats: StatsStore | None = None,
     ) -> None:
         self.fleet = fleet
         self._secret_store = secrets
         self._providers = providers
         self._alerts = alerts
-        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status)
+        count_sends = None if stats is None else partial(record_sends, stats, fleet.fleet_id)
+        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status, count_sends)
 
     @classmethod
     def for_fleet(cls, fleet: Fleet, ports: Ports) -> "ChannelRouter":
-        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health)
+        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health, ports.stores.stats)
 
     @cached_property
     def _secrets(self) -> dict[str, str]:
@@ -151,7 +155,7 @@ class ChannelRouter:
 
     def _tell_admins_status(self, channel: RouterChannel, status: ChannelStatus) -> None:
         kind = "admin_channel_offline" if status == "offline" else "admin_channel_recovered"
-        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count="3")
+        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count=str(OFFLINE_AFTER_FAILURES))
         self.to_admins(f"Ridecast channel {channel} {status}", body, kind=kind, channel=channel)
 
     def telegram_bot(self) -> TelegramBot | None:
@@ -182,7 +186,10 @@ class ChannelRouter:
 
     def _record(self, channel: MessageChannel, started: float, *, ok: bool, provider_failure: bool) -> None:
         latency_ms = (time.perf_counter() - started) * 1000
-        self.ledger.record(router_channel(channel), ok, latency_ms, utcnow(), provider_failure=provider_failure)
+        at = utcnow()
+        self.ledger.record(
+            router_channel(channel), ok, latency_ms, at, provider_failure=provider_failure, sent_on=channel
+        )
 
     def driver_routes(
         self, driver: Driver, exclude: frozenset[MessageChannel] = frozenset()
@@ -264,15 +271,16 @@ class ChannelRouter:
     def to_phone(self, phone: str, body: str) -> Delivery:
         return self.send(OutboundMessage(channel="sms", to=phone, body=body))
 
-    def to_chat(self, chat_id: str, body: str) -> Delivery:
-        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body))
+    def to_chat(self, chat_id: str, body: str, buttons: tuple[Button, ...] = ()) -> Delivery:
+        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body, buttons=buttons))
 
-    def to_admins(self, subject: str, body: str, **context: str) -> list[Delivery]:
+    def to_admins(self, subject: str, body: str, buttons: tuple[Button, ...] = (), **context: str) -> list[Delivery]:
+        """The alert to each admin on Telegram (with `buttons` to act on it) or by SMS, and to the ops topic."""
         deliveries = []
         for admin in self.fleet.admin_contacts:
             telegram_usable = self._telegram is not None and self.mode != "twilio-only"
             if admin.telegram_chat_id and telegram_usable and not self.ledger.is_offline("telegram"):
-                deliveries.append(self.to_chat(admin.telegram_chat_id, body))
+                deliveries.append(self.to_chat(admin.telegram_chat_id, body, buttons))
             elif admin.phone:
                 deliveries.append(self.to_phone(admin.phone, body))
         self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})

@@ -11,7 +11,7 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import DriverChanges
 from ridecast.domain.drivers.roster import update_driver
 from ridecast.domain.entities import Fleet
-from ridecast.domain.matching import answers
+from ridecast.domain.matching import admin_actions, answers
 from ridecast.domain.ports import Ports
 from ridecast.errors import ChannelError, ChatAlreadyBound, OfferNotFound
 from ridecast.observability import logger
@@ -111,13 +111,20 @@ def _register(ports: Ports, router: ChannelRouter, chat_id: str, token: str) -> 
 
 
 def _on_button(ports: Ports, router: ChannelRouter, pressed: PressedButton) -> None:
-    text = _answer_button(ports, router.fleet, pressed)
+    action, _, argument = pressed.data.partition(":")
+    if action in admin_actions.ACTIONS:
+        text, edit = admin_actions.answer_admin_press(
+            ports, router.fleet, admin_actions.AdminPress(action, argument, pressed.chat_id)
+        )
+    else:
+        text, edit = _answer_button(ports, router.fleet, pressed), True
     bot = router.telegram_bot()
     if bot is None:
         return
     try:
         bot.answer_callback(pressed.callback_query_id, text)
-        if pressed.chat_id is not None and pressed.message_id is not None:
+        # The message shows what was done (and loses its buttons); a refused press leaves it as it was.
+        if edit and pressed.chat_id is not None and pressed.message_id is not None:
             edited = f"{pressed.message_text}\n\n{text}".strip()
             bot.edit(pressed.chat_id, pressed.message_id, edited)
     except ChannelError as error:

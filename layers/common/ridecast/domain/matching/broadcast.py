@@ -19,7 +19,7 @@ from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride
 from ridecast.domain.stats.counters import SendTally
-from ridecast.domain.stats.recording import record_offers_sent, record_ride_ended
+from ridecast.domain.stats.recording import count_offer_sends, record_ride_ended
 from ridecast.domain.types import MessageChannel
 from ridecast.ids import new_offer_secret, offer_token
 from ridecast.observability import logger, metrics
@@ -153,7 +153,7 @@ def _save_and_send_offers(
         return delivery, round((time.perf_counter() - started) * 1000)
 
     timed = in_parallel(send_timed, saved + new)
-    record_offers_sent(ports, ride, [SendTally(d.channel, d.ok, ms) for d, ms in timed])
+    count_offer_sends([SendTally(d.channel, d.ok, ms) for d, ms in timed])
     return [delivery for delivery, _ in timed]
 
 

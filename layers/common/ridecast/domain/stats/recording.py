@@ -6,9 +6,11 @@ ending path may call `record_ride_ended` again (a retry, the API's cancel and th
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
+from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Offer, Ride
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import Ports, StatsStore
 from ridecast.domain.stats.counters import (
     ENDED_STATUSES,
     SendTally,
@@ -45,11 +47,15 @@ def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None =
     return counted
 
 
-def record_offers_sent(ports: Ports, ride: Ride, sends: list[SendTally]) -> None:
-    """A wave's sends per channel. A retried wave re-sends, and those sends are real attempts: counted."""
-    if not sends:
-        return
-    ports.stores.stats.count_sends(ride.fleet_id, hour_key(ride.created_at), channel_counts(sends))
+def record_sends(stats: StatsStore, fleet_id: str, sends: list[SendTally], at: datetime | None = None) -> None:
+    """Messages sent on each channel (every attempt: a failover is a failure on one channel and a send on
+    the next), counted in the hour they went out. The channel router calls it as it flushes its outcomes."""
+    if sends:
+        stats.count_sends(fleet_id, hour_key(at or utcnow()), channel_counts(sends))
+
+
+def count_offer_sends(sends: list[SendTally]) -> None:
+    """A wave's offers per channel, for the dashboard (EMF); the stats counters come from the router."""
     for channel in sorted({s.channel for s in sends}):
         on_channel = [s for s in sends if s.channel == channel]
         count_by("OfferSends", "channel", channel, len(on_channel))

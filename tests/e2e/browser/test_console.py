@@ -146,3 +146,21 @@ def test_a_dispatcher_key_sees_rides_but_not_the_admin_panels(
     page.get_by_role("tab", name="Rides").click()
     page.locator("#rides-table tbody tr").first.wait_for()
     assert console_errors == []
+
+
+def test_a_driver_is_blocked_and_unblocked_from_the_drivers_panel(page: Page, demo: StackClient) -> None:
+    sign_in(page)
+    page.get_by_role("tab", name="Drivers").click()
+    row = page.locator("#drivers-table tbody tr").filter(has_text="Demo Driver 5")
+    try:
+        # When the operator blocks Demo Driver 5, Then the row says so
+        page.get_by_role("button", name="Block: Demo Driver 5").click()
+        expect(row).to_have_attribute("data-status", "blocked")
+        # When they unblock them, Then the driver is active again
+        page.get_by_role("button", name="Unblock: Demo Driver 5").click()
+        expect(row).to_have_attribute("data-status", "active")
+    finally:  # the other tests count on five active demo drivers
+        driver_id = row.get_attribute("data-driver-id")
+        demo.patch(
+            f"/drivers/{driver_id}", headers={"Authorization": "Bearer demo-admin-key"}, json={"status": "active"}
+        )

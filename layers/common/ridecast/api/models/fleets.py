@@ -197,3 +197,25 @@ class CreatedApiKeyOut(ApiKeyOut):
 
 class ApiKeyListOut(ApiOutput):
     api_keys: list[ApiKeyOut]
+
+
+class MeOut(ApiOutput):
+    """Who the calling key is: what a client (the console) needs to greet it in the fleet's language."""
+
+    fleet_id: str
+    fleet_name: str
+    role: Role
+    language: Language
+    timezone: str
+    dispatch_paused: bool
+
+    @classmethod
+    def from_domain(cls, fleet: Fleet, role: Role) -> Self:
+        return cls(
+            fleet_id=fleet.fleet_id,
+            fleet_name=fleet.name,
+            role=role,
+            language=fleet.language,
+            timezone=fleet.timezone,
+            dispatch_paused=fleet.dispatch_paused,
+        )

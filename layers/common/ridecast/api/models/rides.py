@@ -136,6 +136,11 @@ class RideListOut(ApiOutput):
     next: str | None = None
 
 
+class MatchingListOut(ApiOutput):
+    matchings: list[RideOut] = Field(description="rides matching now, then those ended lately; newest first")
+    as_of: datetime = Field(description="the server's time: count the deadlines' countdown from it")
+
+
 class CancelledOut(ApiOutput):
     status: Literal["cancelled"] = "cancelled"
     ride_id: str

@@ -6,6 +6,7 @@ from typing import Self
 from pydantic import Field
 
 from ridecast.api.models.base import ApiOutput
+from ridecast.domain.stats.counters import TIME_TO_MATCH_EDGES
 from ridecast.domain.stats.report import ChannelFigures, DriverFigures, FleetStats
 
 
@@ -29,6 +30,11 @@ class TimeToMatchOut(ApiOutput):
     mean: float | None
     p50: float | None
     p95: float | None
+
+
+class HistogramBucketOut(ApiOutput):
+    up_to_seconds: float | None = Field(description="the bucket's upper edge; null: slower than every edge")
+    rides: int
 
 
 class ChannelStatsOut(ApiOutput):
@@ -80,6 +86,10 @@ class StatsOut(ApiOutput):
     )
     channels: ChannelsStatsOut
     drivers: list[DriverStatsOut]
+    time_to_match_histogram: list[HistogramBucketOut] = Field(
+        description="matched rides per time-to-match bucket, from the fastest; a bucket holds the rides "
+        "slower than the previous edge and at most its own"
+    )
 
     @classmethod
     def from_domain(cls, stats: FleetStats) -> Self:
@@ -100,4 +110,8 @@ class StatsOut(ApiOutput):
                 **{name: ChannelStatsOut.from_domain(figures) for name, figures in stats.channels.items()}
             ),
             drivers=[DriverStatsOut.from_domain(d) for d in stats.drivers],
+            time_to_match_histogram=[
+                HistogramBucketOut(up_to_seconds=edge, rides=rides)
+                for edge, rides in zip((*TIME_TO_MATCH_EDGES, None), stats.time_to_match_histogram, strict=False)
+            ],
         )

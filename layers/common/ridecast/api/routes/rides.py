@@ -1,5 +1,6 @@
 """Rides of the caller's fleet (admin and dispatcher keys)."""
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Request
@@ -11,11 +12,13 @@ from ridecast.api.models import (
     CancelRideRequest,
     CreateRideRequest,
     IsoDateTime,
+    MatchingListOut,
     ReassignRideRequest,
     RideListOut,
     RideOut,
 )
 from ridecast.api.routing import Routes, lambda_context
+from ridecast.domain.clock import utcnow
 from ridecast.domain.matching import reallocation
 from ridecast.domain.rides import cancel, create, read
 from ridecast.domain.rides.commands import NewRide
@@ -69,6 +72,18 @@ def get_ride(ride_id: str, request: Request) -> RideOut:
     """A ride with every offer made for it."""
     ride, offers = read.get_ride_with_offers(ports(), caller_fleet(request), ride_id)
     return RideOut.from_domain(ride, offers)
+
+
+@routes.get("/matchings", callers=FLEET_STAFF, errors=(422,))
+def live_matchings(
+    request: Request,
+    ended_within_seconds: Annotated[
+        int, Query(ge=0, le=3600, description="also the rides that ended this many seconds ago or less")
+    ] = 60,
+) -> MatchingListOut:
+    """Rides matching now with every offer's status (what the console's Now panel shows)."""
+    found = read.live_matchings(ports(), caller_fleet(request), timedelta(seconds=ended_within_seconds))
+    return MatchingListOut(matchings=[RideOut.from_domain(ride, offers) for ride, offers in found], as_of=utcnow())
 
 
 @routes.post("/rides/<ride_id>/cancel", callers=FLEET_STAFF, errors=(404, 409))

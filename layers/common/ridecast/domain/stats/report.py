@@ -73,6 +73,8 @@ class FleetStats:
     reallocations: int = 0
     channels: dict[str, ChannelFigures] = field(default_factory=dict)
     drivers: list[DriverFigures] = field(default_factory=list)
+    # Matched rides per bucket of TIME_TO_MATCH_EDGES, the last bucket open-ended (what charts draw).
+    time_to_match_histogram: list[int] = field(default_factory=list)
 
 
 def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
@@ -117,6 +119,7 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         reallocations=hours.get(REALLOCATIONS, 0),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
         drivers=_drivers(ports, fleet_id, since, until),
+        time_to_match_histogram=histogram,
     )
 
 

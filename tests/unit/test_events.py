@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
 from ridecast.api.models import (
+    BatchRidesRequest,
     CancelRideRequest,
     CreateApiKeyRequest,
     CreateDriverRequest,
@@ -45,6 +46,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "POST /drivers": CreateDriverRequest,
     "PATCH /drivers/{driver_id}": UpdateDriverRequest,
     "POST /rides": CreateRideRequest,
+    "POST /rides/batch": BatchRidesRequest,
     "POST /rides/{ride_id}/cancel": CancelRideRequest,
     "POST /dispatch/mode": SetModeRequest,
 }

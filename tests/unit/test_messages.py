@@ -18,6 +18,7 @@ CALL_SITE_EXTRAS = {
     "register_link": "https://t.me/northside_cabs_bot?start=abc",
     "fleet_name": "Northside Cabs",
     "channel": "telegram",
+    "pickup_at": "Fri 14 Mar 2025, 10:00 (UTC)",
 }
 
 
@@ -130,3 +131,30 @@ def test_customer_matched_tells_who_is_coming() -> None:
     assert text == (
         "Your driver for ride R-7K3QX: Amira Haddad, +447700900456, Sedan RC21 XYZ, rated 4.8. They are on their way."
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "timezone", "expected"),
+    [
+        ("en", "UTC", "Fri 14 Mar 2025, 10:00 (UTC)"),
+        ("fr", "Europe/Paris", "ven. 14 mars 2025, 11:00 (Europe/Paris)"),
+        ("he", "Asia/Jerusalem", "12:00 (Asia/Jerusalem)"),
+    ],
+)
+def test_a_booking_confirmation_gives_the_pickup_time_on_the_fleets_clock_and_in_its_language(
+    language: str, timezone: str, expected: str
+) -> None:
+    # Given a fleet in its own time zone and language, and a ride booked for 10:00 UTC
+    fleet = Fleet(
+        fleet_id="f1", name="Northside Cabs", language=language, timezone=timezone, created_at=NOW, updated_at=NOW
+    )
+    ride = _ride(pickup_time=datetime(2025, 3, 14, 10, 0, tzinfo=UTC))
+    # When the customer is told the booking is confirmed
+    text = catalogue.render(
+        fleet,
+        "customer_scheduled",
+        **catalogue.ride_values(ride, pickup_at=catalogue.local_time(fleet, ride.pickup_time)),
+    )
+    # Then the pickup time reads on the fleet's clock, in its language, with the zone named
+    assert expected in text.replace("\u2068", "").replace("\u2069", "")
+    assert ride.code in text

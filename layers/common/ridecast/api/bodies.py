@@ -80,6 +80,11 @@ _JSON_KINDS: dict[type, str] = {
 }
 
 
+def not_an_object(value: Any) -> InvalidInput:
+    """The refusal of a JSON value that should have been an object (a body, or a ride of a batch)."""
+    return InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS[type(value)]}", field="body")
+
+
 def check_json_object(event: BaseProxyEvent) -> None:
     """A JSON route's body: application/json, UTF-8, JSON, an object, not nested absurdly deep (or empty)."""
     media_type, options = _media_type(event)
@@ -105,7 +110,7 @@ def check_json_object(event: BaseProxyEvent) -> None:
     if value is None:
         return  # `null` is no body, as an empty one
     if not isinstance(value, dict):
-        raise InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS[type(value)]}", field="body")
+        raise not_an_object(value)
     if _depth(value) > MAX_JSON_DEPTH:
         raise UnreadableBody(TOO_DEEP)
 

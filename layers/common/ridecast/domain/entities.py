@@ -35,6 +35,9 @@ class FleetSettings(DomainModel):
     # few seconds; a customer hears about 2 messages per ride, so 10 an hour covers several real bookings.
     max_rides_per_minute: int = Field(default=60, ge=1, le=100000)
     max_messages_per_customer_per_hour: int = Field(default=10, ge=1, le=10000)
+    # SPEC §4 step 0: a ride whose pickup is further away than this waits `scheduled`, and its matching
+    # starts this many minutes before the pickup.
+    prebook_lead_minutes: int = Field(default=15, ge=0, le=1440)
 
     @model_validator(mode="after")
     def _timeout_covers_one_window(self) -> Self:

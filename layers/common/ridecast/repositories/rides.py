@@ -64,9 +64,17 @@ class DynamoRideStore:
 
     def transition(self, ride: Ride, to_status: str, **fields: Any) -> Ride | None:
         # Leaving any status leaves `searching`: off the sparse index the sweeper reads, and no longer held.
-        update = update_expression(
-            {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK", "held_at"), add={"version": 1}
-        )
+        # Entering it (a scheduled ride whose matching starts) puts the ride on that index by its deadline.
+        if to_status == "searching":
+            deadline = fields.get("deadline_at", ride.deadline_at)
+            indexed = {"GSI2PK": SEARCHING_INDEX_PK, "GSI2SK": deadline.isoformat()}
+            update = update_expression(
+                {"status": to_status, **fields, **indexed}, remove=("held_at",), add={"version": 1}
+            )
+        else:
+            update = update_expression(
+                {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK", "held_at"), add={"version": 1}
+            )
         update.names["#from_status"] = "status"
         update.names["#version"] = "version"
         update.values[":from_status"] = ride.status

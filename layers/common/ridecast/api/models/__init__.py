@@ -40,6 +40,9 @@ from ridecast.api.models.fleets import (
     UpdateFleetRequest,
 )
 from ridecast.api.models.rides import (
+    BatchResultOut,
+    BatchRidesOut,
+    BatchRidesRequest,
     CancelledOut,
     CancelRideRequest,
     CreateRideRequest,
@@ -67,6 +70,9 @@ __all__ = [
     "ApiKeyListOut",
     "ApiKeyOut",
     "ApiOutput",
+    "BatchResultOut",
+    "BatchRidesOut",
+    "BatchRidesRequest",
     "CancelRideRequest",
     "CancelledOut",
     "ChannelStatsOut",

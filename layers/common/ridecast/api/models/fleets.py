@@ -66,6 +66,7 @@ class FleetSettingsPatch(PatchRequest):
         "low_availability_threshold",
         "max_rides_per_minute",
         "max_messages_per_customer_per_hour",
+        "prebook_lead_minutes",
     )
 
     driver_response_seconds: int | None = Field(default=None, ge=1, le=3600)
@@ -73,6 +74,7 @@ class FleetSettingsPatch(PatchRequest):
     low_availability_threshold: int | None = Field(default=None, ge=0, le=100000)
     max_rides_per_minute: int | None = Field(default=None, ge=1, le=100000)
     max_messages_per_customer_per_hour: int | None = Field(default=None, ge=1, le=10000)
+    prebook_lead_minutes: int | None = Field(default=None, ge=0, le=1440)
 
 
 class CreateFleetRequest(ApiInput):

@@ -1,4 +1,5 @@
-"""Cancelling a ride while it is searching (SPEC §4.6): the flow stops and the drivers are told."""
+"""Cancelling a ride while it is scheduled or searching (SPEC §4 step 0, §4.6): the flow stops and the drivers
+are told."""
 
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Ride
@@ -9,12 +10,19 @@ from ridecast.domain.stats.recording import record_ride_ended
 from ridecast.errors import RideCancelled, RideNotCancellable
 from ridecast.observability import metrics
 
+# A scheduled ride's flow sits in its Wait state; StartMatching finds the ride cancelled and ends there.
+CANCELLABLE = frozenset({"scheduled", "searching"})
+
 
 def cancel_ride(ports: Ports, fleet_id: str, ride_id: str, reason: str | None) -> Ride:
     ride = get_ride(ports, fleet_id, ride_id)
     end_reason = f"cancelled: {reason}" if reason else "cancelled"
     cancel = move_ride(
-        ports.stores.rides, ride, "cancelled", lambda _: {"ended_at": utcnow(), "end_reason": end_reason}
+        ports.stores.rides,
+        ride,
+        "cancelled",
+        lambda _: {"ended_at": utcnow(), "end_reason": end_reason},
+        allowed=lambda r: r.status in CANCELLABLE,
     )
     if not cancel.moved:
         status = cancel.ride.status

@@ -1,6 +1,8 @@
 """POST /rides/batch in the domain: each ride created as POST /rides would (limits included), each refusal
 reported at its index with POST /rides' answer, and one Idempotency-Key for the whole batch."""
 
+import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -86,3 +88,45 @@ def test_a_replayed_batch_gets_the_same_answer_and_creates_nothing_twice(fakes: 
     assert again == first
     assert len(fakes.rides.rides) == 1
     assert "already used with a different ride request" in reused.value.message
+
+
+class _SlowStores:
+    """Every store call takes `seconds`, as a DynamoDB or Step Functions round trip does (I/O: the GIL is free)."""
+
+    def __init__(self, inner: object, seconds: float) -> None:
+        self._inner, self._seconds = inner, seconds
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def slow(*args: object, **kwargs: object) -> object:
+            time.sleep(self._seconds)
+            return attribute(*args, **kwargs)
+
+        return slow
+
+
+def test_100_rides_fit_well_within_api_gateways_29_seconds_at_aws_latencies(fakes: Fakes) -> None:
+    # Given stores and a matching engine answering in 20 ms a call (DynamoDB is single-digit ms, Step Functions'
+    # StartExecution tens of ms): one ride is about 8 calls, 100 one after another would be 16 s
+    fleet = a_fleet(fakes, settings={"max_rides_per_minute": 1000, "max_messages_per_customer_per_hour": 1000})
+    slow = dataclasses.replace(
+        fakes.ports,
+        stores=dataclasses.replace(
+            fakes.ports.stores,
+            **{
+                f.name: _SlowStores(getattr(fakes.ports.stores, f.name), 0.02)
+                for f in dataclasses.fields(fakes.ports.stores)
+            },
+        ),
+        matching=_SlowStores(fakes.ports.matching, 0.02),
+    )
+    # When a batch of 100 is created
+    started = time.monotonic()
+    outcome = create_batch(slow, fleet.fleet_id, [_ride(n % 100) for n in range(100)])  # type: ignore[arg-type]
+    elapsed = time.monotonic() - started
+    # Then every ride is created, in a few seconds: the rides go 8 at a time
+    assert [r.status for r in outcome.results] == [201] * 100
+    assert elapsed < 5, f"100 rides took {elapsed:.1f} s"

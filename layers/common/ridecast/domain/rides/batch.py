@@ -75,5 +75,5 @@ def create_batch(
 
     outcome = BatchOutcome(results=in_parallel(one, list(enumerate(rides)), at_most=RIDES_IN_FLIGHT))
     created = sum(1 for entry in outcome.results if entry.ride is not None)
-    logger.info("ride batch", extra={"fleet_id": fleet_id, "rides": len(rides), "created": created})
+    logger.info("ride batch", extra={"fleet_id": fleet_id, "rides": len(rides), "rides_created": created})
     return outcome

@@ -67,10 +67,13 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
     )
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)
-    flow: dict[str, Any] = {"ride_id": ride.ride_id, "fleet_id": fleet_id}
-    if starts_at is not None:
-        # The flow's Wait state holds the ride until then: no poller, no schedule per ride.
-        flow["start_matching_at"] = schedule.wait_timestamp(starts_at)
+    # A pre-booked ride's flow waits in its Wait state until then: no poller, no schedule per ride. The key is
+    # always there (null: at once) so the flow's first Choice never reads a missing path.
+    flow: dict[str, Any] = {
+        "ride_id": ride.ride_id,
+        "fleet_id": fleet_id,
+        "start_matching_at": schedule.wait_timestamp(starts_at) if starts_at is not None else None,
+    }
     try:
         ports.matching.start(ride.ride_id, flow)
     except MatchingUnavailable as error:

@@ -49,19 +49,21 @@ def test_a_scheduled_ride_waits_then_matches_at_pickup_minus_the_lead(stack: Sta
     # Then the flow went through the wait and matched, and the customer hears who is coming
     assert stack.wait_for_execution(ride["ride_id"])["status"] == "SUCCEEDED"
     states = stack.states_entered(ride["ride_id"])
-    assert states[:6] == ["RouteStart", "ConfirmBooking", "AwaitPickupTime", "StartMatching", "AfterStart", "Broadcast"]
+    waited = ["Broadcast", "RouteWave", "ConfirmBooking", "AwaitPickupTime", "StartMatching", "AfterStart"]
+    assert states[:7] == [*waited, "Broadcast"]
     assert states[-1] == "Matched"
     stack.runtime.wait_for_messages(to=customer.phone, where=lambda m: "Your driver for ride" in m["body"])
 
 
 def test_cancel_while_scheduled_ends_the_flow_without_a_broadcast(stack: Stack) -> None:
-    # Given a ride booked 3 seconds ahead in a fleet with no lead time, and a driver
+    # Given a ride booked 6 seconds ahead in a fleet with no lead time, its flow waiting, and a driver
     fleet = stack.create_fleet(driver_response_seconds=5, matching_timeout_seconds=10, prebook_lead_minutes=0)
     driver = stack.add_driver(fleet)
-    answer = stack.create_ride(fleet, pickup_time=_at(datetime.now(UTC) + timedelta(seconds=3)))
+    answer = stack.create_ride(fleet, pickup_time=_at(datetime.now(UTC) + timedelta(seconds=6)))
     assert answer.status_code == 201, answer.text
     ride = answer.json()
     assert ride["status"] == "scheduled"
+    wait_until(lambda: "AwaitPickupTime" in stack.states_entered(ride["ride_id"]), what="the wait")
 
     # When the dispatcher cancels it while it waits
     cancelled = stack.cancel(fleet, ride["ride_id"], reason="customer changed plans")

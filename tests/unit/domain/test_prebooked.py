@@ -3,6 +3,7 @@ until `pickup_time - prebook_lead_minutes`, then matching starts with its deadli
 times in the past (beyond a small grace) or more than 30 days ahead are refused, naming `pickup_time`."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,6 +40,7 @@ def test_a_ride_beyond_the_lead_time_is_scheduled_and_its_flow_waits_until_picku
     ride = create_ride(fakes.ports, fleet.fleet_id, _booking(pickup))
     # Then it is scheduled, and its flow is told to start matching 5 minutes before pickup (UTC, whole seconds)
     assert ride.status == "scheduled"
+    assert broadcast(fakes.ports, ride.ride_id) == {"ride_status": "scheduled"}, "the flow's first wave waits"
     started = fakes.matching.started[ride.ride_id]
     assert started["start_matching_at"] == wait_timestamp(pickup - timedelta(minutes=5))
     assert started["start_matching_at"].endswith("Z")
@@ -116,3 +118,9 @@ def test_matching_starts_with_a_fresh_deadline_and_a_cancelled_ride_stays_cancel
     assert searching.ride_id in fakes.rides.searching_past(datetime.max.replace(tzinfo=UTC))
     assert stopped == {"ride_status": "cancelled"}
     assert confirm_booking(fakes.ports, dropped.ride_id) == {"ride_status": "cancelled"}
+
+
+def test_the_wait_timestamp_is_utc_whole_seconds_never_before_the_start() -> None:
+    paris = datetime(2026, 3, 14, 10, 0, 0, 250000, tzinfo=ZoneInfo("Europe/Paris"))
+    assert wait_timestamp(paris) == "2026-03-14T09:00:01Z"
+    assert wait_timestamp(datetime(2026, 3, 14, 9, 0, tzinfo=UTC)) == "2026-03-14T09:00:00Z"

@@ -1,5 +1,6 @@
-"""Pre-booked rides in the flow (SPEC §4 step 0): the customer is told the booking is confirmed, the flow's
-Wait state holds the ride until `pickup_time - prebook_lead_minutes`, then StartMatching moves it
+"""Pre-booked rides in the flow (SPEC §4 step 0): Broadcast finds the ride `scheduled` and RouteWave sends it to
+ConfirmBooking (the customer is told the booking), the Wait state AwaitPickupTime holds the execution until
+`pickup_time - prebook_lead_minutes`, then StartMatching moves it
 `scheduled -> searching` with its deadline counted from then, and Broadcast takes over.
 
 A ride cancelled while scheduled needs no signal to the waiting flow: StartMatching finds it cancelled and

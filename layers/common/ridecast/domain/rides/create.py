@@ -67,8 +67,7 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
     )
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)
-    # A pre-booked ride's flow waits in its Wait state until then: no poller, no schedule per ride. The key is
-    # always there (null: at once) so the flow's first Choice never reads a missing path.
+    # A pre-booked ride's flow waits in its Wait state until then: no poller, no schedule per ride (null: at once).
     flow: dict[str, Any] = {
         "ride_id": ride.ride_id,
         "fleet_id": fleet_id,

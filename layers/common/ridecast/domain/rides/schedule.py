@@ -31,5 +31,8 @@ def matching_start(pickup_time: datetime | None, settings: FleetSettings, now: d
 
 def wait_timestamp(start: datetime) -> str:
     """The Wait state's TimestampPath value: UTC with `Z`, whole seconds (the form every Step Functions
-    implementation reads; moto's refuses an offset)."""
-    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    implementation reads; moto's refuses an offset), rounded up so matching never starts before its time."""
+    whole = start.astimezone(UTC).replace(microsecond=0)
+    if whole < start:
+        whole += timedelta(seconds=1)
+    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")

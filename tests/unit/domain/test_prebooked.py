@@ -14,6 +14,7 @@ from ridecast.domain.rides.cancel import cancel_ride
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.rides.create import create_ride
 from ridecast.domain.rides.schedule import wait_timestamp
+from ridecast.domain.stats.report import fleet_stats
 from ridecast.errors import InvalidInput
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import a_fleet, drivers_of
@@ -124,3 +125,19 @@ def test_the_wait_timestamp_is_utc_whole_seconds_never_before_the_start() -> Non
     paris = datetime(2026, 3, 14, 10, 0, 0, 250000, tzinfo=ZoneInfo("Europe/Paris"))
     assert wait_timestamp(paris) == "2026-03-14T09:00:01Z"
     assert wait_timestamp(datetime(2026, 3, 14, 9, 0, tzinfo=UTC)) == "2026-03-14T09:00:00Z"
+
+
+def test_stats_count_rides_scheduled_until_they_start_matching_or_are_cancelled(fakes: Fakes) -> None:
+    # Given three rides booked for tomorrow and one for now
+    fleet = a_fleet(fakes)
+    tomorrow = utcnow() + timedelta(days=1)
+    booked = [create_ride(fakes.ports, fleet.fleet_id, _booking(tomorrow)) for _ in range(3)]
+    create_ride(fakes.ports, fleet.fleet_id, _booking(None))
+    assert fleet_stats(fakes.ports, fleet.fleet_id, None, None).rides_by_status["scheduled"] == 3
+    # When one starts matching (twice: a retried task) and one is cancelled while it waits
+    start_matching(fakes.ports, booked[0].ride_id)
+    start_matching(fakes.ports, booked[0].ride_id)
+    cancel_ride(fakes.ports, fleet.fleet_id, booked[1].ride_id, None)
+    # Then one is still scheduled, two are searching, one cancelled
+    by_status = fleet_stats(fakes.ports, fleet.fleet_id, None, None).rides_by_status
+    assert (by_status["scheduled"], by_status["searching"], by_status["cancelled"]) == (1, 2, 1)

@@ -17,6 +17,7 @@ from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import notifications
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride
+from ridecast.domain.stats.recording import record_ride_left_schedule
 from ridecast.observability import logger, metrics
 
 
@@ -49,6 +50,7 @@ def start_matching(ports: Ports, ride_id: str) -> dict[str, Any]:
     timeout = timedelta(seconds=get_fleet(ports, ride.fleet_id).settings.matching_timeout_seconds)
     start = move_ride(rides, ride, "searching", lambda _: {"deadline_at": utcnow() + timeout}, allowed=_scheduled)
     if start.moved:
+        record_ride_left_schedule(ports, start.ride)
         metrics.add_metric(name="ScheduledRidesStarted", unit="Count", value=1)
         logger.info("scheduled ride starts matching", extra={"ride_id": ride_id})
     return {"ride_status": start.ride.status}

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test lint typecheck validate build unit integration e2e bench clean
+.PHONY: setup run test lint typecheck validate build unit integration e2e bench clean chromium
 
 setup: $(STAMP)
 
@@ -44,10 +44,14 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) chromium
 	$(BIN)/pytest tests/e2e
 
-test: lint typecheck validate build
+# Debian's Chromium for the browser tests (tests/e2e/browser), installed only when /usr/bin/chromium is missing.
+chromium:
+	scripts/install_chromium.sh
+
+test: lint typecheck validate build chromium
 	$(BIN)/pytest
 
 bench: $(STAMP)

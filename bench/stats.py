@@ -72,7 +72,7 @@ def _seed(fleet_id: str, driver_ids: list[str]) -> dict[str, Any]:
     from ridecast.domain.clock import utcnow
     from ridecast.domain.entities import Customer, Offer, Place, Ride
     from ridecast.domain.stats.counters import SendTally
-    from ridecast.domain.stats.recording import record_offers_sent, record_ride_created, record_ride_ended
+    from ridecast.domain.stats.recording import record_ride_created, record_ride_ended, record_sends
     from ridecast.wiring import ports
 
     folding = FoldingStatsStore()
@@ -122,7 +122,9 @@ def _seed(fleet_id: str, driver_ids: list[str]) -> dict[str, Any]:
             for driver_id in offered
         ]
         record_ride_created(seeding, ride)
-        record_offers_sent(seeding, ride, [SendTally("sms", True, rng.randint(40, 90)) for _ in offered])
+        record_sends(
+            seeding.stores.stats, fleet_id, [SendTally("sms", True, rng.randint(40, 90)) for _ in offered], at=created
+        )
         record_ride_ended(seeding, ride, offers)
     folded = time.perf_counter() - started
     return {"items": folding.flush(), "recording_seconds": round(folded, 1)}

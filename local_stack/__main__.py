@@ -24,6 +24,7 @@ def main() -> int:
     fleet = f"{runtime.demo_fleet_id}   admin key: {runtime.demo_admin_key}"
     print(f"Ridecast local stack on {runtime.base_url}\n  root key:          {runtime.root_key}")
     print(f"  demo fleet:        {fleet}\n  simulated drivers: {drivers} (LOCAL_SIMULATED_DRIVERS)")
+    print(f"  console:           {runtime.base_url}/console (sign in with {runtime.demo_admin_key})")
     print(f"  outbox:            {runtime.base_url}/_local/outbox\n  schedules:         {schedules}", flush=True)
     print("Ctrl-C to stop.", flush=True)
     try:

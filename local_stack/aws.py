@@ -6,8 +6,10 @@ applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS`
 
 - serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners);
 - serializes Step Functions and names unnamed executions (moto's interpreter names them all "None");
-- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code;
-- fails SES calls while the e-mail stand-in is down (POST /_local/providers/email);
+- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code (an
+  asynchronous `InvocationType=Event` one is answered 202 at once and runs on a thread of its own);
+- fails SES calls while the e-mail stand-in is down (POST /_local/providers/email), and hands each e-mail
+  moto accepted to the outbox;
 - refuses, once a local stack has started in this process, any call that moto did not answer.
 
 It has to be installed before the first boto3 session exists (sessions copy BUILTIN_HANDLERS when
@@ -16,6 +18,7 @@ created): importing `local_stack` does it.
 
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -58,6 +61,7 @@ class _HookState:
     sfn_lock = threading.Lock()
     invoker: LambdaInvoker | None = None
     providers_down: set[str] = set()  # the stand-ins' switch: "email" fails SES
+    email_sink: Callable[[bytes], None] | None = None  # the outbox, given each SendEmail that moto accepted
     refuse_unanswered = False
     active = False
     # Time spent inside moto's DynamoDB: what real DynamoDB would not cost the caller's CPU (benchmarks).
@@ -85,6 +89,9 @@ def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) ->
             response = botocore_stubber(event_name=event_name, request=request, **kwargs)
     else:
         response = botocore_stubber(event_name=event_name, request=request, **kwargs)
+        sink = _HookState.email_sink
+        if service == "sesv2" and operation == "SendEmail" and sink and response and response.status_code == 200:
+            sink(_body(request))
     if response is None and _HookState.refuse_unanswered:
         raise RealAwsRefused(f"local stack: {service}.{operation} to {request.url} was not answered by moto")
     return response
@@ -125,6 +132,9 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     if ":function:" in function:
         prefix, _, name = function.partition(":function:")
         function = f"{prefix}:function:{name.split(':', 1)[0]}"
+    if request.headers.get("X-Amz-Invocation-Type") in (b"Event", "Event"):
+        threading.Thread(target=_invoke_later, args=(invoker, function, _body(request)), daemon=True).start()
+        return AWSResponse(request.url, 202, HTTPHeaders(), MockRawResponse(b""))
     status, payload, function_error = invoker(function, _body(request))
     headers = HTTPHeaders()
     headers["Content-Type"] = "application/json"
@@ -133,6 +143,13 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     if function_error:
         headers["X-Amz-Function-Error"] = function_error
     return AWSResponse(request.url, status, headers, MockRawResponse(payload))
+
+
+def _invoke_later(invoker: LambdaInvoker, function: str, payload: bytes) -> None:
+    """Lambda's asynchronous invoke: nobody waits for the answer, so a failure is printed, as its log would be."""
+    status, answer, function_error = invoker(function, payload)
+    if status != 200 or function_error:
+        print(f"local stack: asynchronous {function} failed: {answer.decode()[:2000]}", file=sys.stderr)
 
 
 def _body(request: AWSPreparedRequest) -> bytes:
@@ -151,7 +168,12 @@ class AwsSandbox:
         self._saved_environment: dict[str, str] | None = None
         self._started = False
 
-    def start(self, invoker: LambdaInvoker, providers_down: set[str] | None = None) -> None:
+    def start(
+        self,
+        invoker: LambdaInvoker,
+        providers_down: set[str] | None = None,
+        email_sink: Callable[[bytes], None] | None = None,
+    ) -> None:
         with AwsSandbox._lock:
             if _HookState.active:
                 raise RuntimeError("a local stack is already running in this process (moto is process-wide)")
@@ -172,6 +194,7 @@ class AwsSandbox:
         boto3.setup_default_session(region_name=REGION)
         _HookState.invoker = invoker
         _HookState.providers_down = providers_down if providers_down is not None else set()
+        _HookState.email_sink = email_sink
         # Stays on after stop(): a Step Functions thread still winding down must not reach real AWS.
         _HookState.refuse_unanswered = True
 
@@ -179,7 +202,7 @@ class AwsSandbox:
         if not self._started:
             return
         self._started = False
-        _HookState.invoker, _HookState.providers_down = None, set()
+        _HookState.invoker, _HookState.providers_down, _HookState.email_sink = None, set(), None
         if self._mock is not None:
             _stop_running_executions()
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
@@ -36,6 +37,7 @@ PLATFORM_CHANNELS |= {
     "email_sender": "rides@ridecast.local",
 }
 PLATFORM_CHANNELS |= {"telegram_bot_token": "9000:local-platform-bot", "telegram_bot_username": "RidecastLocalBot"}
+PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 
 # Our code (handlers and layers) that a previous LocalRuntime imported: the next one imports it afresh, so
 # caches built from the old environment (settings, clients, base URL) do not leak across runs. Third-party
@@ -121,9 +123,11 @@ class LocalRuntime:
                 _imported_by_previous_runtime.add(name)
 
     def _start_stack(self, template: LocalTemplate) -> None:
-        self._sandbox.start(self._invoke_payload, providers_down=self.standins.down)
+        self._sandbox.start(self._invoke_payload, self.standins.down, self.standins.record_email)
         self._isolation.install()
         aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY}, {PLATFORM_SECRET: json.dumps(PLATFORM_CHANNELS)})
+        # SES (and moto) send only from a verified identity.
+        boto3.client("sesv2").create_email_identity(EmailIdentity=PLATFORM_CHANNELS["email_sender"])
         functions = template.functions()
         for layer in dict.fromkeys(str(layer) for spec in functions for layer in spec.layer_dirs):
             if layer not in sys.path:

@@ -3,6 +3,9 @@ switch, and the outbox that records what they were asked to send. They answer li
 (status codes, error shapes, the checks that bite in production) for the calls Ridecast makes, so the
 adapters are exercised for real, just never over the internet."""
 
+import base64
+import email.message
+import email.policy
 import json
 import math
 import re
@@ -121,6 +124,16 @@ class StandIns:
         if path.startswith("/_local/telegram/"):
             return _telegram_error(404, "Not Found")
         return json_response(404, {"message": "Not Found"})
+
+    def record_email(self, send_email_request: bytes) -> None:
+        """An SES v2 SendEmail that moto accepted: the outbox keeps its recipient, subject, text and attachments."""
+        content = json.loads(send_email_request)["Content"]["Raw"]["Data"]
+        mime = email.message_from_bytes(base64.b64decode(content), policy=email.policy.default)
+        text = mime.get_body(preferencelist=("plain",)) if isinstance(mime, email.message.EmailMessage) else None
+        names = [part.get_filename() for part in mime.walk() if part.get_filename()]
+        entry = {"channel": "email", "to": str(mime["To"]), "from": str(mime["From"]), "subject": str(mime["Subject"])}
+        body = text.get_content().rstrip("\n") if text else ""
+        self.outbox.record({**entry, "body": body, "attachments": list(dict.fromkeys(names))})
 
     def _set_provider_down(self, provider: str, body: Any) -> Response:
         """POST /_local/providers/{provider} {"down": bool}: SPEC §2's switch for outages and recovery."""

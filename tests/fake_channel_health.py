@@ -1,5 +1,6 @@
-"""In-memory channel router state (ridecast.domain.channels.health.ChannelHealthStore) and platform phone
-index (ridecast.domain.ports.DriverPhoneIndex), kept apart from tests/fakes.py so each stays readable."""
+"""In-memory channel router state (ridecast.domain.channels.health.ChannelHealthStore), the platform phone
+index (ridecast.domain.ports.DriverPhoneIndex) and the platform bot's chat index (PlatformChatIndex), kept
+apart from tests/fakes.py so each stays readable."""
 
 from dataclasses import dataclass, field, replace
 
@@ -80,3 +81,18 @@ class FakeDriverPhoneIndex:
 
     def drivers_for(self, phone: str) -> list[tuple[str, str]]:
         return [(fleet_id, driver_id) for (p, fleet_id), driver_id in self.entries.items() if p == phone]
+
+
+@dataclass
+class FakePlatformChatIndex:
+    entries: dict[str, tuple[str, str]] = field(default_factory=dict)  # chat → (fleet, driver)
+
+    def bind(self, chat_id: str, fleet_id: str, driver_id: str) -> bool:
+        return self.entries.setdefault(chat_id, (fleet_id, driver_id)) == (fleet_id, driver_id)
+
+    def unbind(self, chat_id: str, fleet_id: str, driver_id: str) -> None:
+        if self.entries.get(chat_id) == (fleet_id, driver_id):
+            del self.entries[chat_id]
+
+    def find(self, chat_id: str) -> tuple[str, str] | None:
+        return self.entries.get(chat_id)

@@ -20,11 +20,13 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
+from ridecast.adapters.stepfunctions import execution_name
+from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
 from ridecast.domain.rides.batch import BatchOutcome
 from ridecast.errors import (
+    BackgroundUnavailable,
     ChannelError,
     ChatAlreadyBound,
     DriverNotFound,
@@ -34,7 +36,7 @@ from ridecast.errors import (
     LastAdminKey,
     MatchingUnavailable,
 )
-from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex
+from tests.fake_channel_health import FakeChannelHealthStore, FakeDriverPhoneIndex, FakePlatformChatIndex
 
 
 class AlreadyStored(Exception):
@@ -137,6 +139,9 @@ class FakeFleetStore:
         self.ride_sequences[fleet_id] = self.ride_sequences.get(fleet_id, 0) + 1
         return self.ride_sequences[fleet_id]
 
+    def all(self) -> list[Fleet]:
+        return [_copy(fleet) for fleet in sorted(self.fleets.values(), key=lambda f: f.fleet_id)]
+
 
 # ----- drivers ------------------------------------------------------------------------------------------
 
@@ -234,10 +239,16 @@ class FakeRideStore:
         return self._save(_changed(stored, {"status": to_status, "held_at": None, **fields}, {"version": 1}))
 
     def update_searching(
-        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+        self,
+        ride_id: str,
+        set_fields: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+        only_round: int | None = None,
     ) -> Ride | None:
         stored = self.rides.get(ride_id)
         if stored is None or stored.status != "searching":
+            return None
+        if only_round is not None and stored.matching_round != only_round:
             return None
         return self._save(_changed(stored, set_fields or {}, add))
 
@@ -392,6 +403,10 @@ class FakeRegistrationStore:
             raise AlreadyStored(f"registration token {token}")
         self.tokens[token] = Registration(fleet_id, driver_id, int(expires_at.timestamp()))
 
+    def fleet_of(self, token: str) -> str | None:
+        registration = self.tokens.get(token)
+        return registration.fleet_id if registration else None
+
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         registration = self.tokens.get(token)
         if registration is None or registration.fleet_id != fleet_id or registration.expires_at <= int(now.timestamp()):
@@ -440,14 +455,23 @@ class FakeRateLimitStore:
         return self.counts.get((key, window_seconds, self._window(now, window_seconds)), 0)
 
 
+class StatsMarker(NamedTuple):
+    version: int
+    matching_round: int
+    ended: bool
+    counts: dict[str, int]
+
+
 class FakeStatsStore:
     """Counters in dicts; the same once-per-ride rule for endings as the repository's marker."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, int]] = {}
-        self.counted_rides: set[str] = set()
+        self.markers: dict[str, StatsMarker] = {}
 
     def _add(self, fleet_id: str, sk: str, counts: dict[str, int]) -> None:
+        if not counts:
+            return  # the repository writes no item for nothing to add
         item = self.items.setdefault((fleet_id, sk), {})
         for key, amount in counts.items():
             item[key] = item.get(key, 0) + amount
@@ -469,14 +493,30 @@ class FakeStatsStore:
         day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
+        version: int = 0,
+        matching_round: int = 1,
     ) -> bool:
-        if ride_id in self.counted_rides:
+        marker = self.markers.get(ride_id)
+        if marker is not None and marker.version >= version:
             return False
-        self.counted_rides.add(ride_id)
-        self._add_hour_and_day(fleet_id, hour, hour_counts)
-        self._add(fleet_id, "LIVE", {"matching": -1})
-        if driver_counts:
+        previous = marker.counts if marker is not None and marker.ended else {}
+        diff = {k: hour_counts.get(k, 0) - previous.get(k, 0) for k in {*hour_counts, *previous}}
+        self._add_hour_and_day(fleet_id, hour, {k: v for k, v in diff.items() if v})
+        if marker is None or not marker.ended:
+            self._add(fleet_id, "LIVE", {"matching": -1})
+        if driver_counts and (marker is None or marker.matching_round < matching_round):
             self._add(fleet_id, f"DRIVERS#{day}", driver_counts)
+        self.markers[ride_id] = StatsMarker(version, matching_round, True, dict(hour_counts))
+        return True
+
+    def count_reopened(self, fleet_id: str, ride_id: str, *, hour: str, version: int, matching_round: int) -> bool:
+        marker = self.markers.get(ride_id)
+        if marker is not None and marker.version >= version:
+            return False
+        if marker is not None and marker.ended:
+            self._add_hour_and_day(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
+            self._add(fleet_id, "LIVE", {"matching": 1})
+        self.markers[ride_id] = StatsMarker(version, matching_round - 1, False, {})
         return True
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
@@ -516,10 +556,10 @@ class RecordingMatching:
     settled_tokens: set[str] = field(default_factory=set)
     unavailable: bool = False
 
-    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
+    def start(self, ride_id: str, payload: dict[str, Any], matching_round: int = 1) -> None:
         if self.unavailable:
             raise MatchingUnavailable(f"matching could not start for ride {ride_id}")
-        self.started.setdefault(ride_id, dict(payload))
+        self.started.setdefault(execution_name(ride_id, matching_round), dict(payload))
 
     def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
         if not self._settle(task_token):
@@ -620,12 +660,16 @@ class Edit(NamedTuple):
 @dataclass
 class RecordingChannels:
     """Every provider of every fleet in one outbox: `sent` in order, Telegram edits and button answers apart.
-    A provider named in `down` ("telegram", "twilio") refuses every call, as the local stand-ins do."""
+    A provider named in `down` ("telegram", "twilio", "email") refuses every call, as the local stand-ins do."""
 
     sent: list[OutboundMessage] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     callback_answers: list[tuple[str, str]] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
+    emails: list[tuple[str, OutboundEmail]] = field(default_factory=list)  # (sender, message)
+
+    def email(self) -> "RecordingEmail":
+        return RecordingEmail(self)
 
     def telegram(self, bot_token: str) -> "RecordingTelegramBot":
         return RecordingTelegramBot(self)
@@ -667,6 +711,17 @@ class RecordingTelegramBot:
 
 
 @dataclass
+class RecordingEmail:
+    outbox: RecordingChannels
+
+    def send(self, sender: str, message: OutboundEmail) -> str:
+        if "email" in self.outbox.down:
+            raise ChannelError("email is down", retryable=True)
+        self.outbox.emails.append((sender, message))
+        return f"e{len(self.outbox.emails)}"
+
+
+@dataclass
 class RecordingTwilio:
     outbox: RecordingChannels
 
@@ -676,6 +731,19 @@ class RecordingTwilio:
     def probe(self) -> None:
         if "twilio" in self.outbox.down:
             raise ChannelError("twilio is down", retryable=True)
+
+
+@dataclass
+class RecordingJobs:
+    """Background work handed off, in order; a test runs it (or not) when it likes, as Lambda would later."""
+
+    driver_messages: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: bool = False
+
+    def message_drivers(self, job: dict[str, Any]) -> None:
+        if self.unavailable:
+            raise BackgroundUnavailable("the message could not be queued")
+        self.driver_messages.append(json.loads(json.dumps(job)))  # an event is JSON
 
 
 # ----- all of them at once ---------------------------------------------------------------------------------
@@ -701,6 +769,8 @@ class Fakes:
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     channel_health: FakeChannelHealthStore = field(default_factory=FakeChannelHealthStore)
     driver_phones: FakeDriverPhoneIndex = field(default_factory=FakeDriverPhoneIndex)
+    platform_chats: FakePlatformChatIndex = field(default_factory=FakePlatformChatIndex)
+    jobs: RecordingJobs = field(default_factory=RecordingJobs)
     fleets: FakeFleetStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -722,6 +792,7 @@ class Fakes:
             stats=self.stats,
             channel_health=self.channel_health,
             driver_phones=self.driver_phones,
+            platform_chats=self.platform_chats,
         )
 
     @property
@@ -733,4 +804,5 @@ class Fakes:
             alerts=self.alerts,
             channels=self.channels,
             idempotency=self.idempotency,
+            jobs=self.jobs,
         )

@@ -46,7 +46,8 @@ class StackProcess:
     """`python -m local_stack` on a free port with no simulated drivers; its output goes to a file so a
     chatty stack can never block on a full pipe."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, simulated_drivers: int = 0) -> None:
+        self.simulated_drivers = simulated_drivers  # the demo fleet's drivers who answer offers by themselves
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -57,7 +58,7 @@ class StackProcess:
         env = {
             **os.environ,
             "PORT": str(self.port),
-            "LOCAL_SIMULATED_DRIVERS": "0",
+            "LOCAL_SIMULATED_DRIVERS": str(self.simulated_drivers),
             # Schedules tick every 2 s, so the channel probe's recovery is seen within a test.
             "LOCAL_SCHEDULE_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",

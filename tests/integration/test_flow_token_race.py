@@ -27,12 +27,12 @@ def _wrap_await_acceptance(
     real = TASKS["await_acceptance"]
     calls: list[str] = []
 
-    def task(task_ports: Ports, ride_id: str, task_token: str) -> Any:
+    def task(task_ports: Ports, ride_id: str, task_token: str, matching_round: int = 1) -> Any:
         ride = task_ports.stores.rides.get(ride_id)
         if ride is None or ride.fleet_id != fleet.fleet_id:
-            return real(task_ports, ride_id, task_token)
+            return real(task_ports, ride_id, task_token, matching_round)
         calls.append(ride_id)
-        return around(ride_id, task_token, lambda *arguments: real(task_ports, *arguments))
+        return around(ride_id, task_token, lambda *arguments: real(task_ports, *arguments, matching_round))
 
     monkeypatch.setitem(TASKS, "await_acceptance", task)
     return calls

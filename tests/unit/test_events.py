@@ -20,11 +20,15 @@ from ridecast.api.models import (
     CreateDriverRequest,
     CreateFleetRequest,
     CreateRideRequest,
+    MessageDriversRequest,
+    ReassignRideRequest,
     UpdateDriverRequest,
     UpdateFleetRequest,
 )
 from ridecast.api.models.dispatch import SetModeRequest
+from ridecast.domain.drivers.messaging import queue_driver_message
 from ridecast.domain.matching.tasks import TASKS
+from tests.fakes import Fakes
 from tests.fixtures import (
     ASL_PATH,
     EVENTS_DIR,
@@ -35,6 +39,7 @@ from tests.fixtures import (
     load_template,
 )
 from tests.unit.conftest import AwsStack
+from tests.unit.domain.conftest import a_fleet, drivers_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -45,9 +50,11 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "PATCH /fleets/{fleet_id}": UpdateFleetRequest,
     "POST /drivers": CreateDriverRequest,
     "PATCH /drivers/{driver_id}": UpdateDriverRequest,
+    "POST /drivers/message": MessageDriversRequest,
     "POST /rides": CreateRideRequest,
     "POST /rides/batch": BatchRidesRequest,
     "POST /rides/{ride_id}/cancel": CancelRideRequest,
+    "POST /rides/{ride_id}/reassign": ReassignRideRequest,
     "POST /dispatch/mode": SetModeRequest,
 }
 
@@ -232,6 +239,18 @@ def test_the_sweeper_event_is_the_scheduler_default_notification() -> None:
     assert all("Input" not in s["Properties"] for s in schedules)
     assert (event["source"], event["detail-type"]) == ("aws.scheduler", "Scheduled Event")
     assert event["resources"][0].startswith("arn:aws:scheduler:")
+
+
+def test_the_messaging_event_is_what_the_drivers_api_queues() -> None:
+    fakes = Fakes()
+    # Given a fleet with a driver, When an admin messages them, Then the queued job has the sample's keys
+    fleet = a_fleet(fakes)
+    (driver,) = drivers_of(fakes, fleet, 1)
+    queue_driver_message(fakes.ports, fleet.fleet_id, "Hi", [driver.driver_id])
+    (job,) = fakes.jobs.driver_messages
+    sample = load_event("messaging/deliver_message.json")
+    assert set(job) == set(sample)
+    assert {k: type(v) for k, v in job.items()} == {k: type(v) for k, v in sample.items()}
 
 
 # ----- the handlers take them -------------------------------------------------------------------------------

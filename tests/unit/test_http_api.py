@@ -201,6 +201,7 @@ def test_creating_a_ride_starts_its_matching_execution(aws: AwsStack, fleet: Any
     assert json.loads(started["input"]) == {
         "ride_id": ride["ride_id"],
         "fleet_id": fleet.fleet_id,
+        "matching_round": 1,
         "start_matching_at": None,  # at once: no pickup_time
     }
 
@@ -269,6 +270,18 @@ def test_registering_the_same_phone_twice_is_409(fleet_with_senders: Any) -> Non
     event = _as("drivers/create_driver.json", fleet.fleet_id, role="admin")
     assert invoke("drivers", event)["statusCode"] == 201
     assert _assert_json_error(invoke("drivers", event), 409)["error"] == "duplicate_phone"
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "telegram"])
+def test_a_driver_on_a_channel_nobody_reaches_is_409_channel_not_configured(fleet: Any, channel: str) -> None:
+    # Given a fleet with no Twilio or Telegram of its own, on a deployment without platform channels
+    body = {"name": "Ann", "phone": "+447700900321", "channel": channel}
+    event = with_body(_as("drivers/create_driver.json", fleet.fleet_id, role="admin"), body)
+    # When a driver on any channel is registered, Then it is refused, naming the channel
+    error = _assert_json_error(invoke("drivers", event), 409)
+    assert error["error"] == "channel_not_configured"
+    assert error.get("field") == "channel"
+    assert f"{channel} sender" in error["message"] or "Telegram bot" in error["message"]
 
 
 def test_an_empty_driver_update_is_422(fleet_with_senders: Any) -> None:

@@ -19,16 +19,27 @@ CALL_SITE_EXTRAS = {
     "fleet_name": "Northside Cabs",
     "channel": "telegram",
     "pickup_at": "Fri 14 Mar 2025, 10:00 (UTC)",
+    # the daily report (ridecast.domain.stats.daily_report.figures)
+    **dict.fromkeys(("day", "total", "assigned", "timed_out", "cancelled", "failed", "acceptance"), "1"),
+    **dict.fromkeys(("ttm_mean", "ttm_p50", "ttm_p95", "notified"), "1"),
+    "text": "Road works on the A1:\nuse the M1",
+    "new_code": "R-9Z8Y7",
+    "seconds": "42",
+    "reason": "the fleet's limit of rides per minute is reached",
 }
 
 
-def _placeholders(template: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+def _forms(template: catalogue.Template) -> list[str]:
+    return [template] if isinstance(template, str) else list(template.values())
 
 
-def _raw_catalogue(language: str) -> dict[str, str]:
+def _placeholders(template: catalogue.Template) -> set[str]:
+    return {field for form in _forms(template) for _, field, _, _ in string.Formatter().parse(form) if field}
+
+
+def _raw_catalogue(language: str) -> dict[str, catalogue.Template]:
     path = catalogue._TEMPLATE_DIR / f"{language}.json"
-    texts: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    texts: dict[str, catalogue.Template] = json.loads(path.read_text(encoding="utf-8"))
     return texts
 
 
@@ -79,9 +90,10 @@ def test_every_template_renders_from_the_values_call_sites_have(language: str, k
     assert _placeholders(template) <= available
     # And it renders, for a ride with and without its optional details
     for ride in (_ride(), _ride(price=None, notes=None, pickup_time=None)):
-        text = catalogue.render_in(language, kind, **_all_values(ride))
-        assert text.strip()
-        assert "{" not in text.replace("{{", "")
+        for count in ("0", "1", "2", "3", "11", "100"):  # one of each CLDR plural category of every language
+            text = catalogue.render_in(language, kind, **(_all_values(ride) | {"count": count}))
+            assert text.strip()
+            assert "{" not in text.replace("{{", "")
 
 
 @pytest.mark.parametrize("language", [lang for lang in catalogue.LANGUAGES if lang != "en"])
@@ -131,6 +143,70 @@ def test_customer_matched_tells_who_is_coming() -> None:
     assert text == (
         "Your driver for ride R-7K3QX: Amira Haddad, +447700900456, Sedan RC21 XYZ, rated 4.8. They are on their way."
     )
+
+
+def _plural_entries() -> list[tuple[str, str]]:
+    return [
+        (language, kind)
+        for language in catalogue.LANGUAGES
+        for kind, template in _raw_catalogue(language).items()
+        if isinstance(template, dict)
+    ]
+
+
+@pytest.mark.parametrize(("language", "kind"), _plural_entries())
+def test_a_text_with_a_number_has_every_plural_form_its_language_has(language: str, kind: str) -> None:
+    # Given a text with plural forms in a catalogue
+    forms = _raw_catalogue(language)[kind]
+    assert isinstance(forms, dict)
+    rule = catalogue.plural_rule(language)
+    # Then its forms are CLDR categories of that language (no typo), "other" among them
+    assert "other" in forms
+    assert set(forms) <= set(rule.tags) | {"other"}
+    # And every count a fleet can have (French "many" is for millions) finds its own form, not a fallback
+    assert {str(rule(n)) for n in range(0, 1001)} <= set(forms)
+
+
+def test_every_text_that_counts_drivers_has_plural_forms_in_every_language_that_translates_it() -> None:
+    # "1 drivers notified" was the bug: each of these takes a count of drivers or sends
+    counted = ("customer_searching", "admin_escalation", "admin_low_availability", "admin_channel_offline")
+    for language in catalogue.LANGUAGES:
+        raw = _raw_catalogue(language)
+        assert all(isinstance(raw[kind], dict) for kind in counted if kind in raw), language
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 1, "we are finding you a driver: 1 driver notified."),
+        ("en", 0, "we are finding you a driver: 0 drivers notified."),
+        ("en", 7, "we are finding you a driver: 7 drivers notified."),
+        ("fr", 0, "nous cherchons un chauffeur : 0 chauffeur prévenu."),
+        ("fr", 1, "nous cherchons un chauffeur : 1 chauffeur prévenu."),
+        ("fr", 2, "nous cherchons un chauffeur : 2 chauffeurs prévenus."),
+        ("he", 1, "נהג אחד קיבל הודעה"),
+        ("he", 2, "שני נהגים קיבלו הודעה"),
+        ("he", 5, "\u20685\u2069 נהגים קיבלו הודעה"),
+        ("ar", 0, "لم يتم إبلاغ أي سائق بعد"),
+        ("ar", 1, "تم إبلاغ سائق واحد"),
+        ("ar", 2, "تم إبلاغ سائقَين"),
+        ("ar", 3, "تم إبلاغ \u20683\u2069 سائقين"),
+        ("ar", 11, "تم إبلاغ \u206811\u2069 سائقًا"),
+        ("ar", 100, "تم إبلاغ \u2068100\u2069 سائق."),
+    ],
+)
+def test_the_searching_message_reads_right_for_one_and_for_many(language: str, count: int, expected: str) -> None:
+    # Given a ride and the number of drivers its first wave reached
+    values = catalogue.ride_values(_ride(), count=str(count))
+    # When the customer's "searching" message renders in the fleet's language
+    text = catalogue.render_in(language, "customer_searching", **values)
+    # Then the noun (and verb) agree with the number, as CLDR's plural rules for the language say
+    assert expected in text
+
+
+def test_a_plural_text_without_a_count_is_a_bug_not_a_guess() -> None:
+    with pytest.raises(KeyError, match="needs a count"):
+        catalogue.render_in("en", "customer_searching", **catalogue.ride_values(_ride()))
 
 
 @pytest.mark.parametrize(

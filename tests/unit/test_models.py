@@ -120,7 +120,8 @@ def test_non_e164_phones_are_refused(phone: str) -> None:
 
 def test_admin_contact_needs_a_way_to_be_reached() -> None:
     assert AdminContact(name="Desk", telegram_chat_id="-1001234567890").telegram_chat_id == "-1001234567890"
-    with pytest.raises(ValidationError, match="needs a phone or a telegram_chat_id"):
+    assert AdminContact(name="Desk", email="desk@example.com").email == "desk@example.com"
+    with pytest.raises(ValidationError, match="needs a phone, a telegram_chat_id or an email"):
         AdminContact(name="Desk")
 
 

@@ -87,3 +87,25 @@ def test_an_alert_reaches_the_topic_subscribers(aws: AwsStack) -> None:
     # Then the subscriber gets the message with its attributes
     received = sqs.receive_message(QueueUrl=queue_url)["Messages"]
     assert [json.loads(m["Body"]) for m in received] == [{"message": "nobody accepted", "fleet_id": "f1"}]
+
+
+def test_an_email_carries_text_html_an_inline_image_and_an_attachment(aws: AwsStack) -> None:
+    from ridecast.adapters.channels.email import SesEmail, mime_message
+    from ridecast.domain.channels.ports import Attachment, OutboundEmail
+    from ridecast.errors import ChannelError
+
+    # Given a message with an HTML part showing a PNG that is also attached
+    png = Attachment("qr.png", "image/png", b"\x89PNG\r\n\x1a\n", inline=True)
+    html = '<img src="cid:qr.png">'
+    message = OutboundEmail("ann@example.com", "Your link", "Open it", html=html, attachments=(png,))
+    # Then the MIME message has both alternatives, the image related to the HTML and attached
+    mime = mime_message("rides@example.com", message)
+    parts = [(part.get_content_type(), part.get_filename(), part.get("Content-ID")) for part in mime.walk()]
+    assert ("text/plain", None, None) in parts
+    assert ("text/html", None, None) in parts
+    assert [p for p in parts if p[1]] == [("image/png", "qr.png", "<qr.png>"), ("image/png", "qr.png", None)]
+    # And SES sends it from a verified sender, and refuses an unverified one as a channel error
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="rides@example.com")
+    assert SesEmail().send("rides@example.com", message)
+    with pytest.raises(ChannelError, match="MessageRejected"):
+        SesEmail().send("stranger@example.org", message)

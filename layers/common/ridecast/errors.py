@@ -77,8 +77,21 @@ class RideNotCancellable(Conflict):
     code = "not_cancellable"
 
 
+class RideNotReassignable(Conflict):
+    """Only an assigned ride can be reassigned (SPEC §8): one still matching or ended cannot."""
+
+    code = "not_reassignable"
+
+
+class RideChanged(Conflict):
+    """Another reassign or give back moved the ride first: of two that raced, this one lost."""
+
+    code = "ride_changed"
+
+
 class OfferClosed(Conflict):
-    """An accept or reject that cannot win; `result` is the SPEC §3 answer."""
+    """An accept, reject or give back that cannot be; `result` is the SPEC §3 answer (`not_assigned_to_you`
+    for a give back of a ride the driver does not hold)."""
 
     code = "offer_closed"
 
@@ -132,6 +145,13 @@ class MatchingUnavailable(TransientError):
     code = "matching_unavailable"
 
 
+class BackgroundUnavailable(TransientError):
+    """Work for another invocation (a message to drivers) could not be handed off; nothing was sent."""
+
+    status_code = 503
+    code = "background_unavailable"
+
+
 class RideCancelled(RidecastError):
     """The error an AwaitAcceptance task token is failed with when its ride is cancelled (the state
     machine catches it by this name and tells the drivers)."""
@@ -160,6 +180,19 @@ class FleetChannelMissing(Conflict):
     """The fleet has no provider set up for a channel an admin asked for (a Telegram link without a bot)."""
 
     code = "channel_not_configured"
+
+
+class DriverHasNoEmail(Conflict):
+    """The driver has no `email` to send their registration link to."""
+
+    code = "driver_has_no_email"
+
+
+class EmailUnavailable(TransientError):
+    """SES refused or failed the e-mail; the caller may try again."""
+
+    status_code = 503
+    code = "email_unavailable"
 
 
 class IdempotencyRequestInFlight(Conflict):

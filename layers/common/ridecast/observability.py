@@ -25,6 +25,14 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 6)}{digits[-3:]}"
 
 
+def mask_email(address: str | None) -> str:
+    """Keep the first character and the domain: enough to tell admins apart in logs."""
+    if not address:
+        return ""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_token(token: str | None) -> str:
     """Keep the first four characters: enough to match a log line to an offer, useless to accept it with."""
     if not token:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Telegram allows about 30 messages/s per bot; pacing a little under it avoids 429s, each of which
     # stalls the whole bot for its retry_after (at least a second).
     telegram_messages_per_second: float = Field(default=28.0, gt=0)
+    # The function that sends operators' messages to drivers, invoked asynchronously by the drivers API.
+    messaging_function_name: str = ""
     secrets_cache_seconds: int = Field(default=300, ge=0)
     # A ride still `searching` this long after its deadline is settled by the sweeper.
     sweeper_grace_seconds: int = Field(default=120, ge=0)

@@ -9,6 +9,7 @@ from functools import lru_cache
 from ridecast.adapters.alerts import SnsAlerts
 from ridecast.adapters.channels.providers import ProviderChannels
 from ridecast.adapters.idempotency import PowertoolsIdempotency
+from ridecast.adapters.jobs import LambdaJobs
 from ridecast.adapters.secrets import SecretsManagerSecrets
 from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
@@ -19,6 +20,7 @@ from ridecast.repositories.driver_phones import DynamoDriverPhoneIndex
 from ridecast.repositories.drivers import DynamoDriverStore
 from ridecast.repositories.fleets import DynamoFleetStore
 from ridecast.repositories.offers import DynamoOfferStore
+from ridecast.repositories.platform_chats import DynamoPlatformChatIndex
 from ridecast.repositories.rate_limits import DynamoRateLimitStore
 from ridecast.repositories.registrations import DynamoRegistrationStore
 from ridecast.repositories.rides import DynamoRideStore
@@ -41,6 +43,7 @@ def stores() -> Stores:
         stats=DynamoStatsStore(),
         channel_health=DynamoChannelHealthStore(),
         driver_phones=DynamoDriverPhoneIndex(),
+        platform_chats=DynamoPlatformChatIndex(),
     )
 
 
@@ -53,4 +56,5 @@ def ports() -> Ports:
         alerts=SnsAlerts(),
         channels=ProviderChannels(),
         idempotency=PowertoolsIdempotency(),
+        jobs=LambdaJobs(),
     )

@@ -14,6 +14,7 @@ from ridecast.domain.fleets.accounts import create_fleet
 from ridecast.domain.fleets.commands import NewFleet, TelegramBotAccount, TwilioAccount
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.rides.create import create_ride
+from ridecast.domain.types import DriverChannel
 from ridecast.ids import offer_token
 from ridecast.settings import get_settings
 from tests.fakes import Fakes
@@ -63,10 +64,10 @@ def a_fleet(fakes: Fakes, *, telegram: bool = False, **fields: object) -> Fleet:
     return fleet
 
 
-def drivers_of(fakes: Fakes, fleet: Fleet, count: int) -> list[Driver]:
+def drivers_of(fakes: Fakes, fleet: Fleet, count: int, channel: DriverChannel = "sms") -> list[Driver]:
     return [
         register_driver(
-            fakes.ports, fleet.fleet_id, NewDriver(name=f"Driver {n}", phone=f"+4477009000{n:02d}", channel="sms")
+            fakes.ports, fleet.fleet_id, NewDriver(name=f"Driver {n}", phone=f"+4477009000{n:02d}", channel=channel)
         )
         for n in range(1, count + 1)
     ]

@@ -4,6 +4,7 @@ and answer the same way the offer page does (SPEC §5)."""
 import pytest
 
 from ridecast.domain.channels.ports import SignedRequest
+from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.channels.webhooks import verify_telegram
 from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, handle_bot_update
 from ridecast.domain.drivers.telegram_registration import issue_link
@@ -72,7 +73,7 @@ def test_a_driver_registers_goes_offline_and_a_forwarded_button_answers_nothing(
     # Given a Telegram driver with a registration link
     fleet = a_fleet(fakes, telegram=True)
     (ann,) = drivers_of(fakes, fleet, 1)
-    token = issue_link(fakes.registrations, fleet, ann).url.rsplit("=", 1)[1]
+    token = issue_link(fakes.registrations, ChannelRouter.for_fleet(fleet, fakes.ports), ann).url.rsplit("=", 1)[1]
     # When she opens it from chat 42, then sends /offline
     handle_bot_update(fakes.ports, fleet, 1, ChatMessage(chat_id="42", text=f"/start {token}"))
     handle_bot_update(fakes.ports, fleet, 2, ChatMessage(chat_id="42", text="/offline"))

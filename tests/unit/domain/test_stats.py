@@ -51,15 +51,17 @@ def test_matched_timed_out_and_cancelled_rides_add_up(fakes: Fakes) -> None:
     assert stored is not None
     assert stored.time_to_match_seconds is not None
     assert stats.time_to_match_mean == pytest.approx(stored.time_to_match_seconds, abs=0.001)
-    assert stats.channels["sms"].attempts == 6
-    assert stats.channels["sms"].successes == 6
+    # Every SMS that went out counts (offers, the customer's news, "taken"), as the router sent them
+    sms_sent = sum(1 for m in fakes.channels.sent if m.channel == "sms")
+    assert sms_sent > 6  # more than the six offers
+    assert (stats.channels["sms"].attempts, stats.channels["sms"].successes) == (sms_sent, sms_sent)
     assert stats.channels["telegram"].attempts == 0
     by_driver = {d.driver_id: d for d in stats.drivers}
     assert (by_driver[ann.driver_id].offers_received, by_driver[ann.driver_id].accepted) == (3, 1)
     assert by_driver[ann.driver_id].name == ann.name
     assert (by_driver[bo.driver_id].responses, by_driver[bo.driver_id].accepted) == (1, 0)
     assert by_driver[bo.driver_id].timeouts == 1  # the ride that lapsed
-    assert live.ride_id not in fakes.stats.counted_rides
+    assert live.ride_id not in fakes.stats.markers
 
 
 def test_an_ending_retried_by_step_functions_is_counted_once(fakes: Fakes) -> None:
@@ -130,3 +132,39 @@ def test_a_period_reads_whole_days_from_day_items_and_its_edges_from_hours(fakes
     assert total(start + timedelta(minutes=30), start + timedelta(hours=2, minutes=1)) == 3
     assert total(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)) == 24
     assert total(datetime(2026, 3, 1, 23, 59, tzinfo=UTC), datetime(2026, 3, 3, 0, 1, tzinfo=UTC)) == 26
+
+
+def test_a_failed_send_and_its_failover_show_in_the_channel_figures(fakes: Fakes) -> None:
+    # Given a fleet with a bot and an SMS sender, two Telegram drivers, and Telegram down
+    fleet = a_fleet(fakes, telegram=True)
+    drivers = drivers_of(fakes, fleet, 2, channel="telegram")
+    for n, driver in enumerate(drivers):
+        fakes.drivers.bind_telegram_chat(driver, str(7000 + n))
+    fakes.channels.down.add("telegram")
+    ride = a_ride(fakes, fleet)
+    # When the ride is broadcast: each Telegram offer fails and goes by SMS at once
+    broadcast(fakes.ports, ride.ride_id)
+    # Then the figures count both attempts of each driver: a failure on Telegram, a success on SMS
+    stats = fleet_stats(fakes.ports, fleet.fleet_id, None, None).channels
+    telegram, sms = stats["telegram"], stats["sms"]
+    assert (telegram.attempts, telegram.successes, telegram.failures) == (2, 0, 2)
+    assert telegram.success_rate == 0
+    sms_sent = sum(1 for m in fakes.channels.sent if m.channel == "sms")  # the 2 offers and the customer's news
+    assert (sms.attempts, sms.successes, sms.failures) == (sms_sent, sms_sent, 0)
+    assert sms.success_rate == 1
+    assert sms.mean_latency_ms is not None
+    assert stats["whatsapp"].attempts == 0
+
+
+def test_a_send_that_fails_on_every_channel_is_a_failure_on_each(fakes: Fakes) -> None:
+    # Given an SMS driver of a fleet without a bot, and Twilio down
+    fleet = a_fleet(fakes)
+    drivers_of(fakes, fleet, 1)
+    fakes.channels.down.add("twilio")
+    ride = a_ride(fakes, fleet)
+    # When the ride is broadcast
+    broadcast(fakes.ports, ride.ride_id)
+    # Then the failed offer (and the customer's message, which failed too) count as SMS failures
+    sms = fleet_stats(fakes.ports, fleet.fleet_id, None, None).channels["sms"]
+    assert sms.attempts == sms.failures >= 1
+    assert (sms.successes, sms.success_rate) == (0, 0)

@@ -3,6 +3,7 @@ reply without a code answers the driver's newest offer only."""
 
 import pytest
 
+from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.drivers.commands import DriverChanges
 from ridecast.domain.drivers.roster import update_driver
 from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, handle_bot_update
@@ -69,7 +70,7 @@ def test_a_blocked_driver_cannot_accept_by_sms(fakes: Fakes) -> None:
 def test_a_blocked_driver_cannot_accept_by_telegram_button(fakes: Fakes) -> None:
     fleet = a_fleet(fakes, telegram=True)
     (ann,) = drivers_of(fakes, fleet, 1)
-    link = issue_link(fakes.registrations, fleet, ann).url.rsplit("=", 1)[1]
+    link = issue_link(fakes.registrations, ChannelRouter.for_fleet(fleet, fakes.ports), ann).url.rsplit("=", 1)[1]
     handle_bot_update(fakes.ports, fleet, 1, ChatMessage(chat_id="42", text=f"/start {link}"))
     ride = _offered(fakes, fleet)
     data = f"a:{_token(fakes, ride, ann)}"
@@ -103,8 +104,8 @@ def test_a_chat_bound_to_one_driver_cannot_be_bound_to_another(fakes: Fakes) -> 
     # Given Ann registered from chat 42, and a registration link for Ben
     fleet = a_fleet(fakes, telegram=True)
     ann, ben = drivers_of(fakes, fleet, 2)
-    ann_link = issue_link(fakes.registrations, fleet, ann).url.rsplit("=", 1)[1]
-    ben_link = issue_link(fakes.registrations, fleet, ben).url.rsplit("=", 1)[1]
+    ann_link = issue_link(fakes.registrations, ChannelRouter.for_fleet(fleet, fakes.ports), ann).url.rsplit("=", 1)[1]
+    ben_link = issue_link(fakes.registrations, ChannelRouter.for_fleet(fleet, fakes.ports), ben).url.rsplit("=", 1)[1]
     handle_bot_update(fakes.ports, fleet, 1, ChatMessage(chat_id="42", text=f"/start {ann_link}"))
     # When Ben's link is opened from the same chat
     handle_bot_update(fakes.ports, fleet, 2, ChatMessage(chat_id="42", text=f"/start {ben_link}"))

@@ -147,6 +147,19 @@ def test_lambda_invoke_reaches_the_in_process_handler(lambdas):
         client.invoke(FunctionName="missing", Payload=b"{}")
 
 
+def test_an_asynchronous_invoke_answers_202_at_once_and_runs_on_its_own(lambdas):
+    # Given a handler that waits until the test lets it finish
+    release, ran = threading.Event(), threading.Event()
+    lambdas.handlers["slow"] = lambda event: (release.wait(5), ran.set(), {"done": event})[-1]
+    # When it is invoked as an Event (as POST /drivers/message invokes the messaging function)
+    answer = boto3.client("lambda").invoke(FunctionName="slow", InvocationType="Event", Payload=b'{"n": 1}')
+    # Then Lambda's answer is 202 before the handler has finished, and the handler still runs
+    assert answer["StatusCode"] == 202
+    assert not ran.is_set()
+    release.set()
+    assert ran.wait(5)
+
+
 def test_unnamed_executions_get_distinct_names(lambdas):
     sfn = boto3.client("stepfunctions")
     definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}

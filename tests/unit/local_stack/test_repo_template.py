@@ -102,6 +102,7 @@ def test_schedules_and_data_resources_are_read(template):
     assert [(s.name, s.period_seconds) for s in template.schedules()] == [
         ("ChannelProbeFunction.EveryMinute", 60),
         ("SweeperFunction.EveryMinute", 60),
+        ("DailyReportFunction.Hourly", 3600),
     ]
     kwargs, ttl_attribute = template.table_create_kwargs("RidecastTable")
     assert kwargs["TableName"] == template.ref("RidecastTable")

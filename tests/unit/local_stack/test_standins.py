@@ -309,3 +309,19 @@ def test_status_callbacks_are_signed_like_twilios():
     for url, form, signature in received:
         assert RequestValidator("the-auth-token").validate(url, form, signature)
         assert form["MessageSid"].startswith("SM")
+
+
+def test_an_accepted_email_lands_in_the_outbox_with_subject_and_attachment_names():
+    import json
+
+    from ridecast.adapters.channels.email import mime_message
+    from ridecast.domain.channels.ports import Attachment, OutboundEmail
+
+    standins = StandIns()
+    png = Attachment("qr.png", "image/png", b"\x89PNG", inline=True)
+    message = OutboundEmail("ann@example.com", "Your link", "Open https://t.me/x", html="<p>x</p>", attachments=(png,))
+    raw = base64.b64encode(mime_message("rides@ridecast.local", message).as_bytes()).decode()
+    standins.record_email(json.dumps({"Content": {"Raw": {"Data": raw}}}).encode())
+    [entry] = standins.outbox.messages(to="ann@example.com")
+    assert (entry["channel"], entry["from"], entry["subject"]) == ("email", "rides@ridecast.local", "Your link")
+    assert (entry["body"], entry["attachments"]) == ("Open https://t.me/x", ["qr.png"])

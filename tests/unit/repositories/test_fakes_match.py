@@ -241,6 +241,35 @@ def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Sto
     assert either.stats.live_matchings("f2") == 1
 
 
+def test_a_registration_names_its_fleet_until_it_is_used(either: Stores) -> None:
+    either.registrations.add("tok2", "f1", "d1", NOW + timedelta(minutes=5))
+    assert either.registrations.fleet_of("tok2") == "f1"
+    assert either.registrations.consume("tok2", "f1", NOW) == "d1"
+    assert either.registrations.fleet_of("tok2") is None
+
+
+def test_a_platform_chat_is_one_drivers_until_they_free_it(either: Stores) -> None:
+    chats = either.platform_chats
+    # Given chat 42 bound to d1 of f1 (binding it again is fine)
+    assert [chats.bind("42", "f1", "d1"), chats.bind("42", "f1", "d1")] == [True, True]
+    # Then another driver cannot take it, nor free it
+    assert chats.bind("42", "f2", "d2") is False
+    chats.unbind("42", "f2", "d2")
+    assert chats.find("42") == ("f1", "d1")
+    # Until its driver frees it
+    chats.unbind("42", "f1", "d1")
+    assert chats.find("42") is None
+    assert chats.bind("42", "f2", "d2") is True
+
+
+def test_every_fleet_is_listed(either: Stores) -> None:
+    first, second = a_fleet("f1"), a_fleet("f2")
+    for fleet in (first, second):
+        either.fleets.create(fleet, an_api_key(fleet.fleet_id, "k" + fleet.fleet_id), "hash-" + fleet.fleet_id)
+    either.fleets.save(first.model_copy(update={"name": "Renamed"}))
+    assert sorted((f.fleet_id, f.name) for f in either.fleets.all()) == [("f1", "Renamed"), ("f2", second.name)]
+
+
 def test_a_held_ride_leaves_the_sweepers_view_until_released_with_its_new_deadline(either: Stores) -> None:
     # Given two searching rides of a paused fleet, created a minute apart, whose deadlines have passed
     first, second = (a_ride("f1", n, created_at=NOW + timedelta(minutes=n)) for n in (1, 2))
@@ -303,3 +332,55 @@ def test_the_pause_flag_changes_once_and_survives_a_fleet_edit(either: Stores) -
         either.fleets.set_dispatch_paused("f-none", True)
     with pytest.raises(FleetNotFound):
         either.fleets.dispatch_paused("f-none")
+
+
+def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replaces_it(either: Stores) -> None:
+    # Given a ride counted as assigned (version 1, round 1), its offers counted for their drivers
+    either.stats.count_created("f1", "2026-03-01T09", {"created": 1})
+    ending = {"hour": "2026-03-01T09", "day": "2026-03-01"}
+    assigned = {"ended#assigned": 1, "ttm_count": 1}
+    assert either.stats.count_ended(
+        "f1", "r1", **ending, hour_counts=assigned, driver_counts={"offers#d1": 1}, version=1
+    )
+    # When it goes back to matching (version 2, round 2), a stale ending of round 1 comes late, and it then
+    # times out in round 2 (version 3)
+    assert either.stats.count_reopened("f1", "r1", hour="2026-03-01T09", version=2, matching_round=2) is True
+    assert either.stats.hours("f1", "2026-03-01T09", "2026-03-01T09") == [
+        {"created": 1, "ended#assigned": 0, "ttm_count": 0}
+    ]
+    assert either.stats.live_matchings("f1") == 1
+    late = {"hour_counts": assigned, "driver_counts": {"offers#d1": 1}, "version": 1}
+    assert either.stats.count_ended("f1", "r1", **ending, **late) is False
+    timed_out = {"hour_counts": {"ended#timed_out": 1}, "driver_counts": {"offers#d2": 1}}
+    assert either.stats.count_ended("f1", "r1", **ending, **timed_out, version=3, matching_round=2) is True
+    # Then the ride counts once, as timed out; each round's offers once for their drivers; nothing is live
+    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
+        {"created": 1, "ended#assigned": 0, "ttm_count": 0, "ended#timed_out": 1}
+    ]
+    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "offers#d2": 1}]
+    assert either.stats.live_matchings("f1") == 0
+    # And a reassign that keeps it ended (version 4, same round) replaces its counts without counting drivers again
+    reassigned = {"hour_counts": {"ended#timed_out": 1, "reassignments": 1}, "driver_counts": {"offers#d2": 1}}
+    assert either.stats.count_ended("f1", "r1", **ending, **reassigned, version=4, matching_round=2) is True
+    assert either.stats.days("f1", "2026-03-01", "2026-03-01")[0]["reassignments"] == 1
+    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "offers#d2": 1}]
+    assert either.stats.live_matchings("f1") == 0
+
+
+def test_a_ride_back_to_matching_is_searching_again_for_the_sweeper_and_its_round(either: Stores) -> None:
+    # Given an assigned ride in round 1
+    ride = a_ride("f1", 1, status="assigned", driver_id="d1")
+    either.rides.add(ride)
+    assert either.rides.searching_past(NOW + timedelta(hours=1)) == []
+    # When it goes back to matching in round 2 with a new deadline
+    deadline = NOW + timedelta(minutes=30)
+    reopened = either.rides.transition(ride, "searching", driver_id=None, deadline_at=deadline, matching_round=2)
+    assert reopened is not None
+    assert (reopened.status, reopened.driver_id, reopened.version, reopened.matching_round) == ("searching", None, 1, 2)
+    # Then the sweeper finds it by the new deadline, and only round 2's bookkeeping lands
+    assert either.rides.searching_past(deadline - timedelta(seconds=1)) == []
+    assert either.rides.searching_past(deadline + timedelta(seconds=1)) == [ride.ride_id]
+    assert either.rides.update_searching(ride.ride_id, {"task_token": "stale"}, only_round=1) is None
+    parked = either.rides.update_searching(ride.ride_id, {"task_token": "t2"}, only_round=2)
+    assert parked is not None
+    assert parked.task_token == "t2"

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 _STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 
 
+def execution_name(ride_id: str, matching_round: int) -> str:
+    """The first round keeps the ride's id as its name; a ride back to matching (SPEC §8) runs `<ride>-m<n>`."""
+    return ride_id if matching_round == 1 else f"{ride_id}-m{matching_round}"
+
+
 @lru_cache(maxsize=1)
 def client() -> "SFNClient":
     return boto3.client("stepfunctions")
@@ -28,11 +33,13 @@ def client() -> "SFNClient":
 class StepFunctionsMatching:
     """The matching engine as the domain receives it: a failure to start is a domain error, not botocore."""
 
-    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
-        """Start the ride's execution, named after the ride so a retry cannot start a second one."""
+    def start(self, ride_id: str, payload: dict[str, Any], matching_round: int = 1) -> None:
+        """Start the round's execution, named after the ride and round so a retry cannot start a second one."""
         try:
             client().start_execution(
-                stateMachineArn=get_settings().state_machine_arn, name=ride_id, input=json.dumps(payload)
+                stateMachineArn=get_settings().state_machine_arn,
+                name=execution_name(ride_id, matching_round),
+                input=json.dumps(payload),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":

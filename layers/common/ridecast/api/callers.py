@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler import Request
 
 from ridecast.domain.entities import ApiPrincipal
 from ridecast.domain.fleets import auth
+from ridecast.domain.types import Role
+from ridecast.errors import Unauthenticated
 
 
 def principal_of(authorizer_context: Mapping[str, Any] | None) -> ApiPrincipal | None:
@@ -67,6 +69,14 @@ ROOT_OR_THAT_FLEETS_ADMIN = Callers(
 def caller_fleet(request: Request) -> str:
     """The fleet of the calling key; the route's Callers have already let only fleet keys through."""
     return auth.require_fleet_role(request_principal(request), "admin", "dispatcher")
+
+
+def caller_role(request: Request) -> Role:
+    """The role of the calling fleet key; the route's Callers have already let only fleet keys through."""
+    principal = request_principal(request)
+    if principal is None or principal.role is None:
+        raise Unauthenticated("an API key of a fleet is required")
+    return principal.role
 
 
 def caller_key_id(request: Request) -> str | None:

@@ -55,6 +55,7 @@ ERROR_DESCRIPTIONS = {
     415: "The route takes application/json",
     422: "Invalid body or parameters; the message names the field",
     429: "Too many requests; retry after the Retry-After header's seconds",
+    503: "A service it depends on (e-mail, matching) is unavailable for now; try again",
 }
 
 

@@ -2,7 +2,7 @@
 
 from html import escape
 
-from ridecast.domain.matching.answers import OfferView
+from ridecast.domain.matching.answers import OfferView, in_this_round
 
 _PAGE = """<!doctype html>
 <html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
@@ -20,16 +20,20 @@ button{{font-size:1.2rem;padding:.8rem 1.4rem;margin:.3rem;border:0;border-radiu
 <div id="actions"{hidden}>
 <button class="accept" onclick="answer('accept')">Accept</button>
 <button class="reject" onclick="answer('reject')">Reject</button></div>
+<div id="give-back"{give_back_hidden}><p>The ride is yours. Cannot make it?</p>
+<button class="reject" onclick="answer('release', 'give-back')">Give back</button></div>
 <p id="result" role="status"></p>
 <script>
 const messages = {{assigned: "The ride is yours. Head to the pickup.", rejected: "Rejected. Thank you.",
   already_taken: "Sorry, another driver took this ride.", cancelled: "This ride was cancelled.",
-  expired: "This offer has expired."}};
-async function answer(action) {{
-  document.getElementById("actions").hidden = true;
+  expired: "This offer has expired.", released: "You gave the ride back. Thank you for telling us.",
+  not_assigned_to_you: "This ride is not assigned to you."}};
+async function answer(action, buttons = "actions") {{
+  document.getElementById(buttons).hidden = true;
   const response = await fetch(location.pathname.replace(/\\/$/, "") + "/" + action, {{method: "POST"}});
   const body = await response.json().catch(() => ({{}}));
   document.getElementById("result").textContent = messages[body.result] || body.message || "Please try again.";
+  if (body.result === "assigned") document.getElementById("give-back").hidden = false;
 }}
 </script></body></html>"""
 
@@ -41,7 +45,9 @@ def render_offer(view: OfferView) -> str:
         extra += f"<dt>Price</dt><dd>{ride.price:.2f}</dd>"
     if ride.notes:
         extra += f"<dt>Notes</dt><dd>{escape(ride.notes)}</dd>"
-    open_for_answer = ride.status == "searching"
+    open_for_answer = ride.status == "searching" and in_this_round(view.offer, ride)
+    # SPEC §8: the driver who holds the ride can give it back from the same page.
+    holds_it = ride.status == "assigned" and ride.driver_id == view.offer.driver_id
     return _PAGE.format(
         lang=view.fleet.language,
         direction="rtl" if view.fleet.language in ("he", "ar") else "ltr",
@@ -53,6 +59,7 @@ def render_offer(view: OfferView) -> str:
         extra=extra,
         status=escape(ride.status if ride.status != "assigned" else "taken"),
         hidden="" if open_for_answer else " hidden",
+        give_back_hidden="" if holds_it else " hidden",
     )
 
 

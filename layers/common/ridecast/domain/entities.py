@@ -9,6 +9,7 @@ from ridecast.domain.types import (
     ChatId,
     DriverChannel,
     DriverStatus,
+    Email,
     Language,
     Name,
     OfferStatus,
@@ -38,6 +39,9 @@ class FleetSettings(DomainModel):
     # SPEC §4 step 0: a ride whose pickup is further away than this waits `scheduled`, and its matching
     # starts this many minutes before the pickup.
     prebook_lead_minutes: int = Field(default=15, ge=0, le=1440)
+    # SPEC §8: how often one ride may go back to matching (give backs and driver-less reassigns); past it
+    # the ride times out and the admins take over, so a ride nobody keeps cannot bounce around for ever.
+    max_reallocations: int = Field(default=2, ge=0, le=10)
 
     @model_validator(mode="after")
     def _timeout_covers_one_window(self) -> Self:
@@ -50,11 +54,13 @@ class AdminContact(DomainModel):
     name: Name
     phone: Phone | None = None
     telegram_chat_id: ChatId | None = None
+    # Alerts and the daily report also go by e-mail (SES, the platform's sender) where an admin has one.
+    email: Email | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
-        if not self.phone and not self.telegram_chat_id:
-            raise ValueError("an admin contact needs a phone or a telegram_chat_id")
+        if not self.phone and not self.telegram_chat_id and not self.email:
+            raise ValueError("an admin contact needs a phone, a telegram_chat_id or an email")
         return self
 
 
@@ -93,7 +99,7 @@ class TelegramConfig(DomainModel):
 class Fleet(DomainModel):
     fleet_id: str
     name: Name
-    # The fleet's own day for the daily report (SPEC §6, a later issue); shown and edited through the API now.
+    # The fleet's own day: the daily report covers its local yesterday (ridecast.domain.stats.daily_report).
     timezone: str = "UTC"
     language: Language = "en"
     admin_contacts: list[AdminContact] = Field(default_factory=list)
@@ -117,6 +123,8 @@ class Driver(DomainModel):
     name: Name
     phone: Phone
     channel: DriverChannel
+    # Where POST /drivers/{id}/telegram-link/email sends the driver's registration link.
+    email: Email | None = None
     vehicle: Vehicle | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus = "active"
@@ -170,6 +178,14 @@ class Ride(DomainModel):
     # `task_token` is then the flow's AwaitResume, and its deadline is set anew on release.
     held_at: datetime | None = None
     created_by: str | None = None
+    # SPEC §8: each time the ride goes back to matching (a give back, a reassign without a driver) a new
+    # round starts, with an execution and a deadline of its own; the round's drivers are not re-offered
+    # while it lasts. `matching_started_at` is when the current round started (time to match counts from it).
+    matching_round: int = 1
+    matching_started_at: datetime | None = None
+    excluded_driver_ids: list[str] = Field(default_factory=list)
+    reassignments: int = 0
+    reallocations: int = 0
 
 
 class Offer(DomainModel):
@@ -181,6 +197,8 @@ class Offer(DomainModel):
     channel: DriverChannel
     status: OfferStatus = "sent"
     wave: int = 1
+    # The ride's matching round it was made in: a later round offers the ride again on the same record.
+    matching_round: int = 1
     reminders: int = 0
     sent_at: datetime
     responded_at: datetime | None = None

@@ -35,6 +35,9 @@ class FleetStore(Protocol):
     def next_ride_sequence(self, fleet_id: str) -> int:
         """1, 2, 3... per fleet, atomically (ride codes come from it)."""
 
+    def all(self) -> list[Fleet]:
+        """Every fleet (the daily report's round), from an index rather than a scan of the table."""
+
     def set_dispatch_paused(self, fleet_id: str, paused: bool) -> bool:
         """Set the fleet's pause flag alone (no read-modify-write of the fleet); True when this call changed it.
         Raises FleetNotFound."""
@@ -90,9 +93,14 @@ class RideStore(Protocol):
         another transition came first. The answer keeps `task_token` for whoever must complete it."""
 
     def update_searching(
-        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+        self,
+        ride_id: str,
+        set_fields: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+        only_round: int | None = None,
     ) -> Ride | None:
-        """Bookkeeping on a ride that is still searching (no version bump); None once it is not."""
+        """Bookkeeping on a ride that is still searching (no version bump), and still in `only_round` when
+        given; None once it is not."""
 
     def add_counts(self, ride_id: str, add: dict[str, int]) -> None:
         """Add to counters whatever the ride's status."""
@@ -160,8 +168,25 @@ class DriverPhoneIndex(Protocol):
         """(fleet_id, driver_id) of every fleet with a driver on this phone."""
 
 
+class PlatformChatIndex(Protocol):
+    """Telegram chat → (fleet, driver) on the platform's own bot, which every fleet without a bot of its own
+    shares: an update to it names no fleet, only the chat. One chat, one driver on that bot (SPEC §5)."""
+
+    def bind(self, chat_id: str, fleet_id: str, driver_id: str) -> bool:
+        """True when the chat now finds this driver (or already did); False when another driver holds it."""
+
+    def unbind(self, chat_id: str, fleet_id: str, driver_id: str) -> None:
+        """Free the chat if it is this driver's (another driver's binding stays)."""
+
+    def find(self, chat_id: str) -> tuple[str, str] | None:
+        """(fleet_id, driver_id) bound to the chat, or None."""
+
+
 class RegistrationStore(Protocol):
     def add(self, token: str, fleet_id: str, driver_id: str, expires_at: datetime) -> None: ...
+
+    def fleet_of(self, token: str) -> str | None:
+        """The fleet a token was issued by, without spending it (the platform bot's updates name no fleet)."""
 
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         """The driver id behind a live token of this fleet, which stops working; None otherwise."""
@@ -205,9 +230,17 @@ class StatsStore(Protocol):
         day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
+        version: int = 0,
+        matching_round: int = 1,
     ) -> bool:
         """Add to the hour, its day and the drivers' day, one fewer live matching: all at once and once per
-        ride. False when this ride's ending was counted already."""
+        version of the ride. False when this version (or a later one) was counted already. A ride that went
+        back to matching and ended again replaces its earlier ending's counts; the drivers' counts are added
+        once per matching round."""
+
+    def count_reopened(self, fleet_id: str, ride_id: str, *, hour: str, version: int, matching_round: int) -> bool:
+        """The ride (now at `version`, in `matching_round`) is matching again (SPEC §8): take its counted
+        ending out of its hour and count it live again. False when a later version was counted already."""
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None: ...
 
@@ -226,9 +259,9 @@ class StatsStore(Protocol):
 class MatchingEngine(Protocol):
     """The matching state machine: one execution per ride, waiting on task tokens."""
 
-    def start(self, ride_id: str, payload: dict[str, Any]) -> None:
-        """Start the ride's execution (a second start for the same ride is a no-op). Raises
-        MatchingUnavailable when it cannot be started."""
+    def start(self, ride_id: str, payload: dict[str, Any], matching_round: int = 1) -> None:
+        """Start the execution of the ride's matching round (a second start of the same round is a no-op).
+        Raises MatchingUnavailable when it cannot be started."""
 
     def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
         """False when the token no longer waits (the flow moved on)."""
@@ -269,6 +302,14 @@ class SecretStore(Protocol):
         """The deployment's own channels (ridecast.domain.channels.platform); empty when it has none."""
 
 
+class BackgroundJobs(Protocol):
+    """Work the API hands off and answers for at once (202): it runs in another invocation, not the caller's."""
+
+    def message_drivers(self, job: dict[str, Any]) -> None:
+        """Queue a message to drivers (ridecast.domain.drivers.messaging); raises BackgroundUnavailable when
+        it cannot be queued."""
+
+
 class OpsAlerts(Protocol):
     def publish(self, subject: str, message: str, attributes: dict[str, Any]) -> None: ...
 
@@ -287,6 +328,7 @@ class Stores:
     stats: StatsStore
     channel_health: ChannelHealthStore
     driver_phones: DriverPhoneIndex
+    platform_chats: PlatformChatIndex
 
 
 @dataclass(frozen=True)
@@ -299,3 +341,4 @@ class Ports:
     alerts: OpsAlerts
     channels: ChannelProviders
     idempotency: Idempotency
+    jobs: BackgroundJobs

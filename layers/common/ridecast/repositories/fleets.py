@@ -1,10 +1,12 @@
 """Fleets and their ride counter."""
 
+from boto3.dynamodb.conditions import Key
+
 from ridecast.domain.entities import ApiKey, Fleet
 from ridecast.errors import FleetNotFound
 from ridecast.repositories.api_keys import api_key_puts
-from ridecast.repositories.items import fleet_item, fleet_pk, from_item, to_attributes
-from ridecast.repositories.table import client, conditionally, table, update_expression
+from ridecast.repositories.items import FLEETS_INDEX_PK, fleet_item, fleet_pk, from_item, to_attributes
+from ridecast.repositories.table import client, conditionally, query_all, table, update_expression
 
 # Fleet fields with a write of their own, which `save` leaves alone.
 _SET_ON_ITS_OWN = frozenset({"dispatch_paused"})
@@ -34,6 +36,8 @@ class DynamoFleetStore:
         stored: an edit that read the fleet before a pause must not undo it."""
         attributes = to_attributes(fleet)
         fields = {name: attributes.get(name) for name in Fleet.model_fields if name not in _SET_ON_ITS_OWN}
+        # The fleets index keys too: a fleet stored before the index existed joins it on its next save.
+        fields |= {"GSI1PK": FLEETS_INDEX_PK, "GSI1SK": fleet.fleet_id}
         update = update_expression(fields)
         saved = conditionally(
             lambda: table().update_item(
@@ -56,6 +60,10 @@ class DynamoFleetStore:
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["value"])  # type: ignore[arg-type]
+
+    def all(self) -> list[Fleet]:
+        items = query_all(IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq(FLEETS_INDEX_PK))
+        return [from_item(Fleet, item) for item in items]
 
     def set_dispatch_paused(self, fleet_id: str, paused: bool) -> bool:
         changed = conditionally(

@@ -1,7 +1,7 @@
 """DynamoDB item boundary: the single-table keys, and mapping domain objects to and from items.
 
 Keys (one table, on-demand):
-  fleet          PK=FLEET#<fleet>   SK=META
+  fleet          PK=FLEET#<fleet>   SK=META    GSI1 FLEETS / <fleet>
   ride counter   PK=FLEET#<fleet>   SK=COUNTER#RIDES          value (atomic ADD)
   driver         PK=FLEET#<fleet>   SK=DRIVER#<driver>
   driver phone   PK=FLEET#<fleet>   SK=PHONE#<e164>           driver_id (uniqueness guard)
@@ -27,6 +27,7 @@ from ridecast.domain.entities import Driver, Fleet, Offer, Ride
 
 KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "expires_at", "item_type"})
 SEARCHING_INDEX_PK = "SEARCHING"
+FLEETS_INDEX_PK = "FLEETS"
 HELD_PREFIX = "HELD#"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -84,7 +85,10 @@ def from_item[ModelT: BaseModel](model: type[ModelT], item: dict[str, Any]) -> M
 
 
 def fleet_item(fleet: Fleet) -> dict[str, Any]:
-    return {"PK": fleet_pk(fleet.fleet_id), "SK": "META", "item_type": "fleet", **to_attributes(fleet)}
+    # GSI1 FLEETS / <fleet>: the fleets, listed without scanning the table (a fleet saved before this key
+    # existed joins the list on its next save).
+    keys = {"PK": fleet_pk(fleet.fleet_id), "SK": "META", "GSI1PK": FLEETS_INDEX_PK, "GSI1SK": fleet.fleet_id}
+    return {**keys, "item_type": "fleet", **to_attributes(fleet)}
 
 
 def driver_item(driver: Driver) -> dict[str, Any]:

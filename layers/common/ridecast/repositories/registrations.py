@@ -21,6 +21,10 @@ class DynamoRegistrationStore:
             ConditionExpression="attribute_not_exists(PK)",
         )
 
+    def fleet_of(self, token: str) -> str | None:
+        item = table().get_item(Key={"PK": registration_pk(token), "SK": "META"}).get("Item")
+        return str(item["fleet_id"]) if item else None
+
     def consume(self, token: str, fleet_id: str, now: datetime) -> str | None:
         # Delete-if in one call: two uses of one token cannot both read it before either deletes it.
         # TTL deletes lazily, so an expired token may still be there: the condition checks the time itself.

@@ -63,15 +63,13 @@ class DynamoRideStore:
         return from_item(Ride, item) if item else None
 
     def transition(self, ride: Ride, to_status: str, **fields: Any) -> Ride | None:
-        # Leaving any status leaves `searching`: off the sparse index the sweeper reads, and no longer held.
-        # Entering it (a scheduled ride whose matching starts) puts the ride on that index by its deadline.
         if to_status == "searching":
+            # Back to matching (SPEC §8): on the sparse index the sweeper reads again, by the new deadline.
             deadline = fields.get("deadline_at", ride.deadline_at)
-            indexed = {"GSI2PK": SEARCHING_INDEX_PK, "GSI2SK": deadline.isoformat()}
-            update = update_expression(
-                {"status": to_status, **fields, **indexed}, remove=("held_at",), add={"version": 1}
-            )
+            keys = {"GSI2PK": SEARCHING_INDEX_PK, "GSI2SK": deadline.isoformat()}
+            update = update_expression({"status": to_status, **fields, **keys}, add={"version": 1})
         else:
+            # Leaving any other way leaves `searching`: off the sparse index the sweeper reads, and no longer held.
             update = update_expression(
                 {"status": to_status, **fields}, remove=("GSI2PK", "GSI2SK", "held_at"), add={"version": 1}
             )
@@ -83,13 +81,22 @@ class DynamoRideStore:
         return self._update_if(ride.ride_id, update.expression, condition, update.names, update.values)
 
     def update_searching(
-        self, ride_id: str, set_fields: dict[str, Any] | None = None, add: dict[str, int] | None = None
+        self,
+        ride_id: str,
+        set_fields: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+        only_round: int | None = None,
     ) -> Ride | None:
         # No version bump: an accept that read the ride before this bookkeeping must still win.
         update = update_expression(set_fields or {}, add=add)
         update.names["#status"] = "status"
         update.values[":searching"] = "searching"
-        return self._update_if(ride_id, update.expression, "#status = :searching", update.names, update.values)
+        condition = "#status = :searching"
+        if only_round is not None:
+            update.names["#round"] = "matching_round"
+            update.values[":round"] = only_round
+            condition += " AND #round = :round"
+        return self._update_if(ride_id, update.expression, condition, update.names, update.values)
 
     def _update_if(
         self, ride_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]

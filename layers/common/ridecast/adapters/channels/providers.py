@@ -1,13 +1,18 @@
-"""The real channel providers the router asks for: a fleet's Telegram bot and Twilio account."""
+"""The real channel providers the router asks for: a fleet's Telegram bot and Twilio account, and SES."""
 
 from collections.abc import Sequence
 
-from ridecast.domain.channels.ports import ChannelAdapter, TelegramBot
+from ridecast.domain.channels.ports import ChannelAdapter, EmailSender, TelegramBot
 from ridecast.domain.entities import TwilioSender
 
 
 class ProviderChannels:
     """Imports each provider's client only when a fleet first uses it (a cold start pays for what it uses)."""
+
+    def email(self) -> EmailSender:
+        from ridecast.adapters.channels.email import SesEmail
+
+        return SesEmail()
 
     def telegram(self, bot_token: str) -> TelegramBot:
         from ridecast.adapters.channels.telegram import TelegramBotApi

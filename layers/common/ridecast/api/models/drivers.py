@@ -1,9 +1,10 @@
 """Drivers: request and response bodies (SPEC §3)."""
 
+import re
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ridecast.api.models.base import (
     ApiInput,
@@ -18,6 +19,7 @@ from ridecast.domain.entities import (
 from ridecast.domain.types import (
     DriverChannel,
     DriverStatus,
+    Email,
     Name,
     Phone,
 )
@@ -27,6 +29,7 @@ class CreateDriverRequest(ApiInput):
     name: Name
     phone: Phone
     channel: DriverChannel
+    email: Email | None = None
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
 
@@ -38,9 +41,49 @@ class UpdateDriverRequest(PatchRequest):
     name: Name | None = None
     phone: Phone | None = None
     channel: DriverChannel | None = None
+    email: Email | None = None
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus | None = None
+
+
+# An operator's message may run over several lines ("Road closed:\n- A1\n- M25"); it is all theirs, framed
+# as "Message from <fleet>:" so it cannot pass for an offer. Only LF breaks it: CR, tabs and every other
+# control character (and the Unicode line separators, which render as breaks) are refused (SPEC §3).
+_NOT_IN_A_MESSAGE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+MESSAGE_MAX_LENGTH = 1000  # with its frame, within one Twilio message (1,600) and a Telegram one (4,096)
+MESSAGE_MAX_RECIPIENTS = 1000
+
+
+def _message_text(text: str) -> str:
+    if found := _NOT_IN_A_MESSAGE.search(text):
+        raise ValueError(
+            f"line breaks are \\n only; control character U+{ord(found.group()):04X} at position {found.start()}"
+        )
+    return text
+
+
+def _distinct(ids: list[str]) -> list[str]:
+    if repeated := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ValueError(f"each driver once: {', '.join(repeated)} repeated")
+    return ids
+
+
+MessageText = Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX_LENGTH), AfterValidator(_message_text)]
+DriverId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class MessageDriversRequest(ApiInput):
+    text: MessageText
+    driver_ids: (
+        Annotated[list[DriverId], Field(min_length=1, max_length=MESSAGE_MAX_RECIPIENTS), AfterValidator(_distinct)]
+        | None
+    ) = Field(default=None, description="Leave out to message every active driver of the fleet")
+
+
+class MessageQueuedOut(ApiOutput):
+    message_id: str
+    recipients: int
 
 
 class DriverOut(ApiOutput):
@@ -48,6 +91,7 @@ class DriverOut(ApiOutput):
     name: str
     phone: str
     channel: DriverChannel
+    email: str | None = None
     vehicle: Vehicle | None
     rating: float | None
     status: DriverStatus
@@ -63,6 +107,7 @@ class DriverOut(ApiOutput):
             name=driver.name,
             phone=driver.phone,
             channel=driver.channel,
+            email=driver.email,
             vehicle=driver.vehicle,
             rating=driver.rating,
             status=driver.status,
@@ -80,4 +125,9 @@ class DriverListOut(ApiOutput):
 class TelegramLinkOut(ApiOutput):
     url: str
     qr_svg: str
+    expires_at: datetime
+
+
+class TelegramLinkEmailOut(ApiOutput):
+    sent_to: str
     expires_at: datetime

@@ -67,6 +67,7 @@ class FleetSettingsPatch(PatchRequest):
         "max_rides_per_minute",
         "max_messages_per_customer_per_hour",
         "prebook_lead_minutes",
+        "max_reallocations",
     )
 
     driver_response_seconds: int | None = Field(default=None, ge=1, le=3600)
@@ -75,6 +76,7 @@ class FleetSettingsPatch(PatchRequest):
     max_rides_per_minute: int | None = Field(default=None, ge=1, le=100000)
     max_messages_per_customer_per_hour: int | None = Field(default=None, ge=1, le=10000)
     prebook_lead_minutes: int | None = Field(default=None, ge=0, le=1440)
+    max_reallocations: int | None = Field(default=None, ge=0, le=10)
 
 
 class CreateFleetRequest(ApiInput):
@@ -197,3 +199,25 @@ class CreatedApiKeyOut(ApiKeyOut):
 
 class ApiKeyListOut(ApiOutput):
     api_keys: list[ApiKeyOut]
+
+
+class MeOut(ApiOutput):
+    """Who the calling key is: what a client (the console) needs to greet it in the fleet's language."""
+
+    fleet_id: str
+    fleet_name: str
+    role: Role
+    language: Language
+    timezone: str
+    dispatch_paused: bool
+
+    @classmethod
+    def from_domain(cls, fleet: Fleet, role: Role) -> Self:
+        return cls(
+            fleet_id=fleet.fleet_id,
+            fleet_name=fleet.name,
+            role=role,
+            language=fleet.language,
+            timezone=fleet.timezone,
+            dispatch_paused=fleet.dispatch_paused,
+        )

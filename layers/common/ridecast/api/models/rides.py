@@ -52,11 +52,20 @@ class CancelRideRequest(ApiInput):
     reason: Text | None = None
 
 
+class ReassignRideRequest(ApiInput):
+    """SPEC §8: to the named active driver of the fleet, or (no `driver_id`) back to matching without the
+    driver who has the ride."""
+
+    driver_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    reason: Text | None = None
+
+
 class OfferOut(ApiOutput):
     driver_id: str
     channel: DriverChannel
     status: str
     wave: int
+    matching_round: int = Field(description="the ride's matching round the offer was (last) made in")
     sent_at: datetime
     responded_at: datetime | None = None
     response_seconds: float | None = None
@@ -69,6 +78,7 @@ class OfferOut(ApiOutput):
             channel=offer.channel,
             status=offer.status,
             wave=offer.wave,
+            matching_round=offer.matching_round,
             sent_at=offer.sent_at,
             responded_at=offer.responded_at,
             response_seconds=offer.response_seconds,
@@ -98,6 +108,10 @@ class RideOut(ApiOutput):
     # True while the fleet's dispatch is paused and the ride waits, not broadcast, for the resume.
     held: bool
     held_at: datetime | None
+    matching_round: int = Field(description="1, then one more each time the ride went back to matching (SPEC §8)")
+    reassignments: int = Field(description="times an operator reassigned the ride")
+    reallocations: int = Field(description="times the ride went back to matching: give backs, driver-less reassigns")
+    excluded_driver_ids: list[str] = Field(description="drivers the ride went back to matching without")
     offers: list[OfferOut] | None = None
 
     @classmethod
@@ -123,6 +137,10 @@ class RideOut(ApiOutput):
             drivers_responded=ride.drivers_responded,
             held=ride.held_at is not None,
             held_at=ride.held_at,
+            matching_round=ride.matching_round,
+            reassignments=ride.reassignments,
+            reallocations=ride.reallocations,
+            excluded_driver_ids=ride.excluded_driver_ids,
             offers=[OfferOut.from_domain(o) for o in offers] if offers is not None else None,
         )
 
@@ -154,11 +172,16 @@ class BatchRidesOut(ApiOutput):
     results: list[BatchResultOut]
 
 
+class MatchingListOut(ApiOutput):
+    matchings: list[RideOut] = Field(description="rides matching now, then those ended lately; newest first")
+    as_of: datetime = Field(description="the server's time: count the deadlines' countdown from it")
+
+
 class CancelledOut(ApiOutput):
     status: Literal["cancelled"] = "cancelled"
     ride_id: str
 
 
 class OfferAnswerOut(ApiOutput):
-    result: Literal["assigned", "rejected"]
+    result: Literal["assigned", "rejected", "released"]
     ride_code: str | None = None

@@ -6,6 +6,7 @@ from typing import Self
 from pydantic import Field
 
 from ridecast.api.models.base import ApiOutput
+from ridecast.domain.stats.counters import TIME_TO_MATCH_EDGES
 from ridecast.domain.stats.report import ChannelFigures, DriverFigures, FleetStats
 
 
@@ -29,6 +30,11 @@ class TimeToMatchOut(ApiOutput):
     mean: float | None
     p50: float | None
     p95: float | None
+
+
+class HistogramBucketOut(ApiOutput):
+    up_to_seconds: float | None = Field(description="the bucket's upper edge; null: slower than every edge")
+    rides: int
 
 
 class ChannelStatsOut(ApiOutput):
@@ -74,8 +80,16 @@ class StatsOut(ApiOutput):
     timeout_rate: float | None = Field(description="timed_out / ended rides")
     mean_drivers_notified: float | None
     active_matchings: int = Field(description="rides of the fleet matching now, whenever they were created")
+    reassignments: int = Field(default=0, description="operator reassigns of the period's ended rides (SPEC §8)")
+    reallocations: int = Field(
+        default=0, description="times the period's ended rides went back to matching: give backs, driver-less reassigns"
+    )
     channels: ChannelsStatsOut
     drivers: list[DriverStatsOut]
+    time_to_match_histogram: list[HistogramBucketOut] = Field(
+        description="matched rides per time-to-match bucket, from the fastest; a bucket holds the rides "
+        "slower than the previous edge and at most its own"
+    )
 
     @classmethod
     def from_domain(cls, stats: FleetStats) -> Self:
@@ -90,8 +104,14 @@ class StatsOut(ApiOutput):
             timeout_rate=stats.timeout_rate,
             mean_drivers_notified=stats.mean_drivers_notified,
             active_matchings=stats.active_matchings,
+            reassignments=stats.reassignments,
+            reallocations=stats.reallocations,
             channels=ChannelsStatsOut(
                 **{name: ChannelStatsOut.from_domain(figures) for name, figures in stats.channels.items()}
             ),
             drivers=[DriverStatsOut.from_domain(d) for d in stats.drivers],
+            time_to_match_histogram=[
+                HistogramBucketOut(up_to_seconds=edge, rides=rides)
+                for edge, rides in zip((*TIME_TO_MATCH_EDGES, None), stats.time_to_match_histogram, strict=False)
+            ],
         )

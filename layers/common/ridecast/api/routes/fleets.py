@@ -2,7 +2,14 @@
 
 from aws_lambda_powertools.event_handler import Request
 
-from ridecast.api.callers import ROOT, ROOT_OR_THAT_FLEETS_ADMIN, request_principal
+from ridecast.api.callers import (
+    FLEET_STAFF,
+    ROOT,
+    ROOT_OR_THAT_FLEETS_ADMIN,
+    caller_fleet,
+    caller_role,
+    request_principal,
+)
 from ridecast.api.models import (
     ApiKeyListOut,
     ApiKeyOut,
@@ -11,6 +18,7 @@ from ridecast.api.models import (
     CreatedFleetOut,
     CreateFleetRequest,
     FleetOut,
+    MeOut,
     UpdateFleetRequest,
 )
 from ridecast.api.routing import Routes
@@ -32,6 +40,12 @@ def create_fleet(body: CreateFleetRequest) -> CreatedFleetOut:
 def get_fleet(fleet_id: str) -> FleetOut:
     """A fleet's settings, secrets masked."""
     return FleetOut.from_domain(accounts.get_fleet(ports(), fleet_id))
+
+
+@routes.get("/me", callers=FLEET_STAFF)
+def who_am_i(request: Request) -> MeOut:
+    """The calling key's fleet, role and language."""
+    return MeOut.from_domain(accounts.get_fleet(ports(), caller_fleet(request)), caller_role(request))
 
 
 @routes.patch("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))

@@ -1,4 +1,5 @@
-"""The driver's offer link: a small page, and the accept / reject answers (no API key: the token is the key)."""
+"""The driver's offer link: a small page, the accept / reject answers and the give back (no API key: the token
+is the key)."""
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
@@ -6,7 +7,7 @@ from ridecast.api import offer_page
 from ridecast.api.callers import DRIVER_WITH_TOKEN
 from ridecast.api.models import OfferAnswerOut
 from ridecast.api.routing import Routes
-from ridecast.domain.matching import answers
+from ridecast.domain.matching import answers, reallocation
 from ridecast.errors import OfferNotFound
 from ridecast.wiring import ports
 
@@ -48,3 +49,11 @@ def reject_offer(token: str) -> OfferAnswerOut:
     """Reject the offer."""
     ride = answers.reject(ports(), token)
     return OfferAnswerOut(result="rejected", ride_code=ride.code)
+
+
+@routes.post("/offers/<token>/release", callers=DRIVER_WITH_TOKEN, errors=(404, 409))
+def release_offer(token: str) -> OfferAnswerOut:
+    """Give back: the driver who holds the ride releases it and it goes back to matching without them; anyone
+    else gets 409 with `result` `not_assigned_to_you` (SPEC §8)."""
+    ride = reallocation.give_back(ports(), token)
+    return OfferAnswerOut(result="released", ride_code=ride.code)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from ridecast.api.callers import ANYONE
-from ridecast.api.routes import dispatch, drivers, fleets, health, offers, rides, stats, webhooks
+from ridecast.api.routes import console, dispatch, drivers, fleets, health, offers, rides, stats, webhooks
 from ridecast.api.routing import Routes, describe
 
 routes = Routes(tag="openapi")
@@ -24,6 +24,7 @@ AREAS: tuple[Routes, ...] = (
     webhooks.twilio_replies,
     webhooks.twilio_receipts,
     webhooks.telegram_updates,
+    console.routes,
     routes,
 )
 

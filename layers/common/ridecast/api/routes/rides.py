@@ -1,5 +1,6 @@
 """Rides of the caller's fleet (admin and dispatcher keys)."""
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Request
@@ -7,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import ValidationError
 
 from ridecast.api.bodies import not_an_object
-from ridecast.api.callers import FLEET_STAFF, caller_fleet, caller_key_id
+from ridecast.api.callers import FLEET_ADMIN, FLEET_STAFF, caller_fleet, caller_key_id
 from ridecast.api.errors import invalid_input_body
 from ridecast.api.models import (
     BatchResultOut,
@@ -17,10 +18,14 @@ from ridecast.api.models import (
     CancelRideRequest,
     CreateRideRequest,
     IsoDateTime,
+    MatchingListOut,
+    ReassignRideRequest,
     RideListOut,
     RideOut,
 )
 from ridecast.api.routing import Routes, lambda_context
+from ridecast.domain.clock import utcnow
+from ridecast.domain.matching import reallocation
 from ridecast.domain.rides import batch, cancel, create, read
 from ridecast.domain.rides.commands import NewRide
 from ridecast.wiring import ports
@@ -106,8 +111,31 @@ def get_ride(ride_id: str, request: Request) -> RideOut:
     return RideOut.from_domain(ride, offers)
 
 
+@routes.get("/matchings", callers=FLEET_STAFF, errors=(422,))
+def live_matchings(
+    request: Request,
+    ended_within_seconds: Annotated[
+        int, Query(ge=0, le=3600, description="also the rides that ended this many seconds ago or less")
+    ] = 60,
+) -> MatchingListOut:
+    """Rides matching now with every offer's status (what the console's Now panel shows)."""
+    found = read.live_matchings(ports(), caller_fleet(request), timedelta(seconds=ended_within_seconds))
+    return MatchingListOut(matchings=[RideOut.from_domain(ride, offers) for ride, offers in found], as_of=utcnow())
+
+
 @routes.post("/rides/<ride_id>/cancel", callers=FLEET_STAFF, errors=(404, 409))
 def cancel_ride(ride_id: str, request: Request, body: CancelRideRequest | None = None) -> CancelledOut:
     """Cancel a ride that has not ended; drivers who got the offer are told."""
     ride = cancel.cancel_ride(ports(), caller_fleet(request), ride_id, body.reason if body else None)
     return CancelledOut(ride_id=ride.ride_id)
+
+
+@routes.post("/rides/<ride_id>/reassign", callers=FLEET_ADMIN, errors=(404, 409))
+def reassign_ride(ride_id: str, request: Request, body: ReassignRideRequest | None = None) -> RideOut:
+    """Reassign an assigned ride: to the named active driver, or (no `driver_id`) back to matching without the
+    driver who has it, as a new round; the drivers concerned and the customer are told (SPEC §8)."""
+    fleet_id = caller_fleet(request)
+    body = body or ReassignRideRequest()
+    reallocation.reassign_ride(ports(), fleet_id, ride_id, body.driver_id, body.reason)
+    ride, offers = read.get_ride_with_offers(ports(), fleet_id, ride_id)
+    return RideOut.from_domain(ride, offers)

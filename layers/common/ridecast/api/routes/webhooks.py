@@ -15,8 +15,8 @@ from ridecast.api.callers import PROVIDER
 from ridecast.api.routing import Routes
 from ridecast.api.telegram import TelegramUpdate
 from ridecast.domain.channels.ports import SignedRequest
-from ridecast.domain.channels.webhooks import verify_telegram
-from ridecast.domain.drivers.telegram_bot import handle_bot_update
+from ridecast.domain.channels.webhooks import verify_platform_telegram, verify_telegram
+from ridecast.domain.drivers.telegram_bot import handle_bot_update, handle_platform_update
 from ridecast.domain.matching import driver_replies
 from ridecast.errors import InvalidInput
 from ridecast.settings import get_settings
@@ -108,6 +108,16 @@ class TelegramOk(BaseModel):
     ok: bool = True
 
 
+def _telegram_update(request: Request) -> TelegramUpdate:
+    check_json_object(request.resolved_event)
+    try:
+        return TelegramUpdate.model_validate_json(request.resolved_event.decoded_body or "")
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise InvalidInput(f"{where}: {first.get('msg')}", field=where) from None
+
+
 # body="none": the body is read here, after the secret, not before the route as on other JSON routes.
 @telegram_updates.post(
     "/webhooks/telegram/<fleet_id>",
@@ -120,12 +130,23 @@ def bot_update(fleet_id: str, request: Request) -> TelegramOk:
     """An update of the fleet's bot: offer buttons, /start registration, /online, /offline, locations
     (X-Telegram-Bot-Api-Secret-Token checked before the body is read)."""
     fleet = verify_telegram(ports(), fleet_id, request.headers.get("x-telegram-bot-api-secret-token"))
-    check_json_object(request.resolved_event)
-    try:
-        update = TelegramUpdate.model_validate_json(request.resolved_event.decoded_body or "")
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise InvalidInput(f"{where}: {first.get('msg')}", field=where) from None
+    update = _telegram_update(request)
     handle_bot_update(ports(), fleet, update.update_id, update.event())
+    return TelegramOk()
+
+
+# A literal path: API Gateway (and the resolver) prefer it to `{fleet_id}`, so "platform" is never a fleet id.
+@telegram_updates.post(
+    "/webhooks/telegram/platform",
+    callers=PROVIDER,
+    body="none",
+    errors=(400, 403, 415, 422),
+    read_body=_TELEGRAM_UPDATE,
+)
+def platform_bot_update(request: Request) -> TelegramOk:
+    """An update of the platform's own bot, shared by the fleets without one: the driver's fleet is found by
+    the chat (or, on `/start <token>`, by the registration link); secret token checked against the platform's."""
+    verify_platform_telegram(ports(), request.headers.get("x-telegram-bot-api-secret-token"))
+    update = _telegram_update(request)
+    handle_platform_update(ports(), update.update_id, update.event())
     return TelegramOk()

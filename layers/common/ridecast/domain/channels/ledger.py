@@ -1,7 +1,11 @@
 """The router's bookkeeping for one invocation (SPEC §5): every send's outcome and latency, written to the
 channel's stored counters in one atomic ADD per channel when the batch ends (a broadcast wave) or at once
 outside a batch; three provider failures in a row take the channel offline, and exactly one writer of that
-move tells the admins."""
+move tells the admins.
+
+The same sends, per message channel (telegram, sms, whatsapp), are what `GET /stats` reports under
+`channels` (SPEC §6): the flush hands them to `count_sends` too, so a failed Telegram send and the SMS that
+replaced it are one failure on Telegram and one success on SMS there, as they were on the wire."""
 
 import threading
 from collections.abc import Callable
@@ -15,16 +19,28 @@ from ridecast.domain.channels.health import (
     RouterChannel,
     RouterState,
 )
+from ridecast.domain.stats.counters import SendTally
+from ridecast.domain.types import MessageChannel
 from ridecast.observability import count_by, logger
 
 StatusChanged = Callable[[RouterChannel, ChannelStatus], None]
+# Where a flush's sends go to be counted per message channel (the fleet's stats; None: nowhere).
+SendsCounter = Callable[[list[SendTally]], None]
 
 
 class ChannelLedger:
-    def __init__(self, fleet_id: str, store: ChannelHealthStore, on_status_change: StatusChanged) -> None:
+    def __init__(
+        self,
+        fleet_id: str,
+        store: ChannelHealthStore,
+        on_status_change: StatusChanged,
+        count_sends: SendsCounter | None = None,
+    ) -> None:
         self._fleet_id, self._store, self._on_status_change = fleet_id, store, on_status_change
+        self._count_sends = count_sends
         self._state: RouterState | None = None
         self._pending: dict[RouterChannel, ChannelOutcomes] = {}
+        self._pending_sends: list[SendTally] = []
         self._offline_here: set[RouterChannel] = set()
         self._batch_depth = 0
         # A wave's sends run on many threads at once; their outcomes meet here.
@@ -41,10 +57,21 @@ class ChannelLedger:
         return channel in self._offline_here or self.state.health(channel).status == "offline"
 
     def record(
-        self, channel: RouterChannel, ok: bool, latency_ms: float, at: datetime, *, provider_failure: bool
+        self,
+        channel: RouterChannel,
+        ok: bool,
+        latency_ms: float,
+        at: datetime,
+        *,
+        provider_failure: bool,
+        sent_on: MessageChannel | None = None,
     ) -> None:
+        """One outcome on `channel`; `sent_on` (the message's own channel) when it was a send, which the
+        fleet's stats count as an attempt (a delivery receipt's verdict on an earlier send is not one)."""
         stored = self.state.health(channel)
         with self._lock:
+            if sent_on is not None:
+                self._pending_sends.append(SendTally(sent_on, ok, round(latency_ms)))
             outcomes = self._pending.setdefault(channel, ChannelOutcomes())
             outcomes.add(ok, latency_ms, at, provider_failure=provider_failure)
             run = outcomes.failures_in_a_row + (0 if outcomes.succeeded else stored.consecutive_failures)
@@ -68,6 +95,9 @@ class ChannelLedger:
         for _ in range(3):
             with self._lock:
                 pending, self._pending = self._pending, {}
+                sends, self._pending_sends = self._pending_sends, []
+            if sends and self._count_sends is not None:
+                self._count_sends(sends)
             if not pending:
                 return
             for channel, outcomes in pending.items():

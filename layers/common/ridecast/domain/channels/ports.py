@@ -51,8 +51,34 @@ class TelegramBot(ChannelAdapter, Protocol):
     def answer_callback(self, callback_query_id: str, text: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "image/png"
+    data: bytes
+    # Also shown in the HTML body, as <img src="cid:{filename}">.
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class OutboundEmail:
+    to: str
+    subject: str
+    body: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+class EmailSender(Protocol):
+    def send(self, sender: str, message: OutboundEmail) -> str:
+        """The provider's message id; raises ChannelError when the provider refuses or fails it."""
+
+
 class ChannelProviders(Protocol):
     """Builds the adapter for a fleet's credentials (the router asks once per fleet and invocation)."""
+
+    def email(self) -> EmailSender:
+        """The e-mail service (SES); the sender address comes from the platform's channels."""
 
     def telegram(self, bot_token: str) -> TelegramBot: ...
 

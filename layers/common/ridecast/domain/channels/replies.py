@@ -1,4 +1,4 @@
-"""What a driver's free-text SMS/WhatsApp reply means: accept, reject, or neither, and which ride."""
+"""What a driver's free-text SMS/WhatsApp reply means: accept, reject, give back, or neither, and which ride."""
 
 import re
 import unicodedata
@@ -13,13 +13,15 @@ ACCEPT_WORDS = frozenset(
 REJECT_WORDS = frozenset(
     {"2", "no", "n", "reject", "non", "refuser", "refuse", "לא", "דחה", "لا", "رفض", "ارفض", "أرفض"}
 )
+# The driver who holds a ride gives it back (SPEC §8); the Arabic word is also written without its hamza.
+RELEASE_WORDS = frozenset({"cancel", "annuler", "ביטול", "إلغاء", "الغاء"})
 # The dash is required: without it "reject" and "refuse" would read as ride codes R-EJECT, R-EFUSE.
 _RIDE_CODE = re.compile(r"\bR-([0-9A-Z]{5})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Reply:
-    action: Literal["accept", "reject"] | None
+    action: Literal["accept", "reject", "release"] | None
     ride_code: str | None
 
 
@@ -36,4 +38,6 @@ def parse_reply(text: str) -> Reply:
         return Reply(action="accept", ride_code=ride_code)
     if word in REJECT_WORDS:
         return Reply(action="reject", ride_code=ride_code)
+    if word in RELEASE_WORDS:
+        return Reply(action="release", ride_code=ride_code)
     return Reply(action=None, ride_code=ride_code)

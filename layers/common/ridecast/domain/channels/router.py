@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 
 from ridecast.domain.channels.catalogue import render
 from ridecast.domain.channels.health import (
+    OFFLINE_AFTER_FAILURES,
     ChannelHealthStore,
     ChannelSource,
     ChannelStatus,
@@ -26,16 +27,18 @@ from ridecast.domain.channels.ports import (
     Button,
     ChannelAdapter,
     ChannelProviders,
+    OutboundEmail,
     OutboundMessage,
     SendReceipt,
     TelegramBot,
 )
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig
-from ridecast.domain.ports import OpsAlerts, Ports, SecretStore
+from ridecast.domain.ports import OpsAlerts, Ports, SecretStore, StatsStore
+from ridecast.domain.stats.recording import record_sends
 from ridecast.domain.types import MessageChannel
 from ridecast.errors import ChannelError, NoSenderForChannel
-from ridecast.observability import logger, mask_phone
+from ridecast.observability import logger, mask_email, mask_phone
 
 WHATSAPP_SESSION = timedelta(hours=24)
 
@@ -61,16 +64,18 @@ class ChannelRouter:
         providers: ChannelProviders,
         alerts: OpsAlerts,
         health: ChannelHealthStore,
+        stats: StatsStore | None = None,
     ) -> None:
         self.fleet = fleet
         self._secret_store = secrets
         self._providers = providers
         self._alerts = alerts
-        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status)
+        count_sends = None if stats is None else partial(record_sends, stats, fleet.fleet_id)
+        self.ledger = ChannelLedger(fleet.fleet_id, health, self._tell_admins_status, count_sends)
 
     @classmethod
     def for_fleet(cls, fleet: Fleet, ports: Ports) -> "ChannelRouter":
-        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health)
+        return cls(fleet, ports.secrets, ports.channels, ports.alerts, ports.stores.channel_health, ports.stores.stats)
 
     @cached_property
     def _secrets(self) -> dict[str, str]:
@@ -151,11 +156,18 @@ class ChannelRouter:
 
     def _tell_admins_status(self, channel: RouterChannel, status: ChannelStatus) -> None:
         kind = "admin_channel_offline" if status == "offline" else "admin_channel_recovered"
-        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count="3")
+        body = render(self.fleet, kind, fleet_name=self.fleet.name, channel=channel, count=str(OFFLINE_AFTER_FAILURES))
         self.to_admins(f"Ridecast channel {channel} {status}", body, kind=kind, channel=channel)
 
     def telegram_bot(self) -> TelegramBot | None:
         return self._telegram
+
+    def telegram_username(self) -> str | None:
+        """The bot the fleet's drivers register with: its own, else the platform's; None when neither."""
+        source = self.source("telegram")
+        if source == "fleet" and self.fleet.telegram is not None:
+            return self.fleet.telegram.bot_username
+        return (self.platform.telegram_bot_username or None) if source == "platform" else None
 
     def adapter(self, channel: MessageChannel) -> ChannelAdapter:
         adapter = self._telegram if channel == "telegram" else self._twilio
@@ -182,7 +194,10 @@ class ChannelRouter:
 
     def _record(self, channel: MessageChannel, started: float, *, ok: bool, provider_failure: bool) -> None:
         latency_ms = (time.perf_counter() - started) * 1000
-        self.ledger.record(router_channel(channel), ok, latency_ms, utcnow(), provider_failure=provider_failure)
+        at = utcnow()
+        self.ledger.record(
+            router_channel(channel), ok, latency_ms, at, provider_failure=provider_failure, sent_on=channel
+        )
 
     def driver_routes(
         self, driver: Driver, exclude: frozenset[MessageChannel] = frozenset()
@@ -264,16 +279,37 @@ class ChannelRouter:
     def to_phone(self, phone: str, body: str) -> Delivery:
         return self.send(OutboundMessage(channel="sms", to=phone, body=body))
 
-    def to_chat(self, chat_id: str, body: str) -> Delivery:
-        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body))
+    def to_chat(self, chat_id: str, body: str, buttons: tuple[Button, ...] = ()) -> Delivery:
+        return self.send(OutboundMessage(channel="telegram", to=chat_id, body=body, buttons=buttons))
 
-    def to_admins(self, subject: str, body: str, **context: str) -> list[Delivery]:
+    def to_admins(self, subject: str, body: str, buttons: tuple[Button, ...] = (), **context: str) -> list[Delivery]:
+        """An alert: each admin told (`tell_admins`, with `buttons` to act on it on Telegram), and the ops topic."""
+        deliveries = self.tell_admins(subject, body, buttons)
+        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
+        return deliveries
+
+    def tell_admins(self, subject: str, body: str, buttons: tuple[Button, ...] = ()) -> list[Delivery]:
+        """Each admin on Telegram or by SMS, and by e-mail too where they have an address."""
         deliveries = []
         for admin in self.fleet.admin_contacts:
             telegram_usable = self._telegram is not None and self.mode != "twilio-only"
             if admin.telegram_chat_id and telegram_usable and not self.ledger.is_offline("telegram"):
-                deliveries.append(self.to_chat(admin.telegram_chat_id, body))
+                deliveries.append(self.to_chat(admin.telegram_chat_id, body, buttons))
             elif admin.phone:
                 deliveries.append(self.to_phone(admin.phone, body))
-        self._alerts.publish(subject, body, {"fleet_id": self.fleet.fleet_id, **context})
+            if admin.email:
+                self.email(OutboundEmail(to=admin.email, subject=subject, body=body))
         return deliveries
+
+    def email(self, message: OutboundEmail) -> bool:
+        """Send through SES from the platform's sender; False (logged) when there is none or SES fails it."""
+        sender = self.platform.email_sender
+        if not sender:
+            logger.info("e-mail skipped: the platform has no email_sender", extra={"to": mask_email(message.to)})
+            return False
+        try:
+            self._providers.email().send(sender, message)
+        except ChannelError as error:
+            logger.warning("e-mail not sent", extra={"to": mask_email(message.to), "error": error.message})
+            return False
+        return True

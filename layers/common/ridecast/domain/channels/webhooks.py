@@ -22,6 +22,14 @@ def verify_telegram(ports: Ports, fleet_id: str, secret_token: str | None) -> Fl
     return fleet
 
 
+def verify_platform_telegram(ports: Ports, secret_token: str | None) -> None:
+    """The update is the platform bot's when its X-Telegram-Bot-Api-Secret-Token is the platform's secret."""
+    platform = PlatformChannels.from_secret(ports.secrets.platform_secrets())
+    expected = platform.telegram_webhook_secret if platform.telegram_bot_token else ""
+    if not expected or not same_secret(expected, secret_token or ""):
+        raise WebhookForbidden("invalid X-Telegram-Bot-Api-Secret-Token")
+
+
 def verify_twilio(ports: Ports, verifier: WebhookVerifier, fleet_id: str | None, request: SignedRequest) -> Fleet:
     """The fleet the message is for, when Twilio signed it with that fleet's auth token and account."""
     fleet = ports.stores.fleets.get(fleet_id) if fleet_id else None

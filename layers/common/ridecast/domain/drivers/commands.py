@@ -3,13 +3,14 @@
 from pydantic import Field
 
 from ridecast.domain.entities import DomainModel, Vehicle
-from ridecast.domain.types import DriverChannel, DriverStatus, Name, Phone
+from ridecast.domain.types import DriverChannel, DriverStatus, Email, Name, Phone
 
 
 class NewDriver(DomainModel):
     name: Name
     phone: Phone
     channel: DriverChannel
+    email: Email | None = None
     vehicle: Vehicle | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
 
@@ -20,6 +21,7 @@ class DriverChanges(DomainModel):
     name: Name | None = None
     phone: Phone | None = None
     channel: DriverChannel | None = None
+    email: Email | None = None
     vehicle: Vehicle | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus | None = None

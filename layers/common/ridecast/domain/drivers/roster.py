@@ -20,6 +20,7 @@ def register_driver(ports: Ports, fleet_id: str, request: NewDriver) -> Driver:
         name=request.name,
         phone=request.phone,
         channel=request.channel,
+        email=request.email,
         vehicle=request.vehicle,
         rating=request.rating,
         status="active",

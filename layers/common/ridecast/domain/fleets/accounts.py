@@ -53,8 +53,8 @@ def update_fleet(ports: Ports, fleet_id: str, request: FleetChanges) -> Fleet:
         changes["twilio"] = _twilio_config(request.twilio)
     if request.telegram is not None:
         changes["telegram"] = _telegram_config(request.telegram)
-    updated = fleet.model_copy(update={**changes, "updated_at": utcnow()})
-    Fleet.model_validate(updated.model_dump())
+    # Validated, not model_copy'd: the changes hold plain dicts (admin contacts) that must become models.
+    updated = Fleet.model_validate({**fleet.model_dump(), **changes, "updated_at": utcnow()})
     _claim_senders(ports, fleet_id, request.twilio)
     _save_channel_secrets(ports, fleet_id, request.twilio, request.telegram)
     ports.stores.fleets.save(updated)

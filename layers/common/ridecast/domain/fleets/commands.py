@@ -37,6 +37,7 @@ class FleetSettingsChanges(DomainModel):
     max_rides_per_minute: int | None = None
     max_messages_per_customer_per_hour: int | None = None
     prebook_lead_minutes: int | None = None
+    max_reallocations: int | None = None
 
 
 class FleetChanges(DomainModel):

@@ -55,6 +55,12 @@ def _closed_result(ride: Ride, driver_id: str) -> str | None:
     return None
 
 
+def in_this_round(offer: Offer, ride: Ride) -> bool:
+    """An offer of the ride's current matching round: a driver the ride went back to matching without, or one
+    not offered it again yet, holds a link of an earlier round (SPEC §8)."""
+    return offer.matching_round == ride.matching_round and offer.driver_id not in ride.excluded_driver_ids
+
+
 def accept(ports: Ports, token: str) -> Ride:
     offer, ride = open_offer(ports, token)
     return accept_offer(ports, offer, ride)
@@ -73,7 +79,8 @@ def _assignment(driver_id: str) -> Callable[[Ride], dict[str, object]]:
             "assigned_at": now,
             "ended_at": now,
             "end_reason": "accepted",
-            "time_to_match_seconds": round((now - ride.created_at).total_seconds(), 3),
+            # A ride back to matching (SPEC §8) counts from the start of its round.
+            "time_to_match_seconds": round((now - (ride.matching_started_at or ride.created_at)).total_seconds(), 3),
         }
 
     return changes
@@ -87,6 +94,8 @@ def accept_offer(ports: Ports, offer: Offer, ride: Ride) -> Ride:
     driver = ports.stores.drivers.get(ride.fleet_id, offer.driver_id)
     if driver is None or driver.status != "active":
         raise OfferClosed("driver_not_active")
+    if ride.status == "searching" and not in_this_round(offer, ride):
+        raise OfferClosed("expired")
     won = move_ride(
         ports.stores.rides,
         ride,
@@ -113,7 +122,7 @@ def accept_offer(ports: Ports, offer: Offer, ride: Ride) -> Ride:
 def reject_offer(ports: Ports, offer: Offer, ride: Ride) -> Ride:
     closed = _closed_result(ride, offer.driver_id)
     if ride.status == "assigned" and not closed:
-        closed = "already_taken"  # the assigned driver cannot reject: the admin reassigns by cancelling
+        closed = "already_taken"  # the assigned driver gives the ride back instead (SPEC §8)
     if closed:
         raise OfferClosed(closed)
     if _record_response(ports, offer, "rejected"):

@@ -17,9 +17,9 @@ from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import holding, notifications
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
-from ridecast.domain.rides.transitions import load_ride
+from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.domain.stats.counters import SendTally
-from ridecast.domain.stats.recording import record_offers_sent, record_ride_ended
+from ridecast.domain.stats.recording import count_offer_sends, record_ride_ended
 from ridecast.domain.types import MessageChannel
 from ridecast.ids import new_offer_secret, offer_token
 from ridecast.observability import logger, metrics
@@ -35,15 +35,17 @@ def offer_link(offer: Offer) -> str:
     return f"{get_settings().base_url}/offers/{offer_token(offer.ride_id, offer.driver_id, offer.secret)}"
 
 
-def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
+def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, Any]:
     """Offer the ride to every eligible driver not offered yet, and remind those who timed out once."""
     rides = ports.stores.rides
     ride = load_ride(rides, ride_id)
+    if superseded(ride, matching_round):
+        return {"ride_status": SUPERSEDED}
     if ride.status != "searching":
         return {"ride_status": ride.status}
     fleet = get_fleet(ports, ride.fleet_id)
-    offers = {o.driver_id: o for o in ports.stores.offers.for_ride(ride_id)}
-    if not offers:
+    earlier = {o.driver_id: o for o in ports.stores.offers.for_ride(ride_id)}
+    if not earlier:
         # Not offered to anyone yet: a paused fleet holds it (rides already matching carry on).
         unheld = holding.unless_paused(ports, ride, fleet)
         if unheld is None:
@@ -56,7 +58,10 @@ def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
     if remaining <= 0:
         return {"ride_status": "searching", "deadline_passed": True, "window_seconds": 1}
 
-    eligible = eligible_drivers(ports, ride.fleet_id)
+    # Offers of an earlier round are made again in this one, on the same record (SPEC §8).
+    offers = {d: o for d, o in earlier.items() if o.matching_round == ride.matching_round}
+    excluded = set(ride.excluded_driver_ids)
+    eligible = [d for d in eligible_drivers(ports, ride.fleet_id) if d.driver_id not in excluded]
     newcomers = [d for d in eligible if d.driver_id not in offers]
     to_remind = [
         d
@@ -79,7 +84,7 @@ def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
     if wave == 1 and threshold and len(newcomers) < threshold:
         notifications.alert_admins(router, ride, "admin_low_availability", count=str(len(newcomers)))
 
-    new_offers = [_new_offer(ride, d, router, wave, now) for d in newcomers]
+    new_offers = [_new_offer(ride, d, router, wave, now, earlier.get(d.driver_id)) for d in newcomers]
     # The router writes what the wave taught it about each channel once, at the end of the wave.
     with router.batch():
         deliveries = _save_and_send_offers(
@@ -122,15 +127,19 @@ def broadcast(ports: Ports, ride_id: str) -> dict[str, Any]:
     }
 
 
-def _new_offer(ride: Ride, driver: Driver, router: ChannelRouter, wave: int, now: datetime) -> Offer:
+def _new_offer(
+    ride: Ride, driver: Driver, router: ChannelRouter, wave: int, now: datetime, earlier: Offer | None = None
+) -> Offer:
+    """A fresh offer; a driver offered in an earlier round keeps their secret, so the link they have works."""
     return Offer(
         ride_id=ride.ride_id,
         driver_id=driver.driver_id,
         fleet_id=ride.fleet_id,
-        secret=new_offer_secret(),
+        secret=earlier.secret if earlier else new_offer_secret(),
         ride_code=ride.code,
         channel=router.driver_channel(driver)[0],
         wave=wave,
+        matching_round=ride.matching_round,
         sent_at=now,
     )
 
@@ -153,7 +162,7 @@ def _save_and_send_offers(
         return delivery, round((time.perf_counter() - started) * 1000)
 
     timed = in_parallel(send_timed, saved + new)
-    record_offers_sent(ports, ride, [SendTally(d.channel, d.ok, ms) for d, ms in timed])
+    count_offer_sends([SendTally(d.channel, d.ok, ms) for d, ms in timed])
     return [delivery for delivery, _ in timed]
 
 
@@ -172,9 +181,9 @@ def send_offer(
     values = ride_values(ride, link=offer_link(offer))
     fleet = router.fleet
     body = render(fleet, kind, **values)
-    if driver.channel == "telegram" and not driver.telegram_chat_id and fleet.telegram is not None:
+    if driver.channel == "telegram" and not driver.telegram_chat_id and router.telegram_username():
         # Reached by SMS until they open their deep link; the offer itself invites them to.
-        link = issue_link(ports.stores.registrations, fleet, driver)
+        link = issue_link(ports.stores.registrations, router, driver)
         body += render(fleet, "register_hint", register_link=link.url)
     delivery = router.to_driver(
         driver,

@@ -14,6 +14,8 @@ from ridecast.domain.channels.webhooks import process_once, verify_twilio
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet, Ride
 from ridecast.domain.matching import answers
+from ridecast.domain.matching.holder import held_ride
+from ridecast.domain.matching.reallocation import give_back_reply
 from ridecast.domain.ports import Ports
 from ridecast.domain.types import MessageChannel
 from ridecast.errors import InvalidInput, WebhookForbidden
@@ -95,11 +97,21 @@ def _answer(ports: Ports, fleet: Fleet, reply: TextReply) -> str:
     parsed = parse_reply(reply.text)
     if parsed.action is None:
         return render(fleet, "reply_help")
+    if parsed.action == "release":
+        return _give_back(ports, fleet, driver.driver_id, parsed.ride_code)
     found = answers.newest_open_offer(ports, driver.driver_id, parsed.ride_code)
     if found is None:
         return render(fleet, "result_no_open_offer")
     result, ride = answers.answer(ports, *found, accepting=parsed.action == "accept")
     return render(fleet, f"result_{result}", **ride_values(ride))
+
+
+def _give_back(ports: Ports, fleet: Fleet, driver_id: str, ride_code: str | None) -> str:
+    """`cancel` (or the fleet's language's word), optionally with the ride code: give back the ride held."""
+    held = held_ride(ports, driver_id, ride_code)
+    if held is None:
+        return render(fleet, "result_nothing_to_give_back")
+    return give_back_reply(ports, fleet, *held)
 
 
 def record_delivery_receipt(

@@ -11,6 +11,7 @@ from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import notifications
 from ridecast.domain.matching.answers import record_winning_answer
 from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.matching.holder import tell_holder
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride
 from ridecast.domain.stats.recording import record_ride_ended
@@ -61,12 +62,18 @@ def notify_matched(ports: Ports, ride_id: str) -> dict[str, Any]:
     winner = ports.stores.drivers.get(ride.fleet_id, ride.driver_id)
     if winner is not None:
         notifications.customer_matched(router, ride, winner, ports.stores.rate_limits)
-        router.to_driver(winner, render(fleet, "assigned_driver", **ride_values(ride)))
+        tell_holder(router, ride, winner, ports.stores.offers.get(ride_id, ride.driver_id), "assigned_driver")
     # The accept that won may not have recorded its answer yet; the winner must never read "taken".
     record_winning_answer(ports, ride)
     settled = settle_open_offers(ports, ride_id, "taken", winner=ride.driver_id)
     record_ride_ended(ports, ride, settled)
-    others = [o for o in settled if o.status in ("taken", "rejected") and o.driver_id != ride.driver_id]
+    others = [
+        o
+        for o in settled
+        if o.status in ("taken", "rejected")
+        and o.driver_id != ride.driver_id
+        and o.matching_round == ride.matching_round
+    ]
     _tell_drivers(ports, router, fleet, ride, others, "taken")
     return {"ride_status": "assigned", "drivers_told": len(others)}
 
@@ -78,7 +85,8 @@ def notify_cancelled(ports: Ports, ride_id: str) -> dict[str, Any]:
     fleet = get_fleet(ports, ride.fleet_id)
     settled = settle_open_offers(ports, ride_id, "cancelled")
     record_ride_ended(ports, ride, settled)
-    told = [o for o in settled if o.status in ("cancelled", "rejected")]
+    # A ride cancelled in a later round (SPEC §8): the drivers of this round are the ones expecting news.
+    told = [o for o in settled if o.status in ("cancelled", "rejected") and o.matching_round == ride.matching_round]
     _tell_drivers(ports, ChannelRouter.for_fleet(fleet, ports), fleet, ride, told, "cancelled_driver")
     return {"ride_status": "cancelled", "drivers_told": len(told)}
 

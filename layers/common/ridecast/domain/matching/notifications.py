@@ -5,6 +5,7 @@ from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Ride
 from ridecast.domain.fleets.accounts import get_fleet
+from ridecast.domain.matching.admin_actions import alert_buttons
 from ridecast.domain.ports import Ports, RateLimitStore
 from ridecast.domain.rides.limits import may_message_customer
 from ridecast.observability import logger, metrics
@@ -26,7 +27,9 @@ def customer_matched(router: ChannelRouter, ride: Ride, driver: Driver, limits: 
 
 def alert_admins(router: ChannelRouter, ride: Ride, kind: str, **extra: str) -> None:
     body = render(router.fleet, kind, **ride_values(ride, **extra))
-    router.to_admins(f"Ridecast {kind.removeprefix('admin_')} {ride.code}", body, ride_id=ride.ride_id, kind=kind)
+    subject = f"Ridecast {kind.removeprefix('admin_')} {ride.code}"
+    buttons = alert_buttons(router.fleet, ride, kind)
+    router.to_admins(subject, body, buttons, ride_id=ride.ride_id, kind=kind)
     metrics.add_metric(name="AdminAlerts", unit="Count", value=1)
     logger.info("admins alerted", extra={"ride_id": ride.ride_id, "kind": kind})
 

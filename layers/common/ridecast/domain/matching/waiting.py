@@ -9,15 +9,20 @@ from ridecast.domain.entities import Ride
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.notifications import escalate
 from ridecast.domain.ports import Ports
-from ridecast.domain.rides.transitions import load_ride
+from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.errors import RideCancelled, RideEnded
 
 
-def await_acceptance(ports: Ports, ride_id: str, task_token: str) -> dict[str, Any]:
+def await_acceptance(ports: Ports, ride_id: str, task_token: str, matching_round: int = 1) -> dict[str, Any]:
     """Park the task token on the ride. An answer that landed first completes the token right here."""
-    if ports.stores.rides.update_searching(ride_id, {"task_token": task_token}) is not None:
+    parked = ports.stores.rides.update_searching(ride_id, {"task_token": task_token}, only_round=matching_round)
+    if parked is not None:
         return {"waiting": True}
-    return answer_ended_ride(ports, load_ride(ports.stores.rides, ride_id), task_token)
+    ride = load_ride(ports.stores.rides, ride_id)
+    if superseded(ride, matching_round):
+        ports.matching.fail_task(task_token, RideEnded.__name__, f"ride {ride_id} is matching in a newer round")
+        return {"waiting": False, "ride_status": ride.status}
+    return answer_ended_ride(ports, ride, task_token)
 
 
 def answer_ended_ride(ports: Ports, ride: Ride, task_token: str) -> dict[str, Any]:
@@ -33,12 +38,15 @@ def answer_ended_ride(ports: Ports, ride: Ride, task_token: str) -> dict[str, An
     return {"waiting": False, "ride_status": ride.status}
 
 
-def expire_window(ports: Ports, ride_id: str) -> dict[str, Any]:
+def expire_window(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, Any]:
     """A response window lapsed: unanswered offers become `timeout`; say whether time is up."""
     ride = load_ride(ports.stores.rides, ride_id)
+    if superseded(ride, matching_round):
+        return {"ride_status": SUPERSEDED}
     if ride.status != "searching":
         return {"ride_status": ride.status}
-    offers = ports.stores.offers.for_ride(ride_id)
+    # Earlier rounds' offers (a driver who gave the ride back, say) are no answer to this round's.
+    offers = [o for o in ports.stores.offers.for_ride(ride_id) if o.matching_round == ride.matching_round]
     expired = in_parallel(
         lambda o: ports.stores.offers.update(ride_id, o.driver_id, {"sent"}, status="timeout"),
         [o for o in offers if o.status == "sent"],

@@ -43,6 +43,12 @@ def create_ride_once(
     )
 
 
+def matching_payload(ride: Ride) -> dict[str, Any]:
+    """The input of a ride's matching execution: the round lets a task of an earlier round's execution,
+    still running, see it has been superseded (SPEC §8)."""
+    return {"ride_id": ride.ride_id, "fleet_id": ride.fleet_id, "matching_round": ride.matching_round}
+
+
 def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str | None = None) -> Ride:
     fleet = get_fleet(ports, fleet_id)
     now = utcnow()
@@ -68,9 +74,8 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)
     # A pre-booked ride's flow waits in its Wait state until then: no poller, no schedule per ride (null: at once).
-    flow: dict[str, Any] = {
-        "ride_id": ride.ride_id,
-        "fleet_id": fleet_id,
+    flow = {
+        **matching_payload(ride),
         "start_matching_at": schedule.wait_timestamp(starts_at) if starts_at is not None else None,
     }
     try:

@@ -20,6 +20,15 @@ def load_ride(rides: RideStore, ride_id: str) -> Ride:
     return ride
 
 
+# What a task of an earlier round's execution answers once the ride has gone back to matching in a newer
+# round (SPEC §8): the state machine's Choice states send it to Settled, leaving the ride to the new execution.
+SUPERSEDED = "superseded"
+
+
+def superseded(ride: Ride, matching_round: int) -> bool:
+    return ride.matching_round > matching_round
+
+
 def still_searching(ride: Ride) -> bool:
     return ride.status == "searching"
 

@@ -29,6 +29,9 @@ DRIVERS_NOTIFIED = "drivers_notified"
 TTM_COUNT = "ttm_count"
 TTM_SUM_MS = "ttm_sum_ms"
 TTM_BUCKET_PREFIX = "ttm#"
+# SPEC §8: operator reassigns, and times a ride went back to matching (give backs, driver-less reassigns).
+REASSIGNMENTS = "reassignments"
+REALLOCATIONS = "reallocations"
 
 # Per-channel and per-driver counters are "<counter>#<channel or driver id>".
 CHANNEL_COUNTERS = ("ch_attempts", "ch_successes", "ch_failures", "ch_latency_ms")
@@ -65,6 +68,10 @@ def ride_created_counts(ride: Ride) -> dict[str, int]:
 def ride_ended_counts(ride: Ride) -> dict[str, int]:
     """What one ride's ending adds to its hour."""
     counts = {f"{ENDED_PREFIX}{ride.status}": 1, DRIVERS_NOTIFIED: ride.drivers_notified}
+    if ride.reassignments:
+        counts[REASSIGNMENTS] = ride.reassignments
+    if ride.reallocations:
+        counts[REALLOCATIONS] = ride.reallocations
     if ride.status == "assigned" and ride.time_to_match_seconds is not None:
         counts[TTM_COUNT] = 1
         counts[TTM_SUM_MS] = round(ride.time_to_match_seconds * 1000)

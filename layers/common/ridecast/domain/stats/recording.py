@@ -1,14 +1,18 @@
 """Keeping the counters as rides start and end and as offers go out (the only writers of the aggregates).
 
 A ride's ending is counted once however often Step Functions retries the step that ends it: the store
-writes its counters in one transaction with a per-ride marker that can be written only once, so every
-ending path may call `record_ride_ended` again (a retry, the API's cancel and then the flow's) safely.
+writes its counters in one transaction with a per-ride marker holding the ride version it counted, so every
+ending path may call `record_ride_ended` again (a retry, the API's cancel and then the flow's) safely. A
+ride that goes back to matching (SPEC §8) takes its ending out again (`record_ride_reopened`), so `/stats`
+keeps counting each ride once, by the status `GET /rides` shows.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
+from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Offer, Ride
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import Ports, StatsStore
 from ridecast.domain.stats.counters import (
     ENDED_STATUSES,
     SCHEDULED,
@@ -44,7 +48,10 @@ def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None =
         hour=hour_key(ride.created_at),
         day=day_key(ride.created_at),
         hour_counts=ride_ended_counts(ride),
-        driver_counts=driver_counts(offers),
+        # Earlier rounds' offers counted with their round's ending (one record per ride and driver is reused).
+        driver_counts=driver_counts(o for o in offers if o.matching_round == ride.matching_round),
+        version=ride.version,
+        matching_round=ride.matching_round,
     )
     if counted:
         # Emitted with the marker's write, so retries do not inflate the dashboard either.
@@ -52,11 +59,27 @@ def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None =
     return counted
 
 
-def record_offers_sent(ports: Ports, ride: Ride, sends: list[SendTally]) -> None:
-    """A wave's sends per channel. A retried wave re-sends, and those sends are real attempts: counted."""
-    if not sends:
-        return
-    ports.stores.stats.count_sends(ride.fleet_id, hour_key(ride.created_at), channel_counts(sends))
+def record_ride_reopened(ports: Ports, ride: Ride) -> None:
+    """The ride went back to matching (SPEC §8): it no longer counts as ended (nor, from its earlier ending,
+    as assigned), and counts live again; its next ending is counted afresh."""
+    ports.stores.stats.count_reopened(
+        ride.fleet_id,
+        ride.ride_id,
+        hour=hour_key(ride.created_at),
+        version=ride.version,
+        matching_round=ride.matching_round,
+    )
+
+
+def record_sends(stats: StatsStore, fleet_id: str, sends: list[SendTally], at: datetime | None = None) -> None:
+    """Messages sent on each channel (every attempt: a failover is a failure on one channel and a send on
+    the next), counted in the hour they went out. The channel router calls it as it flushes its outcomes."""
+    if sends:
+        stats.count_sends(fleet_id, hour_key(at or utcnow()), channel_counts(sends))
+
+
+def count_offer_sends(sends: list[SendTally]) -> None:
+    """A wave's offers per channel, for the dashboard (EMF); the stats counters come from the router."""
     for channel in sorted({s.channel for s in sends}):
         on_channel = [s for s in sends if s.channel == channel]
         count_by("OfferSends", "channel", channel, len(on_channel))

@@ -16,6 +16,8 @@ from ridecast.domain.stats.counters import (
     DRIVERS_NOTIFIED,
     ENDED_PREFIX,
     ENDED_STATUSES,
+    REALLOCATIONS,
+    REASSIGNMENTS,
     SCHEDULED,
     TIME_TO_MATCH_EDGES,
     TTM_BUCKET_PREFIX,
@@ -67,8 +69,13 @@ class FleetStats:
     timeout_rate: float | None
     mean_drivers_notified: float | None
     active_matchings: int
+    # SPEC §8, of the period's ended rides: operator reassigns, and times rides went back to matching.
+    reassignments: int = 0
+    reallocations: int = 0
     channels: dict[str, ChannelFigures] = field(default_factory=dict)
     drivers: list[DriverFigures] = field(default_factory=list)
+    # Matched rides per bucket of TIME_TO_MATCH_EDGES, the last bucket open-ended (what charts draw).
+    time_to_match_histogram: list[int] = field(default_factory=list)
 
 
 def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
@@ -110,8 +117,11 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         timeout_rate=_ratio(ended["timed_out"], ended_total),
         mean_drivers_notified=_ratio(hours.get(DRIVERS_NOTIFIED, 0), ended_total),
         active_matchings=ports.stores.stats.live_matchings(fleet_id),
+        reassignments=hours.get(REASSIGNMENTS, 0),
+        reallocations=hours.get(REALLOCATIONS, 0),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
         drivers=_drivers(ports, fleet_id, since, until),
+        time_to_match_histogram=histogram,
     )
 
 

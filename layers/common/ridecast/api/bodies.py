@@ -77,6 +77,7 @@ _JSON_KINDS: dict[type, str] = {
     int: "a number",
     float: "a number",
     bool: "a boolean",
+    type(None): "null",  # a whole body of null is no body; a ride of a batch cannot be null
 }
 
 

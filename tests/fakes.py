@@ -24,6 +24,7 @@ from ridecast.adapters.stepfunctions import execution_name
 from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
+from ridecast.domain.rides.batch import BatchOutcome
 from ridecast.errors import (
     BackgroundUnavailable,
     ChannelError,
@@ -618,6 +619,7 @@ class FakeIdempotency:
     """One ride per fleet and key; the same key with another request is refused as the real one refuses it."""
 
     rides: dict[tuple[str, str], tuple[dict[str, Any], Ride]] = field(default_factory=dict)
+    batches: dict[tuple[str, str], tuple[dict[str, Any], BatchOutcome]] = field(default_factory=dict)
 
     def ride_once(
         self, fleet_id: str, key: str, request: dict[str, Any], create: Callable[[], Ride], lambda_context: Any
@@ -630,6 +632,23 @@ class FakeIdempotency:
         ride = create()
         self.rides[(fleet_id, key)] = (dict(request), _copy(ride))
         return ride
+
+    def batch_once(
+        self,
+        fleet_id: str,
+        key: str,
+        request: dict[str, Any],
+        create: Callable[[], BatchOutcome],
+        lambda_context: Any,
+    ) -> BatchOutcome:
+        if (fleet_id, key) in self.batches:
+            first_request, outcome = self.batches[(fleet_id, key)]
+            if first_request != request:
+                raise InvalidInput("Idempotency-Key: already used with a different ride request")
+            return outcome.model_copy(deep=True)
+        outcome = create()
+        self.batches[(fleet_id, key)] = (dict(request), outcome.model_copy(deep=True))
+        return outcome
 
 
 class Edit(NamedTuple):

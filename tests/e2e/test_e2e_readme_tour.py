@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from tests.e2e.stack import DEMO_ADMIN_KEY, OFFER_LINK, ROOT_KEY, StackClient, wait_for
 
@@ -113,3 +114,47 @@ def test_the_readme_tour_works_as_written(stack: StackClient) -> None:
     # And the whole outbox lists every message with channel, recipient, body and time
     everything = stack.outbox()
     assert {"channel", "to", "body", "sent_at"} <= set(everything[-1])
+
+    # When Ana's ride is pre-booked for an hour from now (the demo fleet matches 15 minutes before pickup)
+    pickup = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ana = "+447700900777"
+    booked = stack.post(
+        "/rides",
+        headers=ADMIN,
+        json={
+            "customer": {"name": "Ana", "phone": ana},
+            "pickup": {"address": "2 Low St"},
+            "dropoff": {"address": "Airport"},
+            "pickup_time": pickup,
+        },
+    )
+    # Then it is scheduled, listed as such, and Ana is told the booking
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["status"] == "scheduled"
+    scheduled = stack.get("/rides", params={"status": "scheduled"}, headers=ADMIN).json()["rides"]
+    assert booked.json()["ride_id"] in [r["ride_id"] for r in scheduled]
+    wait_for(lambda: [m for m in stack.outbox(ana) if "is booked for" in m["body"]], "Ana's booking confirmation")
+
+    # When the desk sends a batch of a good booking and one with a bad phone
+    batch = stack.post(
+        "/rides/batch",
+        headers={**ADMIN, "Idempotency-Key": f"paste-{pickup}"},
+        json={
+            "rides": [
+                {
+                    "customer": {"name": "Bo", "phone": "+447700900555"},
+                    "pickup": {"address": "3 Mill Rd"},
+                    "dropoff": {"address": "Docks"},
+                },
+                {
+                    "customer": {"name": "Cy", "phone": "07700"},
+                    "pickup": {"address": "4 Elm St"},
+                    "dropoff": {"address": "Zoo"},
+                },
+            ]
+        },
+    )
+    # Then the first is created and the second answered as POST /rides would answer it
+    assert batch.status_code == 200, batch.text
+    assert [(r["index"], r["status"]) for r in batch.json()["results"]] == [(0, 201), (1, 422)]
+    assert "customer.phone" in batch.json()["results"][1]["error"]["message"]

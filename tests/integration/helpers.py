@@ -64,7 +64,9 @@ class Stack:
         self.sfn = boto3.client("stepfunctions", region_name=self.state_machine_arn.split(":")[3])
 
     # ----------------------------------------------------------------- fleets and drivers
-    def create_fleet(self, *, driver_response_seconds: int = 1, matching_timeout_seconds: int = 3) -> Fleet:
+    def create_fleet(
+        self, *, driver_response_seconds: int = 1, matching_timeout_seconds: int = 3, prebook_lead_minutes: int = 15
+    ) -> Fleet:
         admin_phone, sender = unique_phone("+1666"), unique_phone("+1777")
         answer = self.http.post(
             f"{self.base_url}/fleets",
@@ -75,6 +77,7 @@ class Stack:
                 "settings": {
                     "driver_response_seconds": driver_response_seconds,
                     "matching_timeout_seconds": matching_timeout_seconds,
+                    "prebook_lead_minutes": prebook_lead_minutes,
                 },
                 "twilio": {
                     "account_sid": "AC" + "5" * 32,
@@ -213,11 +216,12 @@ class Stack:
     def settle_leftovers(self) -> None:
         """Cancel what a test left searching, so its flows stop competing with the next test for the CPU."""
         for fleet in self._fleets:
-            answer = self.http.get(f"{self.base_url}/rides", headers=fleet.headers, params={"status": "searching"})
-            if answer.status_code != 200:
-                continue
-            for ride in answer.json()["rides"]:
-                self.cancel(fleet, ride["ride_id"], "test finished")
+            for status in ("scheduled", "searching"):
+                answer = self.http.get(f"{self.base_url}/rides", headers=fleet.headers, params={"status": status})
+                if answer.status_code != 200:
+                    continue
+                for ride in answer.json()["rides"]:
+                    self.cancel(fleet, ride["ride_id"], "test finished")
         self._fleets.clear()
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
 from ridecast.api.models import (
+    BatchRidesRequest,
     CancelRideRequest,
     CreateApiKeyRequest,
     CreateDriverRequest,
@@ -51,6 +52,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "PATCH /drivers/{driver_id}": UpdateDriverRequest,
     "POST /drivers/message": MessageDriversRequest,
     "POST /rides": CreateRideRequest,
+    "POST /rides/batch": BatchRidesRequest,
     "POST /rides/{ride_id}/cancel": CancelRideRequest,
     "POST /rides/{ride_id}/reassign": ReassignRideRequest,
     "POST /dispatch/mode": SetModeRequest,

@@ -198,7 +198,12 @@ def test_creating_a_ride_starts_its_matching_execution(aws: AwsStack, fleet: Any
     executions = aws.executions()
     assert [e["name"] for e in executions] == [ride["ride_id"]]
     started = aws.sfn.describe_execution(executionArn=executions[0]["executionArn"])
-    assert json.loads(started["input"]) == {"ride_id": ride["ride_id"], "fleet_id": fleet.fleet_id, "matching_round": 1}
+    assert json.loads(started["input"]) == {
+        "ride_id": ride["ride_id"],
+        "fleet_id": fleet.fleet_id,
+        "matching_round": 1,
+        "start_matching_at": None,  # at once: no pickup_time
+    }
 
 
 def test_the_same_idempotency_key_gives_the_same_ride_and_one_execution(aws: AwsStack, fleet: Any) -> None:

@@ -18,6 +18,7 @@ CALL_SITE_EXTRAS = {
     "register_link": "https://t.me/northside_cabs_bot?start=abc",
     "fleet_name": "Northside Cabs",
     "channel": "telegram",
+    "pickup_at": "Fri 14 Mar 2025, 10:00 (UTC)",
     # the daily report (ridecast.domain.stats.daily_report.figures)
     **dict.fromkeys(("day", "total", "assigned", "timed_out", "cancelled", "failed", "acceptance"), "1"),
     **dict.fromkeys(("ttm_mean", "ttm_p50", "ttm_p95", "notified"), "1"),
@@ -206,3 +207,30 @@ def test_the_searching_message_reads_right_for_one_and_for_many(language: str, c
 def test_a_plural_text_without_a_count_is_a_bug_not_a_guess() -> None:
     with pytest.raises(KeyError, match="needs a count"):
         catalogue.render_in("en", "customer_searching", **catalogue.ride_values(_ride()))
+
+
+@pytest.mark.parametrize(
+    ("language", "timezone", "expected"),
+    [
+        ("en", "UTC", "Fri 14 Mar 2025, 10:00 (UTC)"),
+        ("fr", "Europe/Paris", "ven. 14 mars 2025, 11:00 (Europe/Paris)"),
+        ("he", "Asia/Jerusalem", "12:00 (Asia/Jerusalem)"),
+    ],
+)
+def test_a_booking_confirmation_gives_the_pickup_time_on_the_fleets_clock_and_in_its_language(
+    language: str, timezone: str, expected: str
+) -> None:
+    # Given a fleet in its own time zone and language, and a ride booked for 10:00 UTC
+    fleet = Fleet(
+        fleet_id="f1", name="Northside Cabs", language=language, timezone=timezone, created_at=NOW, updated_at=NOW
+    )
+    ride = _ride(pickup_time=datetime(2025, 3, 14, 10, 0, tzinfo=UTC))
+    # When the customer is told the booking is confirmed
+    text = catalogue.render(
+        fleet,
+        "customer_scheduled",
+        **catalogue.ride_values(ride, pickup_at=catalogue.local_time(fleet, ride.pickup_time)),
+    )
+    # Then the pickup time reads on the fleet's clock, in its language, with the zone named
+    assert expected in text.replace("\u2068", "").replace("\u2069", "")
+    assert ride.code in text

@@ -77,6 +77,21 @@ def test_a_transition_takes_the_ride_off_the_searching_index(aws: AwsStack, stor
     assert "GSI2SK" not in item
 
 
+def test_a_scheduled_ride_is_off_the_searching_index_until_its_matching_starts(stores: Stores) -> None:
+    # Given a pre-booked ride, scheduled, whose provisional deadline is long past
+    ride = a_ride("f1", 1, status="scheduled", deadline_at=NOW - timedelta(hours=1))
+    stores.rides.add(ride)
+    # Then the sweeper does not see it (it is not matching yet)
+    assert ride.ride_id not in stores.rides.searching_past(NOW)
+    # When its matching starts, with a deadline counted from then
+    started = stores.rides.transition(ride, "searching", deadline_at=NOW + timedelta(minutes=5))
+    # Then it is searching, on the sweeper's index by its new deadline
+    assert started is not None
+    assert started.status == "searching"
+    assert ride.ride_id not in stores.rides.searching_past(NOW)
+    assert ride.ride_id in stores.rides.searching_past(NOW + timedelta(minutes=6))
+
+
 def test_update_searching_ride_only_touches_a_searching_ride(stores: Stores) -> None:
     ride = a_ride("f1", 1)
     stores.rides.add(ride)

@@ -77,7 +77,13 @@ _JSON_KINDS: dict[type, str] = {
     int: "a number",
     float: "a number",
     bool: "a boolean",
+    type(None): "null",  # a whole body of null is no body; a ride of a batch cannot be null
 }
+
+
+def not_an_object(value: Any) -> InvalidInput:
+    """The refusal of a JSON value that should have been an object (a body, or a ride of a batch)."""
+    return InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS[type(value)]}", field="body")
 
 
 def check_json_object(event: BaseProxyEvent) -> None:
@@ -105,7 +111,7 @@ def check_json_object(event: BaseProxyEvent) -> None:
     if value is None:
         return  # `null` is no body, as an empty one
     if not isinstance(value, dict):
-        raise InvalidInput(f"body: must be a JSON object, not {_JSON_KINDS[type(value)]}", field="body")
+        raise not_an_object(value)
     if _depth(value) > MAX_JSON_DEPTH:
         raise UnreadableBody(TOO_DEEP)
 

@@ -76,12 +76,18 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     return location, str(error.get("msg", "is invalid"))
 
 
-def _invalid(errors: list[dict[str, Any]]) -> Response[dict[str, Any]]:
+def invalid_input_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The 422 body for pydantic's errors: one message naming up to five fields, and every field apart."""
     described = [_describe(e) for e in errors]
     message = "; ".join(f"{field}: {text}" for field, text in described[:5])
-    logger.info("request invalid", extra={"errors": message})
     details = [{"field": field, "message": text} for field, text in described]
-    return _answer(422, {"error": "invalid_input", "message": message, "errors": details})
+    return {"error": "invalid_input", "message": message, "errors": details}
+
+
+def _invalid(errors: list[dict[str, Any]]) -> Response[dict[str, Any]]:
+    body = invalid_input_body(errors)
+    logger.info("request invalid", extra={"errors": body["message"]})
+    return _answer(422, body)
 
 
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:

@@ -36,6 +36,9 @@ class FleetSettings(DomainModel):
     # few seconds; a customer hears about 2 messages per ride, so 10 an hour covers several real bookings.
     max_rides_per_minute: int = Field(default=60, ge=1, le=100000)
     max_messages_per_customer_per_hour: int = Field(default=10, ge=1, le=10000)
+    # SPEC §4 step 0: a ride whose pickup is further away than this waits `scheduled`, and its matching
+    # starts this many minutes before the pickup.
+    prebook_lead_minutes: int = Field(default=15, ge=0, le=1440)
     # SPEC §8: how often one ride may go back to matching (give backs and driver-less reassigns); past it
     # the ride times out and the admins take over, so a ride nobody keeps cannot bounce around for ever.
     max_reallocations: int = Field(default=2, ge=0, le=10)

@@ -13,11 +13,14 @@ mistake".
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ridecast.domain.channels.health import ChannelHealthStore
 from ridecast.domain.channels.ports import ChannelProviders
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
+
+if TYPE_CHECKING:
+    from ridecast.domain.rides.batch import BatchOutcome
 
 
 class FleetStore(Protocol):
@@ -275,6 +278,16 @@ class Idempotency(Protocol):
         """The ride `create` made for this fleet's key (calling it only the first time). Raises InvalidInput
         when the key came with another request, IdempotencyRequestInFlight while the first is still running.
         `lambda_context` lets a crashed first attempt's claim expire with its invocation."""
+
+    def batch_once(
+        self,
+        fleet_id: str,
+        key: str,
+        request: dict[str, Any],
+        create: Callable[[], "BatchOutcome"],
+        lambda_context: Any,
+    ) -> "BatchOutcome":
+        """The same for a batch of rides (POST /rides/batch): the answer `create` gave the first time."""
 
 
 class SecretStore(Protocol):

@@ -44,6 +44,9 @@ from ridecast.api.models.fleets import (
     UpdateFleetRequest,
 )
 from ridecast.api.models.rides import (
+    BatchResultOut,
+    BatchRidesOut,
+    BatchRidesRequest,
     CancelledOut,
     CancelRideRequest,
     CreateRideRequest,
@@ -73,6 +76,9 @@ __all__ = [
     "ApiKeyListOut",
     "ApiKeyOut",
     "ApiOutput",
+    "BatchResultOut",
+    "BatchRidesOut",
+    "BatchRidesRequest",
     "CancelRideRequest",
     "CancelledOut",
     "ChannelStatsOut",

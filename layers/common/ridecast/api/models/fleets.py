@@ -66,6 +66,7 @@ class FleetSettingsPatch(PatchRequest):
         "low_availability_threshold",
         "max_rides_per_minute",
         "max_messages_per_customer_per_hour",
+        "prebook_lead_minutes",
         "max_reallocations",
     )
 
@@ -74,6 +75,7 @@ class FleetSettingsPatch(PatchRequest):
     low_availability_threshold: int | None = Field(default=None, ge=0, le=100000)
     max_rides_per_minute: int | None = Field(default=None, ge=1, le=100000)
     max_messages_per_customer_per_hour: int | None = Field(default=None, ge=1, le=10000)
+    prebook_lead_minutes: int | None = Field(default=None, ge=0, le=1440)
     max_reallocations: int | None = Field(default=None, ge=0, le=10)
 
 

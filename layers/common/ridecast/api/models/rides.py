@@ -1,9 +1,9 @@
 """Rides, their offers and the drivers' answers: request and response bodies (SPEC §3)."""
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ridecast.api.models.base import (
     ApiInput,
@@ -18,6 +18,7 @@ from ridecast.domain.entities import (
     Place,
     Ride,
 )
+from ridecast.domain.rides.batch import MAX_BATCH, BatchEntry
 from ridecast.domain.types import (
     DriverChannel,
     RideStatus,
@@ -25,11 +26,24 @@ from ridecast.domain.types import (
 )
 
 
+def _with_offset(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("must give its UTC offset, e.g. 2026-03-14T09:30:00+01:00 or ...Z")
+    return moment
+
+
+# A pickup time without an offset could be any of 26 hours: it must say whose clock it is on.
+PickupTime = Annotated[IsoDateTime, AfterValidator(_with_offset)]
+
+
 class CreateRideRequest(ApiInput):
     customer: CustomerInput
     pickup: PlaceInput
     dropoff: PlaceInput
-    pickup_time: IsoDateTime | None = None
+    pickup_time: PickupTime | None = Field(
+        default=None,
+        description="ISO 8601 with offset; more than the fleet's prebook_lead_minutes ahead books the ride `scheduled`",
+    )
     price: float | None = Field(default=None, ge=0, le=1_000_000)
     notes: Text | None = None
 
@@ -134,6 +148,28 @@ class RideOut(ApiOutput):
 class RideListOut(ApiOutput):
     rides: list[RideOut]
     next: str | None = None
+
+
+class BatchRidesRequest(ApiInput):
+    # Each ride is checked on its own (an invalid one is reported at its index, the others still created),
+    # so the list holds any JSON here and the route validates every item as POST /rides would.
+    rides: list[Any] = Field(min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} bodies of POST /rides")
+
+
+class BatchResultOut(ApiOutput):
+    index: int = Field(description="the ride's position in `rides`, from 0")
+    status: int = Field(description="201 when the ride was created, else what POST /rides would have answered")
+    ride: RideOut | None = None
+    error: dict[str, Any] | None = Field(default=None, description="the body POST /rides would have answered")
+
+    @classmethod
+    def from_domain(cls, entry: BatchEntry) -> Self:
+        ride = RideOut.from_domain(entry.ride, offers=[]) if entry.ride is not None else None
+        return cls(index=entry.index, status=entry.status, ride=ride, error=entry.error)
+
+
+class BatchRidesOut(ApiOutput):
+    results: list[BatchResultOut]
 
 
 class MatchingListOut(ApiOutput):

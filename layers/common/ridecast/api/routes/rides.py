@@ -1,13 +1,19 @@
 """Rides of the caller's fleet (admin and dispatcher keys)."""
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import ValidationError
 
+from ridecast.api.bodies import not_an_object
 from ridecast.api.callers import FLEET_ADMIN, FLEET_STAFF, caller_fleet, caller_key_id
+from ridecast.api.errors import invalid_input_body
 from ridecast.api.models import (
+    BatchResultOut,
+    BatchRidesOut,
+    BatchRidesRequest,
     CancelledOut,
     CancelRideRequest,
     CreateRideRequest,
@@ -20,27 +26,29 @@ from ridecast.api.models import (
 from ridecast.api.routing import Routes, lambda_context
 from ridecast.domain.clock import utcnow
 from ridecast.domain.matching import reallocation
-from ridecast.domain.rides import cancel, create, read
+from ridecast.domain.rides import batch, cancel, create, read
 from ridecast.domain.rides.commands import NewRide
 from ridecast.wiring import ports
 
 routes = Routes(tag="rides")
 
-RideStatusFilter = Literal["searching", "assigned", "timed_out", "cancelled", "failed"]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description="1 to 255 visible ASCII characters; a retry with the same key gets the same answer",
+    ),
+]
+
+RideStatusFilter = Literal["scheduled", "searching", "assigned", "timed_out", "cancelled", "failed"]
 
 
 @routes.post("/rides", callers=FLEET_STAFF, status_code=201, errors=(404, 409, 429))
 def create_ride(
     body: CreateRideRequest,
     request: Request,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="idempotency-key",
-            pattern=r"^[\x21-\x7e]{1,255}$",
-            description="1 to 255 visible ASCII characters; a retry with the same key gets the same ride",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> RideOut:
     """Request a ride: matching starts at once (or at the pre-booked time)."""
     ride = create.create_ride_once(
@@ -52,6 +60,35 @@ def create_ride(
         lambda_context=lambda_context(request),
     )
     return RideOut.from_domain(ride, offers=[])
+
+
+@routes.post("/rides/batch", callers=FLEET_STAFF, errors=(404, 409))
+def create_ride_batch(
+    body: BatchRidesRequest, request: Request, idempotency_key: IdempotencyKey = None
+) -> BatchRidesOut:
+    """Request 1 to 100 rides at once: each valid one is created and started as POST /rides would, each
+    refused one answered at its index with the status and body POST /rides would have given."""
+    outcome = batch.create_batch_once(
+        ports(),
+        caller_fleet(request),
+        [_ride_or_refusal(item) for item in body.rides],
+        body.model_dump(mode="json"),
+        idempotency_key=idempotency_key,
+        created_by=caller_key_id(request),
+        lambda_context=lambda_context(request),
+    )
+    return BatchRidesOut(results=[BatchResultOut.from_domain(entry) for entry in outcome.results])
+
+
+def _ride_or_refusal(item: Any) -> NewRide | batch.RefusedRide:
+    """One ride of a batch, checked exactly as POST /rides checks its body."""
+    if not isinstance(item, dict):
+        refused = not_an_object(item)
+        return batch.RefusedRide(status=refused.status_code, error=refused.body())
+    try:
+        return NewRide(**CreateRideRequest.model_validate(item).model_dump())
+    except ValidationError as error:
+        return batch.RefusedRide(status=422, error=invalid_input_body([dict(e) for e in error.errors()]))
 
 
 @routes.get("/rides", callers=FLEET_STAFF, errors=(422,))

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from babel.plural import PluralRule
@@ -86,6 +87,15 @@ def _isolate(value: Any) -> Any:
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip() if moment else "now"
+
+
+def local_time(fleet: Fleet, moment: datetime) -> str:
+    """A moment as the fleet's customers read it: in the fleet's time zone and language (CLDR, by Babel),
+    with the zone named so nobody wonders whose clock it is."""
+    from babel.dates import format_datetime
+
+    zone = ZoneInfo(fleet.timezone)
+    return f"{format_datetime(moment, 'EEE d MMM y, HH:mm', tzinfo=zone, locale=fleet.language)} ({fleet.timezone})"
 
 
 def ride_values(ride: Ride, **extra: Any) -> dict[str, Any]:

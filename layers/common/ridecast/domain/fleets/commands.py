@@ -36,6 +36,7 @@ class FleetSettingsChanges(DomainModel):
     low_availability_threshold: int | None = None
     max_rides_per_minute: int | None = None
     max_messages_per_customer_per_hour: int | None = None
+    prebook_lead_minutes: int | None = None
     max_reallocations: int | None = None
 
 

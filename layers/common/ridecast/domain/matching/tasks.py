@@ -7,9 +7,12 @@ from typing import Any
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.endings import mark_failed, notify_cancelled, notify_matched, time_out
 from ridecast.domain.matching.holding import await_resume
+from ridecast.domain.matching.prebooked import confirm_booking, start_matching
 from ridecast.domain.matching.waiting import await_acceptance, expire_window
 
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "confirm_booking": confirm_booking,
+    "start_matching": start_matching,
     "broadcast": broadcast,
     "await_resume": await_resume,
     "await_acceptance": await_acceptance,

@@ -8,7 +8,7 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Ride
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.ports import Ports
-from ridecast.domain.rides import limits
+from ridecast.domain.rides import limits, schedule
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.stats.recording import record_ride_created, record_ride_ended
 from ridecast.errors import InvalidInput, MatchingUnavailable, TransientError
@@ -51,12 +51,15 @@ def matching_payload(ride: Ride) -> dict[str, Any]:
 
 def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str | None = None) -> Ride:
     fleet = get_fleet(ports, fleet_id)
-    limits.admit_ride(ports.stores.rate_limits, fleet, request.customer.phone)
     now = utcnow()
+    # Checked before the rate limit: a refused pickup time costs the fleet none of its rides this minute.
+    starts_at = schedule.matching_start(request.pickup_time, fleet.settings, now)
+    limits.admit_ride(ports.stores.rate_limits, fleet, request.customer.phone)
     ride = Ride(
         ride_id=new_id("r"),
         fleet_id=fleet_id,
         code=ride_code(ports.stores.fleets.next_ride_sequence(fleet_id)),
+        status="searching" if starts_at is None else "scheduled",
         customer=request.customer,
         pickup=request.pickup,
         dropoff=request.dropoff,
@@ -64,13 +67,19 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
         price=request.price,
         notes=request.notes,
         created_at=now,
-        deadline_at=now + timedelta(seconds=fleet.settings.matching_timeout_seconds),
+        # A scheduled ride's deadline is counted again when its matching starts.
+        deadline_at=(starts_at or now) + timedelta(seconds=fleet.settings.matching_timeout_seconds),
         created_by=created_by,
     )
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)
+    # A pre-booked ride's flow waits in its Wait state until then: no poller, no schedule per ride (null: at once).
+    flow = {
+        **matching_payload(ride),
+        "start_matching_at": schedule.wait_timestamp(starts_at) if starts_at is not None else None,
+    }
     try:
-        ports.matching.start(ride.ride_id, matching_payload(ride))
+        ports.matching.start(ride.ride_id, flow)
     except MatchingUnavailable as error:
         logger.exception("could not start matching", extra={"ride_id": ride.ride_id})
         failed = ports.stores.rides.transition(ride, "failed", ended_at=utcnow(), end_reason="matching could not start")
@@ -78,5 +87,5 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
             record_ride_ended(ports, failed, offers=[])
         raise TransientError("matching could not start; please retry") from error
     metrics.add_metric(name="RidesCreated", unit="Count", value=1)
-    logger.info("ride created", extra={"ride_id": ride.ride_id, "code": ride.code})
+    logger.info("ride created", extra={"ride_id": ride.ride_id, "code": ride.code, "status": ride.status})
     return ride

@@ -22,6 +22,8 @@ TIME_TO_MATCH_EDGES: tuple[float, ...] = (
 )  # fmt: skip
 
 CREATED = "created"
+# Rides created `scheduled` and not yet matching or cancelled (SPEC §4 step 0), in the hour they were created.
+SCHEDULED = "scheduled"
 ENDED_PREFIX = "ended#"
 DRIVERS_NOTIFIED = "drivers_notified"
 TTM_COUNT = "ttm_count"
@@ -60,7 +62,7 @@ def ttm_bucket(seconds: float) -> int:
 
 
 def ride_created_counts(ride: Ride) -> dict[str, int]:
-    return {CREATED: 1}
+    return {CREATED: 1, SCHEDULED: 1} if ride.status == "scheduled" else {CREATED: 1}
 
 
 def ride_ended_counts(ride: Ride) -> dict[str, int]:

@@ -15,6 +15,7 @@ from ridecast.domain.entities import Offer, Ride
 from ridecast.domain.ports import Ports, StatsStore
 from ridecast.domain.stats.counters import (
     ENDED_STATUSES,
+    SCHEDULED,
     SendTally,
     channel_counts,
     day_key,
@@ -28,6 +29,12 @@ from ridecast.observability import count_by
 
 def record_ride_created(ports: Ports, ride: Ride) -> None:
     ports.stores.stats.count_created(ride.fleet_id, hour_key(ride.created_at), ride_created_counts(ride))
+
+
+def record_ride_left_schedule(ports: Ports, ride: Ride) -> None:
+    """A scheduled ride started matching or was cancelled: one less waiting in the hour it was created. Called
+    only by the one transition that moved it (a conditional write), so never twice."""
+    ports.stores.stats.count_sends(ride.fleet_id, hour_key(ride.created_at), {SCHEDULED: -1})
 
 
 def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None = None) -> bool:

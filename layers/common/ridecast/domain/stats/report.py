@@ -18,6 +18,7 @@ from ridecast.domain.stats.counters import (
     ENDED_STATUSES,
     REALLOCATIONS,
     REASSIGNMENTS,
+    SCHEDULED,
     TIME_TO_MATCH_EDGES,
     TTM_BUCKET_PREFIX,
     TTM_COUNT,
@@ -99,8 +100,9 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
     ended = {status: hours.get(f"{ENDED_PREFIX}{status}", 0) for status in ENDED_STATUSES}
     ended_total = sum(ended.values())
     total = hours.get(CREATED, 0)
-    # Rides are created searching; whatever has not ended yet is still matching.
-    by_status = {"scheduled": 0, "searching": max(0, total - ended_total), **ended}
+    # Whatever has not ended and is not waiting for its matching time is matching now.
+    scheduled = max(0, hours.get(SCHEDULED, 0))
+    by_status = {"scheduled": scheduled, "searching": max(0, total - ended_total - scheduled), **ended}
     matched = hours.get(TTM_COUNT, 0)
     histogram = [hours.get(f"{TTM_BUCKET_PREFIX}{i}", 0) for i in range(len(TIME_TO_MATCH_EDGES) + 1)]
     return FleetStats(

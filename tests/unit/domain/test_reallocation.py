@@ -300,6 +300,9 @@ def test_the_offer_page_shows_give_back_to_the_driver_who_holds_the_ride_only(fa
     other = render_offer(answers.view_offer(fakes.ports, token_for(fakes, ride.ride_id, bo)))
     assert '<div id="give-back">' in holder
     assert '<div id="give-back" hidden>' in other
+    # And the winner reads that the ride is theirs, the others that it is taken
+    assert '<strong id="status">yours</strong>' in holder
+    assert '<strong id="status">taken</strong>' in other
     reallocation.give_back(fakes.ports, token_for(fakes, ride.ride_id, ann))
     after = render_offer(answers.view_offer(fakes.ports, token_for(fakes, ride.ride_id, ann)))
     # Back to matching without her: neither Give back nor Accept for Ann

@@ -33,7 +33,10 @@ async function answer(action, buttons = "actions") {{
   const response = await fetch(location.pathname.replace(/\\/$/, "") + "/" + action, {{method: "POST"}});
   const body = await response.json().catch(() => ({{}}));
   document.getElementById("result").textContent = messages[body.result] || body.message || "Please try again.";
-  if (body.result === "assigned") document.getElementById("give-back").hidden = false;
+  if (body.result === "assigned") {{
+    document.getElementById("status").textContent = "yours";
+    document.getElementById("give-back").hidden = false;
+  }}
 }}
 </script></body></html>"""
 
@@ -57,10 +60,17 @@ def render_offer(view: OfferView) -> str:
         dropoff=escape(ride.dropoff.address),
         when=escape(ride.pickup_time.isoformat() if ride.pickup_time else "now"),
         extra=extra,
-        status=escape(ride.status if ride.status != "assigned" else "taken"),
+        status=escape(_status_for_this_driver(ride.status, holds_it)),
         hidden="" if open_for_answer else " hidden",
         give_back_hidden="" if holds_it else " hidden",
     )
+
+
+def _status_for_this_driver(status: str, holds_it: bool) -> str:
+    """The winner reads that the ride is theirs; every other driver that someone else took it."""
+    if status == "assigned":
+        return "yours" if holds_it else "taken"
+    return status
 
 
 def render_missing() -> str:

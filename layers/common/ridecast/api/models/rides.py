@@ -3,17 +3,20 @@
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from ridecast.api.models.base import (
     ApiInput,
     ApiOutput,
     CustomerInput,
+    DriverId,
     IsoDateTime,
+    MatchingOptionsInput,
     PlaceInput,
 )
 from ridecast.domain.entities import (
     Customer,
+    MatchingOptions,
     Offer,
     Place,
     Ride,
@@ -32,6 +35,27 @@ class CreateRideRequest(ApiInput):
     pickup_time: IsoDateTime | None = None
     price: float | None = Field(default=None, ge=0, le=1_000_000)
     notes: Text | None = None
+    matching: MatchingOptionsInput | None = None
+
+    @field_validator("matching")
+    @classmethod
+    def _distance_needs_a_pickup_point(
+        cls, matching: MatchingOptionsInput | None, info: ValidationInfo
+    ) -> MatchingOptionsInput | None:
+        """Distances are from the pickup: without its coordinates there is nothing to measure (SPEC §4.1)."""
+        pickup = info.data.get("pickup")
+        located = pickup is not None and pickup.lat is not None and pickup.lng is not None
+        if matching is None or located:
+            return matching
+        if matching.priority == "distance":
+            raise ValueError('priority "distance" needs pickup.lat and pickup.lng')
+        if matching.max_distance_km is not None:
+            raise ValueError("max_distance_km needs pickup.lat and pickup.lng")
+        return matching
+
+
+class MatchingOptionsOut(MatchingOptions):
+    """The ride's matching options as asked (exclusions also count in `excluded_driver_ids`)."""
 
 
 class CancelRideRequest(ApiInput):
@@ -42,7 +66,7 @@ class ReassignRideRequest(ApiInput):
     """SPEC §8: to the named active driver of the fleet, or (no `driver_id`) back to matching without the
     driver who has the ride."""
 
-    driver_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    driver_id: DriverId | None = None
     reason: Text | None = None
 
 
@@ -97,7 +121,10 @@ class RideOut(ApiOutput):
     matching_round: int = Field(description="1, then one more each time the ride went back to matching (SPEC §8)")
     reassignments: int = Field(description="times an operator reassigned the ride")
     reallocations: int = Field(description="times the ride went back to matching: give backs, driver-less reassigns")
-    excluded_driver_ids: list[str] = Field(description="drivers the ride went back to matching without")
+    excluded_driver_ids: list[str] = Field(
+        description="drivers never offered the ride: the request's exclusions, those it went back to matching without"
+    )
+    matching: MatchingOptionsOut
     offers: list[OfferOut] | None = None
 
     @classmethod
@@ -127,6 +154,7 @@ class RideOut(ApiOutput):
             reassignments=ride.reassignments,
             reallocations=ride.reallocations,
             excluded_driver_ids=ride.excluded_driver_ids,
+            matching=MatchingOptionsOut.model_validate(ride.matching.model_dump()),
             offers=[OfferOut.from_domain(o) for o in offers] if offers is not None else None,
         )
 

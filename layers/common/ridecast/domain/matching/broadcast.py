@@ -16,6 +16,7 @@ from ridecast.domain.entities import Driver, Offer, Ride
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import holding, notifications
 from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.matching.ranking import rank_drivers
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.domain.stats.counters import SendTally
@@ -60,8 +61,8 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
 
     # Offers of an earlier round are made again in this one, on the same record (SPEC §8).
     offers = {d: o for d, o in earlier.items() if o.matching_round == ride.matching_round}
-    excluded = set(ride.excluded_driver_ids)
-    eligible = [d for d in eligible_drivers(ports, ride.fleet_id) if d.driver_id not in excluded]
+    # Every wave ranks the same way, so later waves and reminders keep the ride's order.
+    eligible = rank_drivers(ride, eligible_drivers(ports, ride.fleet_id))
     newcomers = [d for d in eligible if d.driver_id not in offers]
     to_remind = [
         d

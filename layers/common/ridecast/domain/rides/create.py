@@ -66,6 +66,9 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
         created_at=now,
         deadline_at=now + timedelta(seconds=fleet.settings.matching_timeout_seconds),
         created_by=created_by,
+        matching=request.matching,
+        # One list of drivers the ride is never offered to: the request's, then those a round goes on without.
+        excluded_driver_ids=sorted(set(request.matching.exclude_driver_ids)),
     )
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)

@@ -19,6 +19,7 @@ from ridecast.domain.matching.driver_replies import TextReply, answer_text_reply
 from ridecast.domain.matching.ranking import distance_km, rank_drivers
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.rides.create import create_ride
+from ridecast.domain.rides.read import get_ride_with_offers
 from ridecast.errors import InvalidInput
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import ACCOUNT_SID, SENDER, Verifier, a_fleet, drivers_of
@@ -320,3 +321,17 @@ def test_a_whatsapp_location_out_of_range_is_refused_naming_the_field(
     stored = fakes.drivers.get(fleet.fleet_id, ann.driver_id)
     assert stored is not None
     assert stored.location is None
+
+
+def test_a_waves_offers_carry_the_rides_order_and_read_back_in_it(fakes: Fakes) -> None:
+    # Given a far, a lost and a near driver, and a ride asking for the nearest first
+    fleet = a_fleet(fakes)
+    far, lost, near = drivers_of(fakes, fleet, 3)
+    _locate(fakes, far, FAR)
+    _locate(fakes, near, NEAR)
+    ride = _ride(fakes, fleet, priority="distance")
+    # When the wave goes out
+    broadcast(fakes.ports, ride.ride_id)
+    # Then each offer carries the driver's place, and the ride reads its offers in that order
+    _, offers = get_ride_with_offers(fakes.ports, fleet.fleet_id, ride.ride_id)
+    assert [(o.driver_id, o.rank) for o in offers] == [(near.driver_id, 1), (far.driver_id, 2), (lost.driver_id, 3)]

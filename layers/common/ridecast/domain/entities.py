@@ -220,6 +220,9 @@ class Offer(DomainModel):
     wave: int = 1
     # The ride's matching round it was made in: a later round offers the ride again on the same record.
     matching_round: int = 1
+    # The driver's place in the ride's order when offered (1 = first: the most recently seen, or the nearest
+    # for `priority: "distance"`); a wave's offers share `sent_at` and go out side by side, so this says it.
+    rank: int = 0
     reminders: int = 0
     sent_at: datetime
     responded_at: datetime | None = None

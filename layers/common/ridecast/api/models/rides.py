@@ -76,6 +76,7 @@ class OfferOut(ApiOutput):
     status: str
     wave: int
     matching_round: int = Field(description="the ride's matching round the offer was (last) made in")
+    rank: int = Field(description="the driver's place in the ride's order (1 = offered first: nearest or latest seen)")
     sent_at: datetime
     responded_at: datetime | None = None
     response_seconds: float | None = None
@@ -89,6 +90,7 @@ class OfferOut(ApiOutput):
             status=offer.status,
             wave=offer.wave,
             matching_round=offer.matching_round,
+            rank=offer.rank,
             sent_at=offer.sent_at,
             responded_at=offer.responded_at,
             response_seconds=offer.response_seconds,

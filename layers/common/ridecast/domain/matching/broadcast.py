@@ -85,7 +85,10 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
     if wave == 1 and threshold and len(newcomers) < threshold:
         notifications.alert_admins(router, ride, "admin_low_availability", count=str(len(newcomers)))
 
-    new_offers = [_new_offer(ride, d, router, wave, now, earlier.get(d.driver_id)) for d in newcomers]
+    rank = {d.driver_id: place for place, d in enumerate(eligible, start=1)}
+    new_offers = [
+        _new_offer(ride, d, router, wave, now, earlier.get(d.driver_id), rank[d.driver_id]) for d in newcomers
+    ]
     # The router writes what the wave taught it about each channel once, at the end of the wave.
     with router.batch():
         deliveries = _save_and_send_offers(
@@ -129,7 +132,13 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
 
 
 def _new_offer(
-    ride: Ride, driver: Driver, router: ChannelRouter, wave: int, now: datetime, earlier: Offer | None = None
+    ride: Ride,
+    driver: Driver,
+    router: ChannelRouter,
+    wave: int,
+    now: datetime,
+    earlier: Offer | None = None,
+    rank: int = 0,
 ) -> Offer:
     """A fresh offer; a driver offered in an earlier round keeps their secret, so the link they have works."""
     return Offer(
@@ -141,6 +150,7 @@ def _new_offer(
         channel=router.driver_channel(driver)[0],
         wave=wave,
         matching_round=ride.matching_round,
+        rank=rank,
         sent_at=now,
     )
 

@@ -65,7 +65,8 @@ _TELEGRAM_UPDATE = {
     callers=PROVIDER,
     body="form",
     success={"description": "TwiML answer to the driver", "content": _TWIML},
-    errors=(403,),
+    # 422: a signed request whose MessageSid is no id, or whose Latitude/Longitude is out of range.
+    errors=(403, 422),
     read_body=_twilio_form(
         "A driver's message, or a WhatsApp location (Latitude, Longitude)",
         *("MessageSid", "AccountSid", "From", "To", "Body", "NumMedia", "Latitude", "Longitude"),

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from ridecast.adapters.stepfunctions import execution_name
 from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
-from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride, TwilioSender
+from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride, TwilioSender
 from ridecast.domain.ports import Ports, Stores
 from ridecast.domain.rides.batch import BatchOutcome
 from ridecast.errors import (
@@ -193,6 +193,13 @@ class FakeDriverStore:
         if via_whatsapp:
             seen["last_whatsapp_inbound_at"] = seen_at
         self.drivers[(fleet_id, driver_id)] = _changed(driver, seen)
+
+    def locate(self, fleet_id: str, driver_id: str, location: GeoPoint, seen_at: datetime) -> None:
+        driver = self.drivers.get((fleet_id, driver_id))
+        if driver is None:
+            raise DriverNotFound(f"driver {driver_id} not found")
+        located = {"location": location, "location_at": seen_at, "last_seen_at": seen_at}
+        self.drivers[(fleet_id, driver_id)] = _changed(driver, located)
 
     def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver:
         bound = driver.model_copy(update={"telegram_chat_id": chat_id})

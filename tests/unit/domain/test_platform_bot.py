@@ -6,9 +6,9 @@ import pytest
 from ridecast.domain.channels.webhooks import verify_platform_telegram
 from ridecast.domain.drivers.commands import NewDriver
 from ridecast.domain.drivers.roster import register_driver
-from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, handle_platform_update
+from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton, SharedLocation, handle_platform_update
 from ridecast.domain.drivers.telegram_registration import telegram_link
-from ridecast.domain.entities import Driver, Fleet
+from ridecast.domain.entities import Driver, Fleet, GeoPoint
 from ridecast.domain.fleets.accounts import create_fleet
 from ridecast.domain.fleets.commands import NewFleet
 from ridecast.domain.matching.broadcast import broadcast
@@ -164,3 +164,21 @@ def test_an_admin_alert_button_on_the_platform_bot_acts_for_the_rides_fleet(fake
     answers = dict(fakes.channels.callback_answers)
     assert answers["q4242"].startswith("Rebroadcast as ride")
     assert not answers["q5151"].startswith("Rebroadcast")
+
+
+def test_a_location_on_the_platform_bot_moves_the_chats_driver_and_a_strangers_is_ignored(fakes: Fakes) -> None:
+    # Given a driver registered with the platform's bot from chat 42
+    fleet = bare_fleet(fakes)
+    driver = telegram_driver(fakes, fleet)
+    handle_platform_update(
+        fakes.ports, 1, ChatMessage(chat_id="42", text=f"/start {start_token(fakes, fleet, driver)}")
+    )
+    told = len(fakes.channels.sent)
+    # When chat 42 shares its live location, and a chat no fleet knows shares one too
+    handle_platform_update(fakes.ports, 2, SharedLocation(chat_id="42", lat=48.8584, lng=2.2945, live_update=True))
+    handle_platform_update(fakes.ports, 3, SharedLocation(chat_id="77", lat=1.0, lng=1.0))
+    # Then the driver is where chat 42 said, and nobody was sent anything
+    stored = fakes.drivers.get(fleet.fleet_id, driver.driver_id)
+    assert stored is not None
+    assert stored.location == GeoPoint(lat=48.8584, lng=2.2945)
+    assert len(fakes.channels.sent) == told

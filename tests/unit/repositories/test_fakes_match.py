@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from ridecast.domain.entities import GeoPoint
 from ridecast.domain.ports import Stores
-from ridecast.errors import ChatAlreadyBound, DuplicatePhone, FleetNotFound, InvalidInput, LastAdminKey
+from ridecast.errors import ChatAlreadyBound, DriverNotFound, DuplicatePhone, FleetNotFound, InvalidInput, LastAdminKey
 from tests.fakes import Fakes
 from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
 
@@ -384,3 +385,15 @@ def test_a_ride_back_to_matching_is_searching_again_for_the_sweeper_and_its_roun
     parked = either.rides.update_searching(ride.ride_id, {"task_token": "t2"}, only_round=2)
     assert parked is not None
     assert parked.task_token == "t2"
+
+
+def test_a_located_driver_reads_back_where_and_when_and_an_unknown_one_is_not_found(either: Stores) -> None:
+    driver = a_driver("f1", 1)
+    either.drivers.create(driver)
+    where = GeoPoint(lat=51.5101, lng=-0.134)
+    either.drivers.locate("f1", driver.driver_id, where, NOW)
+    stored = either.drivers.get("f1", driver.driver_id)
+    assert stored is not None
+    assert (stored.location, stored.location_at, stored.last_seen_at) == (where, NOW, NOW)
+    with pytest.raises(DriverNotFound):
+        either.drivers.locate("f1", "d-nobody", where, NOW)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ridecast.domain.drivers.telegram_bot import ChatMessage, PressedButton
+from ridecast.domain.drivers.telegram_bot import BotEvent, ChatMessage, PressedButton, SharedLocation
 
 # Telegram's ids fit in 52 bits (chat ids are negative for groups); anything longer is not Telegram's and
 # must not become a DynamoDB key (SPEC §11).
@@ -21,11 +21,19 @@ class TelegramChat(BaseModel):
     id: TelegramId
 
 
+class TelegramLocation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
 class TelegramMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     message_id: TelegramId
     chat: TelegramChat
     text: str | None = None
+    # A shared location, or a live one (then edited_message updates carry where it moved to).
+    location: TelegramLocation | None = None
 
 
 class CallbackQuery(BaseModel):
@@ -43,9 +51,10 @@ class TelegramUpdate(BaseModel):
     update_id: TelegramId
     message: TelegramMessage | None = None
     callback_query: CallbackQuery | None = None
+    edited_message: TelegramMessage | None = None
 
-    def event(self) -> ChatMessage | PressedButton | None:
-        """What the update asks of the bot: a button press, a text, or nothing we act on."""
+    def event(self) -> BotEvent | None:
+        """What the update asks of the bot: a button press, a text, a location, or nothing we act on."""
         query = self.callback_query
         if query is not None:
             return PressedButton(
@@ -58,4 +67,13 @@ class TelegramUpdate(BaseModel):
             )
         if self.message is not None and self.message.text:
             return ChatMessage(chat_id=str(self.message.chat.id), text=self.message.text)
+        # A live location moving is an edit of the message that shared it; other edits are ignored.
+        located = self.message if self.message is not None else self.edited_message
+        if located is not None and located.location is not None:
+            return SharedLocation(
+                chat_id=str(located.chat.id),
+                lat=located.location.latitude,
+                lng=located.location.longitude,
+                live_update=located is self.edited_message,
+            )
         return None

@@ -27,6 +27,9 @@ def text_reply(params: Mapping[str, str]) -> TextReply:
         to_phone=_phone(params.get("To")),
         text=params.get("Body", ""),
         via_whatsapp=(params.get("From") or "").startswith("whatsapp:"),
+        # A WhatsApp location message: the coordinates, with an empty Body.
+        latitude=params.get("Latitude"),
+        longitude=params.get("Longitude"),
     )
 
 

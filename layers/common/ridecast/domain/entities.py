@@ -112,6 +112,13 @@ class Fleet(DomainModel):
     updated_at: datetime
 
 
+class GeoPoint(DomainModel):
+    """A point on Earth in WGS 84 degrees, as phones and maps give it."""
+
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+
+
 class Vehicle(DomainModel):
     type: Name
     plate: Name
@@ -130,6 +137,10 @@ class Driver(DomainModel):
     status: DriverStatus = "active"
     telegram_chat_id: str | None = None
     last_seen_at: datetime | None = None
+    # Where the driver was last known to be (PATCH, a Telegram or WhatsApp location) and when it was seen:
+    # `priority: "distance"` offers nearest first, `max_distance_km` leaves out the far (SPEC §4.1).
+    location: GeoPoint | None = None
+    location_at: datetime | None = None
     # WhatsApp lets a business send free text only within 24 h of the user's last message to it.
     last_whatsapp_inbound_at: datetime | None = None
     created_at: datetime
@@ -145,6 +156,17 @@ class Place(DomainModel):
     address: Text = Field(min_length=1)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
+
+
+MatchingPriority = Literal["recent_activity", "distance"]
+
+
+class MatchingOptions(DomainModel):
+    """How a ride picks and orders its drivers (SPEC §3 `matching`, §4.1)."""
+
+    exclude_driver_ids: list[str] = Field(default_factory=list)
+    max_distance_km: float | None = Field(default=None, gt=0, le=20_000)
+    priority: MatchingPriority = "recent_activity"
 
 
 class Ride(DomainModel):
@@ -184,6 +206,8 @@ class Ride(DomainModel):
     matching_round: int = 1
     matching_started_at: datetime | None = None
     excluded_driver_ids: list[str] = Field(default_factory=list)
+    # As the request asked; its exclusions are also in `excluded_driver_ids`, which every round honours.
+    matching: MatchingOptions = Field(default_factory=MatchingOptions)
     reassignments: int = 0
     reallocations: int = 0
 
@@ -199,6 +223,9 @@ class Offer(DomainModel):
     wave: int = 1
     # The ride's matching round it was made in: a later round offers the ride again on the same record.
     matching_round: int = 1
+    # The driver's place in the ride's order when offered (1 = first: the most recently seen, or the nearest
+    # for `priority: "distance"`); a wave's offers share `sent_at` and go out side by side, so this says it.
+    rank: int = 0
     reminders: int = 0
     sent_at: datetime
     responded_at: datetime | None = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ridecast.domain.channels.health import ChannelHealthStore
 from ridecast.domain.channels.ports import ChannelProviders
-from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, Offer, Ride
+from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride
 
 if TYPE_CHECKING:
     from ridecast.domain.rides.batch import BatchOutcome
@@ -78,6 +78,9 @@ class DriverStore(Protocol):
 
     def touch(self, fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
         """Record that the driver was seen (and wrote on WhatsApp, which opens its 24-hour window)."""
+
+    def locate(self, fleet_id: str, driver_id: str, location: GeoPoint, seen_at: datetime) -> None:
+        """Record where the driver was seen, and when (which is also when they were last seen)."""
 
     def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver: ...
 

@@ -6,9 +6,17 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from ridecast.domain.entities import Driver
+from ridecast.domain.entities import Driver, GeoPoint
 from ridecast.errors import ChatAlreadyBound, DriverNotFound, DuplicatePhone
-from ridecast.repositories.items import driver_item, driver_sk, fleet_pk, from_item, phone_sk, telegram_chat_sk
+from ridecast.repositories.items import (
+    driver_item,
+    driver_sk,
+    fleet_pk,
+    from_item,
+    phone_sk,
+    telegram_chat_sk,
+    to_attributes,
+)
 from ridecast.repositories.table import client, conditionally, query_all, table
 
 
@@ -99,6 +107,21 @@ class DynamoDriverStore:
             )
         )
         if touched is None:
+            raise DriverNotFound(f"driver {driver_id} not found")
+
+    def locate(self, fleet_id: str, driver_id: str, location: GeoPoint, seen_at: datetime) -> None:
+        # One update, not a read and a put: a live location arrives every few seconds, alongside other writes.
+        seen = seen_at.isoformat()
+        located = conditionally(
+            lambda: table().update_item(
+                Key={"PK": fleet_pk(fleet_id), "SK": driver_sk(driver_id)},
+                UpdateExpression="SET #location = :l, location_at = :t, last_seen_at = :t",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#location": "location"},
+                ExpressionAttributeValues={":l": to_attributes(location), ":t": seen},
+            )
+        )
+        if located is None:
             raise DriverNotFound(f"driver {driver_id} not found")
 
     def bind_telegram_chat(self, driver: Driver, chat_id: str) -> Driver:

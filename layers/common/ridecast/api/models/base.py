@@ -15,6 +15,8 @@ from ridecast.domain.entities import (
     AdminContact,
     Customer,
     FleetSettings,
+    GeoPoint,
+    MatchingOptions,
     Place,
     TwilioSender,
     Vehicle,
@@ -68,6 +70,21 @@ class PlaceInput(Place, DomainValueInput):
 
 class VehicleInput(Vehicle, DomainValueInput):
     model_config = STRICT_INPUT
+
+
+class GeoPointInput(GeoPoint, DomainValueInput):
+    model_config = STRICT_INPUT
+
+
+DriverId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# A fleet's whole roster could be left out, but a list past this is a mistake, not a dispatch decision.
+MAX_EXCLUDED_DRIVERS = 1000
+
+
+class MatchingOptionsInput(MatchingOptions, DomainValueInput):
+    model_config = STRICT_INPUT
+
+    exclude_driver_ids: list[DriverId] = Field(default_factory=list, max_length=MAX_EXCLUDED_DRIVERS)
 
 
 class AdminContactInput(AdminContact, DomainValueInput):

@@ -9,11 +9,14 @@ from pydantic import AfterValidator, Field
 from ridecast.api.models.base import (
     ApiInput,
     ApiOutput,
+    DriverId,
+    GeoPointInput,
     PatchRequest,
     VehicleInput,
 )
 from ridecast.domain.entities import (
     Driver,
+    GeoPoint,
     Vehicle,
 )
 from ridecast.domain.types import (
@@ -45,6 +48,7 @@ class UpdateDriverRequest(PatchRequest):
     vehicle: VehicleInput | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus | None = None
+    location: GeoPointInput | None = Field(default=None, description="null forgets where the driver was")
 
 
 # An operator's message may run over several lines ("Road closed:\n- A1\n- M25"); it is all theirs, framed
@@ -70,7 +74,6 @@ def _distinct(ids: list[str]) -> list[str]:
 
 
 MessageText = Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX_LENGTH), AfterValidator(_message_text)]
-DriverId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class MessageDriversRequest(ApiInput):
@@ -97,6 +100,8 @@ class DriverOut(ApiOutput):
     status: DriverStatus
     telegram_registered: bool
     last_seen_at: datetime | None
+    location: GeoPoint | None = None
+    location_at: datetime | None = Field(default=None, description="when the driver was seen there")
     created_at: datetime
     updated_at: datetime
 
@@ -113,6 +118,8 @@ class DriverOut(ApiOutput):
             status=driver.status,
             telegram_registered=driver.telegram_chat_id is not None,
             last_seen_at=driver.last_seen_at,
+            location=driver.location,
+            location_at=driver.location_at,
             created_at=driver.created_at,
             updated_at=driver.updated_at,
         )

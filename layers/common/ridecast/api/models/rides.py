@@ -3,17 +3,20 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ridecast.api.models.base import (
     ApiInput,
     ApiOutput,
     CustomerInput,
+    DriverId,
     IsoDateTime,
+    MatchingOptionsInput,
     PlaceInput,
 )
 from ridecast.domain.entities import (
     Customer,
+    MatchingOptions,
     Offer,
     Place,
     Ride,
@@ -46,6 +49,27 @@ class CreateRideRequest(ApiInput):
     )
     price: float | None = Field(default=None, ge=0, le=1_000_000)
     notes: Text | None = None
+    matching: MatchingOptionsInput | None = None
+
+    @field_validator("matching")
+    @classmethod
+    def _distance_needs_a_pickup_point(
+        cls, matching: MatchingOptionsInput | None, info: ValidationInfo
+    ) -> MatchingOptionsInput | None:
+        """Distances are from the pickup: without its coordinates there is nothing to measure (SPEC §4.1)."""
+        pickup = info.data.get("pickup")
+        located = pickup is not None and pickup.lat is not None and pickup.lng is not None
+        if matching is None or located:
+            return matching
+        if matching.priority == "distance":
+            raise ValueError('priority "distance" needs pickup.lat and pickup.lng')
+        if matching.max_distance_km is not None:
+            raise ValueError("max_distance_km needs pickup.lat and pickup.lng")
+        return matching
+
+
+class MatchingOptionsOut(MatchingOptions):
+    """The ride's matching options as asked (exclusions also count in `excluded_driver_ids`)."""
 
 
 class CancelRideRequest(ApiInput):
@@ -56,7 +80,7 @@ class ReassignRideRequest(ApiInput):
     """SPEC §8: to the named active driver of the fleet, or (no `driver_id`) back to matching without the
     driver who has the ride."""
 
-    driver_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    driver_id: DriverId | None = None
     reason: Text | None = None
 
 
@@ -66,6 +90,7 @@ class OfferOut(ApiOutput):
     status: str
     wave: int
     matching_round: int = Field(description="the ride's matching round the offer was (last) made in")
+    rank: int = Field(description="the driver's place in the ride's order (1 = offered first: nearest or latest seen)")
     sent_at: datetime
     responded_at: datetime | None = None
     response_seconds: float | None = None
@@ -79,6 +104,7 @@ class OfferOut(ApiOutput):
             status=offer.status,
             wave=offer.wave,
             matching_round=offer.matching_round,
+            rank=offer.rank,
             sent_at=offer.sent_at,
             responded_at=offer.responded_at,
             response_seconds=offer.response_seconds,
@@ -111,7 +137,10 @@ class RideOut(ApiOutput):
     matching_round: int = Field(description="1, then one more each time the ride went back to matching (SPEC §8)")
     reassignments: int = Field(description="times an operator reassigned the ride")
     reallocations: int = Field(description="times the ride went back to matching: give backs, driver-less reassigns")
-    excluded_driver_ids: list[str] = Field(description="drivers the ride went back to matching without")
+    excluded_driver_ids: list[str] = Field(
+        description="drivers never offered the ride: the request's exclusions, those it went back to matching without"
+    )
+    matching: MatchingOptionsOut
     offers: list[OfferOut] | None = None
 
     @classmethod
@@ -141,6 +170,7 @@ class RideOut(ApiOutput):
             reassignments=ride.reassignments,
             reallocations=ride.reallocations,
             excluded_driver_ids=ride.excluded_driver_ids,
+            matching=MatchingOptionsOut.model_validate(ride.matching.model_dump()),
             offers=[OfferOut.from_domain(o) for o in offers] if offers is not None else None,
         )
 

@@ -54,7 +54,7 @@ def create_ride(
     ride = create.create_ride_once(
         ports(),
         caller_fleet(request),
-        NewRide(**body.model_dump()),
+        NewRide(**body.model_dump(exclude_none=True)),
         idempotency_key=idempotency_key,
         created_by=caller_key_id(request),
         lambda_context=lambda_context(request),

@@ -52,6 +52,7 @@ _TELEGRAM_UPDATE = {
                     "update_id": {"type": "integer"},
                     "message": {"type": "object"},
                     "callback_query": {"type": "object"},
+                    "edited_message": {"type": "object", "description": "a live location moving"},
                 },
             }
         }
@@ -64,11 +65,16 @@ _TELEGRAM_UPDATE = {
     callers=PROVIDER,
     body="form",
     success={"description": "TwiML answer to the driver", "content": _TWIML},
-    errors=(403,),
-    read_body=_twilio_form("A driver's message", "MessageSid", "AccountSid", "From", "To", "Body", "NumMedia"),
+    # 422: a signed request whose MessageSid is no id, or whose Latitude/Longitude is out of range.
+    errors=(403, 422),
+    read_body=_twilio_form(
+        "A driver's message, or a WhatsApp location (Latitude, Longitude)",
+        *("MessageSid", "AccountSid", "From", "To", "Body", "NumMedia", "Latitude", "Longitude"),
+    ),
 )
 def driver_reply(request: Request) -> Response[str]:
-    """A driver's SMS or WhatsApp reply (X-Twilio-Signature checked); answered well within Twilio's 15 s."""
+    """A driver's SMS or WhatsApp reply, or WhatsApp location (X-Twilio-Signature checked); answered well within
+    Twilio's 15 s."""
     params = twilio.form_fields(request.resolved_event.decoded_body)
     # Twilio signs the public URL it was given, whatever host or stage the request reached us through.
     signed = SignedRequest(

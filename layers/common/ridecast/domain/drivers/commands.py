@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from ridecast.domain.entities import DomainModel, Vehicle
+from ridecast.domain.entities import DomainModel, GeoPoint, Vehicle
 from ridecast.domain.types import DriverChannel, DriverStatus, Email, Name, Phone
 
 
@@ -25,3 +25,4 @@ class DriverChanges(DomainModel):
     vehicle: Vehicle | None = None
     rating: float | None = Field(default=None, ge=0, le=5)
     status: DriverStatus | None = None
+    location: GeoPoint | None = None

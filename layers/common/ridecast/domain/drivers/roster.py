@@ -3,7 +3,7 @@
 from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import DriverChanges, NewDriver
-from ridecast.domain.entities import Driver
+from ridecast.domain.entities import Driver, GeoPoint
 from ridecast.domain.ports import Ports
 from ridecast.domain.types import DriverChannel
 from ridecast.errors import DriverNotFound, FleetChannelMissing
@@ -65,6 +65,9 @@ def update_driver(ports: Ports, fleet_id: str, driver_id: str, request: DriverCh
         require_reachable(ports, fleet_id, request.channel)
     if "vehicle" in changes:
         changes["vehicle"] = request.vehicle
+    if "location" in changes:
+        changes["location"] = request.location
+        changes["location_at"] = utcnow() if request.location is not None else None
     now = utcnow()
     if changes.get("status") == "active" and previous.status != "active":
         # Re-activation counts as being seen: such drivers go to the front of the next wave.
@@ -97,6 +100,18 @@ def _withdraw_open_offers(ports: Ports, driver: Driver) -> None:
             withdrawn += changed is not None
     if withdrawn:
         logger.info("open offers withdrawn", extra={"driver_id": driver.driver_id, "offers": withdrawn})
+
+
+def locate_driver(ports: Ports, driver: Driver, lat: float, lng: float, *, via_whatsapp: bool = False) -> Driver:
+    """Where the driver's phone says they are, now (a Telegram or WhatsApp location). Out of range → 422."""
+    now = utcnow()
+    location = GeoPoint(lat=lat, lng=lng)
+    ports.stores.drivers.locate(driver.fleet_id, driver.driver_id, location, now)
+    if via_whatsapp:
+        # Writing to the fleet's WhatsApp number opens its 24-hour window like any message.
+        ports.stores.drivers.touch(driver.fleet_id, driver.driver_id, now, via_whatsapp=True)
+    logger.info("driver located", extra={"driver_id": driver.driver_id})
+    return driver.model_copy(update={"location": location, "location_at": now, "last_seen_at": now})
 
 
 def eligible_drivers(ports: Ports, fleet_id: str) -> list[Driver]:

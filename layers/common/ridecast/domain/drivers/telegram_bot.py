@@ -11,7 +11,7 @@ from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.channels.webhooks import process_once
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.commands import DriverChanges
-from ridecast.domain.drivers.roster import update_driver
+from ridecast.domain.drivers.roster import locate_driver, update_driver
 from ridecast.domain.entities import Driver, Fleet
 from ridecast.domain.matching import admin_actions, answers
 from ridecast.domain.matching.holder import GIVE_BACK_BUTTON
@@ -45,7 +45,20 @@ class PressedButton:
     message_text: str = ""
 
 
-def handle_bot_update(ports: Ports, fleet: Fleet, update_id: int, event: ChatMessage | PressedButton | None) -> None:
+@dataclass(frozen=True)
+class SharedLocation:
+    """A location the user shared in `chat_id`, or (`live_update`) where their live location moved to."""
+
+    chat_id: str
+    lat: float
+    lng: float
+    live_update: bool = False
+
+
+BotEvent = ChatMessage | PressedButton | SharedLocation
+
+
+def handle_bot_update(ports: Ports, fleet: Fleet, update_id: int, event: BotEvent | None) -> None:
     """One Telegram update (an `event` we act on, or None for the kinds we ignore), processed once."""
 
     def handle() -> bool:
@@ -57,7 +70,7 @@ def handle_bot_update(ports: Ports, fleet: Fleet, update_id: int, event: ChatMes
         logger.info("replayed telegram update ignored", extra={"update_id": update_id})
 
 
-def handle_platform_update(ports: Ports, update_id: int, event: ChatMessage | PressedButton | None) -> None:
+def handle_platform_update(ports: Ports, update_id: int, event: BotEvent | None) -> None:
     """An update of the platform's own bot, which every fleet without a bot shares (SPEC §5). It names no
     fleet: the fleet is the one whose registration link the chat opens (`/start <token>`), else the one whose
     driver the chat was bound to on registering. Each update once, as on a fleet's bot."""
@@ -74,7 +87,7 @@ def handle_platform_update(ports: Ports, update_id: int, event: ChatMessage | Pr
         logger.info("replayed telegram update ignored", extra={"update_id": update_id})
 
 
-def _platform_router(ports: Ports, event: ChatMessage | PressedButton | None) -> ChannelRouter | None:
+def _platform_router(ports: Ports, event: BotEvent | None) -> ChannelRouter | None:
     """The router of the fleet this platform-bot update is for; None when no fleet on the platform bot is."""
     if event is None:
         return None
@@ -89,7 +102,7 @@ def _platform_router(ports: Ports, event: ChatMessage | PressedButton | None) ->
         ride = ports.stores.rides.get(ride_id)
         fleet_id = ride.fleet_id if ride else None
     else:
-        bound = ports.stores.platform_chats.find(event.chat_id if isinstance(event, ChatMessage) else event.user_id)
+        bound = ports.stores.platform_chats.find(event.user_id if isinstance(event, PressedButton) else event.chat_id)
         fleet_id = bound[0] if bound else None
     fleet = ports.stores.fleets.get(fleet_id) if fleet_id else None
     router = ChannelRouter.for_fleet(fleet, ports) if fleet else None
@@ -97,8 +110,10 @@ def _platform_router(ports: Ports, event: ChatMessage | PressedButton | None) ->
     return router if router is not None and router.source("telegram") == "platform" else None
 
 
-def _answer_stranger(ports: Ports, event: ChatMessage | PressedButton) -> None:
+def _answer_stranger(ports: Ports, event: BotEvent) -> None:
     """A chat the platform bot knows no fleet for is told how to register (in English: it has no fleet yet)."""
+    if isinstance(event, SharedLocation):
+        return  # a location from a stranger changes nothing, and a live one would be answered every few seconds
     platform = PlatformChannels.from_secret(ports.secrets.platform_secrets())
     if not platform.telegram_bot_token:
         return
@@ -118,9 +133,11 @@ def _answer_stranger(ports: Ports, event: ChatMessage | PressedButton) -> None:
         logger.warning("platform bot answer failed", extra={"error": error.message})
 
 
-def _on_event(ports: Ports, router: ChannelRouter, event: ChatMessage | PressedButton | None) -> None:
+def _on_event(ports: Ports, router: ChannelRouter, event: BotEvent | None) -> None:
     if isinstance(event, PressedButton):
         _on_button(ports, router, event)
+    elif isinstance(event, SharedLocation):
+        _on_location(ports, router, event)
     elif isinstance(event, ChatMessage) and event.text:
         _on_command(ports, router, event)
 
@@ -151,6 +168,17 @@ def _on_command(ports: Ports, router: ChannelRouter, message: ChatMessage) -> No
         router.to_chat(chat_id, render(fleet, "telegram_welcome", driver_name=driver.name, fleet_name=fleet.name))
         return
     router.to_chat(chat_id, render(fleet, "telegram_help"))
+
+
+def _on_location(ports: Ports, router: ChannelRouter, shared: SharedLocation) -> None:
+    """SPEC §5: a shared (or live) location sets the driver's `location`; from a chat that is no driver's it
+    changes nothing. Not answered: a live location sends an update every few seconds."""
+    fleet_id = router.fleet.fleet_id
+    driver = ports.stores.drivers.find_by_chat(fleet_id, shared.chat_id)
+    if driver is None:
+        logger.info("location from an unregistered chat ignored")
+        return
+    locate_driver(ports, driver, shared.lat, shared.lng)
 
 
 def _register(ports: Ports, router: ChannelRouter, chat_id: str, token: str) -> None:

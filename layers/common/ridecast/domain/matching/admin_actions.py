@@ -90,6 +90,7 @@ def _rebroadcast(ports: Ports, fleet: Fleet, ride: Ride) -> str:
         pickup_time=pickup_time,
         price=ride.price,
         notes=ride.notes,
+        matching=ride.matching,
     )
     try:
         created = create_ride_once(ports, fleet.fleet_id, again, f"rebroadcast-{ride.ride_id}", "admin-alert")

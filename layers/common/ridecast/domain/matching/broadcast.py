@@ -16,6 +16,7 @@ from ridecast.domain.entities import Driver, Offer, Ride
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import holding, notifications
 from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.matching.ranking import rank_drivers
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.domain.stats.counters import SendTally
@@ -60,8 +61,8 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
 
     # Offers of an earlier round are made again in this one, on the same record (SPEC §8).
     offers = {d: o for d, o in earlier.items() if o.matching_round == ride.matching_round}
-    excluded = set(ride.excluded_driver_ids)
-    eligible = [d for d in eligible_drivers(ports, ride.fleet_id) if d.driver_id not in excluded]
+    # Every wave ranks the same way, so later waves and reminders keep the ride's order.
+    eligible = rank_drivers(ride, eligible_drivers(ports, ride.fleet_id))
     newcomers = [d for d in eligible if d.driver_id not in offers]
     to_remind = [
         d
@@ -84,7 +85,10 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
     if wave == 1 and threshold and len(newcomers) < threshold:
         notifications.alert_admins(router, ride, "admin_low_availability", count=str(len(newcomers)))
 
-    new_offers = [_new_offer(ride, d, router, wave, now, earlier.get(d.driver_id)) for d in newcomers]
+    rank = {d.driver_id: place for place, d in enumerate(eligible, start=1)}
+    new_offers = [
+        _new_offer(ride, d, router, wave, now, earlier.get(d.driver_id), rank[d.driver_id]) for d in newcomers
+    ]
     # The router writes what the wave taught it about each channel once, at the end of the wave.
     with router.batch():
         deliveries = _save_and_send_offers(
@@ -128,7 +132,13 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
 
 
 def _new_offer(
-    ride: Ride, driver: Driver, router: ChannelRouter, wave: int, now: datetime, earlier: Offer | None = None
+    ride: Ride,
+    driver: Driver,
+    router: ChannelRouter,
+    wave: int,
+    now: datetime,
+    earlier: Offer | None = None,
+    rank: int = 0,
 ) -> Offer:
     """A fresh offer; a driver offered in an earlier round keeps their secret, so the link they have works."""
     return Offer(
@@ -140,6 +150,7 @@ def _new_offer(
         channel=router.driver_channel(driver)[0],
         wave=wave,
         matching_round=ride.matching_round,
+        rank=rank,
         sent_at=now,
     )
 

@@ -1,6 +1,7 @@
 """Drivers answering offers by SMS or WhatsApp, and the delivery receipts of the offers they were sent.
 Webhooks are verified first and processed once (SPEC §5). Telegram buttons: drivers/telegram_bot.py."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,7 +13,8 @@ from ridecast.domain.channels.replies import parse_reply
 from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.channels.webhooks import process_once, verify_twilio
 from ridecast.domain.clock import utcnow
-from ridecast.domain.entities import Fleet, Ride
+from ridecast.domain.drivers.roster import locate_driver
+from ridecast.domain.entities import Fleet, GeoPoint, Ride
 from ridecast.domain.matching import answers
 from ridecast.domain.matching.holder import held_ride
 from ridecast.domain.matching.reallocation import give_back_reply
@@ -43,6 +45,8 @@ class TextReply:
     to_phone: str
     text: str
     via_whatsapp: bool
+    latitude: str | None = None
+    longitude: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,13 @@ def answer_text_reply(ports: Ports, verifier: WebhookVerifier, reply: TextReply,
     if not reply.message_id:
         raise WebhookForbidden("no MessageSid")
     check_provider_id("MessageSid", reply.message_id)
+    location = shared_location(reply)
     answered = process_once(
-        ports.stores.deliveries, "twilio", reply.message_id, TWILIO_DEDUPE_WINDOW, lambda: _answer(ports, fleet, reply)
+        ports.stores.deliveries,
+        "twilio",
+        reply.message_id,
+        TWILIO_DEDUPE_WINDOW,
+        lambda: _answer(ports, fleet, reply, location),
     )
     if answered is None:
         logger.info("replayed twilio delivery ignored", extra={"message_sid": reply.message_id})
@@ -88,11 +97,32 @@ def _platform_fleet_for(ports: Ports, reply: TextReply) -> str | None:
     return max(candidates)[1] if candidates else None
 
 
-def _answer(ports: Ports, fleet: Fleet, reply: TextReply) -> str:
+def shared_location(reply: TextReply) -> GeoPoint | None:
+    """The location a WhatsApp location message carries (Twilio's Latitude and Longitude), checked like any
+    input once the request is known to be Twilio's: both or neither, decimal degrees within range → else 422."""
+    if reply.latitude is None and reply.longitude is None:
+        return None
+    degrees = {}
+    for field, text, limit in (("Latitude", reply.latitude, 90), ("Longitude", reply.longitude, 180)):
+        try:
+            value = float(text or "")
+        except ValueError:
+            raise InvalidInput(f"{field}: not a number of degrees", field=field) from None
+        if not math.isfinite(value) or abs(value) > limit:
+            raise InvalidInput(f"{field}: must be between -{limit} and {limit}", field=field)
+        degrees[field] = value
+    return GeoPoint(lat=degrees["Latitude"], lng=degrees["Longitude"])
+
+
+def _answer(ports: Ports, fleet: Fleet, reply: TextReply, location: GeoPoint | None = None) -> str:
     driver = ports.stores.drivers.find_by_phone(fleet.fleet_id, reply.from_phone)
     if driver is None:
         logger.info("reply from unknown number", extra={"phone": mask_phone(reply.from_phone)})
         return render(fleet, "unknown_driver", fleet_name=fleet.name)
+    if location is not None:
+        # SPEC §5: a WhatsApp location sets the driver's location; it answers no offer, so it gets no answer.
+        locate_driver(ports, driver, location.lat, location.lng, via_whatsapp=reply.via_whatsapp)
+        return ""
     ports.stores.drivers.touch(fleet.fleet_id, driver.driver_id, utcnow(), via_whatsapp=reply.via_whatsapp)
     parsed = parse_reply(reply.text)
     if parsed.action is None:

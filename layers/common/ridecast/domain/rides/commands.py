@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ridecast.domain.entities import Customer, DomainModel, Place
+from ridecast.domain.entities import Customer, DomainModel, MatchingOptions, Place
 from ridecast.domain.types import Text
 
 
@@ -15,3 +15,4 @@ class NewRide(DomainModel):
     pickup_time: datetime | None = None
     price: float | None = Field(default=None, ge=0)
     notes: Text | None = None
+    matching: MatchingOptions = Field(default_factory=MatchingOptions)

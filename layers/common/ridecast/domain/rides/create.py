@@ -70,6 +70,9 @@ def create_ride(ports: Ports, fleet_id: str, request: NewRide, created_by: str |
         # A scheduled ride's deadline is counted again when its matching starts.
         deadline_at=(starts_at or now) + timedelta(seconds=fleet.settings.matching_timeout_seconds),
         created_by=created_by,
+        matching=request.matching,
+        # One list of drivers the ride is never offered to: the request's, then those a round goes on without.
+        excluded_driver_ids=sorted(set(request.matching.exclude_driver_ids)),
     )
     ports.stores.rides.add(ride)
     record_ride_created(ports, ride)

@@ -21,9 +21,14 @@ def get_ride(ports: Ports, fleet_id: str, ride_id: str) -> Ride:
     return ride
 
 
+def offer_order(offer: Offer) -> tuple[datetime, int]:
+    """Offers as the ride made them: by wave (its time), then in the ride's order within the wave."""
+    return offer.sent_at, offer.rank
+
+
 def get_ride_with_offers(ports: Ports, fleet_id: str, ride_id: str) -> tuple[Ride, list[Offer]]:
     ride = get_ride(ports, fleet_id, ride_id)
-    return ride, sorted(ports.stores.offers.for_ride(ride_id), key=lambda o: o.sent_at)
+    return ride, sorted(ports.stores.offers.for_ride(ride_id), key=offer_order)
 
 
 def list_rides(
@@ -64,4 +69,4 @@ def live_matchings(ports: Ports, fleet_id: str, ended_within: timedelta) -> list
         if ride_id not in shown and (ride := ports.stores.rides.get(ride_id))
     ]
     live = sorted([*live, *held], key=lambda ride: ride.created_at, reverse=True)
-    return [(ride, sorted(ports.stores.offers.for_ride(ride.ride_id), key=lambda o: o.sent_at)) for ride in live]
+    return [(ride, sorted(ports.stores.offers.for_ride(ride.ride_id), key=offer_order)) for ride in live]

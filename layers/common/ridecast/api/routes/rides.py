@@ -54,7 +54,7 @@ def create_ride(
     ride = create.create_ride_once(
         ports(),
         caller_fleet(request),
-        NewRide(**body.model_dump(exclude_none=True)),
+        _new_ride(body),
         idempotency_key=idempotency_key,
         created_by=caller_key_id(request),
         lambda_context=lambda_context(request),
@@ -80,13 +80,18 @@ def create_ride_batch(
     return BatchRidesOut(results=[BatchResultOut.from_domain(entry) for entry in outcome.results])
 
 
+def _new_ride(body: CreateRideRequest) -> NewRide:
+    # Fields left out take the domain's defaults (a ride with no `matching` gets the default options).
+    return NewRide(**body.model_dump(exclude_none=True))
+
+
 def _ride_or_refusal(item: Any) -> NewRide | batch.RefusedRide:
     """One ride of a batch, checked exactly as POST /rides checks its body."""
     if not isinstance(item, dict):
         refused = not_an_object(item)
         return batch.RefusedRide(status=refused.status_code, error=refused.body())
     try:
-        return NewRide(**CreateRideRequest.model_validate(item).model_dump())
+        return _new_ride(CreateRideRequest.model_validate(item))
     except ValidationError as error:
         return batch.RefusedRide(status=422, error=invalid_input_body([dict(e) for e in error.errors()]))
 

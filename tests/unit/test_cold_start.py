@@ -62,7 +62,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def _modules_loaded_by(app: Path) -> set[str]:
+def _modules_loaded_by(app: Path, initialization_type: str = "on-demand") -> set[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS", "AWS_"))} | {
         "TABLE_NAME": "ridecast-test",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -70,6 +70,7 @@ def _modules_loaded_by(app: Path) -> set[str]:
         "AWS_LAMBDA_FUNCTION_NAME": app.parent.name,
         "LAMBDA_TASK_ROOT": str(REPO_ROOT),
         "POWERTOOLS_SERVICE_NAME": app.parent.name,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
     }
     code = _PROBE.format(layer=str(REPO_ROOT / "layers" / "common"), path=str(app))
     answer = subprocess.run(  # noqa: S603 - this interpreter running our own probe
@@ -94,6 +95,15 @@ def test_handler_imports_no_heavy_module(app: Path) -> None:
     assert heavy == [], f"{app.parent.name} imports {heavy} at cold start"
     # And it did import its own package (the probe really loaded the handler)
     assert "ridecast" in modules
+
+
+def test_a_snapshot_init_imports_the_adapters_ahead_of_callers() -> None:
+    # Given the rides function initialised for a SnapStart snapshot
+    # When its handler is imported
+    modules = _modules_loaded_by(REPO_ROOT / "functions" / "rides" / "app.py", "snap-start")
+    # Then the ports are built then, so boto3 and the repositories are in the snapshot, not paid after restore
+    assert _loaded(modules, "boto3")
+    assert "ridecast.repositories.rides" in modules
 
 
 def test_every_handler_is_a_template_function() -> None:

@@ -5,9 +5,14 @@ adapters (and with them boto3, ~270 ms to import) are imported when `stores()` o
 called, not when a handler module is, so a cold start pays only for what the handler imports itself
 (SPEC §7) and a route that never touches AWS never imports boto3. Building them creates no boto3
 client either: each repository and adapter makes its client on first use.
+Under SnapStart (and provisioned concurrency) init runs once ahead of any caller and is snapshotted, so
+there the ports are built during init instead: the snapshot holds boto3 and the adapters already imported,
+and no restored copy pays for them. Still no client, connection or secret exists at that point, so nothing
+that must differ between restored copies is in the snapshot (no after-restore hook is needed).
 Passing each class where its Protocol is declared is also what makes mypy check that it implements it.
 """
 
+import os
 from functools import lru_cache
 
 from ridecast.domain.ports import Ports, Stores
@@ -64,3 +69,9 @@ def ports() -> Ports:
         idempotency=PowertoolsIdempotency(),
         jobs=LambdaJobs(),
     )
+
+
+# AWS_LAMBDA_INITIALIZATION_TYPE is set by Lambda: on-demand, provisioned-concurrency or snap-start.
+INITIALISED_AHEAD_OF_CALLERS = {"snap-start", "provisioned-concurrency"}
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INITIALISED_AHEAD_OF_CALLERS:
+    ports()

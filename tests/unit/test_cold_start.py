@@ -3,7 +3,7 @@
 Handlers import only what they use: importing a function's handler, in a fresh interpreter with Lambda's
 environment, loads none of the heavy modules its cold start must not pay for. Each of these is imported on
 the code path that needs it (boto3 by `ridecast.wiring` on first use, the Twilio SDK when a message goes
-out, segno when a QR code is drawn...). And the functions a caller waits for start from a SnapStart
+out, segno when a QR code is drawn...). And the functions on the ride's hot path start from a SnapStart
 snapshot, reached through the alias that points at it.
 """
 
@@ -49,8 +49,11 @@ def _serves_http(properties: dict[str, Any]) -> bool:
 
 
 HTTP_FUNCTIONS = {name for name, properties in _functions().items() if _serves_http(properties)}
-# Someone waits for these: every HTTP route, the authorizer in front of them, and the matching tasks.
-WAITED_FOR = HTTP_FUNCTIONS | {"authorizer", "matching"}
+# The ride's hot path, where a customer or driver waits on every call: the authorizer in front of the API,
+# creating and reading rides, the offer page, drivers' replies, and the matching tasks. SnapStart keeps a
+# cached snapshot per function (billed per GB-second, README "Cold start and SnapStart"), so the admin and
+# operator routes, the documents and the scheduled functions start cold instead.
+SNAPSTART = {"authorizer", "rides", "offers", "twilio_webhook", "telegram_webhook", "matching"}
 
 _PROBE = """
 import importlib.util, json, sys
@@ -113,13 +116,13 @@ def test_every_handler_is_a_template_function() -> None:
     assert {"rides", "offers", "twilio_webhook"} <= HTTP_FUNCTIONS
 
 
-@pytest.mark.parametrize("name", sorted(WAITED_FOR))
-def test_functions_someone_waits_for_start_from_a_snapshot(name: str) -> None:
-    # Given a function a caller waits for
+@pytest.mark.parametrize("name", sorted(_functions()))
+def test_the_hot_path_starts_from_a_snapshot_and_only_it(name: str) -> None:
+    # Given a deployed function
     properties = _functions()[name]
-    # Then it is published with SnapStart on its versions, behind an alias
-    assert properties.get("SnapStart") == {"ApplyOn": "PublishedVersions"}
-    assert properties.get("AutoPublishAlias")
+    # Then it is published with SnapStart behind an alias exactly when it is on the ride's hot path
+    snapstart = properties.get("SnapStart") == {"ApplyOn": "PublishedVersions"}
+    assert (snapstart, bool(properties.get("AutoPublishAlias"))) == (name in SNAPSTART, name in SNAPSTART)
 
 
 def test_callers_outside_sam_events_invoke_the_alias() -> None:

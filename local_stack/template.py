@@ -105,6 +105,10 @@ class LocalTemplate:
             physical = _physical(logical_id, resource, self._resolve)
             if physical is not None:
                 self._translator[logical_id] = physical
+            # `!Ref Fn.Alias` is the alias AutoPublishAlias publishes (for SnapStart); locally there are no
+            # versions, so it is the function itself.
+            if (resource.get("Properties") or {}).get("AutoPublishAlias") and physical is not None:
+                self._translator[f"{logical_id}.Alias"] = physical["Arn"]
 
     @property
     def raw_resources(self) -> dict[str, Any]:

@@ -5,12 +5,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ridecast.domain.channels.control import probe_offline_channels
-from ridecast.observability import logger, metrics, tracer
+from ridecast.observability import logger, metrics
 from ridecast.wiring import ports
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return probe_offline_channels(ports())

@@ -4,4 +4,4 @@ from ridecast.api.routes import health
 from ridecast.api.routing import http_handler, resolver
 
 app = resolver(health.routes)
-lambda_handler = http_handler(app, metrics_and_traces=False)
+lambda_handler = http_handler(app, with_metrics=False)

@@ -4,4 +4,4 @@ from ridecast.api.routes import openapi
 from ridecast.api.routing import http_handler, resolver
 
 app = resolver(openapi.routes)
-lambda_handler = http_handler(app, metrics_and_traces=False)
+lambda_handler = http_handler(app, with_metrics=False)

@@ -1,10 +1,15 @@
-"""The one place that builds Logger, Tracer and Metrics, and masks personal data for logs."""
+"""The one place that builds Logger and Metrics, and masks personal data for logs.
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+No Powertools Tracer: it imports the X-Ray SDK and patches botocore and requests at import, which alone
+costs 40-100 ms of every cold start (SPEC §7). The functions keep `Tracing: Active`, so X-Ray still
+shows each invocation with its initialisation and duration from the Lambda service's own segments; what
+is given up is the per-call subsegments (DynamoDB, Step Functions, providers) inside them.
+"""
+
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace="Ridecast")
 
 

@@ -1,35 +1,39 @@
 """The real ports, built once per Lambda container: handlers pass `ports()` (or `stores()`) to the domain.
 
-Building them creates no boto3 client: each repository and adapter makes its client on first use.
+This is the one place that reaches the AWS side, and it does so on first use: the repositories and
+adapters (and with them boto3, ~270 ms to import) are imported when `stores()` or `ports()` is first
+called, not when a handler module is, so a cold start pays only for what the handler imports itself
+(SPEC §7) and a route that never touches AWS never imports boto3. Building them creates no boto3
+client either: each repository and adapter makes its client on first use.
+Under SnapStart (and provisioned concurrency) init runs once ahead of any caller and is snapshotted, so
+there the ports are built during init instead: the snapshot holds boto3 and the adapters already imported,
+and no restored copy pays for them. Still no client, connection or secret exists at that point, so nothing
+that must differ between restored copies is in the snapshot (no after-restore hook is needed).
 Passing each class where its Protocol is declared is also what makes mypy check that it implements it.
 """
 
+import os
 from functools import lru_cache
 
-from ridecast.adapters.alerts import SnsAlerts
-from ridecast.adapters.channels.providers import ProviderChannels
-from ridecast.adapters.idempotency import PowertoolsIdempotency
-from ridecast.adapters.jobs import LambdaJobs
-from ridecast.adapters.secrets import SecretsManagerSecrets
-from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
-from ridecast.repositories.api_keys import DynamoApiKeyStore
-from ridecast.repositories.channel_health import DynamoChannelHealthStore
-from ridecast.repositories.deliveries import DynamoDeliveryLog
-from ridecast.repositories.driver_phones import DynamoDriverPhoneIndex
-from ridecast.repositories.drivers import DynamoDriverStore
-from ridecast.repositories.fleets import DynamoFleetStore
-from ridecast.repositories.offers import DynamoOfferStore
-from ridecast.repositories.platform_chats import DynamoPlatformChatIndex
-from ridecast.repositories.rate_limits import DynamoRateLimitStore
-from ridecast.repositories.registrations import DynamoRegistrationStore
-from ridecast.repositories.rides import DynamoRideStore
-from ridecast.repositories.senders import DynamoSenderStore
-from ridecast.repositories.stats import DynamoStatsStore
 
 
 @lru_cache(maxsize=1)
 def stores() -> Stores:
+    from ridecast.repositories.api_keys import DynamoApiKeyStore
+    from ridecast.repositories.channel_health import DynamoChannelHealthStore
+    from ridecast.repositories.deliveries import DynamoDeliveryLog
+    from ridecast.repositories.driver_phones import DynamoDriverPhoneIndex
+    from ridecast.repositories.drivers import DynamoDriverStore
+    from ridecast.repositories.fleets import DynamoFleetStore
+    from ridecast.repositories.offers import DynamoOfferStore
+    from ridecast.repositories.platform_chats import DynamoPlatformChatIndex
+    from ridecast.repositories.rate_limits import DynamoRateLimitStore
+    from ridecast.repositories.registrations import DynamoRegistrationStore
+    from ridecast.repositories.rides import DynamoRideStore
+    from ridecast.repositories.senders import DynamoSenderStore
+    from ridecast.repositories.stats import DynamoStatsStore
+
     return Stores(
         fleets=DynamoFleetStore(),
         api_keys=DynamoApiKeyStore(),
@@ -49,6 +53,13 @@ def stores() -> Stores:
 
 @lru_cache(maxsize=1)
 def ports() -> Ports:
+    from ridecast.adapters.alerts import SnsAlerts
+    from ridecast.adapters.channels.providers import ProviderChannels
+    from ridecast.adapters.idempotency import PowertoolsIdempotency
+    from ridecast.adapters.jobs import LambdaJobs
+    from ridecast.adapters.secrets import SecretsManagerSecrets
+    from ridecast.adapters.stepfunctions import StepFunctionsMatching
+
     return Ports(
         stores=stores(),
         matching=StepFunctionsMatching(),
@@ -58,3 +69,9 @@ def ports() -> Ports:
         idempotency=PowertoolsIdempotency(),
         jobs=LambdaJobs(),
     )
+
+
+# AWS_LAMBDA_INITIALIZATION_TYPE is set by Lambda: on-demand, provisioned-concurrency or snap-start.
+INITIALISED_AHEAD_OF_CALLERS = {"snap-start", "provisioned-concurrency"}
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INITIALISED_AHEAD_OF_CALLERS:
+    ports()

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from ridecast.api.bodies import BodyKind, check_body
 from ridecast.api.callers import Callers
 from ridecast.api.errors import error_responses, install_error_handlers
-from ridecast.observability import logger, metrics, tracer
+from ridecast.observability import logger, metrics
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -195,17 +195,18 @@ def lambda_context(request: Request) -> LambdaContext | None:
 
 
 def http_handler(
-    app: APIGatewayHttpResolver, *, metrics_and_traces: bool = True
+    app: APIGatewayHttpResolver, *, with_metrics: bool = True
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler of a function serving `app`: correlation ids in every log line, then EMF metrics
-    and X-Ray (left out where a route records none, as /health)."""
+    (left out where a route records none, as /health). X-Ray sees the invocation through the platform's
+    own segments (`Tracing: Active`), see ridecast/observability.py."""
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return handle(app, event, context)
 
     handler = lambda_handler
-    if metrics_and_traces:
-        handler = metrics.log_metrics(tracer.capture_lambda_handler(handler, capture_response=False))
+    if with_metrics:
+        handler = metrics.log_metrics(handler)
     logged: Callable[[dict[str, Any], LambdaContext], dict[str, Any]] = logger.inject_lambda_context(
         handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
     )

@@ -10,6 +10,7 @@ from ridecast.adapters.alerts import SnsAlerts
 from ridecast.adapters.channels.providers import ProviderChannels
 from ridecast.adapters.idempotency import PowertoolsIdempotency
 from ridecast.adapters.jobs import LambdaJobs
+from ridecast.adapters.ride_events import PublishingRideStore
 from ridecast.adapters.secrets import SecretsManagerSecrets
 from ridecast.adapters.stepfunctions import StepFunctionsMatching
 from ridecast.domain.ports import Ports, Stores
@@ -23,7 +24,6 @@ from ridecast.repositories.offers import DynamoOfferStore
 from ridecast.repositories.platform_chats import DynamoPlatformChatIndex
 from ridecast.repositories.rate_limits import DynamoRateLimitStore
 from ridecast.repositories.registrations import DynamoRegistrationStore
-from ridecast.repositories.rides import DynamoRideStore
 from ridecast.repositories.senders import DynamoSenderStore
 from ridecast.repositories.stats import DynamoStatsStore
 
@@ -34,7 +34,7 @@ def stores() -> Stores:
         fleets=DynamoFleetStore(),
         api_keys=DynamoApiKeyStore(),
         drivers=DynamoDriverStore(),
-        rides=DynamoRideStore(),
+        rides=PublishingRideStore(),  # every recorded transition is a ride event (SPEC §10)
         offers=DynamoOfferStore(),
         senders=DynamoSenderStore(),
         registrations=DynamoRegistrationStore(),

@@ -384,3 +384,25 @@ def test_a_ride_back_to_matching_is_searching_again_for_the_sweeper_and_its_roun
     parked = either.rides.update_searching(ride.ride_id, {"task_token": "t2"}, only_round=2)
     assert parked is not None
     assert parked.task_token == "t2"
+
+
+def test_a_webhook_failure_counts_on_the_receiver_the_fleet_still_uses(either: Stores) -> None:
+    # Given a fleet with a webhook, and one without
+    either.fleets.create(
+        a_fleet("f1", webhook={"url": "https://a.example/h", "events": ["ride.assigned"]}), an_api_key("f1"), "h1"
+    )
+    either.fleets.create(a_fleet("f2"), an_api_key("f2", key_id="k2"), "h2")
+    # When deliveries fail twice to its receiver, once to another URL, and once for the fleet without one
+    assert either.fleets.record_webhook_failure("f1", "https://a.example/h", "HTTP 500", NOW)
+    assert either.fleets.record_webhook_failure("f1", "https://a.example/h", "timeout", NOW + timedelta(seconds=5))
+    assert not either.fleets.record_webhook_failure("f1", "https://b.example/h", "HTTP 500", NOW)
+    assert not either.fleets.record_webhook_failure("f2", "https://a.example/h", "HTTP 500", NOW)
+    # Then the fleet counts two, with the last error and time; the other fleet still has no webhook
+    fleet = either.fleets.get("f1")
+    assert fleet is not None
+    assert fleet.webhook is not None
+    assert (fleet.webhook.failures, fleet.webhook.last_error) == (2, "timeout")
+    assert fleet.webhook.last_failure_at == NOW + timedelta(seconds=5)
+    assert fleet.webhook.events == ["ride.assigned"]
+    assert either.fleets.get("f2") is not None
+    assert either.fleets.get("f2").webhook is None

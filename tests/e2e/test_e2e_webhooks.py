@@ -113,6 +113,23 @@ def test_a_failing_receiver_gets_ride_assigned_once_after_a_retry_and_the_fleet_
         assert webhook["last_failure_at"] is not None
 
 
+def test_a_ride_back_to_matching_is_ride_reassigned(stack: StackClient) -> None:
+    with receiver() as fleets_system:
+        # Given a fleet subscribed to ride.reassigned, and a ride its driver accepted
+        fleet, secret = _fleet_with_webhook(stack, fleets_system.url, events=["ride.reassigned"])
+        driver = stack.add_driver(fleet)
+        stack.add_driver(fleet)
+        ride = stack.create_ride(fleet)
+        assert stack.post(f"/offers/{stack.offer_token(driver.phone, ride)}/accept").status_code == 200
+        # When the admin sends it back to matching
+        answer = stack.post(f"/rides/{ride['ride_id']}/reassign", json={"reason": "car broke down"}, headers=fleet.auth)
+        assert answer.status_code == 200, answer.text
+        # Then the receiver gets ride.reassigned alone, the ride searching again
+        wait_for(lambda: fleets_system.received or None, "ride.reassigned")
+        events = fleets_system.verified_events(secret)
+        assert [(e["type"], e["data"]["status"]) for e in events] == [("ride.reassigned", "searching")]
+
+
 def test_a_webhook_must_be_https(stack: StackClient) -> None:
     # When a fleet names a plain http webhook that is not loopback
     answer = stack.post(

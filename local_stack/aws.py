@@ -249,6 +249,10 @@ def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secr
     sns = boto3.client("sns", region_name=REGION)
     for logical_id in template.resources_of("AWS::SNS::Topic"):
         sns.create_topic(Name=template.ref(logical_id).rpartition(":")[2])
+    sqs = boto3.client("sqs", region_name=REGION)  # redrive and retention are AWS's to apply, not the local stack's
+    for logical_id, props in template.resources_of("AWS::SQS::Queue").items():
+        name, visibility = template.ref(logical_id).rpartition("/")[2], str(props.get("VisibilityTimeout", 30))
+        sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": visibility})
     sfn = boto3.client("stepfunctions", region_name=REGION)
     for machine in template.state_machines():
         created = sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=DUMMY_ROLE_ARN)

@@ -22,7 +22,7 @@ from local_stack.lambdas import FunctionHost, InvocationIsolation
 from local_stack.seed import DEMO_ADMIN_KEY, seed_demo_fleet
 from local_stack.simulator import DriverPhones, DriverSimulator, SimulatedDriver
 from local_stack.standins import StandIns
-from local_stack.template import LocalTemplate, ScheduleSpec
+from local_stack.template import REGION, LocalTemplate, ScheduleSpec
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -145,6 +145,9 @@ class LocalRuntime:
         for schedule in self.schedules:
             self._schedule_threads.append(threading.Thread(target=self._tick, args=(schedule,), daemon=True))
             self._schedule_threads[-1].start()
+        for consumer in template.queue_consumers():  # Lambda's SQS event source mapping, by polling moto
+            self._schedule_threads.append(threading.Thread(target=self._poll, args=consumer, daemon=True))
+            self._schedule_threads[-1].start()
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
@@ -254,6 +257,7 @@ class LocalRuntime:
         base = self.base_url
         locally = {"Stage": "local", "PublicBaseUrl": base, "TwilioApiBaseUrl": f"{base}/_local/twilio"}
         locally |= {"TelegramApiBaseUrl": f"{base}/_local/telegram", "PlatformChannelsSecretName": PLATFORM_SECRET}
+        locally["WebhookAllowLoopback"] = "true"  # e2e receivers listen on loopback http
         return {**locally, **self._overrides}
 
     def _invoke_payload(self, function: str, payload: bytes) -> tuple[int, bytes, str | None]:
@@ -267,6 +271,34 @@ class LocalRuntime:
             except Exception:
                 print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
                 traceback.print_exc()
+
+    def _poll(self, queue_url: str, function: str, batch_size: int) -> None:
+        """Receive a batch, invoke, delete what the function did not report failed (ReportBatchItemFailures);
+        a failed message comes back when its visibility timeout (the function's backoff) ends."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        while not self._stopping.wait(0.2):
+            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
+            if not got.get("Messages"):
+                continue
+            records: list[dict[str, Any]] = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                }
+                for m in got["Messages"]
+            ]
+            try:
+                failed = {f["itemIdentifier"] for f in self.invoke(function, {"Records": records})["batchItemFailures"]}
+            except Exception:  # as Lambda would: the whole batch comes back after its timeout
+                print(f"local stack: {function} failed on a batch of {queue_url}", file=sys.stderr)
+                continue
+            for record in records:
+                if record["messageId"] not in failed:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)

@@ -50,7 +50,7 @@ def create_demo_fleet() -> str:
     from ridecast.wiring import ports
 
     senders = [TwilioSender(channel=channel, **{"from": phone}) for channel, phone in DEMO_SENDERS.items()]
-    fleet, _ = create_fleet(
+    fleet, _, _ = create_fleet(
         ports(),
         NewFleet(
             name="Demo Cabs",

@@ -200,6 +200,19 @@ class LocalTemplate:
                     schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, period))
         return schedules
 
+    def queue_consumers(self) -> list[tuple[str, str, int]]:
+        """(queue URL, function logical id, batch size) of functions' SQS events."""
+        consumers = []
+        for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
+            for event in (props.get("Events") or {}).values():
+                if event.get("Type") == "SQS":
+                    queue = self.ref(self._queue_id(event["Properties"]["Queue"]))
+                    consumers.append((queue, logical_id, int(event["Properties"].get("BatchSize", 10))))
+        return consumers
+
+    def _queue_id(self, arn: str) -> str:
+        return next(i for i, v in self._translator.items() if isinstance(v, dict) and v.get("Arn") == arn)
+
     def table_create_kwargs(self, logical_id: str) -> tuple[dict[str, Any], str | None]:
         """CreateTable arguments and the TTL attribute of a table, as template.yaml declares it."""
         props = self.resources_of("AWS::DynamoDB::Table")[logical_id]
@@ -244,6 +257,9 @@ def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any
         return {"Ref": arn, "Arn": arn, "Name": name}
     if kind == "AWS::SNS::Topic":
         return {"Ref": _ARN.format("sns", name), "TopicArn": _ARN.format("sns", name), "TopicName": name}
+    if kind == "AWS::SQS::Queue":
+        url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+        return {"Ref": url, "Arn": _ARN.format("sqs", name), "QueueName": name}
     if kind == "AWS::SecretsManager::Secret":  # the ARN moto gives it is registered once it exists
         return {"Ref": name}
     return {"Ref": "local", "ApiId": "local"} if kind == "AWS::Serverless::HttpApi" else None

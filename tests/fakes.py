@@ -135,6 +135,16 @@ class FakeFleetStore:
             raise FleetNotFound(f"fleet {fleet_id} not found")
         return self.fleets[fleet_id].dispatch_paused
 
+    def record_webhook_failure(self, fleet_id: str, url: str, error: str, at: datetime) -> bool:
+        fleet = self.fleets.get(fleet_id)
+        if fleet is None or fleet.webhook is None or fleet.webhook.url != url:
+            return False
+        webhook = fleet.webhook.model_copy(
+            update={"failures": fleet.webhook.failures + 1, "last_error": error, "last_failure_at": at}
+        )
+        self.fleets[fleet_id] = _changed(fleet, {"webhook": webhook})
+        return True
+
     def next_ride_sequence(self, fleet_id: str) -> int:
         self.ride_sequences[fleet_id] = self.ride_sequences.get(fleet_id, 0) + 1
         return self.ride_sequences[fleet_id]

@@ -61,6 +61,8 @@ class StackProcess:
             "LOCAL_SIMULATED_DRIVERS": str(self.simulated_drivers),
             # Schedules tick every 2 s, so the channel probe's recovery is seen within a test.
             "LOCAL_SCHEDULE_SECONDS": "2",
+            # A webhook receiver that failed is tried again within a test, not a minute later.
+            "WEBHOOK_FIRST_RETRY_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
             "SAM_CLI_TELEMETRY": "0",
         }

@@ -130,7 +130,8 @@ def make_fleet(aws: AwsStack) -> Callable[..., tuple[Any, str]]:
     from ridecast.wiring import ports
 
     def make(name: str = "Northside Cabs", **fields: Any) -> tuple[Any, str]:
-        return create_fleet(ports(), NewFleet.model_validate({"name": name, **fields}))
+        created, api_key, _ = create_fleet(ports(), NewFleet.model_validate({"name": name, **fields}))
+        return created, api_key
 
     return make
 

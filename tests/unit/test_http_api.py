@@ -92,8 +92,8 @@ def test_an_unknown_ride_is_404(fleet: Any) -> None:
 
 def test_another_fleets_ride_is_404_not_403(aws: AwsStack) -> None:
     # Given a ride of fleet A
-    fleet_a, _ = create_fleet(ports(), NewFleet(name="A Cabs"))
-    fleet_b, _ = create_fleet(ports(), NewFleet(name="B Cabs"))
+    fleet_a, _, _ = create_fleet(ports(), NewFleet(name="A Cabs"))
+    fleet_b, _, _ = create_fleet(ports(), NewFleet(name="B Cabs"))
     ride = _create_ride(fleet_a.fleet_id)
     # When fleet B's dispatcher asks for it or tries to cancel it
     read = invoke("rides", with_path(_as("rides/get_ride.json", fleet_b.fleet_id), ride_id=ride["ride_id"]))
@@ -107,8 +107,8 @@ def test_another_fleets_ride_is_404_not_403(aws: AwsStack) -> None:
 
 
 def test_another_fleets_settings_are_404(aws: AwsStack) -> None:
-    fleet_a, _ = create_fleet(ports(), NewFleet(name="A Cabs"))
-    fleet_b, _ = create_fleet(ports(), NewFleet(name="B Cabs"))
+    fleet_a, _, _ = create_fleet(ports(), NewFleet(name="A Cabs"))
+    fleet_b, _, _ = create_fleet(ports(), NewFleet(name="B Cabs"))
     event = with_path(_as("fleets/get_fleet.json", fleet_b.fleet_id, role="admin"), fleet_id=fleet_a.fleet_id)
     _assert_json_error(invoke("fleets", event), 404)
 

@@ -1,6 +1,7 @@
 """Validation at the boundaries: settings bounds, phones, provider credentials, request bodies."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -374,3 +375,44 @@ def test_a_telegram_update_with_a_huge_id_is_invalid(field: str) -> None:
     # When it is read, Then it is refused as input (422), not stored as a key
     with pytest.raises(ValidationError):
         TelegramUpdate.model_validate_json(raw)
+
+
+# ----- fleets' webhooks (SPEC §10) ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Settings read from this test's environment, and forgotten after it."""
+    from ridecast.settings import get_settings
+
+    monkeypatch.setenv("TABLE_NAME", "ridecast-test")
+    get_settings.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com/hook", "ftp://example.com/hook", "https://", "http://127.0.0.1:8080/hook", "hook"]
+)
+def test_a_webhook_is_https_only_outside_the_local_stack(url: str, settings_env: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CreateFleetRequest.model_validate({"name": "Hook Cabs", "webhook": {"url": url}})
+    assert _error_locations(refused.value) == ["webhook.url"]
+
+
+def test_the_local_stack_setting_lets_a_webhook_reach_loopback_http(settings_env: pytest.MonkeyPatch) -> None:
+    from ridecast.settings import get_settings
+
+    settings_env.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
+    get_settings.cache_clear()
+    request = CreateFleetRequest.model_validate({"name": "Hook Cabs", "webhook": {"url": "http://127.0.0.1:9/h"}})
+    assert request.webhook is not None
+    with pytest.raises(ValidationError):  # still loopback only
+        CreateFleetRequest.model_validate({"name": "Hook Cabs", "webhook": {"url": "http://example.com/h"}})
+
+
+def test_a_webhook_names_only_known_events() -> None:
+    with pytest.raises(ValidationError) as refused:
+        UpdateFleetRequest.model_validate({"webhook": {"url": "https://x.example/h", "events": ["ride.paid"]}})
+    assert _error_locations(refused.value)[0].startswith("webhook.events")

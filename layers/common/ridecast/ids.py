@@ -1,5 +1,6 @@
 """Identifiers, API keys, offer tokens and ride codes."""
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -58,3 +59,8 @@ def same_secret(expected: str, given: str) -> bool:
 def new_registration_token() -> str:
     # Telegram deep links allow at most 64 chars of A-Za-z0-9_-; token_urlsafe uses exactly that alphabet.
     return secrets.token_urlsafe(24)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: `whsec_` and base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()

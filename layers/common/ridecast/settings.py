@@ -34,6 +34,13 @@ class Settings(BaseModel):
     telegram_messages_per_second: float = Field(default=28.0, gt=0)
     # The function that sends operators' messages to drivers, invoked asynchronously by the drivers API.
     messaging_function_name: str = ""
+    # SPEC §10: fleets' webhooks are https only; the local stack alone also lets them reach loopback http
+    # receivers (template.yaml parameter WebhookAllowLoopback, "false" unless the local stack sets it).
+    webhook_allow_loopback: bool = False
+    webhook_queue_url: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # The first retry's delay; later ones double (ridecast.domain.rides.events). Tests shorten it.
+    webhook_first_retry_seconds: int = Field(default=60, ge=1, le=3600)
     secrets_cache_seconds: int = Field(default=300, ge=0)
     # A ride still `searching` this long after its deadline is settled by the sweeper.
     sweeper_grace_seconds: int = Field(default=120, ge=0)

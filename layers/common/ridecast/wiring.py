@@ -20,6 +20,7 @@ from ridecast.domain.ports import Ports, Stores
 
 @lru_cache(maxsize=1)
 def stores() -> Stores:
+    from ridecast.adapters.ride_events import PublishingRideStore
     from ridecast.repositories.api_keys import DynamoApiKeyStore
     from ridecast.repositories.channel_health import DynamoChannelHealthStore
     from ridecast.repositories.deliveries import DynamoDeliveryLog
@@ -30,7 +31,6 @@ def stores() -> Stores:
     from ridecast.repositories.platform_chats import DynamoPlatformChatIndex
     from ridecast.repositories.rate_limits import DynamoRateLimitStore
     from ridecast.repositories.registrations import DynamoRegistrationStore
-    from ridecast.repositories.rides import DynamoRideStore
     from ridecast.repositories.senders import DynamoSenderStore
     from ridecast.repositories.stats import DynamoStatsStore
 
@@ -38,7 +38,7 @@ def stores() -> Stores:
         fleets=DynamoFleetStore(),
         api_keys=DynamoApiKeyStore(),
         drivers=DynamoDriverStore(),
-        rides=DynamoRideStore(),
+        rides=PublishingRideStore(),  # every recorded transition is a ride event (SPEC §10)
         offers=DynamoOfferStore(),
         senders=DynamoSenderStore(),
         registrations=DynamoRegistrationStore(),

@@ -41,7 +41,7 @@ def fakes() -> Fakes:
 
 def a_fleet(fakes: Fakes, *, telegram: bool = False, **fields: object) -> Fleet:
     """A fleet created through the domain, with a Twilio SMS sender (and a bot), its admin on SMS."""
-    fleet, _ = create_fleet(
+    fleet, _, _ = create_fleet(
         fakes.ports,
         NewFleet.model_validate(
             {

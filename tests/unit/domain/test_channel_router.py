@@ -160,7 +160,7 @@ def test_a_wave_writes_each_channel_once_and_reset_zeroes_the_counters(fakes: Fa
 
 def test_a_fleet_with_only_a_name_reaches_drivers_through_the_platform(fakes: Fakes) -> None:
     fakes.secrets.platform = dict(PLATFORM)
-    fleet, _ = create_fleet(
+    fleet, _, _ = create_fleet(
         fakes.ports,
         NewFleet.model_validate({"name": "Night Owls", "admin_contacts": [{"name": "A", "phone": ADMIN_PHONE}]}),
     )
@@ -177,7 +177,7 @@ def test_a_fleet_with_only_a_name_reaches_drivers_through_the_platform(fakes: Fa
 
 
 def test_a_driver_on_a_channel_nobody_can_reach_is_refused(fakes: Fakes) -> None:
-    fleet, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": "Night Owls"}))
+    fleet, _, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": "Night Owls"}))
     with pytest.raises(FleetChannelMissing) as refused:
         register_driver(fakes.ports, fleet.fleet_id, NewDriver(name="S", phone="+447700900201", channel="sms"))
     assert refused.value.code == "channel_not_configured"
@@ -238,7 +238,7 @@ def _signed(fleet: Fleet):  # type: ignore[no-untyped-def]
 def test_a_reply_to_a_platform_sender_answers_the_drivers_offer_in_their_fleet(fakes: Fakes) -> None:
     # Given a fleet on the platform's channels with an SMS driver who got an offer
     fakes.secrets.platform = dict(PLATFORM)
-    fleet, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": "Night Owls"}))
+    fleet, _, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": "Night Owls"}))
     driver = register_driver(fakes.ports, fleet.fleet_id, NewDriver(name="S", phone="+447700900201", channel="sms"))
     ride = a_ride(fakes, fleet)
     broadcast(fakes.ports, ride.ride_id)

@@ -32,7 +32,7 @@ def fakes() -> Fakes:
 
 
 def bare_fleet(fakes: Fakes, name: str = "Night Owls") -> Fleet:
-    fleet, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": name}))
+    fleet, _, _ = create_fleet(fakes.ports, NewFleet.model_validate({"name": name}))
     return fleet
 
 
@@ -144,7 +144,7 @@ def test_without_a_platform_bot_every_update_is_refused() -> None:
 
 def test_an_admin_alert_button_on_the_platform_bot_acts_for_the_rides_fleet(fakes: Fakes) -> None:
     # Given a fleet on the platform bot whose admin is on Telegram, and a ride of it that timed out
-    fleet, _ = create_fleet(
+    fleet, _, _ = create_fleet(
         fakes.ports,
         NewFleet.model_validate({"name": "Night Owls", "admin_contacts": [{"name": "O", "telegram_chat_id": "4242"}]}),
     )

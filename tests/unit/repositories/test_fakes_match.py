@@ -397,3 +397,25 @@ def test_a_located_driver_reads_back_where_and_when_and_an_unknown_one_is_not_fo
     assert (stored.location, stored.location_at, stored.last_seen_at) == (where, NOW, NOW)
     with pytest.raises(DriverNotFound):
         either.drivers.locate("f1", "d-nobody", where, NOW)
+
+
+def test_a_webhook_failure_counts_on_the_receiver_the_fleet_still_uses(either: Stores) -> None:
+    # Given a fleet with a webhook, and one without
+    either.fleets.create(
+        a_fleet("f1", webhook={"url": "https://a.example/h", "events": ["ride.assigned"]}), an_api_key("f1"), "h1"
+    )
+    either.fleets.create(a_fleet("f2"), an_api_key("f2", key_id="k2"), "h2")
+    # When deliveries fail twice to its receiver, once to another URL, and once for the fleet without one
+    assert either.fleets.record_webhook_failure("f1", "https://a.example/h", "HTTP 500", NOW)
+    assert either.fleets.record_webhook_failure("f1", "https://a.example/h", "timeout", NOW + timedelta(seconds=5))
+    assert not either.fleets.record_webhook_failure("f1", "https://b.example/h", "HTTP 500", NOW)
+    assert not either.fleets.record_webhook_failure("f2", "https://a.example/h", "HTTP 500", NOW)
+    # Then the fleet counts two, with the last error and time; the other fleet still has no webhook
+    fleet = either.fleets.get("f1")
+    assert fleet is not None
+    assert fleet.webhook is not None
+    assert (fleet.webhook.failures, fleet.webhook.last_error) == (2, "timeout")
+    assert fleet.webhook.last_failure_at == NOW + timedelta(seconds=5)
+    assert fleet.webhook.events == ["ride.assigned"]
+    assert either.fleets.get("f2") is not None
+    assert either.fleets.get("f2").webhook is None

@@ -96,6 +96,29 @@ class TelegramConfig(DomainModel):
     bot_username: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 
+# SPEC §10: what a fleet's own systems can subscribe to, one event per ride transition.
+RideEventType = Literal[
+    "ride.scheduled",
+    "ride.searching",
+    "ride.assigned",
+    "ride.timed_out",
+    "ride.cancelled",
+    "ride.failed",
+    "ride.reassigned",
+]
+
+
+class FleetWebhook(DomainModel):
+    """Where a fleet's ride events go; the signing secret lives in Secrets Manager. The failure fields are
+    written by the delivery function alone (one atomic update), so a fleet sees its receiver failing."""
+
+    url: str
+    events: list[RideEventType]
+    failures: int = 0
+    last_error: str | None = None
+    last_failure_at: datetime | None = None
+
+
 class Fleet(DomainModel):
     fleet_id: str
     name: Name
@@ -106,6 +129,7 @@ class Fleet(DomainModel):
     settings: FleetSettings = Field(default_factory=FleetSettings)
     twilio: TwilioConfig | None = None
     telegram: TelegramConfig | None = None
+    webhook: FleetWebhook | None = None
     # POST /dispatch/pause (SPEC §5 emergency control): new rides are held, not broadcast, until resume.
     dispatch_paused: bool = False
     created_at: datetime

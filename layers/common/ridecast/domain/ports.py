@@ -45,6 +45,10 @@ class FleetStore(Protocol):
     def dispatch_paused(self, fleet_id: str) -> bool:
         """The pause flag, strongly consistent: a ride about to wait for a resume must not miss one."""
 
+    def record_webhook_failure(self, fleet_id: str, url: str, error: str, at: datetime) -> bool:
+        """Count a failed delivery on the fleet's webhook (atomic); False when the fleet no longer sends to
+        `url` (a failure of a receiver it replaced is not its new receiver's)."""
+
 
 class ApiKeyStore(Protocol):
     def add(self, key: ApiKey, key_hash: str) -> None: ...

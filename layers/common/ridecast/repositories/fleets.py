@@ -1,5 +1,7 @@
 """Fleets and their ride counter."""
 
+from datetime import datetime
+
 from boto3.dynamodb.conditions import Key
 
 from ridecast.domain.entities import ApiKey, Fleet
@@ -95,3 +97,24 @@ class DynamoFleetStore:
         if item is None:
             raise FleetNotFound(f"fleet {fleet_id} not found")
         return bool(item.get("dispatch_paused", False))
+
+    def record_webhook_failure(self, fleet_id: str, url: str, error: str, at: datetime) -> bool:
+        recorded = conditionally(
+            lambda: table().update_item(
+                Key={"PK": fleet_pk(fleet_id), "SK": "META"},
+                UpdateExpression=(
+                    "SET #w.failures = if_not_exists(#w.failures, :zero) + :one, #w.last_error = :error, "
+                    "#w.last_failure_at = :at"
+                ),
+                ConditionExpression="#w.#url = :url",
+                ExpressionAttributeNames={"#w": "webhook", "#url": "url"},
+                ExpressionAttributeValues={
+                    ":zero": 0,
+                    ":one": 1,
+                    ":error": error,
+                    ":at": at.isoformat(),
+                    ":url": url,
+                },
+            )
+        )
+        return recorded is not None

@@ -41,7 +41,9 @@ from ridecast.api.models.fleets import (
     TwilioInput,
     TwilioOut,
     TwilioSenderOut,
+    UpdatedFleetOut,
     UpdateFleetRequest,
+    WebhookOut,
 )
 from ridecast.api.models.rides import (
     BatchResultOut,
@@ -123,5 +125,7 @@ __all__ = [
     "TwilioSenderOut",
     "UpdateDriverRequest",
     "UpdateFleetRequest",
+    "UpdatedFleetOut",
     "VehicleInput",
+    "WebhookOut",
 ]

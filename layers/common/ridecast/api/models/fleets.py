@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Self
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from pydantic import Field, field_validator
@@ -20,6 +21,8 @@ from ridecast.domain.entities import (
     ApiKey,
     Fleet,
     FleetSettings,
+    FleetWebhook,
+    RideEventType,
     TwilioSender,
 )
 from ridecast.domain.types import (
@@ -28,6 +31,7 @@ from ridecast.domain.types import (
     Role,
     TwilioChannel,
 )
+from ridecast.settings import get_settings
 
 
 def _known_timezone(value: str | None) -> str | None:
@@ -59,6 +63,32 @@ class TelegramInput(ApiInput):
     webhook_secret: str = Field(pattern=r"^[A-Za-z0-9_-]{16,256}$")
 
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _webhook_url(value: str) -> str:
+    """https only (SPEC §10): events carry customers' names and phones. Loopback http is for the local stack."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS and get_settings().webhook_allow_loopback:
+        return value
+    raise ValueError("url must be an https:// URL")
+
+
+class WebhookInput(ApiInput):
+    url: str = Field(max_length=2048, description="https:// (loopback http:// only in the local stack)")
+    events: list[RideEventType] | None = Field(
+        default=None, min_length=1, max_length=7, description="ride events to send; left out: all of them"
+    )
+
+    _url = field_validator("url")(_webhook_url)
+
+
+class WebhookPatch(WebhookInput):
+    rotate_secret: bool = Field(default=False, description="issue a new signing secret (shown once)")
+
+
 class FleetSettingsPatch(PatchRequest):
     cannot_be_null = (
         "driver_response_seconds",
@@ -87,6 +117,7 @@ class CreateFleetRequest(ApiInput):
     settings: FleetSettingsInput = Field(default_factory=FleetSettingsInput)
     twilio: TwilioInput | None = None
     telegram: TelegramInput | None = None
+    webhook: WebhookInput | None = None
 
     _tz = field_validator("timezone")(_known_timezone)
 
@@ -101,6 +132,7 @@ class UpdateFleetRequest(PatchRequest):
     settings: FleetSettingsPatch | None = None
     twilio: TwilioInput | None = None
     telegram: TelegramInput | None = None
+    webhook: WebhookPatch | None = Field(default=None, description="null removes the webhook")
 
     _tz = field_validator("timezone")(_known_timezone)
 
@@ -128,6 +160,18 @@ class TelegramOut(ApiOutput):
     webhook_secret: str = MASK
 
 
+class WebhookOut(ApiOutput):
+    url: str
+    events: list[RideEventType]
+    failures: int = Field(description="deliveries that failed (each failed attempt counts)")
+    last_error: str | None
+    last_failure_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, webhook: FleetWebhook) -> Self:
+        return cls(**webhook.model_dump())
+
+
 class FleetOut(ApiOutput):
     fleet_id: str
     name: str
@@ -137,12 +181,13 @@ class FleetOut(ApiOutput):
     settings: FleetSettings
     twilio: TwilioOut | None = None
     telegram: TelegramOut | None = None
+    webhook: WebhookOut | None = None
     dispatch_paused: bool
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def from_domain(cls, fleet: Fleet, **shown_once: str) -> Self:
+    def from_domain(cls, fleet: Fleet, **shown_once: str | None) -> Self:
         return cls(
             **shown_once,
             fleet_id=fleet.fleet_id,
@@ -159,14 +204,23 @@ class FleetOut(ApiOutput):
             if fleet.twilio
             else None,
             telegram=TelegramOut(bot_username=fleet.telegram.bot_username) if fleet.telegram else None,
+            webhook=WebhookOut.from_domain(fleet.webhook) if fleet.webhook else None,
             dispatch_paused=fleet.dispatch_paused,
             created_at=fleet.created_at,
             updated_at=fleet.updated_at,
         )
 
 
+_SHOWN_ONCE = "The webhook's signing secret (whsec_...), shown once; kept in Secrets Manager."
+
+
+class UpdatedFleetOut(FleetOut):
+    webhook_secret: str | None = Field(default=None, description=_SHOWN_ONCE + " Set when first set or rotated.")
+
+
 class CreatedFleetOut(FleetOut):
     api_key: str = Field(description="The fleet's admin key. Shown once; only its hash is stored.")
+    webhook_secret: str | None = Field(default=None, description=_SHOWN_ONCE)
 
 
 class CreateApiKeyRequest(ApiInput):

@@ -19,6 +19,7 @@ from ridecast.api.models import (
     CreateFleetRequest,
     FleetOut,
     MeOut,
+    UpdatedFleetOut,
     UpdateFleetRequest,
 )
 from ridecast.api.routing import Routes
@@ -32,8 +33,8 @@ routes = Routes(tag="fleets")
 @routes.post("/fleets", callers=ROOT, status_code=201, errors=(409,))
 def create_fleet(body: CreateFleetRequest) -> CreatedFleetOut:
     """Create a fleet; its admin key is shown once."""
-    fleet, api_key = accounts.create_fleet(ports(), NewFleet(**body.model_dump()))
-    return CreatedFleetOut.from_domain(fleet, api_key=api_key)
+    fleet, api_key, webhook_secret = accounts.create_fleet(ports(), NewFleet(**body.model_dump()))
+    return CreatedFleetOut.from_domain(fleet, api_key=api_key, webhook_secret=webhook_secret)
 
 
 @routes.get("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404,))
@@ -49,11 +50,12 @@ def who_am_i(request: Request) -> MeOut:
 
 
 @routes.patch("/fleets/<fleet_id>", callers=ROOT_OR_THAT_FLEETS_ADMIN, errors=(404, 409))
-def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> FleetOut:
-    """Change a fleet's settings or channels."""
-    return FleetOut.from_domain(
-        accounts.update_fleet(ports(), fleet_id, FleetChanges(**body.model_dump(exclude_unset=True)))
+def update_fleet(fleet_id: str, body: UpdateFleetRequest) -> UpdatedFleetOut:
+    """Change a fleet's settings, channels or webhook (a new signing secret is shown once)."""
+    fleet, webhook_secret = accounts.update_fleet(
+        ports(), fleet_id, FleetChanges(**body.model_dump(exclude_unset=True))
     )
+    return UpdatedFleetOut.from_domain(fleet, webhook_secret=webhook_secret)
 
 
 @routes.post("/fleets/<fleet_id>/api-keys", callers=ROOT_OR_THAT_FLEETS_ADMIN, status_code=201, errors=(404,))

@@ -3,7 +3,7 @@ Provider credentials arrive here once and go straight to the secret store."""
 
 from pydantic import Field
 
-from ridecast.domain.entities import AdminContact, DomainModel, FleetSettings, TwilioSender
+from ridecast.domain.entities import AdminContact, DomainModel, FleetSettings, RideEventType, TwilioSender
 from ridecast.domain.types import Language, Name
 
 
@@ -20,6 +20,12 @@ class TelegramBotAccount(DomainModel):
     webhook_secret: str
 
 
+class WebhookSubscription(DomainModel):
+    url: str
+    events: list[RideEventType] | None = None  # None: every ride event
+    rotate_secret: bool = False
+
+
 class NewFleet(DomainModel):
     name: Name
     timezone: str = "UTC"
@@ -28,6 +34,7 @@ class NewFleet(DomainModel):
     settings: FleetSettings = Field(default_factory=FleetSettings)
     twilio: TwilioAccount | None = None
     telegram: TelegramBotAccount | None = None
+    webhook: WebhookSubscription | None = None
 
 
 class FleetSettingsChanges(DomainModel):
@@ -50,3 +57,4 @@ class FleetChanges(DomainModel):
     settings: FleetSettingsChanges | None = None
     twilio: TwilioAccount | None = None
     telegram: TelegramBotAccount | None = None
+    webhook: WebhookSubscription | None = None  # set to None: the webhook is removed

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from secrets import token_urlsafe
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote, urlsplit
 
 import boto3
@@ -148,7 +149,7 @@ class AwsSandbox:
 
     def __init__(self) -> None:
         self._mock: Any = None
-        self._saved_environment: dict[str, str] | None = None
+        self._environment = mock.patch.dict(os.environ, FAKE_AWS_ENVIRONMENT)
         self._started = False
 
     def start(self, invoker: LambdaInvoker, providers_down: set[str] | None = None) -> None:
@@ -158,11 +159,9 @@ class AwsSandbox:
             _HookState.active = True
         self._started = True
         _install_hook()
-        self._saved_environment = dict(os.environ)
-        for name in list(os.environ):
-            if name.startswith(_REMOVED_PREFIXES) or name == "TEST_SERVER_MODE":
-                del os.environ[name]
-        os.environ.update(FAKE_AWS_ENVIRONMENT)
+        self._environment.start()  # stop() puts the whole environment back as it was
+        for name in [name for name in os.environ if name.startswith(_REMOVED_PREFIXES) or name == "TEST_SERVER_MODE"]:
+            del os.environ[name]
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         # moto also patches `requests` to catch AWS URLs, matching every request against hundreds of
@@ -185,10 +184,7 @@ class AwsSandbox:
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
             self._mock.stop()
             self._mock = None
-        if self._saved_environment is not None:
-            os.environ.clear()
-            os.environ.update(self._saved_environment)
-            self._saved_environment = None
+        self._environment.stop()
         with AwsSandbox._lock:
             _HookState.active = False
 

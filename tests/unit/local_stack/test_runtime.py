@@ -47,7 +47,6 @@ def test_the_authorizer_guards_default_routes(runtime):
     url = f"{runtime.base_url}/private"
     assert requests.get(url, timeout=5).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer bad"}, timeout=5).status_code == 403
-    assert requests.get(url, headers={"Authorization": "Bearer unknown"}, timeout=5).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer explode"}, timeout=5).status_code == 500
     allowed = requests.delete(url, headers={"Authorization": "Bearer good"}, timeout=5)
     assert allowed.status_code == 200

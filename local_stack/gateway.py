@@ -57,13 +57,9 @@ def request_members(request: Request, domain_name: str, route: Route, params: Ma
     members are left out when empty, as API Gateway does."""
     environ = request.environ
     raw_path = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(request.path)).split("?", 1)[0]
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers.items():
-        if name.lower() == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-        else:
-            headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
+    # The WSGI environ holds one value per header name (the server joins repeats with commas, as AWS does).
+    headers = {name.lower(): value for name, value in request.headers.items() if name.lower() != "cookie"}
+    cookies = [part.strip() for part in request.headers.get("cookie", "").split(";") if part.strip()]
     source_ip = str(request.remote_addr or "127.0.0.1")
     added = {"x-forwarded-for": source_ip, "x-forwarded-proto": "http"}
     added["x-forwarded-port"] = domain_name.rpartition(":")[2] or "80"

@@ -76,17 +76,13 @@ class FunctionHost:
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Call the handler with a JSON copy of `event`; its exception propagates, its result is JSON-checked."""
         spec, handler = self.function(name_or_arn)
-        started = time.monotonic()
+        context = LambdaContext(spec)
         try:
-            result = handler(json.loads(json.dumps(event)), LambdaContext(spec))
+            result = handler(json.loads(json.dumps(event)), context)
         finally:
-            elapsed = time.monotonic() - started
-            if elapsed > spec.timeout_seconds:
-                print(
-                    f"local stack: {spec.logical_id} ran {elapsed:.1f}s, past its Timeout of "
-                    f"{spec.timeout_seconds}s (AWS would have killed it)",
-                    file=sys.stderr,
-                )
+            if context.get_remaining_time_in_millis() == 0:
+                message = f"ran past its Timeout of {spec.timeout_seconds}s (AWS would have killed it)"
+                print(f"local stack: {spec.logical_id} {message}", file=sys.stderr)
         return json.loads(json.dumps(result))
 
     def invoke_payload(self, name_or_arn: str, payload: bytes) -> tuple[int, bytes, str | None]:

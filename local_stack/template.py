@@ -93,13 +93,9 @@ class LocalTemplate:
         self.path = Path(path).resolve()
         self.root = self.path.parent
         self.document: dict[str, Any] = get_template_data(str(self.path))
-        parameters = {
-            name: spec["Default"]
-            for name, spec in (self.document.get("Parameters") or {}).items()
-            if isinstance(spec, dict) and "Default" in spec
-        }
-        # Parameters, pseudo parameters and physical ids: aws-sam-cli's resolver looks them all up here.
-        self._translator: dict[str, Any] = {**PSEUDO_PARAMETERS, **parameters, **(parameter_overrides or {})}
+        # Overrides, pseudo parameters and physical ids: aws-sam-cli's resolver looks them up here first, then
+        # takes the parameters' defaults from the template.
+        self._translator: dict[str, Any] = {**PSEUDO_PARAMETERS, **(parameter_overrides or {})}
         self._stack: Stack | None = None
         for logical_id, resource in self.raw_resources.items():
             physical = _physical(logical_id, resource, self._resolve)

@@ -59,7 +59,12 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory -j2 -Otarget checks pytest
 
 checks: $(STAMP)
-	@$(MAKE) --no-print-directory -j1 lint typecheck validate build
+	@$(MAKE) --no-print-directory IN_ORDER=1 lint typecheck validate build
+
+# A make given IN_ORDER=1 runs its targets one after another, whatever -j its parent has.
+ifdef IN_ORDER
+.NOTPARALLEL:
+endif
 
 # loadfile: a file's tests stay on one worker, so an e2e file shares its stack and its module fixtures.
 pytest: $(STAMP)

@@ -66,9 +66,10 @@ ifdef IN_ORDER
 .NOTPARALLEL:
 endif
 
-# loadfile: a file's tests stay on one worker, so an e2e file shares its stack and its module fixtures.
+# loadgroup, with the groups tests/conftest.py gives: a file stays on one worker (an e2e file shares that
+# worker's stack), and the integration package on a single worker (one in-process LocalRuntime).
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -5,7 +5,8 @@ handler next to moto's would not replace moto's: both would run and each DynamoD
 applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS` and:
 
 - serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners);
-- serializes Step Functions and names unnamed executions (moto's interpreter names them all "None");
+- serializes Step Functions (Ridecast names every execution after its ride, so moto's "None" for an
+  unnamed one never shows);
 - answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code;
 - fails SES calls while the e-mail stand-in is down (POST /_local/providers/email);
 - refuses, once a local stack has started in this process, any call that moto did not answer.
@@ -14,11 +15,9 @@ It has to be installed before the first boto3 session exists (sessions copy BUIL
 created): importing `local_stack` does it.
 """
 
-import json
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from secrets import token_urlsafe
 from typing import Any
@@ -80,8 +79,6 @@ def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) ->
             response = botocore_stubber(event_name=event_name, request=request, **kwargs)
             _HookState.dynamodb_seconds += time.perf_counter() - started
     elif service == "sfn":
-        if operation in ("StartExecution", "StartSyncExecution"):
-            _name_execution(request)
         with _HookState.sfn_lock:
             response = botocore_stubber(event_name=event_name, request=request, **kwargs)
     else:
@@ -107,17 +104,6 @@ def _install_hook() -> None:
 
 
 _install_hook()
-
-
-def _name_execution(request: AWSPreparedRequest) -> None:
-    """Step Functions names an unnamed execution with a UUID; moto's interpreter would call it "None"."""
-    body = json.loads(_body(request) or b"{}")
-    if body.get("name"):
-        return
-    body["name"] = str(uuid.uuid4())
-    encoded = json.dumps(body).encode()
-    request.body = encoded
-    request.headers["Content-Length"] = str(len(encoded))
 
 
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:

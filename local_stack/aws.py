@@ -49,7 +49,7 @@ class RealAwsRefused(RuntimeError):
     """A boto3 call would have left the process; the local stack never talks to real AWS."""
 
 
-# function name or ARN (qualifier stripped), payload → HTTP status, payload, X-Amz-Function-Error
+# function name or ARN, payload → HTTP status, payload, X-Amz-Function-Error
 LambdaInvoker = Callable[[str, bytes], tuple[int, bytes, str | None]]
 
 
@@ -107,12 +107,8 @@ _install_hook()
 
 
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
-    # /2015-03-31/functions/{FunctionName}/invocations, the name maybe an ARN with a version or alias
-    function = unquote(urlsplit(request.url).path.split("/")[3])
-    if ":function:" in function:
-        prefix, _, name = function.partition(":function:")
-        function = f"{prefix}:function:{name.split(':', 1)[0]}"
-    status, payload, function_error = invoker(function, _body(request))
+    # /2015-03-31/functions/{FunctionName}/invocations: the matching ASL names the function by its plain ARN.
+    status, payload, function_error = invoker(unquote(urlsplit(request.url).path.split("/")[3]), _body(request))
     headers = HTTPHeaders()
     headers["Content-Type"] = "application/json"
     if status == 404:

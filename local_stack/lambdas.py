@@ -66,9 +66,7 @@ class FunctionHost:
             self._handlers[spec.logical_id] = _import(spec)
 
     def function(self, name_or_arn: str) -> tuple[FunctionSpec, Callable[[Any, Any], Any]]:
-        # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
-        name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
-        logical_id = self._names.get(name_or_arn) or self._names.get(name)
+        logical_id = self._names.get(name_or_arn)  # no qualified ARNs: template.yaml has no versions or aliases
         if logical_id is None or logical_id not in self._handlers:
             raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self.specs)})")
         return self.specs[logical_id], self._handlers[logical_id]

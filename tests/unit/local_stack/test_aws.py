@@ -137,7 +137,7 @@ def test_fifty_concurrent_conditional_accepts_have_exactly_one_winner(table):
 
 def test_lambda_invoke_reaches_the_in_process_handler(lambdas):
     client = boto3.client("lambda")
-    answer = client.invoke(FunctionName=f"{ARN}echo:live", Payload=json.dumps({"a": 1}))
+    answer = client.invoke(FunctionName=f"{ARN}echo", Payload=json.dumps({"a": 1}))
     assert json.load(answer["Payload"]) == {"echo": {"a": 1}}
     assert lambdas.calls == [f"{ARN}echo"]
     failed = client.invoke(FunctionName="fail", Payload=b"{}")

@@ -76,7 +76,7 @@ def test_environment_and_resources_are_wired(runtime):
 
 def test_invoke_by_logical_id_name_or_arn(runtime):
     assert runtime.invoke("TasksFunction", {"task": "echo", "n": 1}) == {"echo": {"task": "echo", "n": 1}}
-    arn = "arn:aws:lambda:us-east-1:123456789012:function:TasksFunction:$LATEST"
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:TasksFunction"
     assert runtime.invoke(arn, {"task": "echo"}) == {"echo": {"task": "echo"}}
     with pytest.raises(KeyError):
         runtime.invoke("NoSuchFunction", {})

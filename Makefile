@@ -66,10 +66,10 @@ ifdef IN_ORDER
 .NOTPARALLEL:
 endif
 
-# loadgroup, with the groups tests/conftest.py gives: a file stays on one worker (an e2e file shares that
+# loadfile, as tests/conftest.py schedules it: a file stays on one worker (an e2e file shares that
 # worker's stack), and the integration package on a single worker (one in-process LocalRuntime).
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
 # pytest runs on this many xdist workers (`make test PYTEST_WORKERS=0` runs it in one process).
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup run test checks pytest lint typecheck validate build unit integration e2e bench clean
 

@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test lint typecheck validate build unit integration e2e bench clean chromium
+# pytest runs on this many xdist workers (`make test PYTEST_WORKERS=0` runs it in one process).
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup run test checks pytest lint typecheck validate build unit integration e2e bench clean chromium
 
 setup: $(STAMP)
 
@@ -16,8 +19,9 @@ $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it (e.g. 'pyenv install 3.13' or 'apt-get install python3.13') or run make PYTHON=/path/to/python3.13" >&2; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# uv (pinned in requirements-dev.txt) installs the same pinned files as pip would, downloading in parallel.
+	$(BIN)/pip install --quiet "$$(grep -E '^uv==' requirements-dev.txt)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -51,8 +55,25 @@ e2e: $(STAMP) chromium
 chromium:
 	scripts/install_chromium.sh
 
-test: lint typecheck validate build chromium
-	$(BIN)/pytest
+# Two make jobs side by side: `checks` (ruff, mypy, sam validate, then sam build, in that order) and `pytest`
+# (xdist workers; each runs its e2e files against a local stack of its own on a free port). sam build is
+# CPU-bound while most of pytest waits on matching windows, so on 2 cores they overlap well. -O prints each
+# step's output whole when it ends, never interleaved; make fails if either job fails (the other finishes first).
+test: $(STAMP) chromium
+	@$(MAKE) --no-print-directory -j2 -Otarget checks pytest
+
+checks: $(STAMP)
+	@$(MAKE) --no-print-directory IN_ORDER=1 lint typecheck validate build
+
+# A make given IN_ORDER=1 runs its targets one after another, whatever -j its parent has.
+ifdef IN_ORDER
+.NOTPARALLEL:
+endif
+
+# loadfile, as tests/conftest.py schedules it: a file stays on one worker (an e2e file shares that
+# worker's stack), and the integration package on a single worker (one in-process LocalRuntime).
+pytest: $(STAMP) chromium
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

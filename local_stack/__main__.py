@@ -21,7 +21,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     schedules = ", ".join(f"{s.name} every {s.period_seconds:g}s" for s in runtime.schedules) or "none"
-    fleet = f"{runtime.demo_fleet_id}   admin key: {runtime.demo_admin_key}"
+    fleet = f"{(runtime.demo or {}).get('fleet_id')}   admin key: {runtime.demo_admin_key}"
     print(f"Ridecast local stack on {runtime.base_url}\n  root key:          {runtime.root_key}")
     print(f"  demo fleet:        {fleet}\n  simulated drivers: {drivers} (LOCAL_SIMULATED_DRIVERS)")
     print(f"  console:           {runtime.base_url}/console (sign in with {runtime.demo_admin_key})")

@@ -5,7 +5,8 @@ handler next to moto's would not replace moto's: both would run and each DynamoD
 applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS` and:
 
 - serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners);
-- serializes Step Functions and names unnamed executions (moto's interpreter names them all "None");
+- serializes Step Functions (Ridecast names every execution after its ride, so moto's "None" for an
+  unnamed one never shows);
 - answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code (an
   asynchronous `InvocationType=Event` one is answered 202 at once and runs on a thread of its own);
 - fails SES calls while the e-mail stand-in is down (POST /_local/providers/email), and hands each e-mail
@@ -16,15 +17,14 @@ It has to be installed before the first boto3 session exists (sessions copy BUIL
 created): importing `local_stack` does it.
 """
 
-import json
 import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from secrets import token_urlsafe
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote, urlsplit
 
 import boto3
@@ -52,7 +52,7 @@ class RealAwsRefused(RuntimeError):
     """A boto3 call would have left the process; the local stack never talks to real AWS."""
 
 
-# function name or ARN (qualifier stripped), payload → HTTP status, payload, X-Amz-Function-Error
+# function name or ARN, payload → HTTP status, payload, X-Amz-Function-Error
 LambdaInvoker = Callable[[str, bytes], tuple[int, bytes, str | None]]
 
 
@@ -83,8 +83,6 @@ def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) ->
             response = botocore_stubber(event_name=event_name, request=request, **kwargs)
             _HookState.dynamodb_seconds += time.perf_counter() - started
     elif service == "sfn":
-        if operation in ("StartExecution", "StartSyncExecution"):
-            _name_execution(request)
         with _HookState.sfn_lock:
             response = botocore_stubber(event_name=event_name, request=request, **kwargs)
     else:
@@ -113,17 +111,6 @@ def _install_hook() -> None:
 
 
 _install_hook()
-
-
-def _name_execution(request: AWSPreparedRequest) -> None:
-    """Step Functions names an unnamed execution with a UUID; moto's interpreter would call it "None"."""
-    body = json.loads(_body(request) or b"{}")
-    if body.get("name"):
-        return
-    body["name"] = str(uuid.uuid4())
-    encoded = json.dumps(body).encode()
-    request.body = encoded
-    request.headers["Content-Length"] = str(len(encoded))
 
 
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
@@ -165,7 +152,7 @@ class AwsSandbox:
 
     def __init__(self) -> None:
         self._mock: Any = None
-        self._saved_environment: dict[str, str] | None = None
+        self._environment = mock.patch.dict(os.environ, FAKE_AWS_ENVIRONMENT)
         self._started = False
 
     def start(
@@ -180,11 +167,9 @@ class AwsSandbox:
             _HookState.active = True
         self._started = True
         _install_hook()
-        self._saved_environment = dict(os.environ)
-        for name in list(os.environ):
-            if name.startswith(_REMOVED_PREFIXES) or name == "TEST_SERVER_MODE":
-                del os.environ[name]
-        os.environ.update(FAKE_AWS_ENVIRONMENT)
+        self._environment.start()  # stop() puts the whole environment back as it was
+        for name in [name for name in os.environ if name.startswith(_REMOVED_PREFIXES) or name == "TEST_SERVER_MODE"]:
+            del os.environ[name]
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         # moto also patches `requests` to catch AWS URLs, matching every request against hundreds of
@@ -208,10 +193,7 @@ class AwsSandbox:
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
             self._mock.stop()
             self._mock = None
-        if self._saved_environment is not None:
-            os.environ.clear()
-            os.environ.update(self._saved_environment)
-            self._saved_environment = None
+        self._environment.stop()
         with AwsSandbox._lock:
             _HookState.active = False
 

@@ -12,9 +12,10 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from samcli.local.apigw.path_converter import PathConverter  # type: ignore[import-untyped]
 from werkzeug.datastructures import Headers
@@ -56,22 +57,16 @@ def request_members(request: Request, domain_name: str, route: Route, params: Ma
     members are left out when empty, as API Gateway does."""
     environ = request.environ
     raw_path = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(request.path)).split("?", 1)[0]
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers.items():
-        if name.lower() == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-        else:
-            headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
+    # The WSGI environ holds one value per header name (the server joins repeats with commas, as AWS does).
+    headers = {name.lower(): value for name, value in request.headers.items() if name.lower() != "cookie"}
+    cookies = [part.strip() for part in request.headers.get("cookie", "").split(";") if part.strip()]
     source_ip = str(request.remote_addr or "127.0.0.1")
     added = {"x-forwarded-for": source_ip, "x-forwarded-proto": "http"}
     added["x-forwarded-port"] = domain_name.rpartition(":")[2] or "80"
     added["x-amzn-trace-id"] = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
     headers = added | headers  # what the request says wins
     raw_query = str(environ.get("QUERY_STRING", ""))
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value
+    query = {key: ",".join(values) for key, values in request.args.lists()}
     now = datetime.now(UTC)
     http = {"method": request.method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip}
     context = {
@@ -97,30 +92,22 @@ def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapp
     event: dict[str, Any] = {"version": "2.0", **copy.deepcopy(dict(members)), "isBase64Encoded": False}
     if authorizer_context is not None:
         event["requestContext"]["authorizer"] = {"lambda": dict(authorizer_context)}
-    text: str | None = None
     media_type = members["headers"].get("content-type", "").split(";", 1)[0].strip().lower()
     if body and (media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))):
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-    if text is not None:
-        event["body"] = text
-    elif body:
+        with suppress(UnicodeDecodeError):
+            event["body"] = body.decode("utf-8")
+    if body and "body" not in event:
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
     return event
 
 
 def response_from_result(result: Any) -> Response:
-    """Payload format 2.0 response mapping, including the 'no statusCode → 200 JSON' shortcut; an answer API
-    Gateway cannot turn into a response raises ValueError (AWS says 500)."""
-    if not (isinstance(result, dict) and "statusCode" in result):
-        text = result if isinstance(result, str) else json.dumps(result)
-        return Response(text, status=200, content_type="application/json")
+    """Payload format 2.0 response mapping, for the full answer every Powertools resolver gives (statusCode
+    always set); an answer API Gateway cannot turn into a response raises ValueError (AWS says 500)."""
     try:
         status = int(result["statusCode"])
-    except (TypeError, ValueError):
-        raise ValueError(f"statusCode {result['statusCode']!r} is not a number") from None
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"no numeric statusCode in {str(result)[:80]!r}") from None
     body = result.get("body")
     if body is not None and not isinstance(body, str):
         raise ValueError(f"body must be a string, got {type(body).__name__}")
@@ -202,11 +189,7 @@ class Gateway:
                 # aws-sam-cli judges the answer (simple response or IAM policy); a malformed one raises.
                 answer = json.dumps(self._invoke(authorizer.function_id, event))
                 decision = authorizer.sam.is_valid_response(answer, arn), authorizer.sam.get_context(answer)
-            except Exception as error:
-                # The REST API convention API Gateway keeps: an authorizer failing with exactly
-                # "Unauthorized" means 401; any other failure is the API's fault.
-                if str(error) == "Unauthorized":
-                    return json_response(401, {"message": "Unauthorized"}), None
+            except Exception:  # our authorizer refuses by answering, so a failure is the API's fault
                 print(f"local stack: authorizer {authorizer.name} failed", file=sys.stderr)
                 traceback.print_exc()
                 return json_response(500, {"message": "Internal Server Error"}), None

@@ -14,6 +14,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from unittest import mock
 
 from local_stack.template import FunctionSpec, TemplateError
 
@@ -38,19 +39,16 @@ class LambdaContext:
 
 def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
     """The union of every function's variables; a disagreement is a template the local stack cannot run."""
-    merged: dict[str, str] = {}
-    owner: dict[str, str] = {}
+    merged: dict[str, tuple[str, str]] = {}  # name → value, the first function that set it
     for spec in functions:
         for name, value in spec.environment.items():
-            if name in PER_FUNCTION_VARIABLES:
-                continue
-            if name in merged and merged[name] != value:
+            first, owner = merged.setdefault(name, (value, spec.logical_id))
+            if first != value and name not in PER_FUNCTION_VARIABLES:
                 raise TemplateError(
-                    f"environment variable {name} is {merged[name]!r} in {owner[name]} but {value!r} in "
+                    f"environment variable {name} is {first!r} in {owner} but {value!r} in "
                     f"{spec.logical_id}; all functions share one process locally"
                 )
-            merged[name], owner[name] = value, spec.logical_id
-    return merged
+    return {name: value for name, (value, _) in merged.items() if name not in PER_FUNCTION_VARIABLES}
 
 
 class FunctionHost:
@@ -64,19 +62,11 @@ class FunctionHost:
     def load_all(self) -> None:
         """Set the merged environment, then import every handler (as a cold start would, once)."""
         os.environ.update(merged_environment(self.specs.values()))
-        service_default = os.environ.get("POWERTOOLS_SERVICE_NAME")
-        try:
-            for spec in self.specs.values():
-                self._handlers[spec.logical_id] = _import(spec)
-        finally:
-            os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
-            if service_default is not None:
-                os.environ["POWERTOOLS_SERVICE_NAME"] = service_default
+        for spec in self.specs.values():
+            self._handlers[spec.logical_id] = _import(spec)
 
     def function(self, name_or_arn: str) -> tuple[FunctionSpec, Callable[[Any, Any], Any]]:
-        # arn:aws:lambda:region:account:function:name[:qualifier] and account:function:name forms
-        name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
-        logical_id = self._names.get(name_or_arn) or self._names.get(name)
+        logical_id = self._names.get(name_or_arn)  # no qualified ARNs: template.yaml has no versions or aliases
         if logical_id is None or logical_id not in self._handlers:
             raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self.specs)})")
         return self.specs[logical_id], self._handlers[logical_id]
@@ -84,17 +74,13 @@ class FunctionHost:
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Call the handler with a JSON copy of `event`; its exception propagates, its result is JSON-checked."""
         spec, handler = self.function(name_or_arn)
-        started = time.monotonic()
+        context = LambdaContext(spec)
         try:
-            result = handler(json.loads(json.dumps(event)), LambdaContext(spec))
+            result = handler(json.loads(json.dumps(event)), context)
         finally:
-            elapsed = time.monotonic() - started
-            if elapsed > spec.timeout_seconds:
-                print(
-                    f"local stack: {spec.logical_id} ran {elapsed:.1f}s, past its Timeout of "
-                    f"{spec.timeout_seconds}s (AWS would have killed it)",
-                    file=sys.stderr,
-                )
+            if context.get_remaining_time_in_millis() == 0:
+                message = f"ran past its Timeout of {spec.timeout_seconds}s (AWS would have killed it)"
+                print(f"local stack: {spec.logical_id} {message}", file=sys.stderr)
         return json.loads(json.dumps(result))
 
     def invoke_payload(self, name_or_arn: str, payload: bytes) -> tuple[int, bytes, str | None]:
@@ -115,15 +101,15 @@ def _import(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
     file = spec.code_dir / (module_path.replace(".", "/") + ".py")
     if not module_path or not file.is_file():
         raise TemplateError(f"{spec.logical_id}: Handler {spec.handler!r} is not a module.function in {file}")
-    # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
-    if "POWERTOOLS_SERVICE_NAME" in spec.environment:
-        os.environ["POWERTOOLS_SERVICE_NAME"] = spec.environment["POWERTOOLS_SERVICE_NAME"]
     # Every function's file is app.py: each is imported under a module name of its own.
     module_spec = importlib.util.spec_from_file_location(f"local_stack_function_{spec.logical_id}", file)
     assert module_spec is not None
     assert module_spec.loader is not None
     module = sys.modules[module_spec.name] = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
+    service = {name: spec.environment[name] for name in PER_FUNCTION_VARIABLES if name in spec.environment}
+    with mock.patch.dict(os.environ, service):
+        module_spec.loader.exec_module(module)
     handler = getattr(module, attribute, None)
     if not callable(handler):
         raise TemplateError(f"{spec.logical_id}: {file} has no callable {attribute}")
@@ -145,7 +131,6 @@ def error_payload(error: BaseException) -> dict[str, Any]:
 # arguments in `app.context` (shared by the function's invocations). The local stack serves every function
 # in one process on many threads, so concurrent requests would read each other's event and route and
 # answer 401, 404 or 500 at random. Per thread, as in separate containers, each invocation sees its own.
-_MISSING = object()
 
 
 class PerThread:
@@ -172,7 +157,7 @@ class InvocationIsolation:
     """Installed while a LocalRuntime runs; `remove()` puts Powertools back as it was."""
 
     def __init__(self) -> None:
-        self._saved: dict[str, Any] = {}
+        self._patch: Any = None
 
     def install(self) -> None:
         from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -186,17 +171,12 @@ class InvocationIsolation:
             current_event.__set__(self, self._to_proxy_event(raw))
             return original_resolve(self, event, context)
 
-        replacements = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
-        for name, value in replacements.items():
-            self._saved[name] = ApiGatewayResolver.__dict__.get(name, _MISSING)
-            setattr(ApiGatewayResolver, name, value)
+        # mock.patch restores what ApiGatewayResolver defined and deletes what it did not.
+        replacements: dict[str, Any] = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
+        self._patch = mock.patch.multiple(ApiGatewayResolver, create=True, **replacements)
+        self._patch.start()
 
     def remove(self) -> None:
-        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-
-        for name, value in self._saved.items():
-            if value is _MISSING:
-                delattr(ApiGatewayResolver, name)
-            else:
-                setattr(ApiGatewayResolver, name, value)
-        self._saved.clear()
+        if self._patch is not None:
+            self._patch.stop()
+            self._patch = None

@@ -63,22 +63,20 @@ class LocalRuntime:
         simulated_drivers: int = 0,
         seed_demo: bool = True,
         *,
-        provider_latency_ms: float | None = None,
-        telegram_rate_limit: float | None = None,
         schedule_seconds: float | None = None,
         twilio_status_callbacks: bool = True,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        """Knobs left as None come from the environment: LOCAL_PROVIDER_LATENCY_MS, LOCAL_TELEGRAM_RATE_LIMIT,
-        LOCAL_SCHEDULE_SECONDS. `log` receives one line per API request and simulated-driver action."""
+        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS. The stand-ins' knobs start from LOCAL_PROVIDER_LATENCY_MS
+        and LOCAL_TELEGRAM_RATE_LIMIT (`standins` changes them). `log` receives one line per API request and
+        simulated-driver action."""
         self.repo_root = Path(repo_root).resolve()
         self._port, self._host, self._template_path = port, "127.0.0.1", self.repo_root / "template.yaml"
         self._overrides, self._log = dict(parameter_overrides or {}), log
         self._simulated_drivers, self._seed_demo = simulated_drivers, seed_demo
-        latency = _knob(provider_latency_ms, "LOCAL_PROVIDER_LATENCY_MS")
-        rate_limit = _knob(telegram_rate_limit, "LOCAL_TELEGRAM_RATE_LIMIT") or None
+        latency, rate_limit = _knob("LOCAL_PROVIDER_LATENCY_MS"), _knob("LOCAL_TELEGRAM_RATE_LIMIT") or None
         self.standins = StandIns(latency, rate_limit, twilio_status_callbacks=twilio_status_callbacks)
-        self._schedule_seconds = _knob(schedule_seconds, "LOCAL_SCHEDULE_SECONDS") or None
+        self._schedule_seconds = _knob("LOCAL_SCHEDULE_SECONDS", schedule_seconds) or None
         self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
@@ -201,10 +199,6 @@ class LocalRuntime:
     def base_url(self) -> str:
         return f"http://{self.domain_name}"
 
-    @property
-    def demo_fleet_id(self) -> str | None:
-        return None if self.demo is None else str(self.demo["fleet_id"])
-
     def ref(self, logical_id: str) -> Any:
         """The physical value of a template resource (table name, state machine ARN, topic ARN, ...)."""
         if self.template is None:
@@ -307,7 +301,7 @@ class LocalRuntime:
         return self._gateway.handle(request)(environ, start_response)
 
 
-def _knob(value: float | None, variable: str) -> float:
+def _knob(variable: str, value: float | None = None) -> float:
     raw = os.environ.get(variable, "").strip() if value is None else value
     try:
         return float(raw or 0)

@@ -1,8 +1,8 @@
 """The demo fleet of the local stack (SPEC §2), created through the same domain code as the API.
 
-Local-only, so it lives here and not in the layer. The layer calls it makes are the functions below
-marked "layer call site": re-point those when the domain moves. The credentials are local stand-in
-values: they only ever reach the loopback fake providers.
+Local-only, so it lives here and not in the layer. Its layer imports sit in the functions (the layer is
+on the path only while a stack runs): re-point them when the domain moves. The credentials are local
+stand-in values: they only ever reach the loopback fake providers.
 """
 
 from typing import Any
@@ -21,21 +21,29 @@ VEHICLES = (("Sedan", "RC-101"), ("Estate", "RC-202"), ("MPV", "RC-303"), ("Seda
 
 
 def seed_demo_fleet(drivers: int) -> dict[str, Any]:
-    """The demo fleet (admin key `demo-admin-key`) and `drivers` drivers on sms, whatsapp, telegram in turn.
+    """The demo fleet (admin key `demo-admin-key`) and `drivers` drivers on sms, whatsapp, telegram in turn,
+    registered through the domain as `POST /drivers` does.
 
     Telegram drivers come with `telegram_chat_id` and a fresh registration link (`telegram_link`): their chat
     is bound when `/start <token>` arrives from that chat on the fleet's webhook, as for a real driver. The
     `twilio` and `telegram` blocks are what those providers know about the fleet, to sign its webhooks.
     """
+    from ridecast.domain.drivers.commands import NewDriver
+    from ridecast.domain.drivers.roster import register_driver
+    from ridecast.domain.drivers.telegram_registration import telegram_link
+    from ridecast.domain.entities import Vehicle
+    from ridecast.wiring import ports
+
     fleet_id = create_demo_fleet()
-    add_admin_key(fleet_id, DEMO_ADMIN_KEY)
     created = []
     for index in range(1, drivers + 1):
         channel, (vehicle, plate) = DEMO_CHANNELS[(index - 1) % 3], VEHICLES[(index - 1) % len(VEHICLES)]
         driver = {"name": f"Demo Driver {index}", "phone": f"+1555000{index:04d}", "channel": channel}
-        driver["driver_id"] = register_demo_driver(fleet_id, driver, vehicle, f"{plate}-{index}")
+        new = NewDriver(**driver, vehicle=Vehicle(type=vehicle, plate=f"{plate}-{index}"), rating=4.5)
+        driver["driver_id"] = register_driver(ports(), fleet_id, new).driver_id
         if channel == "telegram":  # the private chat (= Telegram user id) the driver talks to the bot from
-            driver.update(telegram_chat_id=str(710_000_000 + index), telegram_link=telegram_link(fleet_id, driver))
+            link = str(telegram_link(ports(), fleet_id, driver["driver_id"]).url)
+            driver.update(telegram_chat_id=str(710_000_000 + index), telegram_link=link)
         created.append(driver)
     twilio = {"account_sid": DEMO_TWILIO_ACCOUNT_SID, "auth_token": DEMO_TWILIO_AUTH_TOKEN, "senders": DEMO_SENDERS}
     telegram = {"bot_username": DEMO_TELEGRAM_BOT_USERNAME, "webhook_secret": DEMO_TELEGRAM_WEBHOOK_SECRET}
@@ -43,10 +51,13 @@ def seed_demo_fleet(drivers: int) -> dict[str, Any]:
 
 
 def create_demo_fleet() -> str:
-    """Layer call site: the fleet, through the domain as `POST /fleets` creates one."""
-    from ridecast.domain.entities import AdminContact, TwilioSender
+    """The fleet, through the domain as `POST /fleets` creates one, and its known admin key, written by the
+    api-key repository (the domain never picks keys)."""
+    from ridecast.domain.clock import utcnow
+    from ridecast.domain.entities import AdminContact, ApiKey, TwilioSender
     from ridecast.domain.fleets.accounts import create_fleet
     from ridecast.domain.fleets.commands import NewFleet, TelegramBotAccount, TwilioAccount
+    from ridecast.ids import hash_api_key, new_id
     from ridecast.wiring import ports
 
     senders = [TwilioSender(channel=channel, **{"from": phone}) for channel, phone in DEMO_SENDERS.items()]
@@ -66,34 +77,6 @@ def create_demo_fleet() -> str:
             ),
         ),
     )
+    key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="demo admin key", created_at=utcnow())
+    ports().stores.api_keys.add(key, hash_api_key(DEMO_ADMIN_KEY))
     return fleet.fleet_id
-
-
-def add_admin_key(fleet_id: str, raw_key: str) -> None:
-    """Layer call site: a known admin key, written by the api-key repository (the domain never picks keys)."""
-    from ridecast.domain.clock import utcnow
-    from ridecast.domain.entities import ApiKey
-    from ridecast.ids import hash_api_key, new_id
-    from ridecast.wiring import ports
-
-    key = ApiKey(key_id=new_id("k"), fleet_id=fleet_id, role="admin", label="demo admin key", created_at=utcnow())
-    ports().stores.api_keys.add(key, hash_api_key(raw_key))
-
-
-def register_demo_driver(fleet_id: str, driver: dict[str, Any], vehicle_type: str, plate: str) -> str:
-    """Layer call site: a driver, through the domain as `POST /drivers` registers one."""
-    from ridecast.domain.drivers.commands import NewDriver
-    from ridecast.domain.drivers.roster import register_driver
-    from ridecast.domain.entities import Vehicle
-    from ridecast.wiring import ports
-
-    vehicle = Vehicle(type=vehicle_type, plate=plate)
-    return register_driver(ports(), fleet_id, NewDriver(**driver, vehicle=vehicle, rating=4.5)).driver_id
-
-
-def telegram_link(fleet_id: str, driver: dict[str, Any]) -> str:
-    """Layer call site: the driver's registration deep link, as `GET /drivers/{id}/telegram-link` issues it."""
-    from ridecast.domain.drivers.telegram_registration import telegram_link as issue
-    from ridecast.wiring import ports
-
-    return str(issue(ports(), fleet_id, driver["driver_id"]).url)

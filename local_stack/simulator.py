@@ -115,19 +115,18 @@ class DriverPhones:
         """`fleet` is what Twilio and Telegram know about it, as `local_stack.seed.seed_demo_fleet` answers:
         `fleet_id`, `twilio` {account_sid, auth_token, senders} and `telegram` {bot_username, webhook_secret}."""
         self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, random.Random()
-        self._twilio, self._telegram = fleet.get("twilio") or {}, fleet.get("telegram") or {}
+        self._twilio, self._telegram = fleet["twilio"], fleet["telegram"]
         self._telegram_url = f"{self._base_url}/webhooks/telegram/{fleet['fleet_id']}"
         # Telegram numbers updates in sequence per bot; a random start keeps clear of any test's own ids.
         self._update_ids = itertools.count(self._rng.randrange(100_000_000, 900_000_000))
         self._message_ids = itertools.count(1_000_000)  # next() on a count is atomic under the GIL
 
     def __call__(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
-        channel = offer.message.get("channel")
-        if channel == "telegram" and offer.accept_data and offer.reject_data and self._telegram.get("webhook_secret"):
-            return self.tap(driver, offer, action)
-        if channel in ("sms", "whatsapp") and self._twilio.get("auth_token") and self._twilio.get("account_sid"):
+        if offer.message.get("channel") in ("sms", "whatsapp"):
             return self.text(driver, offer, action)
-        raise ValueError(f"no {channel} webhook of this fleet would carry the answer")
+        if offer.accept_data and offer.reject_data:
+            return self.tap(driver, offer, action)
+        raise ValueError(f"no webhook would carry an answer to this {offer.message.get('channel')} message")
 
     def text(self, driver: SimulatedDriver, offer: Offer, action: str) -> AnswerResult:
         """Reply "1"/"2" to the number the offer came from; Twilio posts it signed, form-encoded."""
@@ -163,7 +162,7 @@ class DriverPhones:
         message, chat = offer.message, int(offer.message["to"])
         user, private_chat = _user_and_chat(driver, chat)
         bot = {"id": int(message.get("bot_id") or 0), "is_bot": True, "first_name": "Ridecast"}
-        bot["username"] = self._telegram.get("bot_username") or "ridecast_bot"
+        bot["username"] = self._telegram["bot_username"]
         # The offer as the driver's Telegram app holds it.
         shown = {"message_id": int(message["provider_message_id"]), "from": bot, "chat": private_chat}
         shown.update(date=int(_sent_at(message).timestamp()), text=str(message.get("body") or ""))

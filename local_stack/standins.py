@@ -12,7 +12,6 @@ import re
 import secrets
 import threading
 import time
-import urllib.request
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import requests
 from werkzeug.wrappers import Request, Response
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -287,14 +287,11 @@ def post_signed_form(url: str, params: Mapping[str, str], auth_token: str) -> tu
 
 
 def post(url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")  # noqa: S310 - loopback
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return int(answer.status), answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return int(error.code), error.read().decode("utf-8", "replace")
-    except OSError:
+        answer = requests.post(url, data=data, headers=dict(headers), timeout=30)
+    except requests.RequestException:
         return 0, ""
+    return answer.status_code, answer.content.decode("utf-8", "replace")
 
 
 def bot_user(token: str) -> dict[str, Any]:

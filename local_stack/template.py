@@ -93,13 +93,9 @@ class LocalTemplate:
         self.path = Path(path).resolve()
         self.root = self.path.parent
         self.document: dict[str, Any] = get_template_data(str(self.path))
-        parameters = {
-            name: spec["Default"]
-            for name, spec in (self.document.get("Parameters") or {}).items()
-            if isinstance(spec, dict) and "Default" in spec
-        }
-        # Parameters, pseudo parameters and physical ids: aws-sam-cli's resolver looks them all up here.
-        self._translator: dict[str, Any] = {**PSEUDO_PARAMETERS, **parameters, **(parameter_overrides or {})}
+        # Overrides, pseudo parameters and physical ids: aws-sam-cli's resolver looks them up here first, then
+        # takes the parameters' defaults from the template.
+        self._translator: dict[str, Any] = {**PSEUDO_PARAMETERS, **(parameter_overrides or {})}
         self._stack: Stack | None = None
         for logical_id, resource in self.raw_resources.items():
             physical = _physical(logical_id, resource, self._resolve)
@@ -129,13 +125,7 @@ class LocalTemplate:
         # aws-sam-cli's resolver renames resources to what their logical ids translate to: name them back.
         logical = {self.ref(name): name for name in self.raw_resources if name in self._translator}
         resources = (self.stack.resources or {}).items()
-        found = {logical.get(key, key): r.get("Properties") or {} for key, r in resources if r["Type"] == kind}
-        return {logical_id: props for logical_id, props in found.items() if self._condition_holds(logical_id)}
-
-    def _condition_holds(self, logical_id: str) -> bool:
-        condition = (self.raw_resources.get(logical_id) or {}).get("Condition")
-        expression = (self.document.get("Conditions") or {}).get(condition)
-        return condition is None or bool(self._resolve(expression))
+        return {logical.get(key, key): r.get("Properties") or {} for key, r in resources if r["Type"] == kind}
 
     def _resolve(self, value: Any) -> Any:
         symbols = IntrinsicsSymbolTable(template=self.document, logical_id_translator=self._translator)
@@ -156,8 +146,6 @@ class LocalTemplate:
     def functions(self) -> list[FunctionSpec]:
         specs = []
         for function in SamFunctionProvider([copy.deepcopy(self.stack)]).get_all():
-            if not function.codeuri or not function.handler:
-                raise TemplateError(f"{function.name}: only CodeUri functions run locally")
             variables = (function.environment or {}).get("Variables") or {}
             specs.append(
                 FunctionSpec(
@@ -178,12 +166,9 @@ class LocalTemplate:
             for name, authorizer in ((api.get("Auth") or {}).get("Authorizers") or {}).items()
         }
         routes: list[Route] = []
+        # template.yaml has HttpApi events (payload 2.0) and one Lambda REQUEST authorizer, as the gateway serves.
         for route in ApiProvider([copy.deepcopy(self.stack)]).routes:
-            if route.event_type != "HttpApi" or route.payload_format_version not in (None, "2.0"):
-                raise TemplateError(f"{route.function_name} {route.path}: only HttpApi payload 2.0 runs locally")
             sam = route.authorizer_object
-            if sam is not None and (not isinstance(sam, LambdaAuthorizer) or sam.type != LambdaAuthorizer.REQUEST):
-                raise TemplateError(f"{route.path}: only Lambda REQUEST authorizers run locally")
             authorizer = sam and Authorizer(
                 sam.authorizer_name, sam.lambda_name, ttl.get(sam.authorizer_name, 300), sam
             )

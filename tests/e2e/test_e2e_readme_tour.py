@@ -3,13 +3,55 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
-from tests.e2e.stack import DEMO_ADMIN_KEY, OFFER_LINK, ROOT_KEY, StackClient, wait_for
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from tests.e2e.stack import DEMO_ADMIN_KEY, OFFER_LINK, ROOT_KEY, StackClient, free_port, wait_for
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_KEY}"}
 DANA = "+447700900123"
 SAM = "+447700900999"
+
+
+@contextmanager
+def loopback_receiver(port: int, secret: str) -> Iterator[tuple[list[dict[str, Any]], list[bytes]]]:
+    """The README's /tmp/ridecast_receiver.py in a thread: what it verified, and the bodies it answered 400."""
+    verified: list[dict[str, Any]] = []
+    rejected: list[bytes] = []
+    webhook = Webhook(secret)
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            try:
+                event = webhook.verify(body, dict(self.headers))
+            except WebhookVerificationError:
+                rejected.append(body)
+                self.send_response(400)
+            else:
+                verified.append(event)
+                self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: the test reads what it verified
+            return
+
+    server = HTTPServer(("127.0.0.1", port), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield verified, rejected
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_the_readme_tour_works_as_written(stack: StackClient) -> None:
@@ -158,3 +200,44 @@ def test_the_readme_tour_works_as_written(stack: StackClient) -> None:
     assert batch.status_code == 200, batch.text
     assert [(r["index"], r["status"]) for r in batch.json()["results"]] == [(0, 201), (1, 422)]
     assert "customer.phone" in batch.json()["results"][1]["error"]["message"]
+
+    # When the demo fleet's webhook points at a receiver on loopback
+    fleet_id = stack.get("/me", headers=ADMIN).json()["fleet_id"]
+    port = free_port()
+    hooked = stack.patch(
+        f"/fleets/{fleet_id}", headers=ADMIN, json={"webhook": {"url": f"http://127.0.0.1:{port}/ridecast"}}
+    )
+    # Then the signing secret is in that answer
+    assert hooked.status_code == 200, hooked.text
+    secret = hooked.json()["webhook_secret"]
+    assert secret.startswith("whsec_")
+    # And with the receiver running on that secret, Eve's ride is requested and Dana accepts it
+    with loopback_receiver(port, secret) as (verified, rejected):
+        eve = stack.post(
+            "/rides",
+            headers=ADMIN,
+            json={
+                "customer": {"name": "Eve", "phone": "+447700900888"},
+                "pickup": {"address": "5 Quay St"},
+                "dropoff": {"address": "Museum"},
+            },
+        )
+        assert eve.status_code == 201, eve.text
+        assert stack.post(f"/offers/{stack.offer_token(DANA, eve.json())}/accept").status_code == 200
+
+        def eves_events() -> list[tuple[str, str]]:
+            return [(e["type"], e["data"]["status"]) for e in verified if e["data"]["ride_id"] == eve.json()["ride_id"]]
+
+        # Then the receiver verifies ride.searching then ride.assigned, signed with the secret shown once
+        wait_for(lambda: len(eves_events()) >= 2 or None, "Eve's ride.searching and ride.assigned, verified")
+        time.sleep(2)  # past the local stack's 1 s first retry: a second delivery of an event would be here by now
+        assert eves_events() == [("ride.searching", "searching"), ("ride.assigned", "assigned")]
+        assert rejected == []
+        # And each event came once: one delivery per webhook-id
+        assert [webhook_id for webhook_id, times in Counter(e["id"] for e in verified).items() if times > 1] == []
+
+        # When the webhook is taken off the fleet, before the receiver stops
+        unhooked = stack.patch(f"/fleets/{fleet_id}", headers=ADMIN, json={"webhook": None})
+        # Then the fleet has none
+        assert unhooked.status_code == 200, unhooked.text
+        assert unhooked.json()["webhook"] is None

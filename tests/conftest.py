@@ -23,3 +23,16 @@ class FilesAndOneIntegrationUnit(LoadFileScheduling):
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
     return FilesAndOneIntegrationUnit(config, log) if config.getvalue("dist") == "loadfile" else None
+
+
+# Integration tests run the matching flow in real time on moto's interpreter, e2e tests against a local stack:
+# they hold 1-6 s response windows, and on 2 cores shared with `sam build` and the other worker a window can
+# lapse before the step a test waits for. Those tests get one more try; a failure that repeats fails the run,
+# and unit tests, which do not depend on timing, never get one.
+REAL_TIME = ("tests/integration/", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(REAL_TIME):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))

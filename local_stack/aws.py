@@ -18,10 +18,10 @@ created): importing `local_stack` does it.
 """
 
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from secrets import token_urlsafe
 from typing import Any
 from unittest import mock
@@ -57,8 +57,8 @@ LambdaInvoker = Callable[[str, bytes], tuple[int, bytes, str | None]]
 
 
 class _HookState:
-    dynamodb_lock = threading.Lock()
-    sfn_lock = threading.Lock()
+    # moto's DynamoDB and Step Functions, one call at a time (see the module docstring).
+    locks = {"dynamodb": threading.Lock(), "sfn": threading.Lock()}
     invoker: LambdaInvoker | None = None
     providers_down: set[str] = set()  # the stand-ins' switch: "email" fails SES
     email_sink: Callable[[bytes], None] | None = None  # the outbox, given each SendEmail that moto accepted
@@ -77,19 +77,14 @@ def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) ->
     if service in ("ses", "sesv2") and "email" in _HookState.providers_down:
         message = "local stack: the e-mail stand-in is down"
         raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": message}}, operation)
-    if service == "dynamodb":
-        with _HookState.dynamodb_lock:
-            started = time.perf_counter()
-            response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-            _HookState.dynamodb_seconds += time.perf_counter() - started
-    elif service == "sfn":
-        with _HookState.sfn_lock:
-            response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-    else:
+    with _HookState.locks.get(service) or nullcontext():
+        started = time.perf_counter()
         response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-        sink = _HookState.email_sink
-        if service == "sesv2" and operation == "SendEmail" and sink and response and response.status_code == 200:
-            sink(_body(request))
+        if service == "dynamodb":
+            _HookState.dynamodb_seconds += time.perf_counter() - started
+    sink = _HookState.email_sink
+    if service == "sesv2" and operation == "SendEmail" and sink and response and response.status_code == 200:
+        sink(_body(request))
     if response is None and _HookState.refuse_unanswered:
         raise RealAwsRefused(f"local stack: {service}.{operation} to {request.url} was not answered by moto")
     return response
@@ -120,7 +115,7 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
         prefix, _, name = function.partition(":function:")
         function = f"{prefix}:function:{name.split(':', 1)[0]}"
     if request.headers.get("X-Amz-Invocation-Type") in (b"Event", "Event"):
-        threading.Thread(target=_invoke_later, args=(invoker, function, _body(request)), daemon=True).start()
+        threading.Thread(target=invoker, args=(function, _body(request)), daemon=True).start()
         return AWSResponse(request.url, 202, HTTPHeaders(), MockRawResponse(b""))
     status, payload, function_error = invoker(function, _body(request))
     headers = HTTPHeaders()
@@ -130,13 +125,6 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     if function_error:
         headers["X-Amz-Function-Error"] = function_error
     return AWSResponse(request.url, status, headers, MockRawResponse(payload))
-
-
-def _invoke_later(invoker: LambdaInvoker, function: str, payload: bytes) -> None:
-    """Lambda's asynchronous invoke: nobody waits for the answer, so a failure is printed, as its log would be."""
-    status, answer, function_error = invoker(function, payload)
-    if status != 200 or function_error:
-        print(f"local stack: asynchronous {function} failed: {answer.decode()[:2000]}", file=sys.stderr)
 
 
 def _body(request: AWSPreparedRequest) -> bytes:

@@ -86,13 +86,13 @@ class FunctionHost:
     def invoke_payload(self, name_or_arn: str, payload: bytes) -> tuple[int, bytes, str | None]:
         """The Lambda Invoke API (RequestResponse, as Step Functions calls it): JSON bytes in, JSON bytes
         out, errors as the Python runtime reports them, so Retry/Catch match on their class name."""
-        try:
-            self.function(name_or_arn)
-        except KeyError:
+        if name_or_arn not in self._names:
             return 404, json.dumps({"Type": "User", "Message": f"Function not found: {name_or_arn}"}).encode(), None
         try:
             return 200, json.dumps(self.invoke(name_or_arn, json.loads(payload or b"{}"))).encode(), None
-        except Exception as error:
+        except Exception as error:  # logged as the function's log would show it (nobody reads an Event answer)
+            print(f"local stack: {name_or_arn} failed", file=sys.stderr)
+            traceback.print_exc()
             return 200, json.dumps(error_payload(error)).encode(), "Unhandled"
 
 

@@ -9,6 +9,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 # modules stay: re-importing moto or pydantic would split their class identities.
 _imported_by_previous_runtime: set[str] = set()
 # The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
+# An SQS event record's members, from ReceiveMessage's (AttributeNames=["All"] always returns Attributes).
+_SQS_RECORD = {"messageId": "MessageId", "receiptHandle": "ReceiptHandle", "body": "Body", "attributes": "Attributes"}
 QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambda *args, **kwargs: None})
 
 
@@ -83,7 +86,7 @@ class LocalRuntime:
         self._gateway: Gateway | None = None
         self._functions: FunctionHost | None = None
         self.schedules: list[ScheduleSpec] = []
-        self._schedule_threads: list[threading.Thread] = []
+        self._loop_threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self.simulator: DriverSimulator | None = None  # the simulated demo drivers: their answers, and knobs
         self._added_paths: list[str] = []
@@ -137,15 +140,16 @@ class LocalRuntime:
         assert self._server is not None
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
         self._server_thread.start()
-        # Each schedule ticks on a thread of its own (a slow target does not delay another), first one period
-        # after start as a new schedule does; a missed tick is skipped, not replayed in a burst.
+        # Each schedule and each SQS event source loops on a thread of its own (a slow target does not delay
+        # another); a schedule fires first one period after start, as a new schedule does, and a missed tick is
+        # skipped, not replayed in a burst.
         self.schedules = template.schedules(self._schedule_seconds)
-        for schedule in self.schedules:
-            self._schedule_threads.append(threading.Thread(target=self._tick, args=(schedule,), daemon=True))
-            self._schedule_threads[-1].start()
-        for consumer in template.queue_consumers():  # Lambda's SQS event source mapping, by polling moto
-            self._schedule_threads.append(threading.Thread(target=self._poll, args=consumer, daemon=True))
-            self._schedule_threads[-1].start()
+        loops = [(s.period_seconds, s.name, partial(self.trigger_schedule, s.name)) for s in self.schedules]
+        sqs = boto3.client("sqs", region_name=REGION)
+        loops += [(0.2, f"{c[1]} on {c[0]}", partial(self._poll, sqs, *c)) for c in template.queue_consumers()]
+        for loop in loops:
+            self._loop_threads.append(threading.Thread(target=self._every, args=loop, daemon=True))
+            self._loop_threads[-1].start()
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
@@ -159,7 +163,7 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice and after a failed start."""
         self._stopping.set()
-        for thread in self._schedule_threads:
+        for thread in self._loop_threads:
             thread.join(timeout=5)
         if self.simulator is not None:
             self.simulator.stop()
@@ -258,38 +262,25 @@ class LocalRuntime:
         assert self._functions is not None, "Step Functions calls no Lambda before the functions are loaded"
         return self._functions.invoke_payload(function, payload)
 
-    def _tick(self, schedule: ScheduleSpec) -> None:
-        while not self._stopping.wait(schedule.period_seconds):
+    def _every(self, seconds: float, name: str, action: Callable[[], object]) -> None:
+        while not self._stopping.wait(seconds):
             try:
-                self.trigger_schedule(schedule.name)
+                action()
             except Exception:
-                print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
+                print(f"local stack: {name} failed", file=sys.stderr)
                 traceback.print_exc()
 
-    def _poll(self, queue_url: str, function: str, batch_size: int) -> None:
-        """Receive a batch, invoke, delete what the function did not report failed (ReportBatchItemFailures);
-        a failed message comes back when its visibility timeout (the function's backoff) ends."""
-        sqs = boto3.client("sqs", region_name=REGION)
-        while not self._stopping.wait(0.2):
-            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
-            if not got.get("Messages"):
-                continue
-            records: list[dict[str, Any]] = [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "eventSource": "aws:sqs",
-                }
-                for m in got["Messages"]
-            ]
-            try:
-                failed = {f["itemIdentifier"] for f in self.invoke(function, {"Records": records})["batchItemFailures"]}
-            except Exception:  # as Lambda would: the whole batch comes back after its timeout
-                print(f"local stack: {function} failed on a batch of {queue_url}", file=sys.stderr)
-                continue
+    def _poll(self, sqs: Any, queue_url: str, function: str, batch_size: int) -> None:
+        """Lambda's SQS event source mapping: receive a batch, invoke, delete what the function did not report
+        failed (ReportBatchItemFailures). A failed message, or the whole batch if the function raised, comes
+        back when its visibility timeout (the function's backoff) ends."""
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
+        records: list[dict[str, Any]] = [
+            {name: m[key] for name, key in _SQS_RECORD.items()} | {"messageAttributes": {}, "eventSource": "aws:sqs"}
+            for m in got.get("Messages", [])
+        ]
+        if records:
+            failed = {f["itemIdentifier"] for f in self.invoke(function, {"Records": records})["batchItemFailures"]}
             for record in records:
                 if record["messageId"] not in failed:
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])

@@ -188,8 +188,8 @@ class Gateway:
             # aws-sam-cli judges the answer (simple response or IAM policy); a malformed one raises.
             answer = json.dumps(self._invoke(authorizer.function_id, event))
             decision = authorizer.sam.is_valid_response(answer, arn), authorizer.sam.get_context(answer)
-            if authorizer.ttl_seconds > 0:  # dict writes are atomic: concurrent requests at worst ask twice
-                self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
+            # Atomic: concurrent requests at worst ask twice. ReauthorizeEvery 0: stale at once, as uncached.
+            self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
         allowed, context = decision
         if not allowed:
             return json_response(403, {"message": "Forbidden"}), None

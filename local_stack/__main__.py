@@ -3,7 +3,7 @@
 import os
 import signal
 import sys
-import threading
+from contextlib import suppress
 from pathlib import Path
 
 from local_stack.runtime import LocalRuntime
@@ -17,9 +17,7 @@ def main() -> int:
     # A busy port ends start() with werkzeug's own "Port N is in use" message.
     runtime = LocalRuntime(repo_root, port=port, simulated_drivers=drivers, log=lambda line: print(line, flush=True))
     runtime.start()
-    stopping = threading.Event()
-    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
-    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stops it as Ctrl-C does
     schedules = ", ".join(f"{s.name} every {s.period_seconds:g}s" for s in runtime.schedules) or "none"
     fleet = f"{(runtime.demo or {}).get('fleet_id')}   admin key: {runtime.demo_admin_key}"
     print(f"Ridecast local stack on {runtime.base_url}\n  root key:          {runtime.root_key}")
@@ -28,8 +26,8 @@ def main() -> int:
     print(f"  outbox:            {runtime.base_url}/_local/outbox\n  schedules:         {schedules}", flush=True)
     print("Ctrl-C to stop.", flush=True)
     try:
-        while not stopping.wait(1.0):
-            pass
+        with suppress(KeyboardInterrupt):
+            signal.pause()
     finally:
         print("\nStopping the local stack…", flush=True)
         runtime.stop()

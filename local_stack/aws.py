@@ -18,10 +18,11 @@ created): importing `local_stack` does it.
 """
 
 import os
-import sys
+import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext, suppress
 from secrets import token_urlsafe
 from typing import Any
 from unittest import mock
@@ -57,39 +58,33 @@ LambdaInvoker = Callable[[str, bytes], tuple[int, bytes, str | None]]
 
 
 class _HookState:
-    dynamodb_lock = threading.Lock()
-    sfn_lock = threading.Lock()
+    # moto's DynamoDB and Step Functions, one call at a time (see the module docstring).
+    locks = {"dynamodb": threading.Lock(), "sfn": threading.Lock()}
     invoker: LambdaInvoker | None = None
     providers_down: set[str] = set()  # the stand-ins' switch: "email" fails SES
     email_sink: Callable[[bytes], None] | None = None  # the outbox, given each SendEmail that moto accepted
     refuse_unanswered = False
-    active = False
+    active = threading.Lock()  # held while a sandbox runs
     # Time spent inside moto's DynamoDB: what real DynamoDB would not cost the caller's CPU (benchmarks).
     dynamodb_seconds = 0.0
 
 
 def _before_send(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
-    _, _, rest = event_name.partition(".")
-    service, _, operation = rest.partition(".")
+    _, service, operation = event_name.split(".", 2)  # before-send.{service}.{operation}
     invoker = _HookState.invoker
     if service == "lambda" and operation == "Invoke" and invoker is not None:
         return _invoke(invoker, request)
     if service in ("ses", "sesv2") and "email" in _HookState.providers_down:
         message = "local stack: the e-mail stand-in is down"
         raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": message}}, operation)
-    if service == "dynamodb":
-        with _HookState.dynamodb_lock:
-            started = time.perf_counter()
-            response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-            _HookState.dynamodb_seconds += time.perf_counter() - started
-    elif service == "sfn":
-        with _HookState.sfn_lock:
-            response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-    else:
+    with _HookState.locks.get(service) or nullcontext():
+        started = time.perf_counter()
         response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-        sink = _HookState.email_sink
-        if service == "sesv2" and operation == "SendEmail" and sink and response and response.status_code == 200:
-            sink(_body(request))
+        if service == "dynamodb":
+            _HookState.dynamodb_seconds += time.perf_counter() - started
+    sink = _HookState.email_sink
+    if service == "sesv2" and operation == "SendEmail" and sink and response and response.status_code == 200:
+        sink(_body(request))
     if response is None and _HookState.refuse_unanswered:
         raise RealAwsRefused(f"local stack: {service}.{operation} to {request.url} was not answered by moto")
     return response
@@ -116,11 +111,9 @@ _install_hook()
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     # /2015-03-31/functions/{FunctionName}/invocations, the name maybe an ARN with a version or alias
     function = unquote(urlsplit(request.url).path.split("/")[3])
-    if ":function:" in function:
-        prefix, _, name = function.partition(":function:")
-        function = f"{prefix}:function:{name.split(':', 1)[0]}"
+    function = re.sub(r"(:function:[^:]+):.*", r"\1", function)  # the function itself, whatever its qualifier
     if request.headers.get("X-Amz-Invocation-Type") in (b"Event", "Event"):
-        threading.Thread(target=_invoke_later, args=(invoker, function, _body(request)), daemon=True).start()
+        threading.Thread(target=invoker, args=(function, _body(request)), daemon=True).start()
         return AWSResponse(request.url, 202, HTTPHeaders(), MockRawResponse(b""))
     status, payload, function_error = invoker(function, _body(request))
     headers = HTTPHeaders()
@@ -132,13 +125,6 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     return AWSResponse(request.url, status, headers, MockRawResponse(payload))
 
 
-def _invoke_later(invoker: LambdaInvoker, function: str, payload: bytes) -> None:
-    """Lambda's asynchronous invoke: nobody waits for the answer, so a failure is printed, as its log would be."""
-    status, answer, function_error = invoker(function, payload)
-    if status != 200 or function_error:
-        print(f"local stack: asynchronous {function} failed: {answer.decode()[:2000]}", file=sys.stderr)
-
-
 def _body(request: AWSPreparedRequest) -> bytes:
     body = request.body or b""
     assert isinstance(body, (str, bytes, bytearray)), "these APIs never stream a request body"
@@ -147,8 +133,6 @@ def _body(request: AWSPreparedRequest) -> bytes:
 
 class AwsSandbox:
     """moto on, fake credentials in the environment, Lambda invokes routed to `invoker`; one per process."""
-
-    _lock = threading.Lock()
 
     def __init__(self) -> None:
         self._mock: Any = None
@@ -161,10 +145,8 @@ class AwsSandbox:
         providers_down: set[str] | None = None,
         email_sink: Callable[[bytes], None] | None = None,
     ) -> None:
-        with AwsSandbox._lock:
-            if _HookState.active:
-                raise RuntimeError("a local stack is already running in this process (moto is process-wide)")
-            _HookState.active = True
+        if not _HookState.active.acquire(blocking=False):
+            raise RuntimeError("a local stack is already running in this process (moto is process-wide)")
         self._started = True
         _install_hook()
         self._environment.start()  # stop() puts the whole environment back as it was
@@ -192,22 +174,18 @@ class AwsSandbox:
             _stop_running_executions()
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
             self._mock.stop()
-            self._mock = None
         self._environment.stop()
-        with AwsSandbox._lock:
-            _HookState.active = False
+        _HookState.active.release()
 
 
 def _stop_running_executions() -> None:
     """Ask moto's interpreter threads to wind down; they are daemons, so this is courtesy, not a join."""
     client = boto3.client("stepfunctions", region_name=REGION)
-    try:
+    with suppress(Exception):  # best effort at shutdown; moto is about to be reset anyway
         for machine in client.list_state_machines()["stateMachines"]:
             running = client.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
             for execution in running["executions"]:
                 client.stop_execution(executionArn=execution["executionArn"], cause="local stack stopped")
-    except Exception:  # noqa: S110 - best effort at shutdown; moto is about to be reset anyway
-        pass
 
 
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:

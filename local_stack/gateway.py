@@ -158,16 +158,16 @@ class Gateway:
         return response
 
     def _dispatch(self, request: Request, route: Route, members: dict[str, Any]) -> Response:
-        authorizer_context: dict[str, Any] | None = None
-        if route.authorizer is not None:
-            denied, authorizer_context = self._authorize(route.authorizer, members)
-            if denied is not None:
-                return denied
-        try:
+        try:  # a failing authorizer is the API's fault too (ours refuses by answering)
+            authorizer_context: dict[str, Any] | None = None
+            if route.authorizer is not None:
+                denied, authorizer_context = self._authorize(route.authorizer, members)
+                if denied is not None:
+                    return denied
             event = http_event(members, request.get_data(cache=True), authorizer_context)
             return response_from_result(self._invoke(route.function_id, event))
         except Exception:
-            print(f"local stack: {route.function_id} failed on {route.route_key}", file=sys.stderr)
+            print(f"local stack: {route.route_key} failed", file=sys.stderr)
             traceback.print_exc()
             return json_response(500, {"message": "Internal Server Error"})
 
@@ -185,16 +185,11 @@ class Gateway:
             method, path = members["requestContext"]["http"]["method"], members["rawPath"]
             arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
             event = {"version": "2.0", "type": "REQUEST", "routeArn": arn, "identitySource": list(key[1:]), **members}
-            try:
-                # aws-sam-cli judges the answer (simple response or IAM policy); a malformed one raises.
-                answer = json.dumps(self._invoke(authorizer.function_id, event))
-                decision = authorizer.sam.is_valid_response(answer, arn), authorizer.sam.get_context(answer)
-            except Exception:  # our authorizer refuses by answering, so a failure is the API's fault
-                print(f"local stack: authorizer {authorizer.name} failed", file=sys.stderr)
-                traceback.print_exc()
-                return json_response(500, {"message": "Internal Server Error"}), None
-            if authorizer.ttl_seconds > 0:  # dict writes are atomic: concurrent requests at worst ask twice
-                self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
+            # aws-sam-cli judges the answer (simple response or IAM policy); a malformed one raises.
+            answer = json.dumps(self._invoke(authorizer.function_id, event))
+            decision = authorizer.sam.is_valid_response(answer, arn), authorizer.sam.get_context(answer)
+            # Atomic: concurrent requests at worst ask twice. ReauthorizeEvery 0: stale at once, as uncached.
+            self.authorizer_cache[key] = (time.monotonic() + authorizer.ttl_seconds, decision)
         allowed, context = decision
         if not allowed:
             return json_response(403, {"message": "Forbidden"}), None

@@ -54,19 +54,21 @@ def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
 class FunctionHost:
     """Imports the handlers and invokes them by logical id, function name or ARN."""
 
-    def __init__(self, functions: list[FunctionSpec]) -> None:
-        self.specs = {spec.logical_id: spec for spec in functions}
-        self._names = {alias: spec.logical_id for spec in functions for alias in (spec.logical_id, spec.name, spec.arn)}
+    def __init__(self) -> None:
+        self.specs: dict[str, FunctionSpec] = {}
+        self._names: dict[str, str] = {}  # logical id, function name and ARN → logical id
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
 
-    def load_all(self) -> None:
+    def load_all(self, functions: list[FunctionSpec]) -> None:
         """Set the merged environment, then import every handler (as a cold start would, once)."""
-        os.environ.update(merged_environment(self.specs.values()))
-        for spec in self.specs.values():
+        os.environ.update(merged_environment(functions))
+        for spec in functions:
+            self.specs[spec.logical_id] = spec
+            self._names |= dict.fromkeys((spec.logical_id, spec.name, spec.arn), spec.logical_id)
             self._handlers[spec.logical_id] = _import(spec)
 
     def function(self, name_or_arn: str) -> tuple[FunctionSpec, Callable[[Any, Any], Any]]:
-        logical_id = self._names.get(name_or_arn)  # no qualified ARNs: template.yaml has no versions or aliases
+        logical_id = self._names.get(name_or_arn)  # unqualified: local_stack.aws drops an alias
         if logical_id is None or logical_id not in self._handlers:
             raise KeyError(f"no function {name_or_arn!r} in template.yaml (known: {sorted(self.specs)})")
         return self.specs[logical_id], self._handlers[logical_id]
@@ -86,13 +88,13 @@ class FunctionHost:
     def invoke_payload(self, name_or_arn: str, payload: bytes) -> tuple[int, bytes, str | None]:
         """The Lambda Invoke API (RequestResponse, as Step Functions calls it): JSON bytes in, JSON bytes
         out, errors as the Python runtime reports them, so Retry/Catch match on their class name."""
-        try:
-            self.function(name_or_arn)
-        except KeyError:
+        if name_or_arn not in self._names:
             return 404, json.dumps({"Type": "User", "Message": f"Function not found: {name_or_arn}"}).encode(), None
         try:
             return 200, json.dumps(self.invoke(name_or_arn, json.loads(payload or b"{}"))).encode(), None
-        except Exception as error:
+        except Exception as error:  # logged as the function's log would show it (nobody reads an Event answer)
+            print(f"local stack: {name_or_arn} failed", file=sys.stderr)
+            traceback.print_exc()
             return 200, json.dumps(error_payload(error)).encode(), "Unhandled"
 
 
@@ -140,17 +142,13 @@ class PerThread:
         self._local = threading.local()
         self._default = default
 
-    def _values(self) -> dict[int, Any]:
-        values: dict[int, Any] = self._local.__dict__.setdefault("values", {})
-        return values
-
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        return self._values().setdefault(id(instance), self._default())
+        return vars(self._local).setdefault(str(id(instance)), self._default())
 
     def __set__(self, instance: object, value: Any) -> None:
-        self._values()[id(instance)] = value
+        vars(self._local)[str(id(instance))] = value
 
 
 class InvocationIsolation:

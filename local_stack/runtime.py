@@ -9,6 +9,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 # modules stay: re-importing moto or pydantic would split their class identities.
 _imported_by_previous_runtime: set[str] = set()
 # The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
+# An SQS event record's members, from ReceiveMessage's (AttributeNames=["All"] always returns Attributes).
+_SQS_RECORD = {"messageId": "MessageId", "receiptHandle": "ReceiptHandle", "body": "Body", "attributes": "Attributes"}
 QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambda *args, **kwargs: None})
 
 
@@ -79,11 +82,10 @@ class LocalRuntime:
         self._schedule_seconds = _knob("LOCAL_SCHEDULE_SECONDS", schedule_seconds) or None
         self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
         self._server: BaseWSGIServer | None = None
-        self._server_thread: threading.Thread | None = None
         self._gateway: Gateway | None = None
-        self._functions: FunctionHost | None = None
+        self._functions = FunctionHost()
         self.schedules: list[ScheduleSpec] = []
-        self._schedule_threads: list[threading.Thread] = []
+        self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self.simulator: DriverSimulator | None = None  # the simulated demo drivers: their answers, and knobs
         self._added_paths: list[str] = []
@@ -102,26 +104,23 @@ class LocalRuntime:
             for name in _imported_by_previous_runtime:
                 sys.modules.pop(name, None)
             self._start_stack(self.template)
-        except BaseException:
-            self.stop()
-            raise
-        finally:
             self._remember_our_modules()
+        except BaseException:
+            self.stop()  # which remembers our modules too
+            raise
         return self
 
     def _remember_our_modules(self) -> None:
         """Our modules, including those imported lazily while running (a provider adapter on its first
         message): the next runtime must not inherit their caches or their classes."""
-        specs = [] if self._functions is None else self._functions.specs.values()
-        code_dirs = [spec.code_dir for spec in specs] + [Path(p) for p in self._added_paths]
+        code_dirs = [spec.code_dir for spec in self._functions.specs.values()] + [Path(p) for p in self._added_paths]
         for name, module in list(sys.modules.items()):
-            origin = getattr(module, "__file__", None)
-            ours = bool(origin) and any(Path(str(origin)).is_relative_to(directory) for directory in code_dirs)
-            if name.startswith("local_stack_function_") or ours:
+            origin = getattr(module, "__file__", None)  # a handler's module too: it is imported from its file
+            if origin and any(Path(origin).is_relative_to(directory) for directory in code_dirs):
                 _imported_by_previous_runtime.add(name)
 
     def _start_stack(self, template: LocalTemplate) -> None:
-        self._sandbox.start(self._invoke_payload, self.standins.down, self.standins.record_email)
+        self._sandbox.start(self._functions.invoke_payload, self.standins.down, self.standins.record_email)
         self._isolation.install()
         aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY}, {PLATFORM_SECRET: json.dumps(PLATFORM_CHANNELS)})
         # SES (and moto) send only from a verified identity.
@@ -131,53 +130,47 @@ class LocalRuntime:
             if layer not in sys.path:
                 sys.path.insert(0, layer)
                 self._added_paths.append(layer)
-        self._functions = FunctionHost(functions)
-        self._functions.load_all()
+        self._functions.load_all(functions)
         self._gateway = Gateway(template.routes(), self._functions.invoke, self.domain_name, log=self._log)
-        assert self._server is not None
-        self._server_thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
-        self._server_thread.start()
-        # Each schedule ticks on a thread of its own (a slow target does not delay another), first one period
-        # after start as a new schedule does; a missed tick is skipped, not replayed in a burst.
+        # Each schedule and each SQS event source loops on a thread of its own (a slow target does not delay
+        # another); a schedule fires first one period after start, as a new schedule does, and a missed tick is
+        # skipped, not replayed in a burst.
         self.schedules = template.schedules(self._schedule_seconds)
-        for schedule in self.schedules:
-            self._schedule_threads.append(threading.Thread(target=self._tick, args=(schedule,), daemon=True))
-            self._schedule_threads[-1].start()
-        for consumer in template.queue_consumers():  # Lambda's SQS event source mapping, by polling moto
-            self._schedule_threads.append(threading.Thread(target=self._poll, args=consumer, daemon=True))
-            self._schedule_threads[-1].start()
+        loops = [(s.period_seconds, s.name, partial(self.trigger_schedule, s.name)) for s in self.schedules]
+        sqs = boto3.client("sqs", region_name=REGION)
+        loops += [(0.2, f"{c[1]} on {c[0]}", partial(self._poll, sqs, *c)) for c in template.queue_consumers()]
+        assert self._server is not None
+        self._threads = [threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)]
+        self._threads += [threading.Thread(target=self._every, args=loop, daemon=True) for loop in loops]
+        for thread in self._threads:
+            thread.start()
         if self._seed_demo:
             self.demo = seed_demo_fleet(drivers=self._simulated_drivers)
             if self._simulated_drivers > 0:
                 drivers = [SimulatedDriver(**raw) for raw in self.demo["drivers"]]  # seed_demo_fleet's keys
                 # They answer as real drivers do: signed Twilio replies and Telegram button taps on the webhooks.
                 phones = DriverPhones(self.base_url, self.demo, self.standins.outbox)
-                outbox, log = self.standins.outbox, self._log or print
-                self.simulator = DriverSimulator(outbox, drivers, self.base_url, phones=phones, log=log)
+                log = self._log or print
+                self.simulator = DriverSimulator(self.standins.outbox, drivers, self.base_url, phones=phones, log=log)
                 self.simulator.start()  # Telegram drivers open their registration link (/start) first
 
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice and after a failed start."""
         self._stopping.set()
-        for thread in self._schedule_threads:
-            thread.join(timeout=5)
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
+        if self._threads and self._server is not None:  # the first thread serves HTTP until shutdown()
+            self._server.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=5)
         if self._server is not None:
-            if self._server_thread is not None:
-                self._server.shutdown()
-                self._server_thread.join(timeout=10)
-                self._server_thread = None
             self._server.server_close()
         self.standins.close()
         self._remember_our_modules()
         self._sandbox.stop()
         self._isolation.remove()
-        for path in self._added_paths:
-            if path in sys.path:
-                sys.path.remove(path)
-        self._added_paths.clear()
+        sys.path[:] = [path for path in sys.path if path not in self._added_paths]
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
@@ -207,7 +200,7 @@ class LocalRuntime:
 
     def invoke(self, function: str, event: Any) -> Any:
         """Call a handler in-process by logical id, function name or ARN; its exception propagates."""
-        if self._functions is None:
+        if not self._functions.specs:
             raise RuntimeError("LocalRuntime not started")
         return self._functions.invoke(function, event)
 
@@ -254,42 +247,25 @@ class LocalRuntime:
         locally["WebhookAllowLoopback"] = "true"  # e2e receivers listen on loopback http
         return {**locally, **self._overrides}
 
-    def _invoke_payload(self, function: str, payload: bytes) -> tuple[int, bytes, str | None]:
-        assert self._functions is not None, "Step Functions calls no Lambda before the functions are loaded"
-        return self._functions.invoke_payload(function, payload)
-
-    def _tick(self, schedule: ScheduleSpec) -> None:
-        while not self._stopping.wait(schedule.period_seconds):
+    def _every(self, seconds: float, name: str, action: Callable[[], object]) -> None:
+        while not self._stopping.wait(seconds):
             try:
-                self.trigger_schedule(schedule.name)
+                action()
             except Exception:
-                print(f"local stack: schedule {schedule.name} → {schedule.target_id} failed", file=sys.stderr)
+                print(f"local stack: {name} failed", file=sys.stderr)
                 traceback.print_exc()
 
-    def _poll(self, queue_url: str, function: str, batch_size: int) -> None:
-        """Receive a batch, invoke, delete what the function did not report failed (ReportBatchItemFailures);
-        a failed message comes back when its visibility timeout (the function's backoff) ends."""
-        sqs = boto3.client("sqs", region_name=REGION)
-        while not self._stopping.wait(0.2):
-            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
-            if not got.get("Messages"):
-                continue
-            records: list[dict[str, Any]] = [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "eventSource": "aws:sqs",
-                }
-                for m in got["Messages"]
-            ]
-            try:
-                failed = {f["itemIdentifier"] for f in self.invoke(function, {"Records": records})["batchItemFailures"]}
-            except Exception:  # as Lambda would: the whole batch comes back after its timeout
-                print(f"local stack: {function} failed on a batch of {queue_url}", file=sys.stderr)
-                continue
+    def _poll(self, sqs: Any, queue_url: str, function: str, batch_size: int) -> None:
+        """Lambda's SQS event source mapping: receive a batch, invoke, delete what the function did not report
+        failed (ReportBatchItemFailures). A failed message, or the whole batch if the function raised, comes
+        back when its visibility timeout (the function's backoff) ends."""
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
+        records: list[dict[str, Any]] = [
+            {name: m[key] for name, key in _SQS_RECORD.items()} | {"messageAttributes": {}, "eventSource": "aws:sqs"}
+            for m in got.get("Messages", [])
+        ]
+        if records:
+            failed = {f["itemIdentifier"] for f in self.invoke(function, {"Records": records})["batchItemFailures"]}
             for record in records:
                 if record["messageId"] not in failed:
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])

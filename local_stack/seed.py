@@ -8,12 +8,14 @@ stand-in values: they only ever reach the loopback fake providers.
 from typing import Any
 
 DEMO_ADMIN_KEY = "demo-admin-key"
-DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
-DEMO_TWILIO_AUTH_TOKEN = "local-twilio-auth-token"
+# The demo fleet's provider accounts, as the fleet is created with them and as Twilio and Telegram know them.
+DEMO_TWILIO = {"account_sid": "AC" + "0" * 31 + "1", "auth_token": "local-twilio-auth-token"}
 DEMO_SENDERS = {"sms": "+15005550006", "whatsapp": "+15005550007"}
-DEMO_TELEGRAM_BOT_TOKEN = "100000001:LOCAL-demo-bot-token-not-real-xyz"
-DEMO_TELEGRAM_BOT_USERNAME = "ridecast_demo_bot"
-DEMO_TELEGRAM_WEBHOOK_SECRET = "local-telegram-webhook-secret"
+DEMO_TELEGRAM = {
+    "bot_token": "100000001:LOCAL-demo-bot-token-not-real-xyz",
+    "bot_username": "ridecast_demo_bot",
+    "webhook_secret": "local-telegram-webhook-secret",
+}
 DEMO_ADMIN_PHONE = "+15550009999"
 # Round-robin, so even the smallest demo shows every channel answering through its own webhook.
 DEMO_CHANNELS = ("sms", "whatsapp", "telegram")
@@ -45,9 +47,8 @@ def seed_demo_fleet(drivers: int) -> dict[str, Any]:
             link = str(telegram_link(ports(), fleet_id, driver["driver_id"]).url)
             driver.update(telegram_chat_id=str(710_000_000 + index), telegram_link=link)
         created.append(driver)
-    twilio = {"account_sid": DEMO_TWILIO_ACCOUNT_SID, "auth_token": DEMO_TWILIO_AUTH_TOKEN, "senders": DEMO_SENDERS}
-    telegram = {"bot_username": DEMO_TELEGRAM_BOT_USERNAME, "webhook_secret": DEMO_TELEGRAM_WEBHOOK_SECRET}
-    return {"fleet_id": fleet_id, "drivers": created, "twilio": twilio, "telegram": telegram}
+    twilio = DEMO_TWILIO | {"senders": DEMO_SENDERS}
+    return {"fleet_id": fleet_id, "drivers": created, "twilio": twilio, "telegram": dict(DEMO_TELEGRAM)}
 
 
 def create_demo_fleet() -> str:
@@ -61,22 +62,14 @@ def create_demo_fleet() -> str:
     from ridecast.wiring import ports
 
     senders = [TwilioSender(channel=channel, **{"from": phone}) for channel, phone in DEMO_SENDERS.items()]
-    fleet, _, _ = create_fleet(
-        ports(),
-        NewFleet(
-            name="Demo Cabs",
-            timezone="UTC",
-            admin_contacts=[AdminContact(name="Demo Admin", phone=DEMO_ADMIN_PHONE)],
-            twilio=TwilioAccount(
-                account_sid=DEMO_TWILIO_ACCOUNT_SID, auth_token=DEMO_TWILIO_AUTH_TOKEN, senders=senders
-            ),
-            telegram=TelegramBotAccount(
-                bot_token=DEMO_TELEGRAM_BOT_TOKEN,
-                bot_username=DEMO_TELEGRAM_BOT_USERNAME,
-                webhook_secret=DEMO_TELEGRAM_WEBHOOK_SECRET,
-            ),
-        ),
+    new = NewFleet(
+        name="Demo Cabs",
+        timezone="UTC",
+        admin_contacts=[AdminContact(name="Demo Admin", phone=DEMO_ADMIN_PHONE)],
+        twilio=TwilioAccount(**DEMO_TWILIO, senders=senders),
+        telegram=TelegramBotAccount(**DEMO_TELEGRAM),
     )
+    fleet, _, _ = create_fleet(ports(), new)
     key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="demo admin key", created_at=utcnow())
     ports().stores.api_keys.add(key, hash_api_key(DEMO_ADMIN_KEY))
     return fleet.fleet_id

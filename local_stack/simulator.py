@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -288,24 +288,24 @@ class DriverSimulator:
 
     def _respond(self, driver: SimulatedDriver, offer: Offer, kind: str, action: str, delay: float) -> None:
         result: AnswerResult | None = None
-        error: Exception | None = None
+        error: str | None = None
         try:
             if self._stopping.wait(delay):
                 return
             result = self._answer(driver, offer, action)
         except Exception as failure:
-            error = failure
+            error = repr(failure)
         finally:
             # Before the answer is reported: a reminder seen from then on gets an answer of its own.
             with self._lock:
                 self._pending.discard((driver.driver_id, offer.token))
-        answer = SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, result)
+        answer = SimulatedAnswer(driver.driver_id, offer.token, offer.ride_code, kind, action, delay, result, error)
         with self._lock:
-            self._answers.append(answer if error is None else replace(answer, error=repr(error)))
+            self._answers.append(answer)
         who = f"[driver-sim] {driver.name} ({offer.message.get('channel')} {offer.message.get('to')})"
         ride = offer.ride_code or f"…{offer.ride_id[-6:]}"
         if result is None:
-            self._log(f"{who} could not {action} the {kind} of ride {ride}: {error!r}")
+            self._log(f"{who} could not {action} the {kind} of ride {ride}: {error}")
             return
         via = result.via.partition(":")[2]
         did = (

@@ -25,8 +25,7 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-TWILIO_PATH = re.compile(r"^/_local/twilio/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
-TWILIO_ACCOUNT_PATH = re.compile(r"^/_local/twilio/2010-04-01/Accounts/(?P<sid>[^/]+)\.json$")
+TWILIO_PATH = re.compile(r"^/_local/twilio/2010-04-01/Accounts/(?P<sid>[^/]+)(?P<messages>/Messages)?\.json$")
 TELEGRAM_PATH = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
@@ -65,8 +64,7 @@ class Outbox:
             return self._changed.wait_for(condition, timeout=timeout)
 
     def __len__(self) -> int:
-        with self._changed:
-            return len(self._entries)
+        return len(self._entries)  # one read of a list that only grows: atomic under the GIL
 
 
 def normalize_recipient(value: str) -> str:
@@ -114,13 +112,9 @@ class StandIns:
         if (twilio or telegram) and self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000)
         if twilio:
-            return self._twilio(request, twilio.group("sid"))
+            return self._twilio(request, twilio.group("sid"), bool(twilio.group("messages")))
         if telegram:
             return self._telegram(request, telegram.group("token"), telegram.group("method").lower())
-        if account := TWILIO_ACCOUNT_PATH.match(path):  # the router's health probe fetches the account
-            if self.is_down("twilio"):
-                return _twilio_error(500, 20500, "down")
-            return json_response(200, {"sid": account["sid"], "status": "active"})
         if path.startswith("/_local/telegram/"):
             return _telegram_error(404, "Not Found")
         return json_response(404, {"message": "Not Found"})
@@ -144,11 +138,13 @@ class StandIns:
         self.set_down(provider, body["down"])
         return json_response(200, {"provider": provider, "down": body["down"]})
 
-    def _twilio(self, request: Request, account_sid: str) -> Response:
+    def _twilio(self, request: Request, account_sid: str, messages: bool) -> Response:
         """POST /2010-04-01/Accounts/{AccountSid}/Messages.json, with Twilio's error codes and, when asked
         for a StatusCallback, signed `sent` and `delivered` callbacks like the real service sends."""
         if self.is_down("twilio"):
             return _twilio_error(500, 20500, "An internal server error has occurred")
+        if not messages:  # GET /2010-04-01/Accounts/{AccountSid}.json: the router's health probe
+            return json_response(200, {"sid": account_sid, "status": "active"})
         auth = request.authorization
         # Basic auth is the account SID (or an API key SID) and its secret, as with the real API.
         username = str(auth.username or "") if auth else ""
@@ -199,8 +195,7 @@ class StandIns:
             return _telegram_error(404, "Not Found")
         retry_after = self._rate_limited(token) if method in ("sendmessage", "editmessagetext") else 0
         if retry_after:
-            answer = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}"}
-            return json_response(429, {**answer, "parameters": {"retry_after": retry_after}})
+            return _telegram_error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
         params = _params(request)
         try:
             markup = params.get("reply_markup")
@@ -329,5 +324,6 @@ def _ok(result: Any) -> Response:
     return json_response(200, {"ok": True, "result": result})
 
 
-def _telegram_error(code: int, description: str) -> Response:
-    return json_response(code, {"ok": False, "error_code": code, "description": description})
+def _telegram_error(code: int, description: str, **parameters: Any) -> Response:
+    answer = {"ok": False, "error_code": code, "description": description}
+    return json_response(code, answer | ({"parameters": parameters} if parameters else {}))

@@ -169,9 +169,7 @@ class LocalTemplate:
         # template.yaml has HttpApi events (payload 2.0) and one Lambda REQUEST authorizer, as the gateway serves.
         for route in ApiProvider([copy.deepcopy(self.stack)]).routes:
             sam = route.authorizer_object
-            authorizer = sam and Authorizer(
-                sam.authorizer_name, sam.lambda_name, ttl.get(sam.authorizer_name, 300), sam
-            )
+            authorizer = sam and Authorizer(sam.authorizer_name, sam.lambda_name, ttl[sam.authorizer_name], sam)
             routes.extend(Route(method, route.path, route.function_name, authorizer) for method in route.methods)
         return routes
 
@@ -231,8 +229,9 @@ def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any
     kind, props = resource.get("Type"), resource.get("Properties") or {}
 
     # Lambda names are the logical ids locally, so a log line or an ASL Resource reads like the template.
-    name_property, default = _NAMES.get(str(kind), ("", f"{STACK_NAME}-{logical_id}"))
-    name = str(resolve(props[name_property])) if props.get(name_property) else default.format(logical_id)
+    default = logical_id if kind == "AWS::Serverless::Function" else f"{STACK_NAME}-{logical_id}"
+    name_property = _NAME_PROPERTIES.get(str(kind), "")
+    name = str(resolve(props[name_property])) if props.get(name_property) else default
     if kind == "AWS::Serverless::Function":
         return {"Ref": name, "Arn": _ARN.format("lambda", f"function:{name}")}
     if kind == "AWS::DynamoDB::Table":
@@ -250,13 +249,8 @@ def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any
     return {"Ref": "local", "ApiId": "local"} if kind == "AWS::Serverless::HttpApi" else None
 
 
-_NAMES = {
-    "AWS::Serverless::Function": ("FunctionName", "{}"),
-    "AWS::DynamoDB::Table": ("TableName", f"{STACK_NAME}-{{}}"),
-    "AWS::Serverless::StateMachine": ("Name", f"{STACK_NAME}-{{}}"),
-    "AWS::SNS::Topic": ("TopicName", f"{STACK_NAME}-{{}}"),
-    "AWS::SecretsManager::Secret": ("Name", f"{STACK_NAME}-{{}}"),
-}
+# The name properties template.yaml sets; any other resource takes the default name.
+_NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::StateMachine": "Name"}
 
 
 def _text(value: Any, where: str) -> str:

@@ -72,8 +72,9 @@ endif
 
 # loadfile, as tests/conftest.py schedules it: a file stays on one worker (an e2e file shares that
 # worker's stack), and the integration package on a single worker (one in-process LocalRuntime).
+# -rR lists the tests that needed their second try (tests/conftest.py says which may have one).
 pytest: $(STAMP) chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 -rR
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

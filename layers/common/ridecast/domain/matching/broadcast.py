@@ -86,9 +86,7 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
         notifications.alert_admins(router, ride, "admin_low_availability", count=str(len(newcomers)))
 
     rank = {d.driver_id: place for place, d in enumerate(eligible, start=1)}
-    new_offers = [
-        _new_offer(ride, d, router, wave, now, earlier.get(d.driver_id), rank[d.driver_id]) for d in newcomers
-    ]
+    new_offers = [new_offer(ride, d, router, wave, now, earlier.get(d.driver_id), rank[d.driver_id]) for d in newcomers]
     # The router writes what the wave taught it about each channel once, at the end of the wave.
     with router.batch():
         deliveries = _save_and_send_offers(
@@ -131,7 +129,7 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
     }
 
 
-def _new_offer(
+def new_offer(
     ride: Ride,
     driver: Driver,
     router: ChannelRouter,

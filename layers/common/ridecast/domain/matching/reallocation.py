@@ -15,13 +15,13 @@ from ridecast.domain.entities import Driver, Fleet, Offer, Ride
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import notifications
 from ridecast.domain.matching.answers import open_offer
+from ridecast.domain.matching.broadcast import new_offer
 from ridecast.domain.matching.holder import tell_holder
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.create import matching_payload
 from ridecast.domain.rides.read import get_ride
 from ridecast.domain.stats.recording import record_ride_ended, record_ride_reopened
 from ridecast.errors import DriverNotFound, MatchingUnavailable, OfferClosed, RideChanged, RideNotReassignable
-from ridecast.ids import new_offer_secret
 from ridecast.observability import logger, metrics
 
 NOT_YOURS = "not_assigned_to_you"
@@ -105,19 +105,8 @@ def _hand_over(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, 
     """The new driver's offer, accepted on their behalf: their link and Give back work like a winner's. A
     driver offered the ride before keeps their secret, so the link they have works too."""
     earlier = ports.stores.offers.get(ride.ride_id, driver.driver_id)
-    offer = Offer(
-        ride_id=ride.ride_id,
-        driver_id=driver.driver_id,
-        fleet_id=ride.fleet_id,
-        secret=earlier.secret if earlier else new_offer_secret(),
-        ride_code=ride.code,
-        channel=router.driver_channel(driver)[0],
-        status="accepted",
-        wave=ride.wave,
-        matching_round=ride.matching_round,
-        sent_at=now,
-        responded_at=now,
-        response_seconds=0,
+    offer = new_offer(ride, driver, router, ride.wave, now, earlier).model_copy(
+        update={"status": "accepted", "responded_at": now, "response_seconds": 0}
     )
     ports.stores.offers.add_many([offer])
     return offer

@@ -5,7 +5,7 @@ import math
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +108,19 @@ def measured() -> Iterator[Usage]:
 
 # Scheduled work runs whether or not there are rides: a fixed cost per minute, not per ride.
 _NOT_PER_RIDE = {"SweeperFunction"}
+
+
+def states_entered(history: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The states one execution went through, in order, from its history (what the ASL really did)."""
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
+def state_transitions(history: Sequence[Mapping[str, Any]]) -> int:
+    """Transitions as Step Functions bills them: every state entered (Choice, Pass, Wait, Succeed included),
+    and every retry of a task, which is billed as a transition of its own."""
+    attempts = sum(1 for e in history if e["type"] in ("TaskScheduled", "LambdaFunctionScheduled"))
+    tasks_entered = sum(1 for e in history if e["type"] == "TaskStateEntered")
+    return len(states_entered(history)) + max(0, attempts - tasks_entered)
 
 
 def price(usage: Usage, state_transitions: int) -> dict[str, Any]:

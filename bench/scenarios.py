@@ -429,5 +429,5 @@ def cost_per_matched_ride(bench: Bench, drivers: int = 10) -> dict[str, Any]:
             + f":{ride['ride_id']}",
             maxResults=1000,
         )["events"]
-        transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
-        return {"drivers": drivers, **cost.price(usage, transitions)}
+        priced = cost.price(usage, cost.state_transitions(history))
+        return {"drivers": drivers, **priced, "states_entered": cost.states_entered(history)}

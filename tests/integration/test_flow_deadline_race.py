@@ -54,7 +54,7 @@ def test_accept_racing_the_deadline_never_both_win(stack: Stack, monkeypatch: py
             # ... the accept won: assigned to the driver, matched, the customer told who is coming
             assert accepted.json()["result"] == "assigned"
             assert (settled["status"], settled["driver_id"]) == ("assigned", driver["driver_id"])
-            assert states[-4:] == ["TimeOut", "AfterTimeOut", "NotifyMatched", "Matched"]
+            assert states[-3:] == ["TimeOut", "AfterTimeOut", "NotifyMatched"]
             assert offer_status == ["accepted"]
             assert len(stack.messages_to(customer.phone, f"Your driver for ride {ride['code']}")) == 1
             assert alerts == []

@@ -49,9 +49,9 @@ def test_a_scheduled_ride_waits_then_matches_at_pickup_minus_the_lead(stack: Sta
     # Then the flow went through the wait and matched, and the customer hears who is coming
     assert stack.wait_for_execution(ride["ride_id"])["status"] == "SUCCEEDED"
     states = stack.states_entered(ride["ride_id"])
-    waited = ["Broadcast", "RouteWave", "ConfirmBooking", "AwaitPickupTime", "StartMatching", "AfterStart"]
+    waited = ["Broadcast", "AwaitAcceptance", "ConfirmBooking", "AwaitPickupTime", "StartMatching", "AfterStart"]
     assert states[:7] == [*waited, "Broadcast"]
-    assert states[-1] == "Matched"
+    assert states[-1] == "NotifyMatched"
     stack.runtime.wait_for_messages(to=customer.phone, where=lambda m: "Your driver for ride" in m["body"])
 
 

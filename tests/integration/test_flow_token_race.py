@@ -27,12 +27,12 @@ def _wrap_await_acceptance(
     real = TASKS["await_acceptance"]
     calls: list[str] = []
 
-    def task(task_ports: Ports, ride_id: str, task_token: str, matching_round: int = 1) -> Any:
+    def task(task_ports: Ports, ride_id: str, task_token: str, matching_round: int = 1, **wave: Any) -> Any:
         ride = task_ports.stores.rides.get(ride_id)
         if ride is None or ride.fleet_id != fleet.fleet_id:
-            return real(task_ports, ride_id, task_token, matching_round)
+            return real(task_ports, ride_id, task_token, matching_round, **wave)
         calls.append(ride_id)
-        return around(ride_id, task_token, lambda *arguments: real(task_ports, *arguments, matching_round))
+        return around(ride_id, task_token, lambda *arguments: real(task_ports, *arguments, matching_round, **wave))
 
     monkeypatch.setitem(TASKS, "await_acceptance", task)
     return calls
@@ -41,13 +41,7 @@ def _wrap_await_acceptance(
 def _assert_matched_without_waiting_out_the_window(stack: Stack, fleet: Fleet, ride: dict[str, Any]) -> None:
     execution = stack.wait_for_execution(ride["ride_id"], timeout=LONG_WINDOW - 10)
     assert execution["status"] == "SUCCEEDED"
-    assert stack.states_entered(ride["ride_id"]) == [
-        "Broadcast",
-        "RouteWave",
-        "AwaitAcceptance",
-        "NotifyMatched",
-        "Matched",
-    ]
+    assert stack.states_entered(ride["ride_id"]) == ["Broadcast", "AwaitAcceptance", "NotifyMatched"]
     assert stack.get_ride(fleet, ride["ride_id"])["status"] == "assigned"
 
 

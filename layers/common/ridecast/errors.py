@@ -165,6 +165,29 @@ class RideEnded(RidecastError):
     code = "ride_ended"
 
 
+# AwaitAcceptance follows every Broadcast (no Choice state in between: each state entered is billed). When
+# the wave opened no window, its Lambda fails its own token with one of these and the state machine's Catch
+# routes the flow by the name.
+
+
+class RideHeld(RidecastError):
+    """Broadcast held the ride (its fleet's dispatch is paused): the flow goes to AwaitResume."""
+
+    code = "ride_held"
+
+
+class RideScheduled(RidecastError):
+    """The ride is pre-booked: the flow confirms the booking and waits for its matching to start."""
+
+    code = "ride_scheduled"
+
+
+class DeadlinePassed(RidecastError):
+    """The ride's matching time is up before another window could open: the flow times the ride out."""
+
+    code = "deadline_passed"
+
+
 class WebhookForbidden(RidecastError):
     """A webhook whose signature or secret does not check out: 403, and nothing changes."""
 

@@ -26,6 +26,10 @@ from ridecast.observability import logger, mask_phone
 # Twilio retries for up to a day; remembering deliveries for a week covers every retry.
 TWILIO_DEDUPE_WINDOW = timedelta(days=7)
 FAILED_DELIVERY_STATUSES = frozenset({"failed", "undelivered"})
+# What the carrier or the phone said about an offer message, noted on the offer. The steps before (queued,
+# sending, sent) only restate that the send succeeded, which the offer records already: two of the three
+# callbacks a message gets would each cost a write and say nothing new.
+NOTED_DELIVERY_STATUSES = frozenset({"delivered", "read"})
 # Twilio's SIDs are 34 characters; a signed request can still carry anything, and ids become table keys.
 PROVIDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -147,7 +151,8 @@ def _give_back(ports: Ports, fleet: Fleet, driver_id: str, ride_code: str | None
 def record_delivery_receipt(
     ports: Ports, verifier: WebhookVerifier, receipt: DeliveryReceipt, request: SignedRequest
 ) -> None:
-    """A failed or undelivered offer message fails its offer; any other status is noted on it."""
+    """A failed or undelivered offer message fails its offer (or goes again on the next channel, once per
+    delivery); `delivered` and `read` are noted on it, and the steps before those change nothing."""
     # An id that cannot be ours finds no ride (and so no fleet to verify with): 403 like any unknown ride.
     known = PROVIDER_ID_PATTERN.match(receipt.ride_id)
     ride = ports.stores.rides.get(receipt.ride_id) if known else None
@@ -156,24 +161,28 @@ def record_delivery_receipt(
     check_provider_id("MessageSid", receipt.message_id)
     check_provider_id("driver_id", receipt.driver_id)
 
-    def record() -> None:
-        offers = ports.stores.offers
-        if receipt.status in FAILED_DELIVERY_STATUSES:
-            error = f"twilio {receipt.status} (error {receipt.error_code or 'unknown'})"
-            if _resend_on_next_channel(ports, ride, receipt):
-                return
-            offers.update(
-                ride.ride_id, receipt.driver_id, {"sent"}, status="failed", delivery_status=receipt.status, error=error
-            )
-        elif receipt.status:
-            offers.update(ride.ride_id, receipt.driver_id, None, delivery_status=receipt.status)
+    if receipt.status in NOTED_DELIVERY_STATUSES:
+        # The same note written twice is the note written once: no dedupe write (it would cost as much).
+        ports.stores.offers.update(ride.ride_id, receipt.driver_id, None, delivery_status=receipt.status)
+        return
+    if receipt.status not in FAILED_DELIVERY_STATUSES:
+        return
+
+    def record_failure() -> None:
+        # A resend is not idempotent: this runs once per delivery.
+        error = f"twilio {receipt.status} (error {receipt.error_code or 'unknown'})"
+        if _resend_on_next_channel(ports, ride, receipt):
+            return
+        ports.stores.offers.update(
+            ride.ride_id, receipt.driver_id, {"sent"}, status="failed", delivery_status=receipt.status, error=error
+        )
 
     process_once(
         ports.stores.deliveries,
         "twilio-status",
         f"{receipt.message_id}:{receipt.status}",
         TWILIO_DEDUPE_WINDOW,
-        record,
+        record_failure,
     )
 
 

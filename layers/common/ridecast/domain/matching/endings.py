@@ -59,22 +59,25 @@ def notify_matched(ports: Ports, ride_id: str) -> dict[str, Any]:
         return {"ride_status": ride.status}
     fleet = get_fleet(ports, ride.fleet_id)
     router = ChannelRouter.for_fleet(fleet, ports)
-    winner = ports.stores.drivers.get(ride.fleet_id, ride.driver_id)
-    if winner is not None:
-        notifications.customer_matched(router, ride, winner, ports.stores.rate_limits)
-        tell_holder(router, ride, winner, ports.stores.offers.get(ride_id, ride.driver_id), "assigned_driver")
-    # The accept that won may not have recorded its answer yet; the winner must never read "taken".
-    record_winning_answer(ports, ride)
-    settled = settle_open_offers(ports, ride_id, "taken", winner=ride.driver_id)
-    record_ride_ended(ports, ride, settled)
-    others = [
-        o
-        for o in settled
-        if o.status in ("taken", "rejected")
-        and o.driver_id != ride.driver_id
-        and o.matching_round == ride.matching_round
-    ]
-    _tell_drivers(ports, router, fleet, ride, others, "taken")
+    # The customer's, the winner's and the others' messages: one router write and one stats transaction per
+    # ride at the end, not one after each of the three.
+    with router.batch():
+        winner = ports.stores.drivers.get(ride.fleet_id, ride.driver_id)
+        if winner is not None:
+            notifications.customer_matched(router, ride, winner, ports.stores.rate_limits)
+            tell_holder(router, ride, winner, ports.stores.offers.get(ride_id, ride.driver_id), "assigned_driver")
+        # The accept that won may not have recorded its answer yet; the winner must never read "taken".
+        record_winning_answer(ports, ride)
+        settled = settle_open_offers(ports, ride_id, "taken", winner=ride.driver_id)
+        record_ride_ended(ports, ride, settled)
+        others = [
+            o
+            for o in settled
+            if o.status in ("taken", "rejected")
+            and o.driver_id != ride.driver_id
+            and o.matching_round == ride.matching_round
+        ]
+        _tell_drivers(ports, router, fleet, ride, others, "taken")
     return {"ride_status": "assigned", "drivers_told": len(others)}
 
 

@@ -2,12 +2,12 @@
 (`searching`) but held, not broadcast; on resume they go out in the order they came, their deadline counted
 from the resume. Rides already matching carry on.
 
-In the flow: Broadcast sees the pause before a ride's first offer and hands it to AwaitResume, which parks the
-task token on the ride and puts the ride on its fleet's held list. Resume clears the flag, then releases the
-held rides oldest first (new deadline, token completed, Broadcast again). A resume that lands between
-Broadcast seeing the pause and the token being parked walks the list without that ride; the parked ride
-re-reads the flag (strongly consistent) and releases itself. Either way exactly one release wins the ride's
-conditional write and completes its token."""
+In the flow: Broadcast sees the pause before a ride's first offer, AwaitAcceptance hands the ride to AwaitResume
+(its own token failed with RideHeld), which parks the task token on the ride and puts the ride on its fleet's
+held list. Resume clears the flag, then releases the held rides oldest first (new deadline, token completed,
+Broadcast again). A resume that lands between Broadcast seeing the pause and the token being parked walks the
+list without that ride; the parked ride re-reads the flag (strongly consistent) and releases itself. Either way
+exactly one release wins the ride's conditional write and completes its token."""
 
 import time
 from datetime import datetime, timedelta

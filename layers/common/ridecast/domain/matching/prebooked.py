@@ -1,7 +1,7 @@
-"""Pre-booked rides in the flow (SPEC §4 step 0): Broadcast finds the ride `scheduled` and RouteWave sends it to
-ConfirmBooking (the customer is told the booking), the Wait state AwaitPickupTime holds the execution until
-`pickup_time - prebook_lead_minutes`, then StartMatching moves it
-`scheduled -> searching` with its deadline counted from then, and Broadcast takes over.
+"""Pre-booked rides in the flow (SPEC §4 step 0): Broadcast finds the ride `scheduled`, AwaitAcceptance fails its
+own token with RideScheduled and the Catch sends the flow to ConfirmBooking (the customer is told the booking),
+the Wait state AwaitPickupTime holds the execution until `pickup_time - prebook_lead_minutes`, then
+StartMatching moves it `scheduled -> searching` with its deadline counted from then, and Broadcast takes over.
 
 A ride cancelled while scheduled needs no signal to the waiting flow: StartMatching finds it cancelled and
 the flow ends there (Step Functions bills a Wait nothing while it waits)."""

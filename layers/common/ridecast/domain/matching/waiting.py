@@ -1,5 +1,9 @@
 """AwaitAcceptance and ExpireOffers (SPEC §4.2, §4.3): waiting on a task token for a response window, and
-closing the window when it lapses."""
+closing the window when it lapses.
+
+AwaitAcceptance follows every Broadcast directly (Step Functions bills each state entered, and a typical ride
+would otherwise pay for a Choice between the two). When the wave opened no window to wait on, the task answers
+its own token at once and the state machine's Catch routes the flow by the error's name."""
 
 from datetime import timedelta
 from typing import Any
@@ -10,17 +14,29 @@ from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.notifications import escalate
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
-from ridecast.errors import RideCancelled, RideEnded
+from ridecast.errors import DeadlinePassed, RideCancelled, RideEnded, RideHeld, RideScheduled
 
 
-def await_acceptance(ports: Ports, ride_id: str, task_token: str, matching_round: int = 1) -> dict[str, Any]:
-    """Park the task token on the ride. An answer that landed first completes the token right here."""
+def await_acceptance(
+    ports: Ports, ride_id: str, task_token: str, matching_round: int = 1, wave: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Park the task token on the ride. An answer that landed first completes the token right here, and so
+    does what Broadcast found instead of a window (`wave`, its answer): a held ride, or no time left."""
+    if wave and wave.get("held"):
+        ports.matching.fail_task(task_token, RideHeld.__name__, f"ride {ride_id} is held: dispatch is paused")
+        return {"waiting": False, "held": True}
+    if wave and wave.get("deadline_passed"):
+        ports.matching.fail_task(task_token, DeadlinePassed.__name__, f"ride {ride_id} is out of matching time")
+        return {"waiting": False, "deadline_passed": True}
     parked = ports.stores.rides.update_searching(ride_id, {"task_token": task_token}, only_round=matching_round)
     if parked is not None:
         return {"waiting": True}
     ride = load_ride(ports.stores.rides, ride_id)
     if superseded(ride, matching_round):
         ports.matching.fail_task(task_token, RideEnded.__name__, f"ride {ride_id} is matching in a newer round")
+        return {"waiting": False, "ride_status": ride.status}
+    if ride.status == "scheduled":
+        ports.matching.fail_task(task_token, RideScheduled.__name__, f"ride {ride_id} is pre-booked")
         return {"waiting": False, "ride_status": ride.status}
     return answer_ended_ride(ports, ride, task_token)
 

@@ -689,6 +689,7 @@ class RecordingChannels:
     callback_answers: list[tuple[str, str]] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
     emails: list[tuple[str, OutboundEmail]] = field(default_factory=list)  # (sender, message)
+    batches: list[tuple[str, int]] = field(default_factory=list)  # (provider, messages) per send_many
 
     def email(self) -> "RecordingEmail":
         return RecordingEmail(self)
@@ -728,11 +729,13 @@ def each_outcome(
 @dataclass
 class RecordingTelegramBot:
     outbox: RecordingChannels
+    provider = "telegram"
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("telegram", message)
 
     def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        self.outbox.batches.append((self.provider, len(messages)))
         return each_outcome(self.send, messages)
 
     def probe(self) -> None:
@@ -762,11 +765,13 @@ class RecordingEmail:
 @dataclass
 class RecordingTwilio:
     outbox: RecordingChannels
+    provider = "twilio"
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("twilio", message)
 
     def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        self.outbox.batches.append((self.provider, len(messages)))
         return each_outcome(self.send, messages)
 
     def probe(self) -> None:

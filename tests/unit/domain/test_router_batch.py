@@ -1,5 +1,5 @@
 """The router's batch (`to_drivers`) on fakes: each provider's share of a round in one send_many, fallbacks in
-a round of their own, a window at a time so that an outage seen in one window is routed around in the next,
+a round of their own, the first few ahead of the rest so that an outage they meet is routed around for the others,
 and a broadcast that sends its wave this way and records what it learnt in batched offer writes."""
 
 import pytest
@@ -65,16 +65,16 @@ def test_with_telegram_down_the_failed_share_falls_back_by_sms_in_a_second_batch
     assert (state.health("telegram").failures, state.health("twilio").successes) == (2, 2)
 
 
-def test_a_window_that_takes_telegram_offline_sends_the_next_window_by_sms_first(fakes: Fakes) -> None:
+def test_the_first_sends_take_telegram_offline_and_the_rest_go_by_sms_first(fakes: Fakes) -> None:
     # Given six Telegram drivers and Telegram down
     fleet = a_fleet(fakes, telegram=True)
     drivers = telegram_drivers(fakes, fleet, 6)
     fakes.channels.down.add("telegram")
     router = ChannelRouter.for_fleet(fleet, fakes.ports)
-    # When they are sent the offer three at a time
+    # When they are sent the offer, the first three ahead of the rest
     with router.batch():
-        deliveries = router.to_drivers(messages(drivers), window=3)
-    # Then the first window failed on Telegram (three in a row: offline), the second never tried it
+        deliveries = router.to_drivers(messages(drivers), first=3)
+    # Then the first three failed on Telegram (three in a row: offline), the rest never tried it
     assert fakes.channels.batches == [("telegram", 3), ("twilio", 3), ("twilio", 3)]
     assert all(d.ok and d.channel == "sms" for d in deliveries)
     state = fakes.channel_health.get(fleet.fleet_id)

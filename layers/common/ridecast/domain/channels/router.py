@@ -254,15 +254,13 @@ class ChannelRouter:
         message = DriverMessage(driver, body, telegram_body, buttons, status_callback, template_variables, exclude)
         return self.to_drivers([message])[0]
 
-    def to_drivers(self, messages: Sequence[DriverMessage], window: int | None = None) -> list[Delivery]:
+    def to_drivers(self, messages: Sequence[DriverMessage], first: int | None = None) -> list[Delivery]:
         """`to_driver` for many drivers, each provider's share of a round in one batch: every driver's first
-        route, then the fallbacks of those it failed, and so on. `window` drivers at a time, so that a channel
-        going offline in one window is skipped (tried last) by the next, as `to_driver` one by one would."""
-        size = window or len(messages) or 1
-        deliveries: list[Delivery] = []
-        for start in range(0, len(messages), size):
-            deliveries.extend(self._to_window(messages[start : start + size]))
-        return deliveries
+        route, then the fallbacks of those it failed, and so on. The `first` drivers go ahead of the rest, so
+        that a channel they find down (offline after three failures) is tried last for everyone after them,
+        as `to_driver` one by one would; the rest go in one batch."""
+        head = first or len(messages)
+        return self._to_window(messages[:head]) + (self._to_window(messages[head:]) if messages[head:] else [])
 
     def _to_window(self, messages: Sequence[DriverMessage]) -> list[Delivery]:
         routes = [iter(self.driver_routes(m.driver, m.exclude)) for m in messages]

@@ -38,6 +38,7 @@ from moto.core import models as moto_core_models
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
+import local_stack.partiql  # noqa: F401 - keyed PartiQL UPDATEs at DynamoDB's cost, not moto's
 from local_stack.template import ACCOUNT_ID, REGION, LocalTemplate
 
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")

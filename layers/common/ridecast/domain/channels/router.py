@@ -42,6 +42,9 @@ from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.observability import logger, mask_email, mask_phone
 
 WHATSAPP_SESSION = timedelta(hours=24)
+# A batch's first messages go out ahead of the rest: enough for a channel that is down to fail three times in a
+# row and go offline, so that the rest reach their drivers by the fallback at once.
+FIRST_SENDS = 16
 
 
 @dataclass(frozen=True)
@@ -254,15 +257,15 @@ class ChannelRouter:
         message = DriverMessage(driver, body, telegram_body, buttons, status_callback, template_variables, exclude)
         return self.to_drivers([message])[0]
 
-    def to_drivers(self, messages: Sequence[DriverMessage], first: int | None = None) -> list[Delivery]:
+    def to_drivers(self, messages: Sequence[DriverMessage], first: int = FIRST_SENDS) -> list[Delivery]:
         """`to_driver` for many drivers, each provider's share of a round in one batch: every driver's first
         route, then the fallbacks of those it failed, and so on. The `first` drivers go ahead of the rest, so
         that a channel they find down (offline after three failures) is tried last for everyone after them,
         as `to_driver` one by one would; the rest go in one batch."""
-        head = first or len(messages)
-        return self._to_window(messages[:head]) + (self._to_window(messages[head:]) if messages[head:] else [])
+        ahead, rest = messages[:first], messages[first:]
+        return self._to_group(ahead) + (self._to_group(rest) if rest else [])
 
-    def _to_window(self, messages: Sequence[DriverMessage]) -> list[Delivery]:
+    def _to_group(self, messages: Sequence[DriverMessage]) -> list[Delivery]:
         routes = [iter(self.driver_routes(m.driver, m.exclude)) for m in messages]
         outcome: list[Delivery | None] = [None] * len(messages)
         waiting = set(range(len(messages)))  # drivers whose message no route has taken yet

@@ -29,9 +29,6 @@ from ridecast.settings import get_settings
 # 5 round trips instead of 40 in a row.
 OFFERS_PER_WRITE = 25
 OFFER_WRITES_IN_FLIGHT = 8
-# A wave's first offers go out ahead of the rest: enough for a channel that is down to fail three times in a row
-# and go offline, so that the rest of the wave reaches its drivers by their fallback at once.
-FIRST_SENDS = 16
 
 
 def offer_link(offer: Offer) -> str:
@@ -176,7 +173,7 @@ def send_wave(
     ports: Ports, router: ChannelRouter, ride: Ride, wave: list[tuple[Driver, Offer]], kind: str
 ) -> list[Delivery]:
     messages = [offer_message(ports, router, ride, driver, offer, kind) for driver, offer in wave]
-    deliveries = router.to_drivers(messages, first=FIRST_SENDS)
+    deliveries = router.to_drivers(messages)
     changes = [
         change
         for (_, offer), delivery in zip(wave, deliveries, strict=True)

@@ -5,7 +5,7 @@ handler next to moto's would not replace moto's: both would run and each DynamoD
 applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS` and:
 
 - serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners), whose
-  transactions back up only the items they name (local_stack.moto_transactions);
+  transactions and keyed PartiQL updates cost what DynamoDB's do (local_stack.moto_dynamodb);
 - serializes Step Functions (Ridecast names every execution after its ride, so moto's "None" for an
   unnamed one never shows);
 - answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code (an
@@ -39,7 +39,7 @@ from moto.core import models as moto_core_models
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
-from local_stack import moto_transactions
+from local_stack import moto_dynamodb
 from local_stack.template import ACCOUNT_ID, REGION, LocalTemplate
 
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")
@@ -108,7 +108,7 @@ def _install_hook() -> None:
 
 
 _install_hook()
-moto_transactions.install()
+moto_dynamodb.install()
 
 
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:

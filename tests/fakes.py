@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from ridecast.adapters.stepfunctions import execution_name
 from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride, TwilioSender
-from ridecast.domain.ports import Ports, Stores
+from ridecast.domain.ports import OfferChange, Ports, Stores
 from ridecast.domain.rides.batch import BatchOutcome
 from ridecast.errors import (
     BackgroundUnavailable,
@@ -377,6 +377,11 @@ class FakeOfferStore:
         self.offers[(ride_id, driver_id)] = updated
         return _copy(updated)
 
+    def update_many(self, changes: list[OfferChange]) -> None:
+        for change in changes:
+            only_from = None if change.only_from is None else {change.only_from}
+            self.update(change.ride_id, change.driver_id, only_from, **change.fields)
+
     def recent_for_driver(self, driver_id: str, limit: int = 20) -> list[Offer]:
         theirs = (o for o in self.offers.values() if o.driver_id == driver_id)
         return [_copy(o) for o in sorted(theirs, key=lambda o: o.sent_at.isoformat(), reverse=True)[:limit]]
@@ -684,6 +689,7 @@ class RecordingChannels:
     callback_answers: list[tuple[str, str]] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
     emails: list[tuple[str, OutboundEmail]] = field(default_factory=list)  # (sender, message)
+    batches: list[tuple[str, int]] = field(default_factory=list)  # (provider, messages) per send_many
 
     def email(self) -> "RecordingEmail":
         return RecordingEmail(self)
@@ -707,12 +713,30 @@ class RecordingChannels:
         )
 
 
+def each_outcome(
+    send: Callable[[OutboundMessage], SendReceipt], messages: Sequence[OutboundMessage]
+) -> list[SendReceipt | ChannelError]:
+    """What an adapter's send_many answers: each message's receipt or refusal, in order."""
+    outcomes: list[SendReceipt | ChannelError] = []
+    for message in messages:
+        try:
+            outcomes.append(send(message))
+        except ChannelError as error:
+            outcomes.append(error)
+    return outcomes
+
+
 @dataclass
 class RecordingTelegramBot:
     outbox: RecordingChannels
+    provider = "telegram"
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("telegram", message)
+
+    def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        self.outbox.batches.append((self.provider, len(messages)))
+        return each_outcome(self.send, messages)
 
     def probe(self) -> None:
         if "telegram" in self.outbox.down:
@@ -741,9 +765,14 @@ class RecordingEmail:
 @dataclass
 class RecordingTwilio:
     outbox: RecordingChannels
+    provider = "twilio"
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return self.outbox.record("twilio", message)
+
+    def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        self.outbox.batches.append((self.provider, len(messages)))
+        return each_outcome(self.send, messages)
 
     def probe(self) -> None:
         if "twilio" in self.outbox.down:

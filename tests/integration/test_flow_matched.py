@@ -73,16 +73,17 @@ def test_accept_while_the_first_wave_is_still_going_out(stack: Stack, monkeypatc
     fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=6)
     fast, *slow = (stack.add_driver(fleet) for _ in range(3))
     customer = Customer("Quinn Quick", unique_phone("+1888"))
-    real_send = broadcast.send_offer
+    real_send = broadcast.send_wave
     accepts: list[Any] = []
 
-    def send_offer(ports: Any, router: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
-        delivery = real_send(ports, router, ride, driver, offer, kind)
-        if driver.driver_id == fast["driver_id"] and ride.fleet_id == fleet.fleet_id:
+    def send_wave(ports: Any, router: Any, ride: Any, wave: list[Any], kind: str) -> Any:
+        deliveries = real_send(ports, router, ride, wave, kind)
+        offered = {driver.driver_id for driver, _ in wave}
+        if fast["driver_id"] in offered and ride.fleet_id == fleet.fleet_id:
             accepts.append(stack.accept(stack.offer_link(fast, {"code": ride.code})))
-        return delivery
+        return deliveries
 
-    monkeypatch.setattr(broadcast, "send_offer", send_offer)
+    monkeypatch.setattr(broadcast, "send_wave", send_wave)
 
     # When the ride is requested
     ride = stack.start_ride(fleet, customer)
@@ -116,15 +117,16 @@ def test_a_wave_larger_than_one_batch_write_saves_every_offer_before_its_message
     # Given a fleet with more drivers than two BatchWriteItem calls hold, and a watch on every offer sent
     fleet = stack.create_fleet(driver_response_seconds=2, matching_timeout_seconds=6)
     drivers = [stack.add_driver(fleet) for _ in range(2 * broadcast.OFFERS_PER_WRITE + 7)]
-    real_send = broadcast.send_offer
+    real_send = broadcast.send_wave
     unsaved_when_sent: list[str] = []
 
-    def send_offer(ports: Any, router: Any, ride: Any, driver: Any, offer: Any, kind: str) -> Any:
-        if ports.stores.offers.get(offer.ride_id, offer.driver_id) is None:
-            unsaved_when_sent.append(driver.driver_id)
-        return real_send(ports, router, ride, driver, offer, kind)
+    def send_wave(ports: Any, router: Any, ride: Any, wave: list[Any], kind: str) -> Any:
+        for driver, offer in wave:
+            if ports.stores.offers.get(offer.ride_id, offer.driver_id) is None:
+                unsaved_when_sent.append(driver.driver_id)
+        return real_send(ports, router, ride, wave, kind)
 
-    monkeypatch.setattr(broadcast, "send_offer", send_offer)
+    monkeypatch.setattr(broadcast, "send_wave", send_wave)
 
     # When a ride is requested and the first wave has gone out
     ride = stack.start_ride(fleet, Customer("Bea Batch", unique_phone("+1888")))

@@ -1,14 +1,17 @@
 import json
 import threading
 import time
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 from moto.core.models import botocore_stubber
 
 from local_stack import aws
 from local_stack.lambdas import error_payload
+from local_stack.template import REGION
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
@@ -254,3 +257,39 @@ def test_ses_fails_while_the_email_stand_in_is_down(lambdas):
         Destination={"ToAddresses": ["a@example.com"]},
         Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
     )
+
+
+def test_keyed_partiql_updates_answer_like_dynamodb_at_the_cost_of_one_item() -> None:
+    # Given a table with one offer `sent` and one `accepted`
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        key_schema = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
+        attributes = [{"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK")]
+        client.create_table(
+            TableName="t", KeySchema=key_schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
+        )
+        for sk, status in (("O#1", "sent"), ("O#2", "accepted")):
+            client.put_item(TableName="t", Item={"PK": {"S": "R"}, "SK": {"S": sk}, "status": {"S": status}})
+        failed = 'UPDATE "t" SET "status"=?, "error"=? WHERE "PK"=? AND "SK"=? AND "status"=?'
+
+        def fail(sk: str) -> dict[str, Any]:
+            values = [{"S": "failed"}, {"S": "down"}, {"S": "R"}, {"S": sk}, {"S": "sent"}]
+            return {"Statement": failed, "Parameters": values}
+
+        # When one batch fails all three offers (one of them never made), only from `sent`
+        answers = client.batch_execute_statement(Statements=[fail("O#1"), fail("O#2"), fail("O#3")])["Responses"]
+        # Then the sent one failed, the others are DynamoDB's ConditionalCheckFailed, and nothing was created
+        assert [a.get("Error", {}).get("Code") for a in answers] == [
+            None,
+            "ConditionalCheckFailed",
+            "ConditionalCheckFailed",
+        ]
+        items = {i["SK"]["S"]: i for i in client.scan(TableName="t")["Items"]}
+        assert sorted(items) == ["O#1", "O#2"]
+        assert (items["O#1"]["status"], items["O#1"]["error"]) == ({"S": "failed"}, {"S": "down"})
+        assert items["O#2"]["status"] == {"S": "accepted"}
+        # And a statement of another shape (values written in it) still goes to moto's own PartiQL
+        literal = {"Statement": """UPDATE "t" SET "status"='taken' WHERE "PK"='R' AND "SK"='O#2'"""}
+        assert client.batch_execute_statement(Statements=[literal])["Responses"] == [{"TableName": "t"}]
+        taken = client.get_item(TableName="t", Key={"PK": {"S": "R"}, "SK": {"S": "O#2"}})["Item"]
+        assert taken["status"] == {"S": "taken"}

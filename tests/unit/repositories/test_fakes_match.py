@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ridecast.domain.entities import GeoPoint
-from ridecast.domain.ports import Stores
+from ridecast.domain.ports import OfferChange, Stores
 from ridecast.errors import ChatAlreadyBound, DriverNotFound, DuplicatePhone, FleetNotFound, InvalidInput, LastAdminKey
 from tests.fakes import Fakes
 from tests.unit.repositories.builders import NOW, a_driver, a_fleet, a_ride, an_api_key, an_offer
@@ -419,3 +419,37 @@ def test_a_webhook_failure_counts_on_the_receiver_the_fleet_still_uses(either: S
     assert fleet.webhook.events == ["ride.assigned"]
     assert either.fleets.get("f2") is not None
     assert either.fleets.get("f2").webhook is None
+
+
+def test_a_batch_of_offer_changes_applies_each_on_its_own_condition(either: Stores) -> None:
+    # Given a ride offered to three drivers, one of whom has accepted already
+    ride = a_ride("f1", 1)
+    either.offers.add_many([an_offer(ride, "d1"), an_offer(ride, "d2"), an_offer(ride, "d3", status="accepted")])
+    # When one batch marks all three failed (only from `sent`), records a Telegram message on d2, and
+    # touches an offer that was never made
+    either.offers.update_many(
+        [
+            OfferChange(ride.ride_id, "d1", {"status": "failed", "error": "twilio: down", "channel": "sms"}, "sent"),
+            OfferChange(ride.ride_id, "d2", {"provider_message_id": "42", "provider_chat_id": "777"}),
+            OfferChange(ride.ride_id, "d3", {"status": "failed", "error": "twilio: down"}, "sent"),
+            OfferChange(ride.ride_id, "d9", {"provider_message_id": "43"}),
+        ]
+    )
+    # Then each change landed where its condition held, the accepted offer kept its status, none was created
+    offers = {o.driver_id: o for o in either.offers.for_ride(ride.ride_id)}
+    assert (offers["d1"].status, offers["d1"].error) == ("failed", "twilio: down")
+    assert (offers["d2"].status, offers["d2"].provider_message_id, offers["d2"].provider_chat_id) == (
+        "sent",
+        "42",
+        "777",
+    )
+    assert (offers["d3"].status, offers["d3"].error) == ("accepted", None)
+    assert sorted(offers) == ["d1", "d2", "d3"]
+
+
+def test_a_batch_larger_than_one_call_writes_every_change(either: Stores) -> None:
+    ride = a_ride("f1", 1)
+    drivers = [f"d{n:02d}" for n in range(30)]
+    either.offers.add_many([an_offer(ride, d) for d in drivers])
+    either.offers.update_many([OfferChange(ride.ride_id, d, {"provider_message_id": d}) for d in drivers])
+    assert {o.driver_id: o.provider_message_id for o in either.offers.for_ride(ride.ride_id)} == {d: d for d in drivers}

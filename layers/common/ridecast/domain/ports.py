@@ -138,6 +138,19 @@ class RideStore(Protocol):
         """Take the ride off its fleet's held list (a held ride that ended another way)."""
 
 
+@dataclass(frozen=True)
+class OfferChange:
+    """What a send taught about one offer (where it went, the Telegram message to edit later, its failure),
+    written with many others in one batch."""
+
+    ride_id: str
+    driver_id: str
+    # Attribute → new value; never None (a batch sets, it does not remove).
+    fields: dict[str, Any]
+    # Applied only while the offer is in this status (any status when None); an offer is never created.
+    only_from: str | None = None
+
+
 class OfferStore(Protocol):
     def add_many(self, offers: list[Offer]) -> None: ...
 
@@ -147,6 +160,10 @@ class OfferStore(Protocol):
 
     def update(self, ride_id: str, driver_id: str, from_statuses: Iterable[str] | None, **fields: Any) -> Offer | None:
         """Update an offer still in one of `from_statuses` (any status when None); None otherwise."""
+
+    def update_many(self, changes: list[OfferChange]) -> None:
+        """Each change on its own condition, a few dozen per call; one that lost its condition (the offer moved
+        on, or is not there) is left out, as `update` answering None would."""
 
     def recent_for_driver(self, driver_id: str, limit: int = 20) -> list[Offer]:
         """The driver's newest offers first."""

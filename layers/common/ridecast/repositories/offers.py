@@ -1,13 +1,22 @@
 """Offers of a ride to its drivers: under the ride's partition, and on GSI1 by driver."""
 
+import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
 from ridecast.domain.entities import Offer
+from ridecast.domain.ports import OfferChange
+from ridecast.observability import logger
 from ridecast.repositories.items import driver_offers_gsi, from_item, offer_item, offer_sk, ride_pk
-from ridecast.repositories.table import conditionally, query_all, table, update_expression
+from ridecast.repositories.table import client, conditionally, plain, query_all, table, update_expression
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef, BatchStatementResponseTypeDef
+
+STATEMENTS_PER_CALL = 25  # BatchExecuteStatement's maximum
+BATCH_ATTEMPTS = 3
 
 
 class DynamoOfferStore:
@@ -54,6 +63,22 @@ class DynamoOfferStore:
         answer = conditionally(lambda: table().update_item(**kwargs))
         return from_item(Offer, answer["Attributes"]) if answer is not None else None
 
+    def update_many(self, changes: list[OfferChange]) -> None:
+        """PartiQL UPDATEs, BatchExecuteStatement's 25 a call: unlike BatchWriteItem each statement keeps a
+        condition of its own, and unlike a transaction one lost condition does not undo the others. An UPDATE
+        never creates an item (its WHERE finds none: ConditionalCheckFailed), like `update`'s condition."""
+        for start in range(0, len(changes), STATEMENTS_PER_CALL):
+            statements = [_statement(change) for change in changes[start : start + STATEMENTS_PER_CALL]]
+            for attempt in range(BATCH_ATTEMPTS):
+                answers = client().batch_execute_statement(Statements=statements)["Responses"]
+                retry = [s for s, a in zip(statements, answers, strict=True) if _worth_retrying(a)]
+                if not retry:
+                    break
+                statements = retry
+                time.sleep(0.05 * 2**attempt)
+            else:
+                logger.warning("offer bookkeeping not written", extra={"statements": len(statements)})
+
     def recent_for_driver(self, driver_id: str, limit: int = 20) -> list[Offer]:
         page = table().query(
             IndexName="GSI1",
@@ -62,3 +87,27 @@ class DynamoOfferStore:
             Limit=limit,
         )
         return [from_item(Offer, item) for item in page.get("Items", [])]
+
+
+def _statement(change: OfferChange) -> "BatchStatementRequestTypeDef":
+    names = list(change.fields)
+    if unknown := set(names) - set(Offer.model_fields):
+        raise ValueError(f"not fields of an offer: {sorted(unknown)}")
+    where = '"PK"=? AND "SK"=?' + (' AND "status"=?' if change.only_from is not None else "")
+    values = [*change.fields.values(), ride_pk(change.ride_id), offer_sk(change.driver_id)]
+    if change.only_from is not None:
+        values.append(change.only_from)
+    # One SET with commas (PartiQL's setCommand): the form both DynamoDB and moto's parser read.
+    assignments = ", ".join(f'"{name}"=?' for name in names)
+    return {
+        # Only names are in the text, and only an Offer's own field names; every value is a parameter.
+        "Statement": f'UPDATE "{table().name}" SET {assignments} WHERE {where}',  # noqa: S608
+        # Plain values: the table's client types them (it is the resource's, with boto3's serializer on).
+        "Parameters": [plain(value) for value in values],
+    }
+
+
+def _worth_retrying(answer: "BatchStatementResponseTypeDef") -> bool:
+    """A throttled or failed statement is sent again; a lost condition is an answer, not a failure."""
+    code = answer.get("Error", {}).get("Code")
+    return code is not None and code not in ("ConditionalCheckFailed", "ValidationError", "ResourceNotFound")

@@ -1,96 +1,108 @@
-"""Twilio adapter (SMS and WhatsApp) through the official SDK, imported only when a message goes out."""
+"""Twilio adapter (SMS and WhatsApp): the Messages REST API on the shared sending loop (aiohttp), with the
+same form fields, sender choice and error codes as the official SDK; its RequestValidator checks webhooks."""
 
+import base64
 import json
 import zlib
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any
 
+from ridecast.adapters.channels import sending
 from ridecast.adapters.channels.pacing import pacer_for
 from ridecast.domain.channels.ports import OutboundMessage, SendReceipt, SignedRequest
 from ridecast.domain.entities import TwilioSender
 from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.settings import get_settings
 
-if TYPE_CHECKING:
-    from twilio.rest import Client
+# Twilio answers 429 (error 20429) with Retry-After when a sender goes past its queue's rate; bounded waits.
+MAX_RATE_LIMIT_RETRIES = 5
+MAX_RETRY_AFTER_SECONDS = 30
 
 
 class TwilioMessaging:
     def __init__(self, account_sid: str, auth_token: str, senders: Sequence[TwilioSender]) -> None:
-        self._client = _client(account_sid, auth_token)
-        self._account_sid = account_sid
+        # The API host is configuration so the local stack can point the adapter at its stand-in.
+        base_url = get_settings().twilio_api_base_url.rstrip("/")
+        self._account_url = f"{base_url}/2010-04-01/Accounts/{account_sid}"
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {credentials}", "Accept": "application/json"}
         self._senders: dict[str, list[TwilioSender]] = {}
         for sender in senders:
             self._senders.setdefault(sender.channel, []).append(sender)
 
     def send(self, message: OutboundMessage) -> SendReceipt:
-        from twilio.base.exceptions import TwilioException, TwilioRestException
+        return sending.run(self._send(message))
 
+    def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        return sending.run(sending.each(self._send, messages))
+
+    def _sender(self, message: OutboundMessage) -> TwilioSender:
         candidates = self._senders.get(message.channel)
         if not candidates:
             raise NoSenderForChannel(f"no Twilio {message.channel} sender configured for this fleet")
         # Several senders share the load; each recipient always hears from the same one, so replies and
         # WhatsApp conversations stay on one number.
-        configured = candidates[zlib.crc32(message.to.encode()) % len(candidates)]
-        sender = configured.from_
+        return candidates[zlib.crc32(message.to.encode()) % len(candidates)]
+
+    async def _send(self, message: OutboundMessage) -> SendReceipt:
+        configured = self._sender(message)
         prefix = "whatsapp:" if message.channel == "whatsapp" else ""
-        kwargs: dict[str, object] = {"to": prefix + message.to, "from_": prefix + sender}
+        form = {"To": prefix + message.to, "From": prefix + configured.from_}
         if message.content_sid:
-            kwargs["content_sid"] = message.content_sid
-            kwargs["content_variables"] = json.dumps(message.content_variables)
+            form["ContentSid"] = message.content_sid
+            form["ContentVariables"] = json.dumps(message.content_variables)
         else:
-            kwargs["body"] = message.body
+            form["Body"] = message.body
         if message.status_callback:
-            kwargs["status_callback"] = message.status_callback
-        if configured.messages_per_second:
-            pacer_for(f"twilio:{sender}", configured.messages_per_second).wait()
+            form["StatusCallback"] = message.status_callback
+        pacer = pacer_for(f"twilio:{configured.from_}", configured.messages_per_second)
+        for _ in range(MAX_RATE_LIMIT_RETRIES + 1):
+            await pacer.wait()
+            status, answer, retry_after = await self._request("POST", "/Messages.json", form)
+            if status == 429:
+                pacer.hold(min(retry_after, MAX_RETRY_AFTER_SECONDS))
+                continue
+            if status >= 400:
+                raise _rest_error("Unable to create record", status, answer)
+            return SendReceipt(provider_message_id=str(answer.get("sid")))
+        raise _rest_error("Unable to create record", 429, answer)
+
+    async def _request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, Any, float]:
+        """HTTP status, JSON answer ({} when there is none) and Retry-After seconds (1 when not given)."""
+        url = self._account_url + path
         try:
-            created = self._client.messages.create(**kwargs)
-        except TwilioRestException as error:
-            raise ChannelError(
-                f"twilio: {error.msg}",
-                retryable=error.status >= 500 or error.status == 429,
-                provider_code=str(error.code or error.status),
-            ) from None
-        except TwilioException as error:
+            async with sending.session().request(method, url, data=form, headers=self._headers) as response:
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = None
+                retry_after = _seconds(response.headers.get("Retry-After"))
+                return response.status, answer if isinstance(answer, dict) else {}, retry_after
+        except sending.network_errors() as error:
             raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
-        except OSError as error:
-            raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
-        return SendReceipt(provider_message_id=str(created.sid))
 
     def probe(self) -> None:
         """GET /2010-04-01/Accounts/{sid}.json: the account answers, and is active."""
-        from twilio.base.exceptions import TwilioException
-
-        try:
-            account = self._client.api.v2010.accounts(self._account_sid).fetch()
-        except (TwilioException, OSError) as error:
-            raise ChannelError(f"twilio account fetch: {type(error).__name__}", retryable=True) from None
-        if account.status not in (None, "active"):
-            raise ChannelError(f"twilio account is {account.status}")
+        status, answer, _ = sending.run(self._request("GET", ".json"))
+        if status >= 400:
+            raise ChannelError(f"twilio account fetch: HTTP {status}", retryable=True)
+        if answer.get("status") not in (None, "active"):
+            raise ChannelError(f"twilio account is {answer.get('status')}")
 
 
-@lru_cache(maxsize=64)
-def _client(account_sid: str, auth_token: str) -> "Client":
-    from requests.adapters import HTTPAdapter
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
+def _rest_error(action: str, status: int, answer: dict[str, Any]) -> ChannelError:
+    """What the SDK's TwilioRestException carried: its message, retryable on 5xx and 429, Twilio's code."""
+    message = f"{action}: {answer['message']}" if "message" in answer else action
+    return ChannelError(
+        f"twilio: {message}", retryable=status >= 500 or status == 429, provider_code=str(answer.get("code") or status)
+    )
 
-    settings = get_settings()
-    http_client = TwilioHttpClient(timeout=settings.provider_timeout_seconds, pool_connections=True)
-    if http_client.session is not None:
-        # requests keeps 10 connections per host by default: a 64-wide broadcast would open (and TLS
-        # handshake) a fresh connection for most messages.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=settings.broadcast_concurrency)
-        http_client.session.mount("https://", adapter)
-        http_client.session.mount("http://", adapter)
-        # Reading proxy settings from the environment on every request cost ~1.6 ms of CPU per message.
-        http_client.session.trust_env = False
-    client = Client(account_sid, auth_token, http_client=http_client)
-    # The API host is configuration so the local stack can point the real SDK at its stand-in.
-    client.api.base_url = settings.twilio_api_base_url.rstrip("/")
-    return client
+
+def _seconds(header: str | None) -> float:
+    try:
+        return max(0.0, float(header)) if header else 1.0
+    except ValueError:  # an HTTP date: rare enough that waiting a second is fine
+        return 1.0
 
 
 class TwilioSignatures:

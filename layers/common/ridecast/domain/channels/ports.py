@@ -7,6 +7,7 @@ from typing import Protocol
 
 from ridecast.domain.entities import TwilioSender
 from ridecast.domain.types import MessageChannel
+from ridecast.errors import ChannelError
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class SendReceipt:
 class ChannelAdapter(Protocol):
     def send(self, message: OutboundMessage) -> SendReceipt:
         """Raises ChannelError when the provider refuses or fails the message."""
+
+    def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        """Every message at once (bounded and paced by the adapter), each outcome in the order given: the
+        receipt, or the ChannelError that `send` would have raised for it."""
 
     def probe(self) -> None:
         """The router's health probe (Telegram getMe, Twilio account fetch): raises ChannelError when the

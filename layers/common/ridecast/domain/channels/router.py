@@ -5,7 +5,7 @@ SPEC §5: the fleet's own Telegram bot / Twilio account, else the platform's; a 
 WhatsApp → SMS) and an offline channel is skipped. Health and counters: ridecast.domain.channels.ledger."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +34,7 @@ from ridecast.domain.channels.ports import (
 )
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig
+from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import OpsAlerts, Ports, SecretStore, StatsStore
 from ridecast.domain.stats.recording import record_sends
 from ridecast.domain.types import MessageChannel
@@ -41,6 +42,24 @@ from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.observability import logger, mask_email, mask_phone
 
 WHATSAPP_SESSION = timedelta(hours=24)
+# A batch's first messages go out ahead of the rest: enough for a channel that is down to fail three times in a
+# row and go offline, so that the rest reach their drivers by the fallback at once.
+FIRST_SENDS = 16
+
+
+@dataclass(frozen=True)
+class DriverMessage:
+    """What `to_driver(s)` sends one driver: the same body on every route, the Telegram one with buttons."""
+
+    driver: Driver
+    body: str
+    telegram_body: str | None = None
+    buttons: tuple[Button, ...] = ()
+    status_callback: str | None = None
+    # The fleet's approved WhatsApp template's placeholders, for drivers outside the 24-hour session.
+    template_variables: dict[str, str] | None = None
+    # Channels already tried for this message (a resend after a failed receipt).
+    exclude: frozenset[MessageChannel] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -179,18 +198,10 @@ class ChannelRouter:
     def send(self, message: OutboundMessage) -> Delivery:
         started = time.perf_counter()
         try:
-            receipt = self.adapter(message.channel).send(message)
-        except NoSenderForChannel as error:
-            return Delivery(channel=message.channel, receipt=None, error=error.message)
-        except ChannelError as error:
-            logger.warning(
-                "message not delivered",
-                extra={"channel": message.channel, "to": mask_phone(message.to), "error": error.message},
-            )
-            self._record(message.channel, started, ok=False, provider_failure=error.retryable)
-            return Delivery(channel=message.channel, receipt=None, error=error.message)
-        self._record(message.channel, started, ok=True, provider_failure=False)
-        return Delivery(channel=message.channel, receipt=receipt)
+            result: SendReceipt | ChannelError = self.adapter(message.channel).send(message)
+        except ChannelError as error:  # NoSenderForChannel too: `_delivery` tells them apart
+            result = error
+        return self._delivery(message, result, started)
 
     def _record(self, channel: MessageChannel, started: float, *, ok: bool, provider_failure: bool) -> None:
         latency_ms = (time.perf_counter() - started) * 1000
@@ -243,29 +254,99 @@ class ChannelRouter:
         exclude: frozenset[MessageChannel] = frozenset(),
     ) -> Delivery:
         """The message on the driver's first route that takes it (SPEC §5 fallback: at once, same body)."""
-        delivery: Delivery | None = None
-        for channel, address in self.driver_routes(driver, exclude):
-            if channel == "telegram":
-                message = OutboundMessage(channel=channel, to=address, body=telegram_body or body, buttons=buttons)
-            elif channel == "whatsapp" and template_variables and (content_sid := self._whatsapp_template(driver)):
-                message = OutboundMessage(
-                    channel=channel,
-                    to=address,
-                    body=body,
-                    content_sid=content_sid,
-                    content_variables=template_variables,
-                    status_callback=status_callback,
-                )
-            else:
-                message = OutboundMessage(channel=channel, to=address, body=body, status_callback=status_callback)
-            delivery = self.send(message)
-            if delivery.ok:
-                return delivery
-        if delivery is None:
-            channel = self.driver_channel(driver)[0]
-            reason = f"no channel reaches this driver (router mode {self.mode})"
-            return Delivery(channel=channel, receipt=None, error=reason)
-        return delivery
+        message = DriverMessage(driver, body, telegram_body, buttons, status_callback, template_variables, exclude)
+        return self.to_drivers([message])[0]
+
+    def to_drivers(self, messages: Sequence[DriverMessage], first: int = FIRST_SENDS) -> list[Delivery]:
+        """`to_driver` for many drivers, each provider's share of a round in one batch: every driver's first
+        route, then the fallbacks of those it failed, and so on. The `first` drivers go ahead of the rest, so
+        that a channel they find down (offline after three failures) is tried last for everyone after them,
+        as `to_driver` one by one would; the rest go in one batch."""
+        ahead, rest = messages[:first], messages[first:]
+        return self._to_group(ahead) + (self._to_group(rest) if rest else [])
+
+    def _to_group(self, messages: Sequence[DriverMessage]) -> list[Delivery]:
+        routes = [iter(self.driver_routes(m.driver, m.exclude)) for m in messages]
+        outcome: list[Delivery | None] = [None] * len(messages)
+        waiting = set(range(len(messages)))  # drivers whose message no route has taken yet
+        while waiting:
+            round_ = {}
+            for i in sorted(waiting):
+                route = next(routes[i], None)
+                if route is None:
+                    waiting.discard(i)
+                else:
+                    round_[i] = self._outbound(messages[i], *route)
+            for i, delivery in self._send_round(round_).items():
+                outcome[i] = delivery
+                if delivery.ok:
+                    waiting.discard(i)
+        return [
+            delivery if delivery is not None else self._unreachable(message.driver)
+            for message, delivery in zip(messages, outcome, strict=True)
+        ]
+
+    def _outbound(self, message: DriverMessage, channel: MessageChannel, address: str) -> OutboundMessage:
+        if channel == "telegram":
+            body = message.telegram_body or message.body
+            return OutboundMessage(channel=channel, to=address, body=body, buttons=message.buttons)
+        variables = message.template_variables
+        if channel == "whatsapp" and variables and (content_sid := self._whatsapp_template(message.driver)):
+            return OutboundMessage(
+                channel=channel,
+                to=address,
+                body=message.body,
+                content_sid=content_sid,
+                content_variables=variables,
+                status_callback=message.status_callback,
+            )
+        return OutboundMessage(channel=channel, to=address, body=message.body, status_callback=message.status_callback)
+
+    def _send_round(self, round_: dict[int, OutboundMessage]) -> dict[int, Delivery]:
+        """One batch per provider (side by side when a round needs both), outcomes recorded in driver order;
+        a lone message goes by `send`."""
+        if len(round_) == 1:
+            ((i, message),) = round_.items()
+            return {i: self.send(message)}
+        shares: dict[str, list[int]] = {}
+        deliveries: dict[int, Delivery] = {}
+        for i, message in round_.items():
+            provider = "telegram" if message.channel == "telegram" else "twilio"
+            try:
+                self.adapter(message.channel)
+            except NoSenderForChannel as error:
+                deliveries[i] = Delivery(channel=message.channel, receipt=None, error=error.message)
+                continue
+            shares.setdefault(provider, []).append(i)
+        started = time.perf_counter()
+
+        def send_share(indexes: list[int]) -> list[SendReceipt | ChannelError]:
+            return self.adapter(round_[indexes[0]].channel).send_many([round_[i] for i in indexes])
+
+        sent = in_parallel(send_share, list(shares.values()))
+        for indexes, outcomes in zip(shares.values(), sent, strict=True):
+            for i, result in zip(indexes, outcomes, strict=True):
+                deliveries[i] = self._delivery(round_[i], result, started)
+        return dict(sorted(deliveries.items()))
+
+    def _delivery(self, message: OutboundMessage, result: SendReceipt | ChannelError, started: float) -> Delivery:
+        """Record the outcome of one send (in a batch, the batch's time is each message's latency); a message
+        for which the fleet has no sender is not the provider's failure and is not recorded."""
+        if isinstance(result, NoSenderForChannel):
+            return Delivery(channel=message.channel, receipt=None, error=result.message)
+        if isinstance(result, ChannelError):
+            logger.warning(
+                "message not delivered",
+                extra={"channel": message.channel, "to": mask_phone(message.to), "error": result.message},
+            )
+            self._record(message.channel, started, ok=False, provider_failure=result.retryable)
+            return Delivery(channel=message.channel, receipt=None, error=result.message)
+        self._record(message.channel, started, ok=True, provider_failure=False)
+        return Delivery(channel=message.channel, receipt=result)
+
+    def _unreachable(self, driver: Driver) -> Delivery:
+        reason = f"no channel reaches this driver (router mode {self.mode})"
+        return Delivery(channel=self.driver_channel(driver)[0], receipt=None, error=reason)
 
     def _whatsapp_template(self, driver: Driver) -> str | None:
         """The fleet's offer template when the driver is outside WhatsApp's 24-hour session, which delivers

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ridecast.domain.channels.catalogue import render
-from ridecast.domain.channels.router import ChannelRouter
+from ridecast.domain.channels.router import ChannelRouter, DriverMessage
 from ridecast.domain.entities import Driver
 from ridecast.domain.fleets.accounts import get_fleet
-from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
 from ridecast.errors import DriverNotFound, InvalidInput
 from ridecast.ids import new_id
@@ -61,7 +60,8 @@ def deliver_driver_message(ports: Ports, job: dict[str, Any]) -> MessageSent:
     router = ChannelRouter.for_fleet(fleet, ports)
     body = render(fleet, "driver_message", fleet_name=fleet.name, text=str(job["text"]))
     with router.batch():
-        deliveries = in_parallel(lambda driver: router.to_driver(driver, body), drivers)
+        # One batch per provider, as for a wave of offers.
+        deliveries = router.to_drivers([DriverMessage(driver, body) for driver in drivers])
     delivered = sum(1 for d in deliveries if d.ok)
     metrics.add_metric(name="DriverMessagesSent", unit="Count", value=delivered)
     metrics.add_metric(name="DriverMessagesFailed", unit="Count", value=len(deliveries) - delivered)

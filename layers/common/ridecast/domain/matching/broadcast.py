@@ -2,13 +2,12 @@
 those who timed out. Each wave is safe to retry."""
 
 import math
-import time
 from datetime import datetime
 from typing import Any
 
 from ridecast.domain.channels.catalogue import render, ride_values
 from ridecast.domain.channels.ports import Button
-from ridecast.domain.channels.router import ChannelRouter, Delivery
+from ridecast.domain.channels.router import ChannelRouter, Delivery, DriverMessage
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.roster import eligible_drivers
 from ridecast.domain.drivers.telegram_registration import issue_link
@@ -17,7 +16,7 @@ from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import holding, notifications
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.ranking import rank_drivers
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.domain.stats.counters import SendTally
 from ridecast.domain.stats.recording import count_offer_sends, record_ride_ended
@@ -96,7 +95,7 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
             list(zip(newcomers, new_offers, strict=True)),
             [(d, offers[d.driver_id]) for d in interrupted],
         )
-        reminded = in_parallel(lambda d: _remind(ports, router, ride, d, offers[d.driver_id]), to_remind)
+        reminded = _remind(ports, router, ride, [(d, offers[d.driver_id]) for d in to_remind])
 
     delivered = sum(1 for d in deliveries if d.ok)
     updated = rides.update_searching(ride_id, {"wave": wave}, add={"drivers_notified": delivered})
@@ -115,7 +114,7 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
             "wave": wave,
             "offers": len(new_offers),
             "delivered": delivered,
-            "reminders": sum(reminded),
+            "reminders": reminded,
         },
     )
     window = min(fleet.settings.driver_response_seconds, math.ceil(remaining))
@@ -125,7 +124,7 @@ def broadcast(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[str, 
         "window_seconds": max(1, window),
         "wave": wave,
         "offers_sent": delivered,
-        "reminders_sent": sum(reminded),
+        "reminders_sent": reminded,
     }
 
 
@@ -160,22 +159,32 @@ def _save_and_send_offers(
     new: list[tuple[Driver, Offer]],
     saved: list[tuple[Driver, Offer]],
 ) -> list[Delivery]:
-    """Write the new offers, then send every offer of the wave: offers exist before any message leaves, so
-    even an instant answer finds its offer."""
+    """Write the new offers, then send every offer of the wave in one batch: offers exist before any message
+    leaves, so even an instant answer finds its offer. What the sends taught (Telegram message ids, failures,
+    channel moves) is written afterwards, a batch per write."""
     batches = [[offer for _, offer in new[i : i + OFFERS_PER_WRITE]] for i in range(0, len(new), OFFERS_PER_WRITE)]
     in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
-
-    def send_timed(pair: tuple[Driver, Offer]) -> tuple[Delivery, int]:
-        started = time.perf_counter()
-        delivery = send_offer(ports, router, ride, pair[0], pair[1], "offer")
-        return delivery, round((time.perf_counter() - started) * 1000)
-
-    timed = in_parallel(send_timed, saved + new)
-    count_offer_sends([SendTally(d.channel, d.ok, ms) for d, ms in timed])
-    return [delivery for delivery, _ in timed]
+    deliveries = send_wave(ports, router, ride, saved + new, "offer")
+    count_offer_sends([SendTally(d.channel, d.ok, 0) for d in deliveries])
+    return deliveries
 
 
-def send_offer(
+def send_wave(
+    ports: Ports, router: ChannelRouter, ride: Ride, wave: list[tuple[Driver, Offer]], kind: str
+) -> list[Delivery]:
+    messages = [offer_message(ports, router, ride, driver, offer, kind) for driver, offer in wave]
+    deliveries = router.to_drivers(messages)
+    changes = [
+        change
+        for (_, offer), delivery in zip(wave, deliveries, strict=True)
+        if (change := offer_change(offer, delivery)) is not None
+    ]
+    writes = [changes[i : i + OFFERS_PER_WRITE] for i in range(0, len(changes), OFFERS_PER_WRITE)]
+    in_parallel(ports.stores.offers.update_many, writes, at_most=OFFER_WRITES_IN_FLIGHT)
+    return deliveries
+
+
+def offer_message(
     ports: Ports,
     router: ChannelRouter,
     ride: Ride,
@@ -183,9 +192,9 @@ def send_offer(
     offer: Offer,
     kind: str,
     exclude: frozenset[MessageChannel] = frozenset(),
-) -> Delivery:
-    """The offer on the driver's channel, or the router's fallback (the offer records where it went);
-    `exclude` leaves out the channels that already failed it (a resend after a failed receipt)."""
+) -> DriverMessage:
+    """The offer for the driver's channel and its fallbacks; `exclude` leaves out the channels that already
+    failed it (a resend after a failed receipt)."""
     token = offer_token(offer.ride_id, offer.driver_id, offer.secret)
     values = ride_values(ride, link=offer_link(offer))
     fleet = router.fleet
@@ -194,7 +203,7 @@ def send_offer(
         # Reached by SMS until they open their deep link; the offer itself invites them to.
         link = issue_link(ports.stores.registrations, router, driver)
         body += render(fleet, "register_hint", register_link=link.url)
-    delivery = router.to_driver(
+    return DriverMessage(
         driver,
         body,
         telegram_body=render(fleet, f"{kind}_telegram", **values),
@@ -215,30 +224,50 @@ def send_offer(
         },
         exclude=exclude,
     )
-    offers = ports.stores.offers
+
+
+def offer_change(offer: Offer, delivery: Delivery) -> OfferChange | None:
+    """What the offer records of its send: where it went when not its own channel, a failure (only while it
+    is still `sent`: an answer wins), and where a Telegram offer is, to edit it in place when the ride is taken."""
     moved = {"channel": delivery.channel} if delivery.channel != offer.channel else {}
     if not delivery.ok:
-        offers.update(offer.ride_id, offer.driver_id, {"sent"}, status="failed", error=delivery.error, **moved)
-    elif delivery.channel == "telegram" and delivery.receipt is not None:
-        # Telegram offers are edited in place when the ride is taken, so keep where they went.
-        offers.update(
-            offer.ride_id,
-            offer.driver_id,
-            None,
-            provider_message_id=delivery.receipt.provider_message_id,
-            provider_chat_id=delivery.receipt.chat_id,
-            **moved,
-        )
-    elif moved:
-        offers.update(offer.ride_id, offer.driver_id, None, **moved)
+        failed = {"status": "failed", "error": delivery.error or "not delivered", **moved}
+        return OfferChange(offer.ride_id, offer.driver_id, failed, only_from="sent")
+    if delivery.channel == "telegram" and delivery.receipt is not None:
+        where = {"provider_message_id": delivery.receipt.provider_message_id, **moved}
+        if delivery.receipt.chat_id is not None:
+            where["provider_chat_id"] = delivery.receipt.chat_id
+        return OfferChange(offer.ride_id, offer.driver_id, where)
+    return OfferChange(offer.ride_id, offer.driver_id, moved) if moved else None
+
+
+def send_offer(
+    ports: Ports,
+    router: ChannelRouter,
+    ride: Ride,
+    driver: Driver,
+    offer: Offer,
+    kind: str,
+    exclude: frozenset[MessageChannel] = frozenset(),
+) -> Delivery:
+    """One offer (a reminder, a resend, a reallocation) on the driver's channel, or the router's fallback; the
+    offer records where it went."""
+    delivery = router.to_drivers([offer_message(ports, router, ride, driver, offer, kind, exclude)])[0]
+    if (change := offer_change(offer, delivery)) is not None:
+        only_from = None if change.only_from is None else {change.only_from}
+        ports.stores.offers.update(offer.ride_id, offer.driver_id, only_from, **change.fields)
     return delivery
 
 
-def _remind(ports: Ports, router: ChannelRouter, ride: Ride, driver: Driver, offer: Offer) -> int:
-    reopened = ports.stores.offers.update(ride.ride_id, driver.driver_id, {"timeout"}, status="sent", reminders=1)
-    if reopened is None:
-        return 0
-    return 1 if send_offer(ports, router, ride, driver, reopened, "reminder").ok else 0
+def _remind(ports: Ports, router: ChannelRouter, ride: Ride, due: list[tuple[Driver, Offer]]) -> int:
+    """The timed-out offers sent once more, in one batch; each reopened first, unless answered meanwhile."""
+
+    def reopen(pair: tuple[Driver, Offer]) -> Offer | None:
+        return ports.stores.offers.update(ride.ride_id, pair[0].driver_id, {"timeout"}, status="sent", reminders=1)
+
+    reopened = in_parallel(reopen, due, at_most=OFFER_WRITES_IN_FLIGHT)
+    wave = [(driver, offer) for (driver, _), offer in zip(due, reopened, strict=True) if offer is not None]
+    return sum(1 for delivery in send_wave(ports, router, ride, wave, "reminder") if delivery.ok)
 
 
 def _no_eligible_drivers(ports: Ports, router: ChannelRouter, ride: Ride) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from local_stack import moto_transactions
+from local_stack import moto_dynamodb
 from tests.fixtures import create_table_from_template
 
 TABLE = "transactions-test"
@@ -17,7 +17,7 @@ TABLE = "transactions-test"
 
 @pytest.fixture
 def client() -> Iterator[Any]:
-    moto_transactions.install()
+    moto_dynamodb.install()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         create_table_from_template(dynamodb, TABLE)
@@ -38,8 +38,8 @@ def _item(client: Any, pk: str) -> dict[str, Any] | None:
 
 
 def test_it_is_installed_on_moto() -> None:
-    moto_transactions.install()
-    assert DynamoDBBackend.transact_write_items is moto_transactions.transact_write_items
+    moto_dynamodb.install()
+    assert DynamoDBBackend.transact_write_items is moto_dynamodb.transact_write_items
 
 
 def test_a_transaction_whose_conditions_hold_writes_every_item(client: Any) -> None:

@@ -1,0 +1,104 @@
+"""moto's DynamoDB at DynamoDB's own cost for the two calls Ridecast makes by the thousand.
+
+- TransactWriteItems: moto backs a transaction up by deep-copying the whole table once per item in it, so
+  a long test session (hundreds of fleets and their rides) spent its CPU copying the table, writes took
+  seconds and the process grew to gigabytes. moto still decides every outcome; only the backup changes:
+  the items the transaction names are saved before it runs and put back if it raises.
+- BatchExecuteStatement: moto runs every PartiQL statement over a JSON copy of every item of every table
+  (240 ms a statement at 2,000 items), and a WHERE that matches nothing is silently a no-op where DynamoDB
+  answers ConditionalCheckFailed. The offer bookkeeping (ridecast.repositories.offers) sends keyed
+  `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=? AND "SK"=? [AND "attr"=?]` statements; those are answered from
+  the one item with DynamoDB's verdicts, anything else by moto as before.
+
+The local stack serializes moto's DynamoDB calls (local_stack.aws), so nothing writes in between. A moto
+server in a process of its own installs these too (`install()`).
+"""
+
+import copy
+from types import SimpleNamespace
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from py_partiql_parser._internal.update_parser import UpdateParser
+
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+_moto_batch_execute_statement = DynamoDBBackend.batch_execute_statement
+CONDITION_FAILED = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+
+
+def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    # moto's table "backup" becomes the live table, so its own rollback is a no-op; ours replaces it.
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _named_key(backend: DynamoDBBackend, operation: Any) -> tuple[str, dict[str, Any]] | None:
+    table = backend.tables.get(str(operation.get("TableName"))) if isinstance(operation, dict) else None
+    if table is None:
+        return None
+    if "Key" in operation:
+        return table.name, dict(operation["Key"])
+    item = operation.get("Item") or {}
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    return (table.name, {n: item[n] for n in names}) if all(n in item for n in names) else None
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    saved: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    for named in filter(None, (_named_key(self, op) for entry in transact_items[:100] for op in entry.values())):
+        before = self.get_item(*named)
+        saved.append((*named, copy.deepcopy(before.to_json()["Attributes"]) if before else None))
+    try:
+        _moto_transact_write_items(self, transact_items)
+    except BaseException:
+        # In reverse, so a key named twice (which moto refuses) ends as it was before the first.
+        for table_name, key, attributes in reversed(saved):
+            if attributes is not None:
+                self.put_item(table_name, attributes)
+            elif self.get_item(table_name, key) is not None:
+                self.delete_item(table_name, key)
+        raise
+
+
+def _keyed_update(backend: DynamoDBBackend, statement: dict[str, Any]) -> dict[str, Any] | None:
+    """DynamoDB's answer to one keyed UPDATE with parameters only; None when it is not of that shape."""
+    text, parameters = statement["Statement"], list(statement.get("Parameters", []))
+    if not text.lstrip().upper().startswith("UPDATE "):
+        return None
+    try:
+        table_name, updates, filters = UpdateParser().parse(text)
+    except AssertionError:  # the parser's way of saying it does not read this statement
+        return None
+    table = backend.tables.get(table_name)
+    if table is None or any(v != "?" for _, v in [*updates, *filters]) or len(parameters) != len(updates + filters):
+        return None
+    set_values = dict(zip((name for name, _ in updates), parameters, strict=False))
+    where = dict(zip((name for name, _ in filters), parameters[len(updates) :], strict=True))
+    hash_value, range_value = where.pop(table.hash_key_attr, None), where.pop(table.range_key_attr or "", None)
+    if hash_value is None or (table.range_key_attr and range_value is None):
+        return None
+    item = table.get_item(DynamoType(hash_value), DynamoType(range_value) if range_value else None)
+    current = item.to_json()["Attributes"] if item is not None else None
+    if current is None or any(current.get(name) != value for name, value in where.items()):
+        return {"TableName": table_name, "Error": CONDITION_FAILED}
+    table.put_item({**current, **set_values})
+    return {"TableName": table_name}
+
+
+def batch_execute_statement(self: DynamoDBBackend, statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    answers = [_keyed_update(self, statement) for statement in statements]
+    if all(answer is not None for answer in answers):
+        return [answer for answer in answers if answer is not None]
+    # A batch with other statements: moto's own way for those (the keyed ones already applied stay applied).
+    others = [s for s, answer in zip(statements, answers, strict=True) if answer is None]
+    theirs = iter(_moto_batch_execute_statement(self, others))
+    return [answer if answer is not None else next(theirs) for answer in answers]
+
+
+def install() -> None:
+    """Idempotent; applies to every moto DynamoDB backend of the process."""
+    dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[attr-defined,assignment]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.batch_execute_statement = batch_execute_statement  # type: ignore[method-assign]

@@ -30,8 +30,21 @@ HEAVY = (
     "segno",
     "babel",
 )
-# Routing, validation and the OpenAPI machinery are for HTTP functions only.
-EVENT_HANDLER = "aws_lambda_powertools.event_handler"
+# Routing, validation and the OpenAPI machinery are for HTTP functions only. The package itself is always
+# there, registered lazily by ridecast/__init__.py (ridecast.lazy_packages): its resolver module is what costs.
+EVENT_HANDLER = "aws_lambda_powertools.event_handler.api_gateway"
+# What Powertools' package __init__ files would load and an HTTP API function never uses: the other resolvers
+# (AppSync's and the HTTP resolver import asyncio, with ssl and socket), other event sources' data classes.
+UNUSED_BY_HTTP = (
+    "asyncio",
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.event_handler.bedrock_agent",
+    "aws_lambda_powertools.event_handler.http_resolver",
+    "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
+    # Another area's models: each function loads its own (ridecast/api/models/__init__.py imports none).
+    "ridecast.api.models.fleets",
+)
 
 
 def _functions() -> dict[str, dict[str, Any]]:
@@ -98,6 +111,16 @@ def test_handler_imports_no_heavy_module(app: Path) -> None:
     assert heavy == [], f"{app.parent.name} imports {heavy} at cold start"
     # And it did import its own package (the probe really loaded the handler)
     assert "ridecast" in modules
+
+
+@pytest.mark.parametrize("name", sorted(HTTP_FUNCTIONS - {"fleets"}))
+def test_an_http_function_loads_only_its_own_resolver_events_and_models(name: str) -> None:
+    # Given a fresh interpreter in Lambda's environment
+    # When an HTTP function's handler is imported
+    modules = _modules_loaded_by(REPO_ROOT / "functions" / name / "app.py")
+    # Then its resolver is loaded, and none of what only the package __init__ files or other areas would bring
+    assert EVENT_HANDLER in modules
+    assert [prefix for prefix in UNUSED_BY_HTTP if _loaded(modules, prefix)] == []
 
 
 def test_a_snapshot_init_imports_the_adapters_ahead_of_callers() -> None:

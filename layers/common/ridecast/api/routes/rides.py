@@ -10,14 +10,14 @@ from pydantic import ValidationError
 from ridecast.api.bodies import not_an_object
 from ridecast.api.callers import FLEET_ADMIN, FLEET_STAFF, caller_fleet, caller_key_id
 from ridecast.api.errors import invalid_input_body
-from ridecast.api.models import (
+from ridecast.api.models.base import IsoDateTime
+from ridecast.api.models.rides import (
     BatchResultOut,
     BatchRidesOut,
     BatchRidesRequest,
     CancelledOut,
     CancelRideRequest,
     CreateRideRequest,
-    IsoDateTime,
     MatchingListOut,
     ReassignRideRequest,
     RideListOut,

@@ -6,7 +6,7 @@ the body, so strangers learn nothing about what we accept."""
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ridecast.adapters.channels.twilio import TwilioSignatures
 from ridecast.api import twilio
@@ -111,6 +111,8 @@ def delivery_receipt(request: Request) -> Response[str]:
 
 
 class TelegramOk(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # see ridecast.domain.entities.DomainModel
+
     ok: bool = True
 
 

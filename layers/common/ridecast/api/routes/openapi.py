@@ -17,7 +17,18 @@ def areas() -> tuple[Routes, ...]:
 
     Imported when the document is first asked for, not with the function: the other areas' routes, models
     and domain are the whole layer, and this function's cold start serves one route (SPEC §7)."""
-    from ridecast.api.routes import console, dispatch, drivers, fleets, health, offers, rides, stats, webhooks
+    from ridecast.api.routes import (
+        console,
+        dispatch,
+        drivers,
+        fleets,
+        health,
+        offers,
+        rides,
+        stats,
+        telegram_webhooks,
+        twilio_webhooks,
+    )
 
     return (
         health.routes,
@@ -27,9 +38,9 @@ def areas() -> tuple[Routes, ...]:
         offers.routes,
         stats.routes,
         dispatch.routes,
-        webhooks.twilio_replies,
-        webhooks.twilio_receipts,
-        webhooks.telegram_updates,
+        twilio_webhooks.twilio_replies,
+        twilio_webhooks.twilio_receipts,
+        telegram_webhooks.telegram_updates,
         console.routes,
         routes,
     )

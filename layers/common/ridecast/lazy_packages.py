@@ -42,10 +42,12 @@ def import_lazily(package: str) -> ModuleType:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None or spec.submodule_search_locations is None:
         raise ImportError(f"{package} is not a package with an __init__ to defer", name=package)
+    if not spec.origin.endswith(".py"):  # shipped as bytecode only: no source to read the names from
+        return importlib.import_module(package)
     where = reexports(Path(spec.origin), package)
     module = importlib.util.module_from_spec(spec)
     module.__getattr__ = _resolving(module, where)  # type: ignore[method-assign]  # PEP 562, on the module
-    module.__all__ = sorted(where)  # type: ignore[attr-defined]  # `import *` and dir() see the same names
+    module.__all__ = sorted(where)  # type: ignore[attr-defined]  # what `from … import *` takes
     sys.modules[package] = module
     parent, _, child = package.rpartition(".")
     if parent:

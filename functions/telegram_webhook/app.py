@@ -1,7 +1,7 @@
-"""POST /webhooks/telegram/{fleet_id}: the fleet's bot updates; ridecast/api/routes/webhooks.py."""
+"""POST /webhooks/telegram/{fleet_id}: the fleet's bot updates; ridecast/api/routes/telegram_webhooks.py."""
 
-from ridecast.api.routes import webhooks
+from ridecast.api.routes import telegram_webhooks
 from ridecast.api.routing import http_handler, resolver
 
-app = resolver(webhooks.telegram_updates)
+app = resolver(telegram_webhooks.telegram_updates)
 lambda_handler = http_handler(app)

@@ -1,7 +1,7 @@
-"""POST /webhooks/twilio/status: delivery receipts of offer messages; ridecast/api/routes/webhooks.py."""
+"""POST /webhooks/twilio/status: delivery receipts of offer messages; ridecast/api/routes/twilio_webhooks.py."""
 
-from ridecast.api.routes import webhooks
+from ridecast.api.routes import twilio_webhooks
 from ridecast.api.routing import http_handler, resolver
 
-app = resolver(webhooks.twilio_receipts)
+app = resolver(twilio_webhooks.twilio_receipts)
 lambda_handler = http_handler(app)

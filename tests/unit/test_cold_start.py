@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from ridecast.domain.entities import DomainModel
+from ridecast.wiring import build_loaded_models
 from tests.fixtures import REPO_ROOT, load_template
 
 HANDLERS = sorted((REPO_ROOT / "functions").glob("*/app.py"))
@@ -30,8 +32,25 @@ HEAVY = (
     "segno",
     "babel",
 )
-# Routing, validation and the OpenAPI machinery are for HTTP functions only.
-EVENT_HANDLER = "aws_lambda_powertools.event_handler"
+# Routing, validation and the OpenAPI machinery are for HTTP functions only. The package itself is always
+# there, registered lazily by ridecast/__init__.py (ridecast.lazy_packages): its resolver module is what costs.
+EVENT_HANDLER = "aws_lambda_powertools.event_handler.api_gateway"
+# What Powertools' package __init__ files would load and an HTTP API function never uses: the other resolvers
+# (AppSync's and the HTTP resolver import asyncio, with ssl and socket), other event sources' data classes.
+UNUSED_BY_HTTP = (
+    "asyncio",
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.event_handler.bedrock_agent",
+    "aws_lambda_powertools.event_handler.http_resolver",
+    "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
+    # Another area's models: each function loads its own (ridecast/api/models/__init__.py imports none).
+    "ridecast.api.models.fleets",
+)
+# What one function's rare routes import when they run: rides' reassign reaches the whole broadcast.
+ON_THEIR_ROUTE = {"rides": ("ridecast.domain.matching.broadcast",)}
+# Made by the first request (ridecast.api.routing._validation), or before the snapshot under SnapStart.
+VALIDATION = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
 
 
 def _functions() -> dict[str, dict[str, Any]]:
@@ -100,13 +119,29 @@ def test_handler_imports_no_heavy_module(app: Path) -> None:
     assert "ridecast" in modules
 
 
-def test_a_snapshot_init_imports_the_adapters_ahead_of_callers() -> None:
-    # Given the rides function initialised for a SnapStart snapshot
-    # When its handler is imported
-    modules = _modules_loaded_by(REPO_ROOT / "functions" / "rides" / "app.py", "snap-start")
+@pytest.mark.parametrize("name", sorted(HTTP_FUNCTIONS - {"fleets"}))
+def test_an_http_function_loads_only_its_own_resolver_events_and_models(name: str) -> None:
+    # Given a fresh interpreter in Lambda's environment
+    # When an HTTP function's handler is imported
+    modules = _modules_loaded_by(REPO_ROOT / "functions" / name / "app.py")
+    # Then its resolver is loaded, and none of what only the package __init__ files or other areas would bring
+    assert EVENT_HANDLER in modules
+    assert [prefix for prefix in UNUSED_BY_HTTP + ON_THEIR_ROUTE.get(name, ()) if _loaded(modules, prefix)] == []
+    # And the validation waits for the first request
+    assert VALIDATION not in modules
+
+
+@pytest.mark.parametrize("name", sorted(SNAPSTART & HTTP_FUNCTIONS))
+def test_a_snapshot_init_imports_the_adapters_ahead_of_callers(name: str) -> None:
+    # Given an HTTP function of the hot path initialised for a SnapStart snapshot
+    # When its handler is imported (the probe fails if warming its routes raises: so would the snapshot)
+    modules = _modules_loaded_by(REPO_ROOT / "functions" / name / "app.py", "snap-start")
     # Then the ports are built then, so boto3 and the repositories are in the snapshot, not paid after restore
     assert _loaded(modules, "boto3")
     assert "ridecast.repositories.rides" in modules
+    # And so is what the first request would make: the validation and the routes' parameters and models
+    assert VALIDATION in modules
+    assert "aws_lambda_powertools.event_handler.openapi.dependant" in modules
 
 
 def test_every_handler_is_a_template_function() -> None:
@@ -133,3 +168,16 @@ def test_callers_outside_sam_events_invoke_the_alias() -> None:
     # Then both invoke the published alias (SnapStart), not $LATEST (initialised from scratch)
     assert authorizer["FunctionArn"] == {"Ref": "AuthorizerFunction.Alias"}
     assert substitutions["MatchingFunctionArn"] == {"Ref": "MatchingFunction.Alias"}
+
+
+def test_a_snapshot_builds_every_deferred_model_of_ridecast() -> None:
+    # Given a Ridecast model whose validators are deferred to first use, as every domain model's are
+    probe = type(
+        "SnapshotProbe", (DomainModel,), {"__module__": "ridecast.domain.probe", "__annotations__": {"x": int}}
+    )
+    assert not probe.__pydantic_complete__
+    # When the models loaded so far are built, as initialisation ahead of callers does
+    build_loaded_models()
+    # Then its validators are there before any caller uses it
+    assert probe.__pydantic_complete__
+    assert probe(x=1).x == 1

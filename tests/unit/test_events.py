@@ -13,19 +13,10 @@ import pytest
 from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
-from ridecast.api.models import (
-    BatchRidesRequest,
-    CancelRideRequest,
-    CreateApiKeyRequest,
-    CreateDriverRequest,
-    CreateFleetRequest,
-    CreateRideRequest,
-    MessageDriversRequest,
-    ReassignRideRequest,
-    UpdateDriverRequest,
-    UpdateFleetRequest,
-)
 from ridecast.api.models.dispatch import SetModeRequest
+from ridecast.api.models.drivers import CreateDriverRequest, MessageDriversRequest, UpdateDriverRequest
+from ridecast.api.models.fleets import CreateApiKeyRequest, CreateFleetRequest, UpdateFleetRequest
+from ridecast.api.models.rides import BatchRidesRequest, CancelRideRequest, CreateRideRequest, ReassignRideRequest
 from ridecast.domain.drivers.messaging import queue_driver_message
 from ridecast.domain.matching.tasks import TASKS
 from tests.fakes import Fakes

@@ -7,18 +7,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ridecast.api.models import (
-    CancelRideRequest,
-    CreateDriverRequest,
+from ridecast.api.models.drivers import CreateDriverRequest, UpdateDriverRequest
+from ridecast.api.models.fleets import (
     CreateFleetRequest,
-    CreateRideRequest,
     FleetSettingsPatch,
     TelegramInput,
     TwilioInput,
     TwilioSenderOut,
-    UpdateDriverRequest,
     UpdateFleetRequest,
 )
+from ridecast.api.models.rides import CancelRideRequest, CreateRideRequest
 from ridecast.api.telegram import TelegramUpdate
 from ridecast.domain.entities import AdminContact, Customer, FleetSettings, TelegramConfig, TwilioConfig, TwilioSender
 from tests.fixtures import load_event

@@ -71,7 +71,22 @@ def ports() -> Ports:
     )
 
 
+def build_loaded_models() -> None:
+    """Build now the validators of every Ridecast model imported so far. They are deferred to first use
+    (`DomainModel`'s defer_build) so that an on-demand cold start builds only those it uses; a snapshot
+    should hold them all."""
+    from pydantic import BaseModel
+
+    unvisited: list[type[BaseModel]] = [BaseModel]
+    while unvisited:
+        model = unvisited.pop()
+        unvisited.extend(model.__subclasses__())
+        if model.__module__.startswith("ridecast.") and not model.__pydantic_complete__:
+            model.model_rebuild()
+
+
 # AWS_LAMBDA_INITIALIZATION_TYPE is set by Lambda: on-demand, provisioned-concurrency or snap-start.
 INITIALISED_AHEAD_OF_CALLERS = {"snap-start", "provisioned-concurrency"}
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INITIALISED_AHEAD_OF_CALLERS:
     ports()
+    build_loaded_models()

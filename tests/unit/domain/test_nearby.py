@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from ridecast.api.models import CreateRideRequest, UpdateDriverRequest
+from ridecast.api.models.drivers import UpdateDriverRequest
+from ridecast.api.models.rides import CreateRideRequest
 from ridecast.api.telegram import TelegramUpdate
 from ridecast.domain.channels.ports import SignedRequest
 from ridecast.domain.clock import utcnow

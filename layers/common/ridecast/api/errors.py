@@ -31,6 +31,8 @@ class UnsupportedMediaType(RidecastError):
 
 
 class FieldError(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # see ridecast.domain.entities.DomainModel
+
     field: str
     message: str
 

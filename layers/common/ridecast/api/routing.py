@@ -15,18 +15,16 @@ the body; the body is read before Powertools so its reader never meets one it ca
 
 import inspect
 import json
+import os
 import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Request, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
-    OpenAPIRequestValidationMiddleware,
-    OpenAPIResponseValidationMiddleware,
-)
+from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -35,6 +33,7 @@ from ridecast.api.bodies import BodyKind, check_body
 from ridecast.api.callers import Callers
 from ridecast.api.errors import error_responses, install_error_handlers
 from ridecast.observability import logger, metrics
+from ridecast.wiring import INITIALISED_AHEAD_OF_CALLERS, build_loaded_models
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -136,6 +135,32 @@ class Routes:
         return self.route("DELETE", rule, **options)
 
 
+@cache
+def _validation() -> tuple[BaseMiddlewareHandler[Any], BaseMiddlewareHandler[Any]]:
+    """Powertools' request and response validation, made on the first request rather than at import: they
+    bring its OpenAPI field machinery, which builds a pydantic model as it loads (with pydantic's plugin
+    lookup), and the Lambda init of every HTTP function paid for it (SPEC §7). A function that starts from a
+    snapshot makes them before the snapshot (`warm`)."""
+    from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+        OpenAPIRequestValidationMiddleware,
+        OpenAPIResponseValidationMiddleware,
+    )
+
+    return (
+        OpenAPIRequestValidationMiddleware(),  # type: ignore[no-untyped-call]
+        # An answer that does not match its own model is our bug: a 500, never a 422 to the caller.
+        OpenAPIResponseValidationMiddleware(has_response_validation_error=True),
+    )
+
+
+def _validate_request(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    return _validation()[0](app, next_middleware)
+
+
+def _validate_response(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    return _validation()[1](app, next_middleware)
+
+
 def resolver(*areas: Routes) -> APIGatewayHttpResolver:
     """A resolver serving these areas, with who-may-call, body reading, validation and errors in order."""
     # Powertools' own validation would run first of all; ours is placed after who may call and the body.
@@ -150,31 +175,28 @@ def resolver(*areas: Routes) -> APIGatewayHttpResolver:
             check_body(endpoint.body, request.resolved_event)
         return next_middleware(app)
 
-    app.use(
-        [
-            refuse_early,
-            OpenAPIRequestValidationMiddleware(),  # type: ignore[no-untyped-call]
-            # An answer that does not match its own model is our bug: a 500, never a 422 to the caller.
-            OpenAPIResponseValidationMiddleware(has_response_validation_error=True),
-        ]
-    )
+    app.use([refuse_early, _validate_request, _validate_response])
     install_error_handlers(app)
     for endpoint in endpoints.values():
         app.route(endpoint.rule, endpoint.method, **endpoint.options)(endpoint.func)
     return app
 
 
-def describe(*areas: Routes) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of these areas' routes."""
-    # Powertools' OpenAPI models take 0.1 s to import: only the document's cold start pays for them.
+def _security_schemes() -> dict[str, Any]:
+    # Powertools' OpenAPI models take 0.1 s to import: only describing the routes pays for them.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+    return {BEARER_SCHEME: HTTPBearer(description="A fleet API key, or the platform root key")}
+
+
+def describe(*areas: Routes) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these areas' routes."""
     document: dict[str, Any] = json.loads(
         resolver(*areas).get_openapi_json_schema(
             title="Ridecast",
             version="1",
             description="Ride dispatch for taxi and private-hire fleets. Send `Authorization: Bearer <api key>`.",
-            security_schemes={BEARER_SCHEME: HTTPBearer(description="A fleet API key, or the platform root key")},
+            security_schemes=_security_schemes(),
         )
     )
     for endpoint in (endpoint for area in areas for endpoint in area.endpoints):
@@ -189,6 +211,15 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaCo
     return app.resolve(event, context)
 
 
+def warm(app: APIGatewayHttpResolver) -> None:
+    """Make now what the first request would: the validation middleware, each route's parameters and body
+    field with their validators (describing the routes touches them all, through Powertools' public API),
+    and every model's own validators."""
+    _validation()
+    app.get_openapi_schema(security_schemes=_security_schemes())
+    build_loaded_models()  # the models the routes build themselves (`RideOut.from_domain`), and the domain's
+
+
 def lambda_context(request: Request) -> LambdaContext | None:
     context: LambdaContext | None = request.context.get(_LAMBDA_CONTEXT)
     return context
@@ -199,7 +230,11 @@ def http_handler(
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler of a function serving `app`: correlation ids in every log line, then EMF metrics
     (left out where a route records none, as /health). X-Ray sees the invocation through the platform's
-    own segments (`Tracing: Active`), see ridecast/observability.py."""
+    own segments (`Tracing: Active`), see ridecast/observability.py.
+    Initialised ahead of any caller (SnapStart, provisioned concurrency), the function warms its routes then,
+    so the snapshot holds them (as it holds the ports, ridecast/wiring.py)."""
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INITIALISED_AHEAD_OF_CALLERS:
+        warm(app)
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return handle(app, event, context)

@@ -12,23 +12,23 @@ TelegramId = Annotated[int, Field(ge=-(2**53), le=2**53)]
 
 
 class TelegramUser(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     id: TelegramId
 
 
 class TelegramChat(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     id: TelegramId
 
 
 class TelegramLocation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 
 
 class TelegramMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     message_id: TelegramId
     chat: TelegramChat
     text: str | None = None
@@ -37,7 +37,7 @@ class TelegramMessage(BaseModel):
 
 
 class CallbackQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     id: str = Field(max_length=64)
     from_: TelegramUser = Field(alias="from")
     data: str | None = Field(default=None, max_length=256)  # Telegram allows 64 bytes
@@ -47,7 +47,7 @@ class CallbackQuery(BaseModel):
 class TelegramUpdate(BaseModel):
     """The parts of a Telegram Update we act on; everything else is ignored, not rejected."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     update_id: TelegramId
     message: TelegramMessage | None = None
     callback_query: CallbackQuery | None = None

@@ -1,8 +1,8 @@
 """Twilio's webhook forms and the TwiML it expects back, translated to and from domain inputs."""
 
 from collections.abc import Mapping
+from html import escape
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 from ridecast.domain.matching.driver_replies import DeliveryReceipt, TextReply
 
@@ -12,7 +12,9 @@ def form_fields(body: str | None) -> dict[str, str]:
 
 
 def twiml(text: str | None) -> str:
-    body = f"<Message>{escape(text)}</Message>" if text else ""
+    # html.escape without quotes escapes what xml.sax.saxutils.escape does (&, <, >) without importing urllib's
+    # HTTP client and the e-mail parser with it (~40 ms of the webhook's cold start).
+    body = f"<Message>{escape(text, quote=False)}</Message>" if text else ""
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
 
 

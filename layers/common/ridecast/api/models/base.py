@@ -51,6 +51,8 @@ class DomainValueInput(BaseModel):
     """A domain value object as part of a request: the same fields and rules, strict like every request.
     The subclasses are subclasses of the domain's own, so the domain takes them where it takes its own."""
 
+    model_config = ConfigDict(defer_build=True)
+
     @model_validator(mode="before")
     @classmethod
     def _domain_value_as_fields(cls, value: Any) -> Any:

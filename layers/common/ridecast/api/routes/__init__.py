@@ -1,1 +1,1 @@
-"""One module per area of the API, each a `Routes` table; `openapi.AREAS` lists them all for the document."""
+"""One module per area of the API, each a `Routes` table; `openapi.areas()` lists them all for the document."""

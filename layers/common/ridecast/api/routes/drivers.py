@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ridecast.api.callers import FLEET_ADMIN, caller_fleet
-from ridecast.api.models import (
+from ridecast.api.models.drivers import (
     CreateDriverRequest,
     DriverListOut,
     DriverOut,

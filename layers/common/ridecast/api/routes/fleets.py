@@ -10,7 +10,7 @@ from ridecast.api.callers import (
     caller_role,
     request_principal,
 )
-from ridecast.api.models import (
+from ridecast.api.models.fleets import (
     ApiKeyListOut,
     ApiKeyOut,
     CreateApiKeyRequest,

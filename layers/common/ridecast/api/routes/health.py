@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ridecast.adapters import health
 from ridecast.api.callers import ANYONE
@@ -13,6 +13,8 @@ routes = Routes(tag="health")
 
 
 class HealthOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # see ridecast.domain.entities.DomainModel
+
     status: Literal["ok", "degraded"]
     checks: dict[str, dict[str, Any]]
 

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from ridecast.api import offer_page
 from ridecast.api.callers import DRIVER_WITH_TOKEN
-from ridecast.api.models import OfferAnswerOut
+from ridecast.api.models.rides import OfferAnswerOut
 from ridecast.api.routing import Routes
 from ridecast.domain.matching import answers, reallocation
 from ridecast.errors import OfferNotFound

@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ridecast.api.callers import FLEET_ADMIN, caller_fleet
-from ridecast.api.models import IsoDateTime, StatsOut
+from ridecast.api.models.base import IsoDateTime
+from ridecast.api.models.stats import StatsOut
 from ridecast.api.routing import Routes
 from ridecast.domain.stats import report
 from ridecast.wiring import ports

@@ -6,7 +6,9 @@ from ridecast.domain.types import Role
 from ridecast.errors import FleetNotFound, ForbiddenForRole, Unauthenticated
 from ridecast.ids import hash_api_key, same_secret
 
-ROOT = ApiPrincipal(kind="root")
+# Constructed, not validated, as a literal that is valid: validating would build ApiPrincipal's validator, and
+# with the first one pydantic's plugin lookup, at import (SPEC §7); callers that need it build it on first use.
+ROOT = ApiPrincipal.model_construct(kind="root")
 
 
 def authenticate(ports: Ports, authorization_header: str | None) -> ApiPrincipal | None:

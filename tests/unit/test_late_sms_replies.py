@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ridecast.adapters.channels.twilio import TwilioSignatures
+from ridecast.adapters.channels.twilio_signatures import TwilioSignatures
 from ridecast.api.twilio import text_reply, twiml
 from ridecast.domain.channels.ports import SignedRequest
 from ridecast.domain.clock import utcnow

@@ -1,5 +1,5 @@
 """Twilio adapter (SMS and WhatsApp): the Messages REST API on the shared sending loop (aiohttp), with the
-same form fields, sender choice and error codes as the official SDK; its RequestValidator checks webhooks."""
+same form fields, sender choice and error codes as the official SDK."""
 
 import base64
 import json
@@ -9,7 +9,7 @@ from typing import Any
 
 from ridecast.adapters.channels import sending
 from ridecast.adapters.channels.pacing import pacer_for
-from ridecast.domain.channels.ports import OutboundMessage, SendReceipt, SignedRequest
+from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
 from ridecast.domain.entities import TwilioSender
 from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.settings import get_settings
@@ -103,14 +103,3 @@ def _seconds(header: str | None) -> float:
         return max(0.0, float(header)) if header else 1.0
     except ValueError:  # an HTTP date: rare enough that waiting a second is fine
         return 1.0
-
-
-class TwilioSignatures:
-    """Checks X-Twilio-Signature with the SDK's RequestValidator (imported on the webhook paths only)."""
-
-    def verify(self, auth_token: str, request: SignedRequest) -> bool:
-        from twilio.request_validator import RequestValidator
-
-        if not request.signature:
-            return False
-        return bool(RequestValidator(auth_token).validate(request.url, dict(request.params), request.signature))

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Request, Response
 
-from ridecast.adapters.channels.twilio import TwilioSignatures
+from ridecast.adapters.channels.twilio_signatures import TwilioSignatures
 from ridecast.api import twilio
 from ridecast.api.callers import PROVIDER
 from ridecast.api.routing import Routes

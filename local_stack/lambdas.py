@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from unittest import mock
 
+import snapshot_restore_py  # the Lambda runtime's own SnapStart hooks library
+
 from local_stack.template import FunctionSpec, TemplateError
 
 PER_FUNCTION_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME"})
@@ -60,12 +62,19 @@ class FunctionHost:
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
 
     def load_all(self, functions: list[FunctionSpec]) -> None:
-        """Set the merged environment, then import every handler (as a cold start would, once)."""
+        """Set the merged environment, then import every handler (as a cold start would, once); SnapStart
+        functions as a snapshot init, after which the runtime's hooks run as a snapshot and a restore run them."""
         os.environ.update(merged_environment(functions))
+        hooks = snapshot_restore_py.get_before_snapshot(), snapshot_restore_py.get_after_restore()
+        for registered in hooks:
+            registered.clear()  # a previous runtime's functions' hooks are not this one's
         for spec in functions:
             self.specs[spec.logical_id] = spec
             self._names |= dict.fromkeys((spec.logical_id, spec.name, spec.arn), spec.logical_id)
             self._handlers[spec.logical_id] = _import(spec)
+        # Lambda runs before-snapshot hooks in reverse order of registration, after-restore ones in order.
+        for hook, args, kwargs in [*reversed(hooks[0]), *hooks[1]]:
+            hook(*args, **kwargs)
 
     def function(self, name_or_arn: str) -> tuple[FunctionSpec, Callable[[Any, Any], Any]]:
         logical_id = self._names.get(name_or_arn)  # unqualified: local_stack.aws drops an alias
@@ -110,6 +119,7 @@ def _import(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
     module = sys.modules[module_spec.name] = importlib.util.module_from_spec(module_spec)
     # Powertools reads the service name when Logger/Metrics are built, i.e. at import.
     service = {name: spec.environment[name] for name in PER_FUNCTION_VARIABLES if name in spec.environment}
+    service["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start" if spec.snap_start else "on-demand"
     with mock.patch.dict(os.environ, service):
         module_spec.loader.exec_module(module)
     handler = getattr(module, attribute, None)

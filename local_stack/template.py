@@ -47,6 +47,7 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     layer_dirs: tuple[Path, ...]
+    snap_start: bool = False  # SnapStart: {ApplyOn: PublishedVersions}
 
 
 @dataclass(frozen=True)
@@ -155,9 +156,14 @@ class LocalTemplate:
                     *(int(function.timeout or 3), int(function.memory or 128)),
                     # Public layer ARNs (e.g. Powertools) are installed in the venv; only our own layers add code.
                     tuple((self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri),
+                    snap_start=self._snap_start(function.name),
                 )
             )
         return specs
+
+    def _snap_start(self, logical_id: str) -> bool:
+        properties = self.raw_resources[logical_id].get("Properties") or {}
+        return (properties.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
 
     def routes(self) -> list[Route]:
         ttl = {

@@ -82,6 +82,18 @@ def test_invoke_by_logical_id_name_or_arn(runtime):
         runtime.invoke("NoSuchFunction", {})
 
 
+def test_a_snapstart_function_starts_as_a_snapshot_init_and_its_hooks_run_as_lambda_runs_them(runtime):
+    # Given TasksFunction has SnapStart and registers two hooks of each kind at import
+    # When it is invoked
+    started = runtime.invoke("TasksFunction", {"task": "started"})
+    # Then its module was imported as a snapshot init, and before its first invocation the before-snapshot
+    # hooks ran in reverse order of registration, then the after-restore hooks in order
+    assert started == {
+        "initialization": "snap-start",
+        "hooks": ["before snapshot second", "before snapshot first", "after restore first", "after restore second"],
+    }
+
+
 def test_the_state_machine_runs_the_in_process_lambdas(runtime):
     started = requests.post(f"{runtime.base_url}/flows", json={"ride": "r1", "window": 30}, timeout=5)
     assert started.status_code == 202

@@ -1,6 +1,9 @@
 """Fixture state machine tasks and schedule target."""
 
+import os
+
 import fixturelib
+from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 
 class RideTaken(Exception):
@@ -8,6 +11,11 @@ class RideTaken(Exception):
 
 
 TICKS: list[object] = []
+# How this function was started: a SnapStart init, then its hooks as Lambda runs them around the snapshot.
+STARTED = {"initialization": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"), "hooks": []}
+for name in ("first", "second"):
+    register_before_snapshot(STARTED["hooks"].append, f"before snapshot {name}")
+    register_after_restore(STARTED["hooks"].append, f"after restore {name}")
 
 
 def handler(event, context):
@@ -15,6 +23,8 @@ def handler(event, context):
     if task is None:
         TICKS.append(event)
         return {"ticked": True}
+    if task == "started":
+        return STARTED
     if task == "fail":
         raise RideTaken("someone else was faster")
     if task == "park":

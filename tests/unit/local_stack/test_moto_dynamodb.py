@@ -115,3 +115,48 @@ def test_a_transaction_naming_one_item_twice_is_refused_whole(client: Any) -> No
     # Then it is refused and the item is as it was
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert _item(client, "a") == _key("a") | {"status": {"S": "searching"}}
+
+
+def test_a_query_on_the_table_key_finds_its_partition_in_order_with_conditions_filters_and_pages(client: Any) -> None:
+    # Given three partitions of offers, each also on a GSI1 partition of its own
+    for ride in ("r1", "r2", "r3"):
+        for n in range(5):
+            item = {"PK": {"S": ride}, "SK": {"S": f"OFFER#{n}"}, "n": {"N": str(n)}}
+            item |= {"GSI1PK": {"S": f"G{ride}"}, "GSI1SK": {"S": f"{4 - n}"}}
+            client.put_item(TableName=TABLE, Item=item)
+        client.put_item(TableName=TABLE, Item={"PK": {"S": ride}, "SK": {"S": "META"}})
+    offers = {":pk": {"S": "r2"}, ":offer": {"S": "OFFER#"}}
+    condition = "PK = :pk AND begins_with(SK, :offer)"
+
+    # When r2's offers are asked for newest first, two a page, odd ones only
+    pages: list[list[str]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": TABLE,
+        "KeyConditionExpression": condition,
+        "FilterExpression": "n <> :two",
+        "ExpressionAttributeValues": offers | {":two": {"N": "2"}},
+        "ScanIndexForward": False,
+        "Limit": 2,
+    }
+    while True:
+        page = client.query(**kwargs)
+        pages.append([i["SK"]["S"] for i in page["Items"]])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # Then they are r2's alone, in reverse key order, filtered after the limit as DynamoDB does
+    assert [sk for page in pages for sk in page] == ["OFFER#4", "OFFER#3", "OFFER#1", "OFFER#0"]
+    assert pages[0] == ["OFFER#4", "OFFER#3"]
+    whole = client.query(
+        TableName=TABLE, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": offers[":pk"]}
+    )
+    assert [i["SK"]["S"] for i in whole["Items"]] == ["META", *(f"OFFER#{n}" for n in range(5))]
+    # And a query on an index still sees every partition's items there, in the index's order
+    on_index = client.query(
+        TableName=TABLE,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :g",
+        ExpressionAttributeValues={":g": {"S": "Gr3"}},
+    )
+    assert [i["SK"]["S"] for i in on_index["Items"]] == [f"OFFER#{n}" for n in (4, 3, 2, 1, 0)]

@@ -98,13 +98,10 @@ def dynamodb_emulator_seconds() -> float:
 
 
 def _install_hook() -> None:
+    """In moto's place (moto.core.models put its stubber in BUILTIN_HANDLERS when imported); idempotent."""
     for index, entry in enumerate(BUILTIN_HANDLERS):
-        if entry[1] is _before_send:
-            return
         if entry[1] is botocore_stubber:
             BUILTIN_HANDLERS[index] = (entry[0], _before_send, *entry[2:])
-            return
-    BUILTIN_HANDLERS.append(("before-send", _before_send))
 
 
 _install_hook()
@@ -174,21 +171,17 @@ class AwsSandbox:
         self._started = False
         _HookState.invoker, _HookState.providers_down, _HookState.email_sink = None, set(), None
         if self._mock is not None:
-            _stop_running_executions()
+            # Ask moto's interpreter threads to wind down; they are daemons, so this is courtesy, not a join.
+            sfn = boto3.client("stepfunctions", region_name=REGION)
+            with suppress(Exception):  # best effort at shutdown; moto is about to be reset anyway
+                for machine in sfn.list_state_machines()["stateMachines"]:
+                    running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+                    for execution in running["executions"]:
+                        sfn.stop_execution(executionArn=execution["executionArn"], cause="local stack stopped")
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
             self._mock.stop()
         self._environment.stop()
         _HookState.active.release()
-
-
-def _stop_running_executions() -> None:
-    """Ask moto's interpreter threads to wind down; they are daemons, so this is courtesy, not a join."""
-    client = boto3.client("stepfunctions", region_name=REGION)
-    with suppress(Exception):  # best effort at shutdown; moto is about to be reset anyway
-        for machine in client.list_state_machines()["stateMachines"]:
-            running = client.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
-            for execution in running["executions"]:
-                client.stop_execution(executionArn=execution["executionArn"], cause="local stack stopped")
 
 
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:

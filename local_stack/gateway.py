@@ -121,14 +121,6 @@ def response_from_result(result: Any) -> Response:
     return response
 
 
-def _masked_path(path: str, params: dict[str, str]) -> str:
-    """The path as the product logs would show it (ridecast.observability.mask_token: the first four
-    characters): an offer token in it is the driver's key to the ride. The gateway imports nothing of the
-    layer, which the stack puts on the path only for its functions."""
-    token = params.get("token")
-    return path.replace(token, f"{token[:4]}***") if token else path
-
-
 class Gateway:
     def __init__(
         self, routes: Iterable[Route], invoke: Invoke, domain_name: str, log: Callable[[str], None] | None = None
@@ -153,7 +145,10 @@ class Gateway:
         response.headers["apigw-requestid"] = request_id
         if self._log is not None:
             key, elapsed_ms = route.route_key if route else "-", (time.monotonic() - started) * 1000
-            path = _masked_path(request.path, params)
+            # An offer token is the driver's key to the ride: masked as ridecast.observability.mask_token does
+            # (the gateway imports nothing of the layer, which is on the path only for the functions).
+            token = params.get("token")
+            path = request.path.replace(token, f"{token[:4]}***") if token else request.path
             self._log(f"{request.method} {path} → {response.status_code} ({key}, {elapsed_ms:.0f} ms)")
         return response
 

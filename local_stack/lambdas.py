@@ -151,30 +151,19 @@ class PerThread:
         vars(self._local)[str(id(instance))] = value
 
 
-class InvocationIsolation:
-    """Installed while a LocalRuntime runs; `remove()` puts Powertools back as it was."""
+def invocation_isolation() -> Any:
+    """Powertools' per-invocation state made per thread: a `mock.patch` to start while a LocalRuntime runs."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-    def __init__(self) -> None:
-        self._patch: Any = None
+    current_event = PerThread(lambda: None)
+    original_resolve = ApiGatewayResolver.resolve
 
-    def install(self) -> None:
-        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-        from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+    def resolve(self: Any, event: Any, context: Any) -> Any:
+        raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+        current_event.__set__(self, self._to_proxy_event(raw))
+        return original_resolve(self, event, context)
 
-        current_event = PerThread(lambda: None)
-        original_resolve = ApiGatewayResolver.resolve
-
-        def resolve(self: Any, event: Any, context: Any) -> Any:
-            raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
-            current_event.__set__(self, self._to_proxy_event(raw))
-            return original_resolve(self, event, context)
-
-        # mock.patch restores what ApiGatewayResolver defined and deletes what it did not.
-        replacements: dict[str, Any] = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
-        self._patch = mock.patch.multiple(ApiGatewayResolver, create=True, **replacements)
-        self._patch.start()
-
-    def remove(self) -> None:
-        if self._patch is not None:
-            self._patch.stop()
-            self._patch = None
+    # mock.patch restores what ApiGatewayResolver defined and deletes what it did not.
+    replacements: dict[str, Any] = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
+    return mock.patch.multiple(ApiGatewayResolver, create=True, **replacements)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 
 from local_stack import aws
 from local_stack.gateway import Gateway
-from local_stack.lambdas import FunctionHost, InvocationIsolation
+from local_stack.lambdas import FunctionHost, invocation_isolation
 from local_stack.seed import DEMO_ADMIN_KEY, seed_demo_fleet
 from local_stack.simulator import DriverPhones, DriverSimulator, SimulatedDriver
 from local_stack.standins import StandIns
@@ -80,7 +80,8 @@ class LocalRuntime:
         latency, rate_limit = _knob("LOCAL_PROVIDER_LATENCY_MS"), _knob("LOCAL_TELEGRAM_RATE_LIMIT") or None
         self.standins = StandIns(latency, rate_limit, twilio_status_callbacks=twilio_status_callbacks)
         self._schedule_seconds = _knob("LOCAL_SCHEDULE_SECONDS", schedule_seconds) or None
-        self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
+        self._sandbox = aws.AwsSandbox()
+        self._isolation: Any = None  # Powertools patched per thread while running (lambdas.invocation_isolation)
         self._server: BaseWSGIServer | None = None
         self._gateway: Gateway | None = None
         self._functions = FunctionHost()
@@ -121,7 +122,8 @@ class LocalRuntime:
 
     def _start_stack(self, template: LocalTemplate) -> None:
         self._sandbox.start(self._functions.invoke_payload, self.standins.down, self.standins.record_email)
-        self._isolation.install()
+        self._isolation = invocation_isolation()
+        self._isolation.start()
         aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY}, {PLATFORM_SECRET: json.dumps(PLATFORM_CHANNELS)})
         # SES (and moto) send only from a verified identity.
         boto3.client("sesv2").create_email_identity(EmailIdentity=PLATFORM_CHANNELS["email_sender"])
@@ -169,7 +171,8 @@ class LocalRuntime:
         self.standins.close()
         self._remember_our_modules()
         self._sandbox.stop()
-        self._isolation.remove()
+        if self._isolation is not None:
+            self._isolation.stop()
         sys.path[:] = [path for path in sys.path if path not in self._added_paths]
 
     def __enter__(self) -> LocalRuntime:

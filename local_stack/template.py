@@ -173,28 +173,23 @@ class LocalTemplate:
             routes.extend(Route(method, route.path, route.function_name, authorizer) for method in route.methods)
         return routes
 
+    def _function_events(self, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(function logical id, event name, event properties) of the functions' events of one Type."""
+        functions = self.resources_of("AWS::Serverless::Function").items()
+        events = ((logical_id, props.get("Events") or {}) for logical_id, props in functions)
+        return [(i, name, e["Properties"]) for i, named in events for name, e in named.items() if e.get("Type") == kind]
+
     def schedules(self, override_seconds: float | None = None) -> list[ScheduleSpec]:
         """EventBridge Scheduler (ScheduleV2) events of functions: the only schedules template.yaml has."""
-        schedules = []
-        for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
-            for event_name, event in (props.get("Events") or {}).items():
-                if event.get("Type") == "ScheduleV2":
-                    period = override_seconds or schedule_period_seconds(event["Properties"]["ScheduleExpression"])
-                    schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, period))
-        return schedules
+        return [
+            ScheduleSpec(f"{i}.{name}", i, override_seconds or schedule_period_seconds(props["ScheduleExpression"]))
+            for i, name, props in self._function_events("ScheduleV2")
+        ]
 
     def queue_consumers(self) -> list[tuple[str, str, int]]:
         """(queue URL, function logical id, batch size) of functions' SQS events."""
-        consumers = []
-        for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
-            for event in (props.get("Events") or {}).values():
-                if event.get("Type") == "SQS":
-                    queue = self.ref(self._queue_id(event["Properties"]["Queue"]))
-                    consumers.append((queue, logical_id, int(event["Properties"].get("BatchSize", 10))))
-        return consumers
-
-    def _queue_id(self, arn: str) -> str:
-        return next(i for i, v in self._translator.items() if isinstance(v, dict) and v.get("Arn") == arn)
+        queues = {v["Arn"]: v["Ref"] for v in self._translator.values() if isinstance(v, dict) and "Arn" in v}
+        return [(queues[p["Queue"]], i, int(p.get("BatchSize", 10))) for i, _, p in self._function_events("SQS")]
 
     def table_create_kwargs(self, logical_id: str) -> tuple[dict[str, Any], str | None]:
         """CreateTable arguments and the TTL attribute of a table, as template.yaml declares it."""

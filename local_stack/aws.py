@@ -1,21 +1,13 @@
 """AWS for the local stack: moto for every boto3 session of the process, behind one botocore hook.
 
-botocore calls *every* `before-send` handler and keeps the first answer, so a second, more specific
-handler next to moto's would not replace moto's: both would run and each DynamoDB write would be
-applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS` and:
-
-- serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners), whose
-  transactions and keyed PartiQL updates cost what DynamoDB's do (local_stack.moto_dynamodb);
-- serializes Step Functions (Ridecast names every execution after its ride, so moto's "None" for an
-  unnamed one never shows);
-- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code (an
-  asynchronous `InvocationType=Event` one is answered 202 at once and runs on a thread of its own);
-- fails SES calls while the e-mail stand-in is down (POST /_local/providers/email), and hands each e-mail
-  moto accepted to the outbox;
-- refuses, once a local stack has started in this process, any call that moto did not answer.
-
-It has to be installed before the first boto3 session exists (sessions copy BUILTIN_HANDLERS when
-created): importing `local_stack` does it.
+botocore calls *every* `before-send` handler and keeps the first answer, so a second handler next to moto's would
+not replace it: both would run and each DynamoDB write would be applied twice. The hook therefore takes moto's place
+in `BUILTIN_HANDLERS`. It serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several
+winners; local_stack.moto_dynamodb makes its transactions and keyed PartiQL updates cost what DynamoDB's do) and Step
+Functions (Ridecast names every execution after its ride, so moto's "None" for an unnamed one never shows); it answers
+Lambda `Invoke` from the in-process handlers, fails SES while the e-mail stand-in is down and refuses, once a stack
+has started in this process, any call moto did not answer. It must be installed before the first boto3 session
+exists (sessions copy BUILTIN_HANDLERS when created): importing `local_stack` does it.
 """
 
 import os
@@ -185,8 +177,7 @@ class AwsSandbox:
 
 
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:
-    """The tables, secrets, topics and state machines of template.yaml, created in moto; `named_secrets` are
-    secrets the template names by parameter (the platform's channels)."""
+    """template.yaml's resources in moto; `named_secrets` are those it names by parameter (the platform's channels)."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for logical_id in template.resources_of("AWS::DynamoDB::Table"):
         kwargs, ttl_attribute = template.table_create_kwargs(logical_id)

@@ -1,7 +1,6 @@
-"""API Gateway HTTP API, as far as our Lambdas can tell: the routes of template.yaml, payload format 2.0
-events, the Lambda REQUEST authorizer with its ReauthorizeEvery cache, and the mapping of a handler's
-answer back to HTTP. Routes and authorizers come from aws-sam-cli (local_stack.template); its
-LambdaAuthorizer finds the identity sources and judges the authorizer's answer."""
+"""API Gateway HTTP API, as far as our Lambdas can tell: template.yaml's routes, payload format 2.0 events, the Lambda
+REQUEST authorizer with its ReauthorizeEvery cache, a handler's answer back to HTTP. Routes and authorizers come from
+aws-sam-cli (local_stack.template), whose LambdaAuthorizer finds identity sources and judges the authorizer's answer."""
 
 import base64
 import copy

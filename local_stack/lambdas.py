@@ -1,8 +1,5 @@
-"""The template's functions, imported into this process and called the way the Lambda runtime calls them.
-
-All functions share one process, hence one os.environ: their variables are merged, and two functions
-that need different values for the same variable cannot both be right, so that fails at start.
-"""
+"""The template's functions, imported into this process and called the way the Lambda runtime calls them. They share
+one os.environ: their variables are merged, and two that need different values for one variable fail at start."""
 
 import importlib.util
 import json
@@ -128,11 +125,10 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
-# Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a
-# class attribute (`BaseRouter.current_event`, shared by every function) and the matched route and its
-# arguments in `app.context` (shared by the function's invocations). The local stack serves every function
-# in one process on many threads, so concurrent requests would read each other's event and route and
-# answer 401, 404 or 500 at random. Per thread, as in separate containers, each invocation sees its own.
+# Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a class
+# attribute (`BaseRouter.current_event`, shared by every function), the matched route and its arguments in
+# `app.context` (shared by the function's invocations). In one process on many threads, concurrent requests would read
+# each other's event and route (401, 404 or 500 at random); per thread, as in separate containers, each sees its own.
 
 
 class PerThread:

@@ -51,9 +51,7 @@ QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambd
 
 
 class LocalRuntime:
-    """One run of the stack: `start()` binds the port, reads the template, starts moto, creates the tables,
-    secrets, topics and state machines, imports every handler, serves HTTP and ticks the schedules;
-    `stop()` undoes all of it. Single use; one at a time per process."""
+    """One run of the stack, which `stop()` undoes entirely. Single use; one at a time per process."""
 
     root_key = ROOT_KEY
     demo_admin_key = DEMO_ADMIN_KEY
@@ -70,9 +68,8 @@ class LocalRuntime:
         twilio_status_callbacks: bool = True,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS. The stand-ins' knobs start from LOCAL_PROVIDER_LATENCY_MS
-        and LOCAL_TELEGRAM_RATE_LIMIT (`standins` changes them). `log` receives one line per API request and
-        simulated-driver action."""
+        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS; the stand-ins' knobs start from LOCAL_PROVIDER_LATENCY_MS
+        and LOCAL_TELEGRAM_RATE_LIMIT. `log` receives a line per API request and simulated-driver action."""
         self.repo_root = Path(repo_root).resolve()
         self._port, self._host, self._template_path = port, "127.0.0.1", self.repo_root / "template.yaml"
         self._overrides, self._log = dict(parameter_overrides or {}), log
@@ -259,9 +256,8 @@ class LocalRuntime:
                 traceback.print_exc()
 
     def _poll(self, sqs: Any, queue_url: str, function: str, batch_size: int) -> None:
-        """Lambda's SQS event source mapping: receive a batch, invoke, delete what the function did not report
-        failed (ReportBatchItemFailures). A failed message, or the whole batch if the function raised, comes
-        back when its visibility timeout (the function's backoff) ends."""
+        """Lambda's SQS event source mapping: delete what the function did not report failed (ReportBatchItemFailures);
+        the rest (all, if it raised) comes back when its visibility timeout (the function's backoff) ends."""
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
         records: list[dict[str, Any]] = [
             {name: m[key] for name, key in _SQS_RECORD.items()} | {"messageAttributes": {}, "eventSource": "aws:sqs"}

@@ -107,8 +107,7 @@ class DriverPhones:
     """The demo drivers' phones and Telegram apps, with Twilio and Telegram delivering what they send."""
 
     def __init__(self, base_url: str, fleet: Mapping[str, Any], outbox: Outbox) -> None:
-        """`fleet` is what Twilio and Telegram know about it, as `local_stack.seed.seed_demo_fleet` answers:
-        `fleet_id`, `twilio` {account_sid, auth_token, senders} and `telegram` {bot_username, webhook_secret}."""
+        """`fleet` as local_stack.seed.seed_demo_fleet answers it: `fleet_id`, what Twilio and Telegram know of it."""
         self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, random.Random()
         self._twilio, self._telegram = fleet["twilio"], fleet["telegram"]
         self._telegram_url = f"{self._base_url}/webhooks/telegram/{fleet['fleet_id']}"

@@ -1,7 +1,6 @@
-"""Everything under /_local: stand-ins for the Twilio REST API and the Telegram Bot API, their outage
-switch, and the outbox that records what they were asked to send. They answer like the real services
-(status codes, error shapes, the checks that bite in production) for the calls Ridecast makes, so the
-adapters are exercised for real, just never over the internet."""
+"""Everything under /_local: stand-ins for the Twilio REST API and the Telegram Bot API, their outage switch, and the
+outbox of what they were asked to send. They answer like the real services (status codes, error shapes, the checks
+that bite in production) for the calls Ridecast makes, so the adapters are exercised for real, but offline."""
 
 import base64
 import email.message
@@ -277,8 +276,7 @@ def _twilio_error(status: int, code: int, message: str) -> Response:
 
 
 def post_signed_form(url: str, params: Mapping[str, str], auth_token: str) -> tuple[int, str]:
-    """POST a webhook the way Twilio does (form-encoded, signed by Twilio's own code); the HTTP status and body
-    (0: unreachable)."""
+    """POST a webhook as Twilio does (form-encoded, signed by Twilio's own code): HTTP status (0: unreachable), body."""
     from twilio.request_validator import RequestValidator
 
     signature = str(RequestValidator(auth_token).compute_signature(url, dict(params)))

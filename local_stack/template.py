@@ -1,8 +1,6 @@
-"""template.yaml read through aws-sam-cli: its loader, its SAM transform (Globals merged), its intrinsic
-resolver and its function and HttpApi providers. This module only adds what `sam local` leaves out:
-the physical names the local stack gives resources, and the moto-side reading of tables, secrets,
-topics, state machines and schedules, for the resource types template.yaml declares.
-"""
+"""template.yaml read through aws-sam-cli: its loader, SAM transform (Globals merged), intrinsic resolver, function
+and HttpApi providers. Ours is only what `sam local` leaves out: the physical names the local stack gives resources
+and the moto-side reading of the resource types template.yaml declares (tables, secrets, topics, state machines...)."""
 
 import copy
 import logging
@@ -30,6 +28,7 @@ STACK_NAME = "ridecast-local"
 PSEUDO_PARAMETERS = IntrinsicsSymbolTable.DEFAULT_PSEUDO_PARAM_VALUES | {"AWS::URLSuffix": "amazonaws.com"}
 PSEUDO_PARAMETERS |= {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME}
 _ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT_ID}:{{}}"
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 
 
 class TemplateError(Exception):
@@ -101,8 +100,7 @@ class LocalTemplate:
             physical = _physical(logical_id, resource, self._resolve)
             if physical is not None:
                 self._translator[logical_id] = physical
-            # `!Ref Fn.Alias` is the alias AutoPublishAlias publishes (for SnapStart); locally there are no
-            # versions, so it is the function itself.
+            # `!Ref Fn.Alias` is AutoPublishAlias's alias (for SnapStart); locally, without versions, the function.
             if (resource.get("Properties") or {}).get("AutoPublishAlias") and physical is not None:
                 self._translator[f"{logical_id}.Alias"] = physical["Arn"]
 
@@ -217,6 +215,8 @@ _TABLE_API_PROPERTIES = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIn
 # (TimeToLiveSpecification is applied by UpdateTimeToLive.)
 _TABLE_PROPERTIES_INVISIBLE_TO_CODE = {"TableName", "TimeToLiveSpecification", "Tags", "DeletionProtectionEnabled"}
 _TABLE_PROPERTIES_INVISIBLE_TO_CODE |= {"PointInTimeRecoverySpecification", "SSESpecification"}
+# The name properties template.yaml sets; any other resource takes the default name.
+_NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::StateMachine": "Name"}
 
 
 def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any:
@@ -244,10 +244,6 @@ def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any
     return {"Ref": "local", "ApiId": "local"} if kind == "AWS::Serverless::HttpApi" else None
 
 
-# The name properties template.yaml sets; any other resource takes the default name.
-_NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::StateMachine": "Name"}
-
-
 def _text(value: Any, where: str) -> str:
     if isinstance(value, (dict, list)):
         raise TemplateError(f"{where}: environment variable is not a scalar after resolution: {value!r}")
@@ -263,9 +259,6 @@ def substitute_definition(text: str, substitutions: Mapping[str, Any], where: st
         return _text(substitutions[match.group(1)], where)
 
     return re.sub(r"\$\{([^}]+)\}", replace, text)
-
-
-_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 
 
 def schedule_period_seconds(expression: str) -> float:

@@ -44,9 +44,9 @@ PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 # caches built from the old environment (settings, clients, base URL) do not leak across runs. Third-party
 # modules stay: re-importing moto or pydantic would split their class identities.
 _imported_by_previous_runtime: set[str] = set()
-# The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
 # An SQS event record's members, from ReceiveMessage's (AttributeNames=["All"] always returns Attributes).
 _SQS_RECORD = {"messageId": "MessageId", "receiptHandle": "ReceiptHandle", "body": "Body", "attributes": "Attributes"}
+# The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
 QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambda *args, **kwargs: None})
 
 

@@ -1,21 +1,13 @@
 """AWS for the local stack: moto for every boto3 session of the process, behind one botocore hook.
 
-botocore calls *every* `before-send` handler and keeps the first answer, so a second, more specific
-handler next to moto's would not replace moto's: both would run and each DynamoDB write would be
-applied twice. The hook below therefore takes moto's place in `BUILTIN_HANDLERS` and:
-
-- serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several winners), whose
-  transactions and keyed PartiQL updates cost what DynamoDB's do (local_stack.moto_dynamodb);
-- serializes Step Functions (Ridecast names every execution after its ride, so moto's "None" for an
-  unnamed one never shows);
-- answers Lambda `Invoke` from the in-process handlers, so Step Functions tasks run our code (an
-  asynchronous `InvocationType=Event` one is answered 202 at once and runs on a thread of its own);
-- fails SES calls while the e-mail stand-in is down (POST /_local/providers/email), and hands each e-mail
-  moto accepted to the outbox;
-- refuses, once a local stack has started in this process, any call that moto did not answer.
-
-It has to be installed before the first boto3 session exists (sessions copy BUILTIN_HANDLERS when
-created): importing `local_stack` does it.
+botocore calls *every* `before-send` handler and keeps the first answer, so a second handler next to moto's would
+not replace it: both would run and each DynamoDB write would be applied twice. The hook therefore takes moto's place
+in `BUILTIN_HANDLERS`. It serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several
+winners; local_stack.moto_dynamodb makes its transactions and keyed PartiQL updates cost what DynamoDB's do) and Step
+Functions (Ridecast names every execution after its ride, so moto's "None" for an unnamed one never shows); it answers
+Lambda `Invoke` from the in-process handlers, fails SES while the e-mail stand-in is down and refuses, once a stack
+has started in this process, any call moto did not answer. It must be installed before the first boto3 session
+exists (sessions copy BUILTIN_HANDLERS when created): importing `local_stack` does it.
 """
 
 import os
@@ -98,13 +90,10 @@ def dynamodb_emulator_seconds() -> float:
 
 
 def _install_hook() -> None:
+    """In moto's place (moto.core.models put its stubber in BUILTIN_HANDLERS when imported); idempotent."""
     for index, entry in enumerate(BUILTIN_HANDLERS):
-        if entry[1] is _before_send:
-            return
         if entry[1] is botocore_stubber:
             BUILTIN_HANDLERS[index] = (entry[0], _before_send, *entry[2:])
-            return
-    BUILTIN_HANDLERS.append(("before-send", _before_send))
 
 
 _install_hook()
@@ -174,26 +163,21 @@ class AwsSandbox:
         self._started = False
         _HookState.invoker, _HookState.providers_down, _HookState.email_sink = None, set(), None
         if self._mock is not None:
-            _stop_running_executions()
+            # Ask moto's interpreter threads to wind down; they are daemons, so this is courtesy, not a join.
+            sfn = boto3.client("stepfunctions", region_name=REGION)
+            with suppress(Exception):  # best effort at shutdown; moto is about to be reset anyway
+                for machine in sfn.list_state_machines()["stateMachines"]:
+                    running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+                    for execution in running["executions"]:
+                        sfn.stop_execution(executionArn=execution["executionArn"], cause="local stack stopped")
             moto_core_models.responses_mock.start()  # moto's stop() expects its patch in place
             self._mock.stop()
         self._environment.stop()
         _HookState.active.release()
 
 
-def _stop_running_executions() -> None:
-    """Ask moto's interpreter threads to wind down; they are daemons, so this is courtesy, not a join."""
-    client = boto3.client("stepfunctions", region_name=REGION)
-    with suppress(Exception):  # best effort at shutdown; moto is about to be reset anyway
-        for machine in client.list_state_machines()["stateMachines"]:
-            running = client.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
-            for execution in running["executions"]:
-                client.stop_execution(executionArn=execution["executionArn"], cause="local stack stopped")
-
-
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:
-    """The tables, secrets, topics and state machines of template.yaml, created in moto; `named_secrets` are
-    secrets the template names by parameter (the platform's channels)."""
+    """template.yaml's resources in moto; `named_secrets` are those it names by parameter (the platform's channels)."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for logical_id in template.resources_of("AWS::DynamoDB::Table"):
         kwargs, ttl_attribute = template.table_create_kwargs(logical_id)

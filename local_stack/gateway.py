@@ -1,7 +1,6 @@
-"""API Gateway HTTP API, as far as our Lambdas can tell: the routes of template.yaml, payload format 2.0
-events, the Lambda REQUEST authorizer with its ReauthorizeEvery cache, and the mapping of a handler's
-answer back to HTTP. Routes and authorizers come from aws-sam-cli (local_stack.template); its
-LambdaAuthorizer finds the identity sources and judges the authorizer's answer."""
+"""API Gateway HTTP API, as far as our Lambdas can tell: template.yaml's routes, payload format 2.0 events, the Lambda
+REQUEST authorizer with its ReauthorizeEvery cache, a handler's answer back to HTTP. Routes and authorizers come from
+aws-sam-cli (local_stack.template), whose LambdaAuthorizer finds identity sources and judges the authorizer's answer."""
 
 import base64
 import copy
@@ -121,14 +120,6 @@ def response_from_result(result: Any) -> Response:
     return response
 
 
-def _masked_path(path: str, params: dict[str, str]) -> str:
-    """The path as the product logs would show it (ridecast.observability.mask_token: the first four
-    characters): an offer token in it is the driver's key to the ride. The gateway imports nothing of the
-    layer, which the stack puts on the path only for its functions."""
-    token = params.get("token")
-    return path.replace(token, f"{token[:4]}***") if token else path
-
-
 class Gateway:
     def __init__(
         self, routes: Iterable[Route], invoke: Invoke, domain_name: str, log: Callable[[str], None] | None = None
@@ -153,7 +144,10 @@ class Gateway:
         response.headers["apigw-requestid"] = request_id
         if self._log is not None:
             key, elapsed_ms = route.route_key if route else "-", (time.monotonic() - started) * 1000
-            path = _masked_path(request.path, params)
+            # An offer token is the driver's key to the ride: masked as ridecast.observability.mask_token does
+            # (the gateway imports nothing of the layer, which is on the path only for the functions).
+            token = params.get("token")
+            path = request.path.replace(token, f"{token[:4]}***") if token else request.path
             self._log(f"{request.method} {path} → {response.status_code} ({key}, {elapsed_ms:.0f} ms)")
         return response
 

@@ -1,8 +1,5 @@
-"""The template's functions, imported into this process and called the way the Lambda runtime calls them.
-
-All functions share one process, hence one os.environ: their variables are merged, and two functions
-that need different values for the same variable cannot both be right, so that fails at start.
-"""
+"""The template's functions, imported into this process and called the way the Lambda runtime calls them. They share
+one os.environ: their variables are merged, and two that need different values for one variable fail at start."""
 
 import importlib.util
 import json
@@ -138,11 +135,10 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
-# Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a
-# class attribute (`BaseRouter.current_event`, shared by every function) and the matched route and its
-# arguments in `app.context` (shared by the function's invocations). The local stack serves every function
-# in one process on many threads, so concurrent requests would read each other's event and route and
-# answer 401, 404 or 500 at random. Per thread, as in separate containers, each invocation sees its own.
+# Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a class
+# attribute (`BaseRouter.current_event`, shared by every function), the matched route and its arguments in
+# `app.context` (shared by the function's invocations). In one process on many threads, concurrent requests would read
+# each other's event and route (401, 404 or 500 at random); per thread, as in separate containers, each sees its own.
 
 
 class PerThread:
@@ -161,30 +157,19 @@ class PerThread:
         vars(self._local)[str(id(instance))] = value
 
 
-class InvocationIsolation:
-    """Installed while a LocalRuntime runs; `remove()` puts Powertools back as it was."""
+def invocation_isolation() -> Any:
+    """Powertools' per-invocation state made per thread: a `mock.patch` to start while a LocalRuntime runs."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-    def __init__(self) -> None:
-        self._patch: Any = None
+    current_event = PerThread(lambda: None)
+    original_resolve = ApiGatewayResolver.resolve
 
-    def install(self) -> None:
-        from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-        from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+    def resolve(self: Any, event: Any, context: Any) -> Any:
+        raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+        current_event.__set__(self, self._to_proxy_event(raw))
+        return original_resolve(self, event, context)
 
-        current_event = PerThread(lambda: None)
-        original_resolve = ApiGatewayResolver.resolve
-
-        def resolve(self: Any, event: Any, context: Any) -> Any:
-            raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
-            current_event.__set__(self, self._to_proxy_event(raw))
-            return original_resolve(self, event, context)
-
-        # mock.patch restores what ApiGatewayResolver defined and deletes what it did not.
-        replacements: dict[str, Any] = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
-        self._patch = mock.patch.multiple(ApiGatewayResolver, create=True, **replacements)
-        self._patch.start()
-
-    def remove(self) -> None:
-        if self._patch is not None:
-            self._patch.stop()
-            self._patch = None
+    # mock.patch restores what ApiGatewayResolver defined and deletes what it did not.
+    replacements: dict[str, Any] = {"current_event": current_event, "context": PerThread(dict), "resolve": resolve}
+    return mock.patch.multiple(ApiGatewayResolver, create=True, **replacements)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 
 from local_stack import aws
 from local_stack.gateway import Gateway
-from local_stack.lambdas import FunctionHost, InvocationIsolation
+from local_stack.lambdas import FunctionHost, invocation_isolation
 from local_stack.seed import DEMO_ADMIN_KEY, seed_demo_fleet
 from local_stack.simulator import DriverPhones, DriverSimulator, SimulatedDriver
 from local_stack.standins import StandIns
@@ -44,16 +44,14 @@ PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 # caches built from the old environment (settings, clients, base URL) do not leak across runs. Third-party
 # modules stay: re-importing moto or pydantic would split their class identities.
 _imported_by_previous_runtime: set[str] = set()
-# The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
 # An SQS event record's members, from ReceiveMessage's (AttributeNames=["All"] always returns Attributes).
 _SQS_RECORD = {"messageId": "MessageId", "receiptHandle": "ReceiptHandle", "body": "Body", "attributes": "Attributes"}
+# The gateway logs requests in API Gateway terms; werkzeug's own access log would duplicate them.
 QUIET = type("QuietRequestHandler", (WSGIRequestHandler,), {"log_request": lambda *args, **kwargs: None})
 
 
 class LocalRuntime:
-    """One run of the stack: `start()` binds the port, reads the template, starts moto, creates the tables,
-    secrets, topics and state machines, imports every handler, serves HTTP and ticks the schedules;
-    `stop()` undoes all of it. Single use; one at a time per process."""
+    """One run of the stack, which `stop()` undoes entirely. Single use; one at a time per process."""
 
     root_key = ROOT_KEY
     demo_admin_key = DEMO_ADMIN_KEY
@@ -70,9 +68,8 @@ class LocalRuntime:
         twilio_status_callbacks: bool = True,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS. The stand-ins' knobs start from LOCAL_PROVIDER_LATENCY_MS
-        and LOCAL_TELEGRAM_RATE_LIMIT (`standins` changes them). `log` receives one line per API request and
-        simulated-driver action."""
+        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS; the stand-ins' knobs start from LOCAL_PROVIDER_LATENCY_MS
+        and LOCAL_TELEGRAM_RATE_LIMIT. `log` receives a line per API request and simulated-driver action."""
         self.repo_root = Path(repo_root).resolve()
         self._port, self._host, self._template_path = port, "127.0.0.1", self.repo_root / "template.yaml"
         self._overrides, self._log = dict(parameter_overrides or {}), log
@@ -80,7 +77,8 @@ class LocalRuntime:
         latency, rate_limit = _knob("LOCAL_PROVIDER_LATENCY_MS"), _knob("LOCAL_TELEGRAM_RATE_LIMIT") or None
         self.standins = StandIns(latency, rate_limit, twilio_status_callbacks=twilio_status_callbacks)
         self._schedule_seconds = _knob("LOCAL_SCHEDULE_SECONDS", schedule_seconds) or None
-        self._sandbox, self._isolation = aws.AwsSandbox(), InvocationIsolation()
+        self._sandbox = aws.AwsSandbox()
+        self._isolation: Any = None  # Powertools patched per thread while running (lambdas.invocation_isolation)
         self._server: BaseWSGIServer | None = None
         self._gateway: Gateway | None = None
         self._functions = FunctionHost()
@@ -121,7 +119,8 @@ class LocalRuntime:
 
     def _start_stack(self, template: LocalTemplate) -> None:
         self._sandbox.start(self._functions.invoke_payload, self.standins.down, self.standins.record_email)
-        self._isolation.install()
+        self._isolation = invocation_isolation()
+        self._isolation.start()
         aws.provision(template, {ROOT_KEY_SECRET: ROOT_KEY}, {PLATFORM_SECRET: json.dumps(PLATFORM_CHANNELS)})
         # SES (and moto) send only from a verified identity.
         boto3.client("sesv2").create_email_identity(EmailIdentity=PLATFORM_CHANNELS["email_sender"])
@@ -169,7 +168,8 @@ class LocalRuntime:
         self.standins.close()
         self._remember_our_modules()
         self._sandbox.stop()
-        self._isolation.remove()
+        if self._isolation is not None:
+            self._isolation.stop()
         sys.path[:] = [path for path in sys.path if path not in self._added_paths]
 
     def __enter__(self) -> LocalRuntime:
@@ -256,9 +256,8 @@ class LocalRuntime:
                 traceback.print_exc()
 
     def _poll(self, sqs: Any, queue_url: str, function: str, batch_size: int) -> None:
-        """Lambda's SQS event source mapping: receive a batch, invoke, delete what the function did not report
-        failed (ReportBatchItemFailures). A failed message, or the whole batch if the function raised, comes
-        back when its visibility timeout (the function's backoff) ends."""
+        """Lambda's SQS event source mapping: delete what the function did not report failed (ReportBatchItemFailures);
+        the rest (all, if it raised) comes back when its visibility timeout (the function's backoff) ends."""
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"])
         records: list[dict[str, Any]] = [
             {name: m[key] for name, key in _SQS_RECORD.items()} | {"messageAttributes": {}, "eventSource": "aws:sqs"}

@@ -1,9 +1,6 @@
-"""The demo fleet of the local stack (SPEC §2), created through the same domain code as the API.
-
-Local-only, so it lives here and not in the layer. Its layer imports sit in the functions (the layer is
-on the path only while a stack runs): re-point them when the domain moves. The credentials are local
-stand-in values: they only ever reach the loopback fake providers.
-"""
+"""The demo fleet of the local stack (SPEC §2), created through the same domain code as the API. Local-only,
+so not in the layer; its layer imports sit in the function (the layer is on the path only while a stack runs).
+The credentials are stand-in values: they only ever reach the loopback fake providers."""
 
 from typing import Any
 
@@ -23,20 +20,32 @@ VEHICLES = (("Sedan", "RC-101"), ("Estate", "RC-202"), ("MPV", "RC-303"), ("Seda
 
 
 def seed_demo_fleet(drivers: int) -> dict[str, Any]:
-    """The demo fleet (admin key `demo-admin-key`) and `drivers` drivers on sms, whatsapp, telegram in turn,
-    registered through the domain as `POST /drivers` does.
-
-    Telegram drivers come with `telegram_chat_id` and a fresh registration link (`telegram_link`): their chat
-    is bound when `/start <token>` arrives from that chat on the fleet's webhook, as for a real driver. The
-    `twilio` and `telegram` blocks are what those providers know about the fleet, to sign its webhooks.
-    """
+    """The demo fleet, created as `POST /fleets` does, with its known admin key (written by the api-key
+    repository: the domain never picks keys), and `drivers` drivers on sms, whatsapp, telegram in turn, as
+    `POST /drivers` registers them. A Telegram driver's chat is bound when `/start <token>` from their
+    `telegram_link` arrives from `telegram_chat_id`, as for a real driver. The `twilio` and `telegram` blocks
+    are what those providers know about the fleet, to sign its webhooks."""
+    from ridecast.domain.clock import utcnow
     from ridecast.domain.drivers.commands import NewDriver
     from ridecast.domain.drivers.roster import register_driver
     from ridecast.domain.drivers.telegram_registration import telegram_link
-    from ridecast.domain.entities import Vehicle
+    from ridecast.domain.entities import AdminContact, ApiKey, TwilioSender, Vehicle
+    from ridecast.domain.fleets.accounts import create_fleet
+    from ridecast.domain.fleets.commands import NewFleet, TelegramBotAccount, TwilioAccount
+    from ridecast.ids import hash_api_key, new_id
     from ridecast.wiring import ports
 
-    fleet_id = create_demo_fleet()
+    senders = [TwilioSender(channel=channel, **{"from": phone}) for channel, phone in DEMO_SENDERS.items()]
+    new_fleet = NewFleet(
+        name="Demo Cabs",
+        timezone="UTC",
+        admin_contacts=[AdminContact(name="Demo Admin", phone=DEMO_ADMIN_PHONE)],
+        twilio=TwilioAccount(**DEMO_TWILIO, senders=senders),
+        telegram=TelegramBotAccount(**DEMO_TELEGRAM),
+    )
+    fleet_id = create_fleet(ports(), new_fleet)[0].fleet_id
+    key = ApiKey(key_id=new_id("k"), fleet_id=fleet_id, role="admin", label="demo admin key", created_at=utcnow())
+    ports().stores.api_keys.add(key, hash_api_key(DEMO_ADMIN_KEY))
     created = []
     for index in range(1, drivers + 1):
         channel, (vehicle, plate) = DEMO_CHANNELS[(index - 1) % 3], VEHICLES[(index - 1) % len(VEHICLES)]
@@ -49,27 +58,3 @@ def seed_demo_fleet(drivers: int) -> dict[str, Any]:
         created.append(driver)
     twilio = DEMO_TWILIO | {"senders": DEMO_SENDERS}
     return {"fleet_id": fleet_id, "drivers": created, "twilio": twilio, "telegram": dict(DEMO_TELEGRAM)}
-
-
-def create_demo_fleet() -> str:
-    """The fleet, through the domain as `POST /fleets` creates one, and its known admin key, written by the
-    api-key repository (the domain never picks keys)."""
-    from ridecast.domain.clock import utcnow
-    from ridecast.domain.entities import AdminContact, ApiKey, TwilioSender
-    from ridecast.domain.fleets.accounts import create_fleet
-    from ridecast.domain.fleets.commands import NewFleet, TelegramBotAccount, TwilioAccount
-    from ridecast.ids import hash_api_key, new_id
-    from ridecast.wiring import ports
-
-    senders = [TwilioSender(channel=channel, **{"from": phone}) for channel, phone in DEMO_SENDERS.items()]
-    new = NewFleet(
-        name="Demo Cabs",
-        timezone="UTC",
-        admin_contacts=[AdminContact(name="Demo Admin", phone=DEMO_ADMIN_PHONE)],
-        twilio=TwilioAccount(**DEMO_TWILIO, senders=senders),
-        telegram=TelegramBotAccount(**DEMO_TELEGRAM),
-    )
-    fleet, _, _ = create_fleet(ports(), new)
-    key = ApiKey(key_id=new_id("k"), fleet_id=fleet.fleet_id, role="admin", label="demo admin key", created_at=utcnow())
-    ports().stores.api_keys.add(key, hash_api_key(DEMO_ADMIN_KEY))
-    return fleet.fleet_id

@@ -1,10 +1,5 @@
-"""Demo drivers who answer their offers by themselves, through the same doors as real drivers.
-
-A driver reached by SMS or WhatsApp texts back "1" or "2": Twilio signs the reply with the fleet's auth token
-and posts it to `/webhooks/twilio`. A driver reached on Telegram taps Accept or Reject under the offer: Telegram
-posts the callback_query to `/webhooks/telegram/{fleet_id}` with the fleet's secret token. `DriverPhones` plays
-both providers for the demo fleet.
-"""
+"""Demo drivers who answer their offers by themselves, through the same doors as real drivers: `DriverPhones`
+plays Twilio (a signed "1"/"2" reply to /webhooks/twilio) and Telegram (a button tap, with the fleet's secret)."""
 
 from __future__ import annotations
 
@@ -112,8 +107,7 @@ class DriverPhones:
     """The demo drivers' phones and Telegram apps, with Twilio and Telegram delivering what they send."""
 
     def __init__(self, base_url: str, fleet: Mapping[str, Any], outbox: Outbox) -> None:
-        """`fleet` is what Twilio and Telegram know about it, as `local_stack.seed.seed_demo_fleet` answers:
-        `fleet_id`, `twilio` {account_sid, auth_token, senders} and `telegram` {bot_username, webhook_secret}."""
+        """`fleet` as local_stack.seed.seed_demo_fleet answers it: `fleet_id`, what Twilio and Telegram know of it."""
         self._base_url, self._outbox, self._rng = base_url.rstrip("/"), outbox, random.Random()
         self._twilio, self._telegram = fleet["twilio"], fleet["telegram"]
         self._telegram_url = f"{self._base_url}/webhooks/telegram/{fleet['fleet_id']}"
@@ -145,7 +139,8 @@ class DriverPhones:
             params.update(ProfileName=driver.name, WaId=driver.phone.removeprefix("+"), MessageType="text")
         # Twilio signs what it posts to, which is also PUBLIC_BASE_URL's webhook.
         status, answer = post_signed_form(f"{self._base_url}/webhooks/twilio", params, token)
-        return AnswerResult(f"twilio:{channel}", status, body, _twiml_text(answer) if status == 200 else answer[:200])
+        told = " ".join(unescape(m.strip()) for m in TWIML_MESSAGE.findall(answer)) or "(empty TwiML)"
+        return AnswerResult(f"twilio:{channel}", status, body, told if status == 200 else answer[:200])
 
     def _other_ride_came_recently(self, offer: Offer) -> bool:
         since = datetime.now(UTC) - RIDE_CODE_WINDOW
@@ -307,10 +302,8 @@ class DriverSimulator:
         if result is None:
             self._log(f"{who} could not {action} the {kind} of ride {ride}: {error}")
             return
-        via = result.via.partition(":")[2]
-        did = (
-            f"texted {result.sent!r} over {via}" if result.via.startswith("twilio") else f"tapped {action} on Telegram"
-        )
+        provider, _, via = result.via.partition(":")
+        did = f"texted {result.sent!r} over {via}" if provider == "twilio" else f"tapped {action} on Telegram"
         verb, told = "accepted" if action == "accept" else "rejected", f"{result.status} {result.reply!r}"
         self._log(f"{who} {verb} the {kind} of ride {ride} after {delay:.1f}s: {did} → {told}")
 
@@ -326,10 +319,6 @@ def _sent_at(message: Mapping[str, Any]) -> datetime:
         return datetime.fromisoformat(str(message.get("sent_at")))
     except ValueError:
         return datetime.now(UTC)
-
-
-def _twiml_text(twiml: str) -> str:
-    return " ".join(unescape(m.strip()) for m in TWIML_MESSAGE.findall(twiml)) or "(empty TwiML)"
 
 
 def _result_of(body: str) -> str:

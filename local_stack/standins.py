@@ -1,7 +1,6 @@
-"""Everything under /_local: stand-ins for the Twilio REST API and the Telegram Bot API, their outage
-switch, and the outbox that records what they were asked to send. They answer like the real services
-(status codes, error shapes, the checks that bite in production) for the calls Ridecast makes, so the
-adapters are exercised for real, just never over the internet."""
+"""Everything under /_local: stand-ins for the Twilio REST API and the Telegram Bot API, their outage switch, and the
+outbox of what they were asked to send. They answer like the real services (status codes, error shapes, the checks
+that bite in production) for the calls Ridecast makes, so the adapters are exercised for real, but offline."""
 
 import base64
 import email.message
@@ -206,9 +205,14 @@ class StandIns:
             return _ok(bot_user(token))
         if method == "answercallbackquery":
             return _ok(True) if params.get("callback_query_id") else _telegram_error(400, EXPIRED_QUERY)
-        chat, text = _chat_id(params.get("chat_id")), str(params.get("text") or "")
-        no_chat = chat is None and ("chat not found" if params.get("chat_id") else "chat_id is empty")
-        problem = (no_chat and f"Bad Request: {no_chat}") or _text_problem(text) or _markup_problem(markup)
+        raw_chat, text = str(params.get("chat_id", "")).strip(), str(params.get("text") or "")
+        chat = int(raw_chat) if re.fullmatch(r"-?\d+", raw_chat) else None  # Ridecast writes to private chats only
+        checks = [
+            (chat is None, "chat not found" if params.get("chat_id") else "chat_id is empty"),
+            (not text.strip(), "message text is empty"),
+            (len(text) > 4096, "message is too long"),
+        ]
+        problem = next((f"Bad Request: {m}" for failed, m in checks if failed), None) or _markup_problem(markup)
         if problem or chat is None:
             return _telegram_error(400, str(problem))
         key = (token, str(chat))
@@ -272,8 +276,7 @@ def _twilio_error(status: int, code: int, message: str) -> Response:
 
 
 def post_signed_form(url: str, params: Mapping[str, str], auth_token: str) -> tuple[int, str]:
-    """POST a webhook the way Twilio does (form-encoded, signed by Twilio's own code); the HTTP status and body
-    (0: unreachable)."""
+    """POST a webhook as Twilio does (form-encoded, signed by Twilio's own code): HTTP status (0: unreachable), body."""
     from twilio.request_validator import RequestValidator
 
     signature = str(RequestValidator(auth_token).compute_signature(url, dict(params)))
@@ -293,17 +296,6 @@ def bot_user(token: str) -> dict[str, Any]:
     prefix = token.split(":", 1)[0]
     bot_id = int(prefix) if prefix.isdigit() else zlib.crc32(token.encode())
     return {"id": bot_id, "is_bot": True, "first_name": f"Ridecast Local {bot_id}", "username": f"local_{bot_id}_bot"}
-
-
-def _chat_id(raw: Any) -> int | str | None:
-    text = str(raw if raw is not None else "").strip()
-    return int(text) if re.fullmatch(r"-?\d+", text) else None  # Ridecast writes to private chats only
-
-
-def _text_problem(text: str) -> str | None:
-    if not text.strip():
-        return "Bad Request: message text is empty"
-    return "Bad Request: message is too long" if len(text) > 4096 else None
 
 
 def _markup_problem(markup: Any) -> str | None:

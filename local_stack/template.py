@@ -1,8 +1,6 @@
-"""template.yaml read through aws-sam-cli: its loader, its SAM transform (Globals merged), its intrinsic
-resolver and its function and HttpApi providers. This module only adds what `sam local` leaves out:
-the physical names the local stack gives resources, and the moto-side reading of tables, secrets,
-topics, state machines and schedules, for the resource types template.yaml declares.
-"""
+"""template.yaml read through aws-sam-cli: its loader, SAM transform (Globals merged), intrinsic resolver, function
+and HttpApi providers. Ours is only what `sam local` leaves out: the physical names the local stack gives resources
+and the moto-side reading of the resource types template.yaml declares (tables, secrets, topics, state machines...)."""
 
 import copy
 import logging
@@ -30,6 +28,7 @@ STACK_NAME = "ridecast-local"
 PSEUDO_PARAMETERS = IntrinsicsSymbolTable.DEFAULT_PSEUDO_PARAM_VALUES | {"AWS::URLSuffix": "amazonaws.com"}
 PSEUDO_PARAMETERS |= {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME}
 _ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT_ID}:{{}}"
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 
 
 class TemplateError(Exception):
@@ -102,8 +101,7 @@ class LocalTemplate:
             physical = _physical(logical_id, resource, self._resolve)
             if physical is not None:
                 self._translator[logical_id] = physical
-            # `!Ref Fn.Alias` is the alias AutoPublishAlias publishes (for SnapStart); locally there are no
-            # versions, so it is the function itself.
+            # `!Ref Fn.Alias` is AutoPublishAlias's alias (for SnapStart); locally, without versions, the function.
             if (resource.get("Properties") or {}).get("AutoPublishAlias") and physical is not None:
                 self._translator[f"{logical_id}.Alias"] = physical["Arn"]
 
@@ -179,28 +177,23 @@ class LocalTemplate:
             routes.extend(Route(method, route.path, route.function_name, authorizer) for method in route.methods)
         return routes
 
+    def _function_events(self, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(function logical id, event name, event properties) of the functions' events of one Type."""
+        functions = self.resources_of("AWS::Serverless::Function").items()
+        events = ((logical_id, props.get("Events") or {}) for logical_id, props in functions)
+        return [(i, name, e["Properties"]) for i, named in events for name, e in named.items() if e.get("Type") == kind]
+
     def schedules(self, override_seconds: float | None = None) -> list[ScheduleSpec]:
         """EventBridge Scheduler (ScheduleV2) events of functions: the only schedules template.yaml has."""
-        schedules = []
-        for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
-            for event_name, event in (props.get("Events") or {}).items():
-                if event.get("Type") == "ScheduleV2":
-                    period = override_seconds or schedule_period_seconds(event["Properties"]["ScheduleExpression"])
-                    schedules.append(ScheduleSpec(f"{logical_id}.{event_name}", logical_id, period))
-        return schedules
+        return [
+            ScheduleSpec(f"{i}.{name}", i, override_seconds or schedule_period_seconds(props["ScheduleExpression"]))
+            for i, name, props in self._function_events("ScheduleV2")
+        ]
 
     def queue_consumers(self) -> list[tuple[str, str, int]]:
         """(queue URL, function logical id, batch size) of functions' SQS events."""
-        consumers = []
-        for logical_id, props in self.resources_of("AWS::Serverless::Function").items():
-            for event in (props.get("Events") or {}).values():
-                if event.get("Type") == "SQS":
-                    queue = self.ref(self._queue_id(event["Properties"]["Queue"]))
-                    consumers.append((queue, logical_id, int(event["Properties"].get("BatchSize", 10))))
-        return consumers
-
-    def _queue_id(self, arn: str) -> str:
-        return next(i for i, v in self._translator.items() if isinstance(v, dict) and v.get("Arn") == arn)
+        queues = {v["Arn"]: v["Ref"] for v in self._translator.values() if isinstance(v, dict) and "Arn" in v}
+        return [(queues[p["Queue"]], i, int(p.get("BatchSize", 10))) for i, _, p in self._function_events("SQS")]
 
     def table_create_kwargs(self, logical_id: str) -> tuple[dict[str, Any], str | None]:
         """CreateTable arguments and the TTL attribute of a table, as template.yaml declares it."""
@@ -228,6 +221,8 @@ _TABLE_API_PROPERTIES = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIn
 # (TimeToLiveSpecification is applied by UpdateTimeToLive.)
 _TABLE_PROPERTIES_INVISIBLE_TO_CODE = {"TableName", "TimeToLiveSpecification", "Tags", "DeletionProtectionEnabled"}
 _TABLE_PROPERTIES_INVISIBLE_TO_CODE |= {"PointInTimeRecoverySpecification", "SSESpecification"}
+# The name properties template.yaml sets; any other resource takes the default name.
+_NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::StateMachine": "Name"}
 
 
 def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any:
@@ -255,10 +250,6 @@ def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any
     return {"Ref": "local", "ApiId": "local"} if kind == "AWS::Serverless::HttpApi" else None
 
 
-# The name properties template.yaml sets; any other resource takes the default name.
-_NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::StateMachine": "Name"}
-
-
 def _text(value: Any, where: str) -> str:
     if isinstance(value, (dict, list)):
         raise TemplateError(f"{where}: environment variable is not a scalar after resolution: {value!r}")
@@ -274,9 +265,6 @@ def substitute_definition(text: str, substitutions: Mapping[str, Any], where: st
         return _text(substitutions[match.group(1)], where)
 
     return re.sub(r"\$\{([^}]+)\}", replace, text)
-
-
-_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 
 
 def schedule_period_seconds(expression: str) -> float:

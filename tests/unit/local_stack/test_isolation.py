@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from local_stack.lambdas import InvocationIsolation
+from local_stack.lambdas import invocation_isolation
 
 
 def _event(path: str, marker: str) -> dict[str, Any]:
@@ -31,8 +31,8 @@ def test_concurrent_requests_read_their_own_event_and_route() -> None:
         barrier.wait(timeout=10)  # every request is inside its route at once
         return {"path": marker, "header": app.current_event.headers["x-marker"]}
 
-    isolation = InvocationIsolation()
-    isolation.install()
+    isolation = invocation_isolation()
+    isolation.start()
     try:
         answers: dict[str, Any] = {}
 
@@ -45,7 +45,7 @@ def test_concurrent_requests_read_their_own_event_and_route() -> None:
         for thread in threads:
             thread.join(timeout=20)
     finally:
-        isolation.remove()
+        isolation.stop()
     # Then each request answered with its own path parameter and its own header
     for marker, answer in answers.items():
         assert json.loads(answer["body"]) == {"path": marker, "header": marker}

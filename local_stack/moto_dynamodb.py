@@ -1,21 +1,13 @@
-"""moto's DynamoDB at DynamoDB's own cost for the calls Ridecast makes by the thousand.
-
-- Query on the table's own key: moto collects and sorts every item of the table to find one partition's, so
-  each query cost time in proportion to everything a test session had written (200 ms a query late in the
-  integration run). It now looks at that partition's items only; moto still does the rest.
-
-- TransactWriteItems: moto backs a transaction up by deep-copying the whole table once per item in it, so
-  a long test session (hundreds of fleets and their rides) spent its CPU copying the table, writes took
-  seconds and the process grew to gigabytes. moto still decides every outcome; only the backup changes:
-  the items the transaction names are saved before it runs and put back if it raises.
-- BatchExecuteStatement: moto runs every PartiQL statement over a JSON copy of every item of every table
-  (240 ms a statement at 2,000 items), and a WHERE that matches nothing is silently a no-op where DynamoDB
-  answers ConditionalCheckFailed. The offer bookkeeping (ridecast.repositories.offers) sends keyed
-  `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=? AND "SK"=? [AND "attr"=?]` statements; those are answered from
-  the one item with DynamoDB's verdicts, anything else by moto as before.
-
-The local stack serializes moto's DynamoDB calls (local_stack.aws), so nothing writes in between. A moto
-server in a process of its own installs these too (`install()`).
+"""moto's DynamoDB at DynamoDB's own cost for the calls Ridecast makes by the thousand; moto still decides
+every outcome. Unpatched, a test session slowed down with everything it had written (and grew to gigabytes):
+- Query on the table's key: moto collected and sorted the whole table to find one partition (200 ms a query
+  late in the integration run); it now sees that partition's items only.
+- TransactWriteItems: moto deep-copied the whole table per item as its backup; the named items are saved
+  instead, and put back if the transaction raises.
+- BatchExecuteStatement: moto ran each PartiQL statement over a copy of every item (240 ms at 2,000 items) and
+  ignored a failed WHERE; keyed `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=? AND "SK"=? [AND "x"=?]` statements
+  (the offer bookkeeping's) are answered from the one item, with DynamoDB's ConditionalCheckFailed.
+The local stack serializes moto's DynamoDB calls (local_stack.aws): nothing writes in between.
 """
 
 import copy

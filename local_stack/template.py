@@ -146,6 +146,7 @@ class LocalTemplate:
         specs = []
         for function in SamFunctionProvider([copy.deepcopy(self.stack)]).get_all():
             variables = (function.environment or {}).get("Variables") or {}
+            snap_start = (self.raw_resources[function.name].get("Properties") or {}).get("SnapStart") or {}
             specs.append(
                 FunctionSpec(
                     *(function.name, function.functionname, self._translator[function.name]["Arn"]),
@@ -154,14 +155,10 @@ class LocalTemplate:
                     *(int(function.timeout or 3), int(function.memory or 128)),
                     # Public layer ARNs (e.g. Powertools) are installed in the venv; only our own layers add code.
                     tuple((self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri),
-                    snap_start=self._snap_start(function.name),
+                    snap_start=snap_start.get("ApplyOn") == "PublishedVersions",
                 )
             )
         return specs
-
-    def _snap_start(self, logical_id: str) -> bool:
-        properties = self.raw_resources[logical_id].get("Properties") or {}
-        return (properties.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
 
     def routes(self) -> list[Route]:
         ttl = {

@@ -191,14 +191,7 @@ def _stop_running_executions() -> None:
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:
     """The tables, secrets, topics and state machines of template.yaml, created in moto; `named_secrets` are
     secrets the template names by parameter (the platform's channels)."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    for logical_id in template.resources_of("AWS::DynamoDB::Table"):
-        kwargs, ttl_attribute = template.table_create_kwargs(logical_id)
-        dynamodb.create_table(**kwargs)
-        if ttl_attribute:
-            dynamodb.update_time_to_live(
-                TableName=kwargs["TableName"], TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
-            )
+    create_tables(boto3.client("dynamodb", region_name=REGION), template)
     secrets = boto3.client("secretsmanager", region_name=REGION)
     for logical_id in template.resources_of("AWS::SecretsManager::Secret"):
         value = fixed_secrets.get(logical_id) or token_urlsafe(32)
@@ -218,3 +211,15 @@ def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secr
         created = sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=DUMMY_ROLE_ARN)
         if created["stateMachineArn"] != machine.arn:
             raise RuntimeError(f"{machine.logical_id}: moto named it {created['stateMachineArn']}, not {machine.arn}")
+
+
+def create_tables(dynamodb: Any, template: LocalTemplate) -> None:
+    """The tables of template.yaml with their TTL, in whichever DynamoDB the client reaches (the benchmark's
+    emulator in its own process too)."""
+    for logical_id in template.resources_of("AWS::DynamoDB::Table"):
+        kwargs, ttl_attribute = template.table_create_kwargs(logical_id)
+        dynamodb.create_table(**kwargs)
+        if ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=kwargs["TableName"], TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
+            )

@@ -85,9 +85,11 @@ def _worker(rows: Sequence[str], providers_url: str, providers_pid: int, emulato
             write_drivers(numbers, warm_fleet.fleet_id, WARM_UP_DRIVERS, channels)
             broadcast(ports(), searching_ride(numbers, warm_fleet.fleet_id))
 
+            set_up = time.perf_counter()
             fleet, _, _ = create_fleet(ports(), NewFleet(**fleet_body(numbers, telegram=telegram)))
             made = write_drivers(numbers, fleet.fleet_id, drivers, channels)
             ride_id = searching_ride(numbers, fleet.fleet_id)
+            set_up = time.perf_counter() - set_up
             recipients = {d.telegram_chat_id if d.channel == "telegram" else d.phone for d in made}
             before = _cpu(emulator_pid, providers_pid)
             started_at, started = time.time(), time.perf_counter()
@@ -96,6 +98,7 @@ def _worker(rows: Sequence[str], providers_url: str, providers_pid: int, emulato
             after = _cpu(emulator_pid, providers_pid)
             results[row] = _figures(drivers, answer, returned, started_at, before, after, ride_id, recipients)
             results[row] |= _accepted(providers_url, recipients, started_at, telegram)
+            results[row]["setup_seconds"] = round(set_up, 1)  # drivers written to the emulator: not measured
         except Exception as error:  # one row failing must not hide the others' figures
             results[row] = {"error": f"{type(error).__name__}: {error}"}
         print(f"bench: {row}: {results[row]}", file=sys.stderr, flush=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import requests
+from urllib3.util.retry import Retry
 
 from bench.rows import percentile
 from bench.seeding import Numbers, fleet_body, write_drivers
@@ -113,15 +114,17 @@ def execution_status(runtime: LocalRuntime, ride_id: str) -> str | None:
 
 @contextmanager
 def provider_conditions(
-    runtime: LocalRuntime, latency_ms: float = 0, telegram_rate_limit: float | None = None
+    runtime: LocalRuntime, latency_ms: float = 0, telegram_rate_limit: float | None = None, receipts: bool = True
 ) -> Iterator[None]:
-    conditions = runtime.standins  # latency_ms, telegram_rate_limit
-    before = (conditions.latency_ms, conditions.telegram_rate_limit)
+    """The stand-ins' knobs for a while: latency, Telegram's rate limit, Twilio's delivery receipts."""
+    conditions = runtime.standins
+    before = (conditions.latency_ms, conditions.telegram_rate_limit, conditions.status_callbacks)
     conditions.latency_ms, conditions.telegram_rate_limit = latency_ms, telegram_rate_limit
+    conditions.status_callbacks = receipts
     try:
         yield
     finally:
-        conditions.latency_ms, conditions.telegram_rate_limit = before
+        conditions.latency_ms, conditions.telegram_rate_limit, conditions.status_callbacks = before
 
 
 def accept_storm(bench: Bench, drivers: int = 1000) -> dict[str, Any]:
@@ -133,13 +136,27 @@ def accept_storm(bench: Bench, drivers: int = 1000) -> dict[str, Any]:
     barrier = threading.Barrier(len(tokens))
 
     def accept(token: str) -> tuple[int, dict[str, Any], float]:
-        barrier.wait()
-        started = time.perf_counter()
-        try:  # a connection of its own each, as 1,000 phones would have
-            answer = requests.post(f"{bench.api}/offers/{token}/accept", timeout=120)
-            return answer.status_code, answer.json(), time.perf_counter() - started
-        except (requests.RequestException, ValueError) as error:
-            return 0, {"result": type(error).__name__}, time.perf_counter() - started
+        # Each driver opens the offer page, then taps Accept on the same connection, all at once: 1,000
+        # connections opened in the same instant would overflow the local gateway's listen queue (128)
+        # and measure that instead. Opening the page is retried as a browser would; the accept never is.
+        with requests.Session() as phone:
+            retry = Retry(total=5, backoff_factor=0.2, allowed_methods={"GET"})
+            phone.mount("http://", requests.adapters.HTTPAdapter(max_retries=retry))
+            page = f"{bench.api}/offers/{token}"
+            try:
+                opened = phone.get(page, timeout=120).status_code
+            except requests.RequestException:
+                opened = 0
+            barrier.wait()  # every thread reaches it, page or not: a missing one would hold the others forever
+            if opened != 200:
+                return opened, {"result": f"offer page {opened}"}, 0.0
+            started = time.perf_counter()
+            try:
+                answer = phone.post(f"{page}/accept", timeout=120)
+                return answer.status_code, answer.json(), time.perf_counter() - started
+            except (requests.RequestException, ValueError) as error:
+                failure = {"result": type(error).__name__, "detail": str(error)[:300]}
+                return 0, failure, time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
         answers = list(pool.map(accept, tokens))
@@ -153,6 +170,7 @@ def accept_storm(bench: Bench, drivers: int = 1000) -> dict[str, Any]:
         # A 5xx or no answer at all; a 4xx other than already_taken shows under "other".
         "errors": sum(1 for status, _, _ in answers if status >= 500 or status == 0),
         "other": {k: v for k, v in results.items() if k not in ("assigned", "already_taken")},
+        "error_samples": [body["detail"] for _, body, _ in answers if "detail" in body][:3],
         "ride_status": final["status"],
         "latency_ms_p50": round(percentile(latencies, 0.5), 1),
         "latency_ms_p95": round(percentile(latencies, 0.95), 1),
@@ -242,7 +260,7 @@ def rides_50_by_100(bench: Bench, rides: int = 50, drivers: int = 100, answering
             statuses.append(bench.accept(token, timeout=300)[0])
 
     started = time.perf_counter()
-    with provider_conditions(bench.runtime, latency_ms=50), OfferWatcher(bench) as watcher:
+    with provider_conditions(bench.runtime, latency_ms=50, receipts=False), OfferWatcher(bench) as watcher:
         with ThreadPoolExecutor(max_workers=rides) as pool:
             # One process emulates 50 Lambdas at once here: answers are slow, so be patient with them.
             created = list(pool.map(lambda _: bench.ride(key, timeout=300), range(rides)))
@@ -292,7 +310,7 @@ def cost_per_matched_ride(bench: Bench, drivers: int = 10) -> dict[str, Any]:
     warm = bench.ride(key)
     bench.http.post(f"{bench.api}/rides/{warm['ride_id']}/cancel", json={}, headers=bench._auth(key), timeout=30)
     time.sleep(1.5)
-    with cost.measured() as usage:
+    with cost.measured() as usage, provider_conditions(bench.runtime, receipts=True):
         ride = bench.ride(key)
         token = bench.offer_tokens(ride["ride_id"], drivers)[0]
         bench.accept(token)

@@ -2,9 +2,11 @@
 and bench/results.json with every figure. Row names: bench/rows.py (`python -m bench --list`)."""
 
 import argparse
+import faulthandler
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -42,10 +44,10 @@ def _local_stack_rows(results: dict[str, Any], rows: Sequence[str]) -> None:
         ("recovery", failover.recovery),
         ("accept_to_customer", scenarios.accept_to_customer),
         ("stats_30_days", stats.stats_30_days),
+        ("api_latency", load.api_latency),
+        # The heaviest last: their leftovers (drivers told the ride is gone, offers expiring) outlast them.
         ("accept_storm", scenarios.accept_storm),
         ("rides_50_by_100", scenarios.rides_50_by_100),
-        # Last: its 500 rides are still matching when it ends.
-        ("api_latency", load.api_latency),
     ]
     wanted = [(name, scenario) for name, scenario in order if name in rows]
     if not wanted:
@@ -62,6 +64,7 @@ def _local_stack_rows(results: dict[str, Any], rows: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints where a slow run is
     sys.path.insert(0, str(REPO / "layers" / "common"))
     from bench import broadcasts, cold_imports, rows
 

@@ -82,7 +82,11 @@ def serving(module: str, *args: str) -> Iterator[tuple[subprocess.Popen[str], st
         yield process, first_line
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a server busy winding down: its figures are already taken
+            process.kill()
+            process.wait(timeout=15)
 
 
 @contextmanager

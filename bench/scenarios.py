@@ -42,7 +42,7 @@ class Bench:
 
     def fleet(self, response_seconds: int = 30, timeout_seconds: int = 300, telegram: bool = False) -> tuple[str, str]:
         body = fleet_body(self.numbers, response_seconds, timeout_seconds, telegram)
-        answer = self.http.post(f"{self.api}/fleets", json=body, headers=self._auth(self.runtime.root_key), timeout=30)
+        answer = self.http.post(f"{self.api}/fleets", json=body, headers=self._auth(self.runtime.root_key), timeout=120)
         answer.raise_for_status()
         created = answer.json()
         return str(created["fleet_id"]), str(created["api_key"])

@@ -77,7 +77,7 @@ pytest: $(STAMP) chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 -rR
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -28,28 +28,36 @@ def _offer_by_sms(bench: Bench, key: str, drivers: int, fleet_id: str) -> tuple[
     return time.perf_counter() - started, by_sms()
 
 
-def failover_and_recovery(bench: Bench) -> dict[str, Any]:
-    """Failover: one Telegram driver, so the router's recorded Telegram failure and the SMS copy are the same
-    offer's. Recovery: three drivers take Telegram offline; then it comes back and the clock runs until the
-    probe, ticking on the template's schedule, sees it online."""
-    one_fleet, one_key = bench.fleet(telegram=True)
-    three_fleet, three_key = bench.fleet(telegram=True)
+def failover(bench: Bench) -> dict[str, Any]:
+    """One Telegram driver, so the router's recorded Telegram failure and the SMS copy are the same offer's."""
+    fleet_id, key = bench.fleet(telegram=True)
     bench.runtime.set_provider_down("telegram", True)
     try:
-        one_seconds, (sms,) = _offer_by_sms(bench, one_key, 1, one_fleet)
-        failed_at = datetime.fromisoformat(_status(bench, one_key)["channels"]["telegram"]["last_failure_at"])
-        failover = (datetime.fromisoformat(sms["sent_at"]) - failed_at).total_seconds()
-        three_seconds, _ = _offer_by_sms(bench, three_key, 3, three_fleet)
-        during = _status(bench, three_key)["channels"]["telegram"]["status"]
+        seconds, (sms,) = _offer_by_sms(bench, key, 1, fleet_id)
+        failed_at = datetime.fromisoformat(_status(bench, key)["channels"]["telegram"]["last_failure_at"])
+    finally:
+        bench.runtime.set_provider_down("telegram", False)
+    return {
+        "failover_seconds": round((datetime.fromisoformat(sms["sent_at"]) - failed_at).total_seconds(), 3),
+        "ride_created_to_sms_seconds": round(seconds, 3),
+    }
+
+
+def recovery(bench: Bench) -> dict[str, Any]:
+    """Three drivers take Telegram offline; then it comes back and the clock runs until the probe, ticking on
+    the template's schedule, sees it online (about a minute: not in the default run)."""
+    fleet_id, key = bench.fleet(telegram=True)
+    bench.runtime.set_provider_down("telegram", True)
+    try:
+        three_seconds, _ = _offer_by_sms(bench, key, 3, fleet_id)
+        during = _status(bench, key)["channels"]["telegram"]["status"]
     finally:
         bench.runtime.set_provider_down("telegram", False)
     outage_ended = time.perf_counter()
     online = bench.wait_until(
-        lambda: _status(bench, three_key)["channels"]["telegram"]["status"] == "online", timeout=75, interval=0.25
+        lambda: _status(bench, key)["channels"]["telegram"]["status"] == "online", timeout=75, interval=0.25
     )
     return {
-        "failover_seconds": round(failover, 3),
-        "ride_created_to_sms_seconds": round(one_seconds, 3),
         "three_drivers_ride_created_to_every_sms_seconds": round(three_seconds, 3),
         "telegram_status_after_three_failures": during,
         "recovered": online,

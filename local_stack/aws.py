@@ -3,7 +3,7 @@
 botocore calls *every* `before-send` handler and keeps the first answer, so a second handler next to moto's would
 not replace it: both would run and each DynamoDB write would be applied twice. The hook therefore takes moto's place
 in `BUILTIN_HANDLERS`. It serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several
-winners; local_stack.moto_dynamodb makes its transactions and keyed PartiQL updates cost what DynamoDB's do) and Step
+winners; local_stack.moto_dynamodb makes its queries, transactions and PartiQL updates cost what DynamoDB's do) and Step
 Functions (Ridecast names every execution after its ride, so moto's "None" for an unnamed one never shows); it answers
 Lambda `Invoke` from the in-process handlers, fails SES while the e-mail stand-in is down and refuses, once a stack
 has started in this process, any call moto did not answer. It must be installed before the first boto3 session
@@ -178,14 +178,7 @@ class AwsSandbox:
 
 def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secrets: dict[str, str]) -> None:
     """template.yaml's resources in moto; `named_secrets` are those it names by parameter (the platform's channels)."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    for logical_id in template.resources_of("AWS::DynamoDB::Table"):
-        kwargs, ttl_attribute = template.table_create_kwargs(logical_id)
-        dynamodb.create_table(**kwargs)
-        if ttl_attribute:
-            dynamodb.update_time_to_live(
-                TableName=kwargs["TableName"], TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
-            )
+    create_tables(boto3.client("dynamodb", region_name=REGION), template)
     secrets = boto3.client("secretsmanager", region_name=REGION)
     for logical_id in template.resources_of("AWS::SecretsManager::Secret"):
         value = fixed_secrets.get(logical_id) or token_urlsafe(32)
@@ -205,3 +198,14 @@ def provision(template: LocalTemplate, fixed_secrets: dict[str, str], named_secr
         created = sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=DUMMY_ROLE_ARN)
         if created["stateMachineArn"] != machine.arn:
             raise RuntimeError(f"{machine.logical_id}: moto named it {created['stateMachineArn']}, not {machine.arn}")
+
+
+def create_tables(dynamodb: Any, template: LocalTemplate) -> None:
+    """template.yaml's tables with their TTL, in whichever DynamoDB `dynamodb` reaches (the bench's emulator too)."""
+    for logical_id in template.resources_of("AWS::DynamoDB::Table"):
+        kwargs, ttl_attribute = template.table_create_kwargs(logical_id)
+        dynamodb.create_table(**kwargs)
+        if ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=kwargs["TableName"], TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
+            )

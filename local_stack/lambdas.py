@@ -59,8 +59,7 @@ class FunctionHost:
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
 
     def load_all(self, functions: list[FunctionSpec]) -> None:
-        """Set the merged environment, then import every handler (as a cold start would, once); SnapStart
-        functions as a snapshot init, after which the runtime's hooks run as a snapshot and a restore run them."""
+        """Set the merged environment, import every handler once (SnapStart ones as a snapshot init), run hooks."""
         os.environ.update(merged_environment(functions))
         hooks = snapshot_restore_py.get_before_snapshot(), snapshot_restore_py.get_after_restore()
         for registered in hooks:

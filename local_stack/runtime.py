@@ -68,8 +68,7 @@ class LocalRuntime:
         twilio_status_callbacks: bool = True,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS; the stand-ins' knobs start from LOCAL_PROVIDER_LATENCY_MS
-        and LOCAL_TELEGRAM_RATE_LIMIT. `log` receives a line per API request and simulated-driver action."""
+        """`schedule_seconds` None: LOCAL_SCHEDULE_SECONDS (knobs: local_stack/README.md); `log` gets each request."""
         self.repo_root = Path(repo_root).resolve()
         self._port, self._host, self._template_path = port, "127.0.0.1", self.repo_root / "template.yaml"
         self._overrides, self._log = dict(parameter_overrides or {}), log

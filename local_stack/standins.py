@@ -80,7 +80,7 @@ class StandIns:
         self.outbox = Outbox()
         self.latency_ms, self.telegram_rate_limit = latency_ms, telegram_rate_limit  # messages/s per bot
         self.down: set[str] = set()
-        self._status_callbacks = twilio_status_callbacks
+        self.status_callbacks = twilio_status_callbacks  # a knob like the others: benchmarks turn it off a while
         self._callbacks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-status")
         self._closed = False
         self._lock = threading.Lock()
@@ -170,7 +170,7 @@ class StandIns:
         entry.update({"content_sid": content_sid, "content_variables": variables} if content_sid else {})
         callback = str(params.get("StatusCallback") or "")
         self.outbox.record({**entry, "status_callback": callback} if callback else entry)
-        if callback and self._status_callbacks and not self._closed:
+        if callback and self.status_callbacks and not self._closed:
             status = {"AccountSid": account_sid, "ApiVersion": "2010-04-01", "From": sender, "To": to}
             status |= {"MessageSid": sid, "SmsSid": sid}
             self._callbacks.submit(self._send_status_callbacks, callback, status, auth.password)

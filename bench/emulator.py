@@ -1,0 +1,101 @@
+"""`python -m bench.emulator`: moto in server mode, alone in its process, with the tables of template.yaml.
+
+In production DynamoDB and Secrets Manager are someone else's machines: a broadcast benchmark whose
+emulator shared the process of the code under test would charge that code with the emulator's CPU (and its
+GIL). Prints one JSON line: the endpoint, the pid, and the MatchingFunction's environment as the template
+gives it (the broadcast worker runs with exactly that). Serves until SIGTERM or SIGINT.
+"""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+    # No profile, config file or instance metadata can swap the fake credentials for real ones.
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def main() -> int:
+    os.environ.update(FAKE_CREDENTIALS)
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from local_stack.aws import create_tables
+    from local_stack.template import LocalTemplate
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    template = LocalTemplate(REPO / "template.yaml")
+    matching = next(f for f in template.functions() if f.logical_id == "MatchingFunction")
+    # As the local stack creates them: keys, indexes and TTL as template.yaml declares them.
+    create_tables(boto3.client("dynamodb", endpoint_url=url), template)
+    print(json.dumps({"url": url, "pid": os.getpid(), "environment": matching.environment}), flush=True)
+    stopped = threading.Event()
+    for stopping in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stopping, lambda signum, frame: stopped.set())
+    stopped.wait()
+    server.stop()
+    return 0
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU a process has used so far (Linux /proc; None elsewhere): psutil is not a dependency."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15 (1-based, man proc).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serving(module: str, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`python -m module args…` as a child process, with the first line it prints; stopped on exit."""
+    process = subprocess.Popen(  # noqa: S603 - our interpreter running our own module
+        [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline().strip()
+        if not first_line:
+            raise RuntimeError(f"{module} exited before it was ready (status {process.wait(timeout=10)})")
+        yield process, first_line
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a server busy winding down: its figures are already taken
+            process.kill()
+            process.wait(timeout=15)
+
+
+@contextmanager
+def aws_emulator() -> Iterator[dict[str, Any]]:
+    """The emulator's endpoint, pid and the MatchingFunction environment (see `main`)."""
+    with serving("bench.emulator") as (_, line):
+        started: dict[str, Any] = json.loads(line)
+        yield started
+
+
+if __name__ == "__main__":
+    sys.exit(main())

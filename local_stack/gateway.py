@@ -52,8 +52,7 @@ class RouteTable:
 
 
 def request_members(request: Request, domain_name: str, route: Route, params: Mapping[str, str]) -> dict[str, Any]:
-    """What the route's event and its authorizer's event both say about the request (format 2.0); optional
-    members are left out when empty, as API Gateway does."""
+    """What the route's and its authorizer's events both say (format 2.0); empty optional members left out, as AWS."""
     environ = request.environ
     raw_path = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(request.path)).split("?", 1)[0]
     # The WSGI environ holds one value per header name (the server joins repeats with commas, as AWS does).
@@ -101,8 +100,7 @@ def http_event(members: Mapping[str, Any], body: bytes, authorizer_context: Mapp
 
 
 def response_from_result(result: Any) -> Response:
-    """Payload format 2.0 response mapping, for the full answer every Powertools resolver gives (statusCode
-    always set); an answer API Gateway cannot turn into a response raises ValueError (AWS says 500)."""
+    """Payload format 2.0 response mapping; an answer API Gateway could not map raises ValueError (AWS says 500)."""
     try:
         status = int(result["statusCode"])
     except (KeyError, TypeError, ValueError):

@@ -1,16 +1,15 @@
-"""moto's DynamoDB at DynamoDB's own cost for the calls Ridecast makes by the thousand; moto still decides
-every outcome. Unpatched, a test session slowed down with everything it had written (and grew to gigabytes):
-- Query on the table's key: moto collected and sorted the whole table to find one partition (200 ms a query
-  late in the integration run); it now sees that partition's items only.
-- TransactWriteItems: moto deep-copied the whole table per item as its backup; the named items are saved
-  instead, and put back if the transaction raises.
-- BatchExecuteStatement: moto ran each PartiQL statement over a copy of every item (240 ms at 2,000 items) and
-  ignored a failed WHERE; keyed `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=? AND "SK"=? [AND "x"=?]` statements
-  (the offer bookkeeping's) are answered from the one item, with DynamoDB's ConditionalCheckFailed.
-The local stack serializes moto's DynamoDB calls (local_stack.aws): nothing writes in between.
+"""moto's DynamoDB at DynamoDB's own cost for the calls Ridecast makes by the thousand; moto still decides every
+outcome. Unpatched, a test session slowed down with all it had written, and grew to gigabytes: a Query on the table's
+key collected and sorted the whole table (now: that partition's items only); TransactWriteItems deep-copied the whole
+table per item as its backup (now: the items it names, put back if it raises); BatchExecuteStatement ran each PartiQL
+statement over a copy of every item and ignored a failed WHERE (now: keyed `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=?
+AND "SK"=? [AND "x"=?]`, the offer bookkeeping's, answered from the one item with DynamoDB's ConditionalCheckFailed).
+The local stack serializes moto's DynamoDB calls (local_stack.aws); a moto server (the bench's) answers on several
+threads, hence the query's per-thread scope.
 """
 
 import copy
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,7 +19,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from py_partiql_parser._internal.update_parser import UpdateParser
 
-_moto_query = Table.query
+_moto_query, _moto_all_items = Table.query, Table.all_items
+_query = threading.local()
 _moto_transact_write_items = DynamoDBBackend.transact_write_items
 _moto_batch_execute_statement = DynamoDBBackend.batch_execute_statement
 CONDITION_FAILED = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
@@ -36,12 +36,16 @@ def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -
     index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
     if index_name or hash_key is None or not self.range_key_attr:
         return _moto_query(self, hash_key, *args, **kwargs)
-    partition = list((self.items.get(hash_key) or {}).values())  # moto filters and sorts them as before
-    self.all_items = lambda: partition  # type: ignore[method-assign]
+    _query.partition = list((self.items.get(hash_key) or {}).values())  # moto filters and sorts them as before
     try:
         return _moto_query(self, hash_key, *args, **kwargs)
     finally:
-        del self.all_items
+        _query.partition = None
+
+
+def all_items(self: Table) -> list[Any]:
+    # An empty partition goes moto's own way, which finds nothing in it either.
+    return getattr(_query, "partition", None) or _moto_all_items(self)
 
 
 def _named_key(backend: DynamoDBBackend, operation: Any) -> tuple[str, dict[str, Any]] | None:
@@ -110,6 +114,6 @@ def batch_execute_statement(self: DynamoDBBackend, statements: list[dict[str, An
 def install() -> None:
     """Idempotent; applies to every moto DynamoDB backend of the process."""
     dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[attr-defined,assignment]
-    Table.query = query  # type: ignore[method-assign]
+    Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     DynamoDBBackend.batch_execute_statement = batch_execute_statement  # type: ignore[method-assign]

@@ -71,8 +71,7 @@ def normalize_recipient(value: str) -> str:
 
 
 class StandIns:
-    """The WSGI side of /_local: Twilio's Messages API, Telegram's Bot API, the outbox and the outage switch;
-    the simulation knobs (latency, Telegram's rate limit, providers down) may change while running."""
+    """The WSGI side of /_local: Twilio's and Telegram's APIs, the outbox, the outage switch; knobs change live."""
 
     def __init__(
         self, latency_ms: float = 0.0, telegram_rate_limit: float | None = None, twilio_status_callbacks: bool = True
@@ -138,8 +137,7 @@ class StandIns:
         return json_response(200, {"provider": provider, "down": body["down"]})
 
     def _twilio(self, request: Request, account_sid: str, messages: bool) -> Response:
-        """POST /2010-04-01/Accounts/{AccountSid}/Messages.json, with Twilio's error codes and, when asked
-        for a StatusCallback, signed `sent` and `delivered` callbacks like the real service sends."""
+        """POST …/Accounts/{AccountSid}/Messages.json: Twilio's error codes, signed `sent`/`delivered` callbacks."""
         if self.is_down("twilio"):
             return _twilio_error(500, 20500, "An internal server error has occurred")
         if not messages:  # GET /2010-04-01/Accounts/{AccountSid}.json: the router's health probe

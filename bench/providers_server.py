@@ -24,7 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     standins = StandIns(args.latency_ms, args.telegram_rate_limit, twilio_status_callbacks=False)
     app = Request.application(standins.handle)
-    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=QUIET)
+    # HTTP/1.1: connections stay open between messages, as Twilio's and Telegram's APIs keep them.
+    keep_alive = type("KeepAliveRequestHandler", (QUIET,), {"protocol_version": "HTTP/1.1"})
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive)
+    server.socket.listen(1024)
     for stopping in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stopping, lambda signum, frame: threading.Thread(target=server.shutdown, daemon=True).start())
     print(f"listening on http://127.0.0.1:{server.port}", flush=True)

@@ -40,9 +40,8 @@ PLATFORM_CHANNELS |= {
 PLATFORM_CHANNELS |= {"telegram_bot_token": "9000:local-platform-bot", "telegram_bot_username": "RidecastLocalBot"}
 PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 
-# Our code (handlers and layers) that a previous LocalRuntime imported: the next one imports it afresh, so
-# caches built from the old environment (settings, clients, base URL) do not leak across runs. Third-party
-# modules stay: re-importing moto or pydantic would split their class identities.
+# Our code a previous LocalRuntime imported is imported afresh, so caches of the old environment (settings, clients,
+# base URL) do not leak; third-party modules stay (re-importing moto or pydantic would split class identities).
 _imported_by_previous_runtime: set[str] = set()
 # An SQS event record's members, from ReceiveMessage's (AttributeNames=["All"] always returns Attributes).
 _SQS_RECORD = {"messageId": "MessageId", "receiptHandle": "ReceiptHandle", "body": "Body", "attributes": "Attributes"}
@@ -97,6 +96,7 @@ class LocalRuntime:
         try:
             # Bind first: the port is part of the configuration (PublicBaseUrl, offer links, Twilio signatures).
             self._server = make_server(self._host, self._port, self._wsgi, threaded=True, request_handler=QUIET)
+            self._server.socket.listen(1024)  # a crowd of drivers accepting at once: werkzeug's backlog is 128
             self.template = LocalTemplate(self._template_path, self._parameters())
             for name in _imported_by_previous_runtime:
                 sys.modules.pop(name, None)

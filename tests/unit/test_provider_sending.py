@@ -210,9 +210,9 @@ def test_twilio_429_waits_for_retry_after_then_sends(provider: ScriptedProvider)
 def test_twilio_429_past_the_retries_fails_the_message_as_retryable(
     provider: ScriptedProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ridecast.adapters.channels import twilio as twilio_adapter
+    from ridecast.adapters.channels import sending
 
-    monkeypatch.setattr(twilio_adapter, "MAX_RATE_LIMIT_RETRIES", 2)
+    monkeypatch.setattr(sending, "MAX_RATE_LIMIT_RETRIES", 2)
     provider.script += [(429, {"code": 20429, "message": "Too Many Requests"}, {"Retry-After": "0"})] * 3
     (outcome,) = twilio(("sms", "+15550000001")).send_many([sms("+447700900001")])
     assert isinstance(outcome, ChannelError)

@@ -15,14 +15,18 @@ import asyncio
 import atexit
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ridecast.adapters.channels.pacing import forget_pacers
+from ridecast.adapters.channels.pacing import Pacer, forget_pacers
 from ridecast.errors import ChannelError
 from ridecast.settings import get_settings
 
 if TYPE_CHECKING:
     import aiohttp
+
+# A 429 says how long to wait; a bounded number of waits keeps a broadcast from stalling forever.
+MAX_RATE_LIMIT_RETRIES = 5
+MAX_RETRY_AFTER_SECONDS = 30
 
 
 class SendingLoop:
@@ -99,6 +103,38 @@ async def each[M, R](send: Callable[[M], Awaitable[R]], messages: Sequence[M]) -
 def session() -> "aiohttp.ClientSession":
     """The pooled session; only coroutines running on the sending loop may use it."""
     return sending_loop().session
+
+
+class Answer(NamedTuple):
+    status: int
+    body: dict[str, Any]  # the JSON object answered, {} when there is none
+    retry_after: str | None  # the Retry-After header as given
+
+
+async def request(provider: str, method: str, url: str, **kwargs: Any) -> Answer:
+    """One HTTP call on the pool (on the sending loop); a network failure or timeout is a retryable
+    ChannelError named after `provider` (the provider may well take the message on a second try)."""
+    try:
+        async with session().request(method, url, **kwargs) as response:
+            try:
+                body = await response.json(content_type=None)
+            except ValueError:
+                body = None
+            return Answer(response.status, body if isinstance(body, dict) else {}, response.headers.get("Retry-After"))
+    except network_errors() as error:
+        raise ChannelError(f"{provider}: {type(error).__name__}", retryable=True) from None
+
+
+async def paced(pacer: Pacer, call: Callable[[], Awaitable[Answer]], wait: Callable[[Answer], float]) -> Answer:
+    """`call` in the pacer's turn; after a 429 the pacer holds every call on its key for the `wait` the provider
+    asked (capped), and `call` goes again, MAX_RATE_LIMIT_RETRIES times at most. The last answer, 429 or not."""
+    for _ in range(MAX_RATE_LIMIT_RETRIES + 1):
+        await pacer.wait()
+        answer = await call()
+        if answer.status != 429:
+            break
+        pacer.hold(min(wait(answer), MAX_RETRY_AFTER_SECONDS))
+    return answer
 
 
 def drop_connections() -> None:

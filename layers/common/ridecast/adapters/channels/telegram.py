@@ -10,10 +10,6 @@ from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
 from ridecast.errors import ChannelError
 from ridecast.settings import get_settings
 
-# 429 answers carry retry_after; a bounded number of waits keeps a broadcast from stalling forever.
-MAX_RATE_LIMIT_RETRIES = 5
-MAX_RETRY_AFTER_SECONDS = 30
-
 
 class TelegramBotApi:
     def __init__(self, bot_token: str) -> None:
@@ -27,32 +23,22 @@ class TelegramBotApi:
         return sending.run(self._call(method, payload))
 
     async def _call(self, method: str, payload: dict[str, Any]) -> Any:
-        pacer = pacer_for(self._pacer_key, self._rate)
-        for _ in range(MAX_RATE_LIMIT_RETRIES + 1):
-            await pacer.wait()
-            try:
-                async with sending.session().post(f"{self._url}/{method}", json=payload) as response:
-                    status = response.status
-                    try:
-                        answer = await response.json(content_type=None)
-                    except ValueError:
-                        answer = None
-            except sending.network_errors() as error:
-                raise ChannelError(f"telegram {method}: {type(error).__name__}", retryable=True) from None
-            answer = answer if isinstance(answer, dict) else {}
-            if status == 429:
-                retry_after = float((answer.get("parameters") or {}).get("retry_after", 1))
-                pacer.hold(min(retry_after, MAX_RETRY_AFTER_SECONDS))
-                continue
-            if not answer.get("ok"):
-                description = str(answer.get("description") or f"HTTP {status}")
-                raise ChannelError(
-                    f"telegram {method}: {description}",
-                    retryable=status >= 500,
-                    provider_code=str(answer.get("error_code") or status),
-                )
-            return answer.get("result")
-        raise ChannelError(f"telegram {method}: still rate limited", retryable=True, provider_code="429")
+        answer = await sending.paced(
+            pacer_for(self._pacer_key, self._rate),
+            lambda: sending.request(f"telegram {method}", "POST", f"{self._url}/{method}", json=payload),
+            # Telegram's 429 carries how long to wait in its body.
+            lambda a: float((a.body.get("parameters") or {}).get("retry_after", 1)),
+        )
+        if answer.status == 429:
+            raise ChannelError(f"telegram {method}: still rate limited", retryable=True, provider_code="429")
+        if not answer.body.get("ok"):
+            description = str(answer.body.get("description") or f"HTTP {answer.status}")
+            raise ChannelError(
+                f"telegram {method}: {description}",
+                retryable=answer.status >= 500,
+                provider_code=str(answer.body.get("error_code") or answer.status),
+            )
+        return answer.body.get("result")
 
     def send(self, message: OutboundMessage) -> SendReceipt:
         return sending.run(self._send(message))

@@ -14,10 +14,6 @@ from ridecast.domain.entities import TwilioSender
 from ridecast.errors import ChannelError, NoSenderForChannel
 from ridecast.settings import get_settings
 
-# Twilio answers 429 (error 20429) with Retry-After when a sender goes past its queue's rate; bounded waits.
-MAX_RATE_LIMIT_RETRIES = 5
-MAX_RETRY_AFTER_SECONDS = 30
-
 
 class TwilioMessaging:
     def __init__(self, account_sid: str, auth_token: str, senders: Sequence[TwilioSender]) -> None:
@@ -56,38 +52,24 @@ class TwilioMessaging:
         if message.status_callback:
             form["StatusCallback"] = message.status_callback
         pacer = pacer_for(f"twilio:{configured.from_}", configured.messages_per_second)
-        for _ in range(MAX_RATE_LIMIT_RETRIES + 1):
-            await pacer.wait()
-            status, answer, retry_after = await self._request("POST", "/Messages.json", form)
-            if status == 429:
-                pacer.hold(min(retry_after, MAX_RETRY_AFTER_SECONDS))
-                continue
-            if status >= 400:
-                raise _rest_error("Unable to create record", status, answer)
-            return SendReceipt(provider_message_id=str(answer.get("sid")))
-        raise _rest_error("Unable to create record", 429, answer)
+        # Twilio answers 429 (error 20429) with Retry-After when a sender goes past its queue's rate.
+        answer = await sending.paced(
+            pacer, lambda: self._request("POST", "/Messages.json", form), lambda a: _seconds(a.retry_after)
+        )
+        if answer.status >= 400:
+            raise _rest_error("Unable to create record", answer.status, answer.body)
+        return SendReceipt(provider_message_id=str(answer.body.get("sid")))
 
-    async def _request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, Any, float]:
-        """HTTP status, JSON answer ({} when there is none) and Retry-After seconds (1 when not given)."""
-        url = self._account_url + path
-        try:
-            async with sending.session().request(method, url, data=form, headers=self._headers) as response:
-                try:
-                    answer = await response.json(content_type=None)
-                except ValueError:
-                    answer = None
-                retry_after = _seconds(response.headers.get("Retry-After"))
-                return response.status, answer if isinstance(answer, dict) else {}, retry_after
-        except sending.network_errors() as error:
-            raise ChannelError(f"twilio: {type(error).__name__}", retryable=True) from None
+    async def _request(self, method: str, path: str, form: dict[str, str] | None = None) -> sending.Answer:
+        return await sending.request("twilio", method, self._account_url + path, data=form, headers=self._headers)
 
     def probe(self) -> None:
         """GET /2010-04-01/Accounts/{sid}.json: the account answers, and is active."""
-        status, answer, _ = sending.run(self._request("GET", ".json"))
-        if status >= 400:
-            raise ChannelError(f"twilio account fetch: HTTP {status}", retryable=True)
-        if answer.get("status") not in (None, "active"):
-            raise ChannelError(f"twilio account is {answer.get('status')}")
+        answer = sending.run(self._request("GET", ".json"))
+        if answer.status >= 400:
+            raise ChannelError(f"twilio account fetch: HTTP {answer.status}", retryable=True)
+        if answer.body.get("status") not in (None, "active"):
+            raise ChannelError(f"twilio account is {answer.body.get('status')}")
 
 
 def _rest_error(action: str, status: int, answer: dict[str, Any]) -> ChannelError:

@@ -315,7 +315,7 @@ class ChannelRouter:
             try:
                 self.adapter(message.channel)
             except NoSenderForChannel as error:
-                deliveries[i] = Delivery(channel=message.channel, receipt=None, error=error.message)
+                deliveries[i] = self._delivery(message, error, time.perf_counter())
                 continue
             shares.setdefault(provider, []).append(i)
         started = time.perf_counter()

@@ -18,7 +18,6 @@ from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.ranking import rank_drivers
 from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
-from ridecast.domain.stats.counters import SendTally
 from ridecast.domain.stats.recording import count_offer_sends, record_ride_ended
 from ridecast.domain.types import MessageChannel
 from ridecast.ids import new_offer_secret, offer_token
@@ -165,7 +164,7 @@ def _save_and_send_offers(
     batches = [[offer for _, offer in new[i : i + OFFERS_PER_WRITE]] for i in range(0, len(new), OFFERS_PER_WRITE)]
     in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
     deliveries = send_wave(ports, router, ride, saved + new, "offer")
-    count_offer_sends([SendTally(d.channel, d.ok, 0) for d in deliveries])
+    count_offer_sends([(d.channel, d.ok) for d in deliveries])
     return deliveries
 
 

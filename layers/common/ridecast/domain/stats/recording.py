@@ -78,9 +78,10 @@ def record_sends(stats: StatsStore, fleet_id: str, sends: list[SendTally], at: d
         stats.count_sends(fleet_id, hour_key(at or utcnow()), channel_counts(sends))
 
 
-def count_offer_sends(sends: list[SendTally]) -> None:
-    """A wave's offers per channel, for the dashboard (EMF); the stats counters come from the router."""
-    for channel in sorted({s.channel for s in sends}):
-        on_channel = [s for s in sends if s.channel == channel]
+def count_offer_sends(sends: list[tuple[str, bool]]) -> None:
+    """A wave's offers per channel, (channel, delivered) each, for the dashboard (EMF); the stats counters and
+    latencies come from the router."""
+    for channel in sorted({channel for channel, _ in sends}):
+        on_channel = [delivered for sent_on, delivered in sends if sent_on == channel]
         count_by("OfferSends", "channel", channel, len(on_channel))
-        count_by("OfferFailures", "channel", channel, sum(1 for s in on_channel if not s.ok))
+        count_by("OfferFailures", "channel", channel, on_channel.count(False))

@@ -7,9 +7,7 @@ gives it (the broadcast worker runs with exactly that). Serves until SIGTERM or 
 """
 
 import json
-import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -35,26 +33,27 @@ FAKE_CREDENTIALS = {
 def main() -> int:
     os.environ.update(FAKE_CREDENTIALS)
     import boto3
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from bench.keep_alive import application, serve
     from local_stack.aws import create_tables
     from local_stack.template import LocalTemplate
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
     template = LocalTemplate(REPO / "template.yaml")
     matching = next(f for f in template.functions() if f.logical_id == "MatchingFunction")
-    # As the local stack creates them: keys, indexes and TTL as template.yaml declares them.
-    create_tables(boto3.client("dynamodb", endpoint_url=url), template)
-    print(json.dumps({"url": url, "pid": os.getpid(), "environment": matching.environment}), flush=True)
-    stopped = threading.Event()
-    for stopping in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stopping, lambda signum, frame: stopped.set())
-    stopped.wait()
-    server.stop()
+
+    def ready(port: int) -> None:
+        # The tables are created over HTTP like any client's, so from a thread: the server answers on this one.
+        def create() -> None:
+            url = f"http://127.0.0.1:{port}"
+            # As the local stack creates them: keys, indexes and TTL as template.yaml declares them.
+            create_tables(boto3.client("dynamodb", endpoint_url=url), template)
+            print(json.dumps({"url": url, "pid": os.getpid(), "environment": matching.environment}), flush=True)
+
+        threading.Thread(target=create, daemon=True).start()
+
+    # moto's server mode (what ThreadedMotoServer runs), on connections kept open as DynamoDB keeps them.
+    serve(application(DomainDispatcherApplication(create_backend_app)), 0, ready)
     return 0
 
 

@@ -1,0 +1,59 @@
+"""bench/keep_alive.py: the benchmarks' remote services answer on connections that stay open, pass the WSGI
+application's answer through unchanged, and wait their answer time without a thread each."""
+
+import asyncio
+import time
+
+from aiohttp import ClientSession, TCPConnector
+from aiohttp.test_utils import TestServer
+from werkzeug.wrappers import Request, Response
+
+from bench.keep_alive import application
+
+
+@Request.application
+def echo(request: Request) -> Response:
+    body = {
+        "method": request.method,
+        "path": request.path,
+        "query": request.args.to_dict(),
+        "body": request.get_data(as_text=True),
+    }
+    return Response(
+        str(body), status=201 if request.method == "POST" else 200, headers={"X-Echo": request.headers.get("X-In", "")}
+    )
+
+
+async def _calls(delay: float, count: int) -> tuple[list[tuple[int, str, str]], int, float]:
+    served = application(echo, lambda path: delay if path.startswith("/slow") else 0.0)
+    async with TestServer(served) as server:
+        connector = TCPConnector(limit=count)
+        async with ClientSession(connector=connector) as session:
+            started = time.perf_counter()
+
+            async def call(i: int) -> tuple[int, str, str]:
+                url = server.make_url(f"/slow/{i}?n={i}")
+                async with session.post(url, data=f"body {i}", headers={"X-In": str(i)}) as answer:
+                    return answer.status, answer.headers["X-Echo"], await answer.text()
+
+            answers = list(await asyncio.gather(*(call(i) for i in range(count))))
+            elapsed = time.perf_counter() - started
+            again = [await call(i) for i in range(3)]
+            return answers + again, sum(len(c) for c in connector._conns.values()), elapsed
+
+
+def test_answers_pass_through_on_connections_kept_open() -> None:
+    # Given a WSGI application served by the keep-alive server, answering /slow after 0.2 s
+    # When 50 requests arrive at once, then 3 more one after another
+    answers, open_connections, elapsed = asyncio.run(_calls(0.2, 50))
+
+    # Then each answer is the application's own: status, headers and body
+    status, echoed, body = answers[7]
+    assert (status, echoed) == (201, "7")
+    assert "'path': '/slow/7'" in body
+    assert "'query': {'n': '7'}" in body
+    assert "'body': 'body 7'" in body
+    # And the 50 waits overlapped instead of queueing behind each other
+    assert elapsed < 0.2 * 10
+    # And the connections stayed open for reuse: the last three calls opened none
+    assert open_connections == 50

@@ -1,5 +1,6 @@
 """The local stack's TransactWriteItems keeps moto's outcomes while backing up only the items it names."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,3 +161,87 @@ def test_a_query_on_the_table_key_finds_its_partition_in_order_with_conditions_f
         ExpressionAttributeValues={":g": {"S": "Gr3"}},
     )
     assert [i["SK"]["S"] for i in on_index["Items"]] == [f"OFFER#{n}" for n in (4, 3, 2, 1, 0)]
+
+
+EVERY_TYPE = {
+    "text": {"S": "naïve ✓"},
+    "number": {"N": "12.50"},
+    "blob": {"B": b"\x00\xffraw"},
+    "flag": {"BOOL": True},
+    "nothing": {"NULL": True},
+    "nested": {"M": {"list": {"L": [{"S": "a"}, {"N": "1"}, {"M": {"deep": {"BOOL": False}}}]}}},
+    "texts": {"SS": ["x", "y"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blobs": {"BS": [b"\x01", b"\x02"]},
+}
+
+
+def test_reads_answer_every_attribute_type_as_moto_serializer_does(client: Any) -> None:
+    # Given an item with every DynamoDB type, binary ones included
+    client.put_item(TableName=TABLE, Item=_key("typed") | EVERY_TYPE)
+
+    # When it is read by GetItem, Query, Scan and BatchGetItem
+    got = client.get_item(TableName=TABLE, Key=_key("typed"))["Item"]
+    queried = client.query(
+        TableName=TABLE, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "typed"}}
+    )
+    scanned = client.scan(TableName=TABLE)["Items"]
+    batch = client.batch_get_item(RequestItems={TABLE: {"Keys": [_key("typed")]}})["Responses"][TABLE]
+
+    # Then each answers the item exactly as written (sets in any order), with counts where the API has them
+    def comparable(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: {t: sorted(v) if t in ("SS", "NS", "BS") else v for t, v in a.items()} for k, a in item.items()}
+
+    expected = comparable(_key("typed") | EVERY_TYPE)
+    assert [comparable(i) for i in (got, queried["Items"][0], scanned[0], batch[0])] == [expected] * 4
+    assert (queried["Count"], queried["ScannedCount"]) == (1, 1)
+
+
+def test_a_read_body_is_what_moto_own_serializer_writes(client: Any) -> None:
+    # Given a query result holding every type
+    from moto.dynamodb.responses import DynamoResult
+
+    client.put_item(TableName=TABLE, Item=_key("typed") | EVERY_TYPE)
+    captured: list[tuple[Any, Any]] = []
+    ours = DynamoResult.execute_result
+
+    def capture(self: Any, context: Any) -> Any:
+        captured.append((self, context))
+        return ours(self, context)
+
+    DynamoResult.execute_result = capture  # type: ignore[method-assign]
+    try:
+        client.query(
+            TableName=TABLE,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": "typed"}},
+            ReturnConsumedCapacity="TOTAL",
+        )
+    finally:
+        DynamoResult.execute_result = ours  # type: ignore[method-assign]
+
+    # When both serializers write it
+    result, context = captured[0]
+    status, headers, body = moto_dynamodb.execute_result(result, context)
+    moto_status, moto_headers, moto_body = moto_dynamodb._moto_execute_result(result, context)
+
+    # Then the answers are the same JSON, status and content type
+    assert (status, headers["Content-Type"]) == (moto_status, moto_headers["Content-Type"])
+    assert json.loads(body) == json.loads(moto_body)
+
+
+def test_an_item_over_moto_size_limit_is_refused_and_one_under_it_is_kept(client: Any) -> None:
+    # Given two items: one just under moto's 405,000-byte limit (names and values counted), one just over
+    under = _key("under") | {"data": {"S": "x" * (405000 - len("PKunderSKMETAdata"))}}
+    over = _key("over") | {"data": {"S": "x" * (405001 - len("PKoverSKMETAdata"))}}
+
+    # When both are put
+    client.put_item(TableName=TABLE, Item=under)
+    with pytest.raises(ClientError) as refused:
+        client.put_item(TableName=TABLE, Item=over)
+
+    # Then the one under is stored and the one over refused as DynamoDB refuses it, leaving nothing
+    assert _item(client, "under") is not None
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item size has exceeded the maximum allowed size" in refused.value.response["Error"]["Message"]
+    assert _item(client, "over") is None

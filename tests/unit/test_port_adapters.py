@@ -26,8 +26,8 @@ def test_ports_are_built_once_per_container_and_create_no_client(aws: AwsStack) 
     # Then it gets the same ones, sharing the stores, and nothing has connected to AWS yet
     assert first is second
     assert first.stores is wiring.stores()
-    cached = [table.table, stepfunctions.client, secrets._client, alerts._client]
-    assert [f.cache_info().currsize for f in cached] == [0, 0, 0, 0]
+    cached = [table.table, stepfunctions.client, secrets._client, secrets._provider, alerts._client]
+    assert [f.cache_info().currsize for f in cached] == [0, 0, 0, 0, 0]
 
 
 def test_the_test_fixtures_forget_the_ports_between_tests(aws: AwsStack) -> None:

@@ -1,9 +1,11 @@
 """ridecast.repositories.table: the shared table, the one conditional-write helper, updates, paging, the probe."""
 
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ridecast.repositories import table
@@ -121,3 +123,51 @@ def test_the_probe_reports_a_reachable_table_as_ok(aws: AwsStack) -> None:
 def test_the_probe_reports_a_missing_table_by_its_error_name(aws: AwsStack) -> None:
     boto3.client("dynamodb", region_name=REGION).delete_table(TableName=aws.table_name)
     assert table.probe() == {"status": "error", "error": "ResourceNotFoundException"}
+
+
+def test_put_all_writes_typed_items_that_read_back_as_written(aws: AwsStack) -> None:
+    # Given items with strings, numbers, nested maps and lists
+    items = [
+        {"PK": "P", "SK": f"{n:02d}", "n": n, "place": {"lat": Decimal("51.5"), "tags": ["a", "b"]}} for n in range(25)
+    ]
+
+    # When they are put in one batch
+    table.put_all(items)
+
+    # Then each reads back through the resource exactly as given
+    assert list(table.query_all(KeyConditionExpression=Key("PK").eq("P"))) == items
+
+
+def test_put_all_resends_what_dynamodb_left_unprocessed_then_gives_up(
+    aws: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given DynamoDB leaving the last item of a batch unprocessed, on the first `times` calls
+    calls: list[int] = []
+    real = table.typed_client().batch_write_item
+
+    def leaving_the_last(times: int) -> Any:
+        def batch_write_item(RequestItems: dict[str, list[Any]]) -> Any:
+            ((name, requests),) = RequestItems.items()
+            calls.append(len(requests))
+            if len(calls) > times:
+                return real(RequestItems=RequestItems)
+            if requests[:-1]:
+                real(RequestItems={name: requests[:-1]})
+            return {"UnprocessedItems": {name: requests[-1:]}}
+
+        return batch_write_item
+
+    monkeypatch.setattr(table.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(table.typed_client(), "batch_write_item", leaving_the_last(times=1))
+    # When two items are put
+    table.put_all([{"PK": "U", "SK": "1"}, {"PK": "U", "SK": "2"}])
+    # Then the one left over went again, alone, and both are stored
+    assert calls == [2, 1]
+    assert [i["SK"] for i in table.query_all(KeyConditionExpression=Key("PK").eq("U"))] == ["1", "2"]
+
+    # And when DynamoDB never takes an item, the caller hears of it after the bounded tries
+    calls.clear()
+    monkeypatch.setattr(table.typed_client(), "batch_write_item", leaving_the_last(times=100))
+    with pytest.raises(RuntimeError, match="1 of 1 items unwritten"):
+        table.put_all([{"PK": "V", "SK": "1"}])
+    assert len(calls) == table.UNPROCESSED_ATTEMPTS

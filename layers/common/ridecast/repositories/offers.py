@@ -10,21 +10,20 @@ from ridecast.domain.entities import Offer
 from ridecast.domain.ports import OfferChange
 from ridecast.observability import logger
 from ridecast.repositories.items import driver_offers_gsi, from_item, offer_item, offer_sk, ride_pk
-from ridecast.repositories.table import client, conditionally, plain, query_all, table, update_expression
+from ridecast.repositories.table import client, conditionally, plain, put_all, query_all, table, update_expression
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef, BatchStatementResponseTypeDef
 
 STATEMENTS_PER_CALL = 25  # BatchExecuteStatement's maximum
+ITEMS_PER_BATCH_WRITE = 25  # BatchWriteItem's maximum
 BATCH_ATTEMPTS = 3
 
 
 class DynamoOfferStore:
     def add_many(self, offers: list[Offer]) -> None:
-        # batch_writer sends 25 items per call (DynamoDB's maximum) and resends what was left unprocessed.
-        with table().batch_writer() as batch:
-            for offer in offers:
-                batch.put_item(Item=offer_item(offer))
+        for start in range(0, len(offers), ITEMS_PER_BATCH_WRITE):
+            put_all([offer_item(offer) for offer in offers[start : start + ITEMS_PER_BATCH_WRITE]])
 
     def get(self, ride_id: str, driver_id: str) -> Offer | None:
         key = {"PK": ride_pk(ride_id), "SK": offer_sk(driver_id)}

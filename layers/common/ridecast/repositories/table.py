@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
+from boto3.dynamodb.types import TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -35,6 +36,39 @@ def table() -> "Table":
 def client() -> "DynamoDBClient":
     """The low-level client behind `table()`, for transactions."""
     return table().meta.client
+
+
+@lru_cache(maxsize=1)
+def typed_client() -> "DynamoDBClient":
+    """A client without the resource's hooks, for requests whose values are already typed (`typed`): the
+    resource's client walks every request through the API model to type it, which cost a 1,000-driver
+    broadcast a third of its offer writes' CPU."""
+    return boto3.client("dynamodb", config=Config(parameter_validation=False))
+
+
+_type_value = TypeSerializer().serialize
+UNPROCESSED_ATTEMPTS = 6  # 50 ms doubling: about 3 s of DynamoDB throttling before the caller hears of it
+
+
+def typed(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as DynamoDB's wire format types it ({"S": ...}, {"N": ...}, ...), by boto3's serializer."""
+    return {name: _type_value(value) for name, value in item.items()}
+
+
+def put_all(items: list[dict[str, Any]]) -> None:
+    """Up to 25 items in one BatchWriteItem, resending what DynamoDB leaves unprocessed (throttling) with
+    backoff, as boto3's batch_writer would but without its per-request typing walk."""
+    name = get_settings().table_name
+    requests: list[Any] = [{"PutRequest": {"Item": typed(item)}} for item in items]
+    for attempt in range(UNPROCESSED_ATTEMPTS):
+        unprocessed = typed_client().batch_write_item(RequestItems={name: requests}).get("UnprocessedItems", {})
+        requests = list(unprocessed.get(name, []))
+        if not requests:
+            return
+        time.sleep(0.05 * 2**attempt)
+    raise RuntimeError(
+        f"DynamoDB left {len(requests)} of {len(items)} items unwritten after {UNPROCESSED_ATTEMPTS} tries"
+    )
 
 
 def is_conditional_failure(error: ClientError) -> bool:

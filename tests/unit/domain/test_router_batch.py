@@ -2,16 +2,20 @@
 a round of their own, the first few ahead of the rest so that an outage they meet is routed around for the others,
 and a broadcast that sends its wave this way and records what it learnt in batched offer writes."""
 
+from collections.abc import Sequence
+
 import pytest
 
+from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
 from ridecast.domain.channels.router import ChannelRouter, DriverMessage
 from ridecast.domain.drivers.commands import NewDriver
 from ridecast.domain.drivers.roster import register_driver
-from ridecast.domain.entities import Driver, Fleet
+from ridecast.domain.entities import Driver, Fleet, Offer
 from ridecast.domain.matching import broadcast as broadcast_module
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.ports import OfferChange
-from tests.fakes import Fakes
+from ridecast.errors import ChannelError
+from tests.fakes import Fakes, RecordingTwilio
 from tests.unit.domain.conftest import a_fleet, a_ride, drivers_of
 
 
@@ -139,3 +143,42 @@ def test_a_failed_offer_is_marked_failed_unless_answered_first(fakes: Fakes) -> 
     fakes.offers.update_many([OfferChange(ride.ride_id, first.driver_id, {"status": "failed"}, only_from="sent")])
     assert fakes.offers.get(ride.ride_id, first.driver_id).status == "accepted"  # type: ignore[union-attr]
     assert second.driver_id in offers
+
+
+def test_a_wave_bigger_than_a_part_sends_each_part_only_once_its_offers_are_saved(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a fleet with eight SMS drivers, waves saved and sent three offers a part, and a watch on both
+    fleet = a_fleet(fakes)
+    drivers = drivers_of(fakes, fleet, 8)
+    ride = a_ride(fakes, fleet)
+    monkeypatch.setattr(broadcast_module, "OFFERS_PER_PART", 3)
+    events: list[tuple[str, int]] = []
+    real_add_many, real_send_many = fakes.offers.add_many, RecordingTwilio.send_many
+
+    def add_many(offers: list[Offer]) -> None:
+        events.append(("saved", len(offers)))
+        real_add_many(offers)
+
+    def send_many(twilio: RecordingTwilio, outbound: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        # Each message's offer is already saved when the message leaves
+        phones = {d.phone: d.driver_id for d in drivers}
+        assert all(fakes.offers.get(ride.ride_id, phones[m.to]) is not None for m in outbound)
+        events.append(("sent", len(outbound)))
+        return real_send_many(twilio, outbound)
+
+    monkeypatch.setattr(fakes.offers, "add_many", add_many)
+    monkeypatch.setattr(RecordingTwilio, "send_many", send_many)
+    # When the ride is broadcast
+    result = broadcast(fakes.ports, ride.ride_id)
+    # Then all eight were offered, in parts of three, three and two, each sent after it was saved
+    assert result["offers_sent"] == 8
+    assert sum(n for kind, n in events if kind == "saved") == 8
+    assert [n for kind, n in events if kind == "sent"] == [3, 3, 2]
+    assert events.index(("sent", 2)) > [i for i, (kind, _) in enumerate(events) if kind == "saved"][-1]
+    # And the messages went in the ride's order, most recently seen first
+    ranked = sorted(fakes.offers.for_ride(ride.ride_id), key=lambda o: o.rank)
+    offered = {d.phone for d in drivers}
+    assert [m.to for m in fakes.channels.sent if m.to in offered] == [
+        d.phone for o in ranked for d in drivers if d.driver_id == o.driver_id
+    ]

@@ -2,12 +2,13 @@
 those who timed out. Each wave is safe to retry."""
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from ridecast.domain.channels.catalogue import render, ride_values
 from ridecast.domain.channels.ports import Button
-from ridecast.domain.channels.router import ChannelRouter, Delivery, DriverMessage
+from ridecast.domain.channels.router import FIRST_SENDS, ChannelRouter, Delivery, DriverMessage
 from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.roster import eligible_drivers
 from ridecast.domain.drivers.telegram_registration import issue_link
@@ -28,6 +29,10 @@ from ridecast.settings import get_settings
 # 5 round trips instead of 40 in a row.
 OFFERS_PER_WRITE = 25
 OFFER_WRITES_IN_FLIGHT = 8
+# A wave is saved and sent in parts of this many offers, each sent while the next is saved: big enough to
+# keep every provider connection busy (broadcast_concurrency, 64 by default), small enough that only a few
+# writes come before the first message leaves.
+OFFERS_PER_PART = 200
 
 
 def offer_link(offer: Offer) -> str:
@@ -158,21 +163,43 @@ def _save_and_send_offers(
     new: list[tuple[Driver, Offer]],
     saved: list[tuple[Driver, Offer]],
 ) -> list[Delivery]:
-    """Write the new offers, then send every offer of the wave in one batch: offers exist before any message
-    leaves, so even an instant answer finds its offer. What the sends taught (Telegram message ids, failures,
-    channel moves) is written afterwards, a batch per write."""
-    batches = [[offer for _, offer in new[i : i + OFFERS_PER_WRITE]] for i in range(0, len(new), OFFERS_PER_WRITE)]
-    in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
-    deliveries = send_wave(ports, router, ride, saved + new, "offer")
+    """Offers exist before their messages leave, so even an instant answer finds its offer: the wave is saved
+    a part at a time, in order, on a thread of its own, and each part is sent once it is saved while the next
+    is being written (a wave's writes cost its sending no time but the first part's). What the sends taught
+    (Telegram message ids, failures, channel moves) is written after each part."""
+    parts = [new[i : i + OFFERS_PER_PART] for i in range(0, len(new), OFFERS_PER_PART)]
+
+    def save(part: list[tuple[Driver, Offer]]) -> None:
+        batches = [
+            [offer for _, offer in part[i : i + OFFERS_PER_WRITE]] for i in range(0, len(part), OFFERS_PER_WRITE)
+        ]
+        in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
+
+    deliveries = send_wave(ports, router, ride, saved, "offer") if saved else []
+    writer = ThreadPoolExecutor(max_workers=1)
+    try:
+        writes = [writer.submit(save, part) for part in parts]
+        for part, write in zip(parts, writes, strict=True):
+            write.result()
+            # Only the wave's first messages send a few drivers ahead (router.to_drivers): by the next part
+            # the router knows which channels answer.
+            deliveries += send_wave(ports, router, ride, part, "offer", first=0 if deliveries else FIRST_SENDS)
+    finally:
+        writer.shutdown(cancel_futures=True)  # a failed part stops the rest: the retried wave resends what was saved
     count_offer_sends([(d.channel, d.ok) for d in deliveries])
     return deliveries
 
 
 def send_wave(
-    ports: Ports, router: ChannelRouter, ride: Ride, wave: list[tuple[Driver, Offer]], kind: str
+    ports: Ports,
+    router: ChannelRouter,
+    ride: Ride,
+    wave: list[tuple[Driver, Offer]],
+    kind: str,
+    first: int = FIRST_SENDS,
 ) -> list[Delivery]:
     messages = [offer_message(ports, router, ride, driver, offer, kind) for driver, offer in wave]
-    deliveries = router.to_drivers(messages)
+    deliveries = router.to_drivers(messages, first=first)
     changes = [
         change
         for (_, offer), delivery in zip(wave, deliveries, strict=True)

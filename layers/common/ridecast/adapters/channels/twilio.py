@@ -6,6 +6,7 @@ import json
 import zlib
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from ridecast.adapters.channels import sending
 from ridecast.adapters.channels.pacing import pacer_for
@@ -22,6 +23,7 @@ class TwilioMessaging:
         self._account_url = f"{base_url}/2010-04-01/Accounts/{account_sid}"
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._headers = {"Authorization": f"Basic {credentials}", "Accept": "application/json"}
+        self._form_headers = {**self._headers, "Content-Type": "application/x-www-form-urlencoded"}
         self._senders: dict[str, list[TwilioSender]] = {}
         for sender in senders:
             self._senders.setdefault(sender.channel, []).append(sender)
@@ -61,7 +63,12 @@ class TwilioMessaging:
         return SendReceipt(provider_message_id=str(answer.body.get("sid")))
 
     async def _request(self, method: str, path: str, form: dict[str, str] | None = None) -> sending.Answer:
-        return await sending.request("twilio", method, self._account_url + path, data=form, headers=self._headers)
+        if form is None:
+            return await sending.request("twilio", method, self._account_url + path, headers=self._headers)
+        # Encoded here: given a dict, aiohttp builds a multipart writer (and a uuid4 boundary) for every
+        # message before choosing the urlencoded form, a tenth of a send's CPU.
+        body = urlencode(form).encode()
+        return await sending.request("twilio", method, self._account_url + path, data=body, headers=self._form_headers)
 
     def probe(self) -> None:
         """GET /2010-04-01/Accounts/{sid}.json: the account answers, and is active."""

@@ -76,8 +76,8 @@ def test_accept_while_the_first_wave_is_still_going_out(stack: Stack, monkeypatc
     real_send = broadcast.send_wave
     accepts: list[Any] = []
 
-    def send_wave(ports: Any, router: Any, ride: Any, wave: list[Any], kind: str) -> Any:
-        deliveries = real_send(ports, router, ride, wave, kind)
+    def send_wave(ports: Any, router: Any, ride: Any, wave: list[Any], kind: str, first: int = 0) -> Any:
+        deliveries = real_send(ports, router, ride, wave, kind, first)
         offered = {driver.driver_id for driver, _ in wave}
         if fast["driver_id"] in offered and ride.fleet_id == fleet.fleet_id:
             accepts.append(stack.accept(stack.offer_link(fast, {"code": ride.code})))
@@ -120,11 +120,11 @@ def test_a_wave_larger_than_one_batch_write_saves_every_offer_before_its_message
     real_send = broadcast.send_wave
     unsaved_when_sent: list[str] = []
 
-    def send_wave(ports: Any, router: Any, ride: Any, wave: list[Any], kind: str) -> Any:
+    def send_wave(ports: Any, router: Any, ride: Any, wave: list[Any], kind: str, first: int = 0) -> Any:
         for driver, offer in wave:
             if ports.stores.offers.get(offer.ride_id, offer.driver_id) is None:
                 unsaved_when_sent.append(driver.driver_id)
-        return real_send(ports, router, ride, wave, kind)
+        return real_send(ports, router, ride, wave, kind, first)
 
     monkeypatch.setattr(broadcast, "send_wave", send_wave)
 

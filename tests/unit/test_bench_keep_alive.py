@@ -3,6 +3,7 @@ application's answer through unchanged, and wait their answer time without a thr
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import ClientSession, TCPConnector
 from aiohttp.test_utils import TestServer
@@ -45,7 +46,9 @@ async def _calls(delay: float, count: int) -> tuple[list[tuple[int, str, str]], 
 def test_answers_pass_through_on_connections_kept_open() -> None:
     # Given a WSGI application served by the keep-alive server, answering /slow after 0.2 s
     # When 50 requests arrive at once, then 3 more one after another
-    answers, open_connections, elapsed = asyncio.run(_calls(0.2, 50))
+    # (on a thread of its own: a browser test's driver may have left this thread's event loop running)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        answers, open_connections, elapsed = thread.submit(asyncio.run, _calls(0.2, 50)).result()
 
     # Then each answer is the application's own: status, headers and body
     status, echoed, body = answers[7]

@@ -1,14 +1,9 @@
-"""moto's DynamoDB at DynamoDB's own cost for the calls Ridecast makes by the thousand; moto still decides every
-outcome. Unpatched, a test session slowed down with all it had written, and grew to gigabytes: a Query on the table's
-key collected and sorted the whole table (now: that partition's items only); TransactWriteItems deep-copied the whole
-table per item as its backup (now: the items it names, put back if it raises); BatchExecuteStatement ran each PartiQL
-statement over a copy of every item and ignored a failed WHERE (now: keyed `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=?
-AND "SK"=? [AND "x"=?]`, the offer bookkeeping's, answered from the one item with DynamoDB's ConditionalCheckFailed);
-an item's 400 KB check summed the whole item again for each attribute (now: once per item); reads were answered
-through moto's generic model-walking serializer (now: their already plain JSON, as DynamoDB writes it).
-The local stack serializes moto's DynamoDB calls (local_stack.aws); a moto server (the bench's) answers on several
-threads, hence the query's per-thread scope.
-"""
+"""moto's DynamoDB at DynamoDB's own cost where Ridecast calls it by the thousand; moto still decides every outcome.
+Unpatched, a Query on the table's key sorted the whole table (now: its partition, per thread: the bench's moto server
+answers on several); TransactWriteItems deep-copied the table per item (now: the items named, put back if it raises);
+a PartiQL statement ran over a copy of every item (now: a keyed `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=? AND "SK"=?
+[AND "x"=?]` reads one item and fails as DynamoDB does); an item's size was summed once per attribute (now: once);
+reads went through moto's model-walking serializer (now: their plain JSON, as DynamoDB writes it)."""
 
 import base64
 import copy
@@ -18,12 +13,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoResult
-from moto.dynamodb.models.table import Table
 from py_partiql_parser._internal.update_parser import UpdateParser
 
 _moto_query, _moto_all_items = Table.query, Table.all_items

@@ -34,7 +34,7 @@ from ridecast.domain.channels.ports import (
 )
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Driver, Fleet, TwilioConfig
-from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.fan_out import in_parallel
 from ridecast.domain.ports import OpsAlerts, Ports, SecretStore, StatsStore
 from ridecast.domain.stats.recording import record_sends
 from ridecast.domain.types import MessageChannel

@@ -13,9 +13,9 @@ from ridecast.domain.clock import utcnow
 from ridecast.domain.drivers.roster import eligible_drivers
 from ridecast.domain.drivers.telegram_registration import issue_link
 from ridecast.domain.entities import Driver, Offer, Ride
+from ridecast.domain.fan_out import in_parallel
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import holding, notifications
-from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.ranking import rank_drivers
 from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded

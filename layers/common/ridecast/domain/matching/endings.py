@@ -7,10 +7,10 @@ from ridecast.domain.channels.catalogue import render, ride_values
 from ridecast.domain.channels.router import ChannelRouter
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet, Offer, Ride
+from ridecast.domain.fan_out import in_parallel
 from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import notifications
 from ridecast.domain.matching.answers import record_winning_answer
-from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.holder import tell_holder
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride

@@ -10,7 +10,7 @@ from typing import Any
 
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Ride
-from ridecast.domain.matching.fan_out import in_parallel
+from ridecast.domain.fan_out import in_parallel
 from ridecast.domain.matching.notifications import escalate
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded

@@ -5,8 +5,8 @@ its index and the answer POST /rides would have given; one Idempotency-Key cover
 from typing import Any
 
 from ridecast.domain.entities import DomainModel, Ride
+from ridecast.domain.fan_out import in_parallel
 from ridecast.domain.fleets.accounts import get_fleet
-from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.ports import Ports
 from ridecast.domain.rides.commands import NewRide
 from ridecast.domain.rides.create import IDEMPOTENCY_KEY_PATTERN, create_ride

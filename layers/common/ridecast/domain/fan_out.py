@@ -1,4 +1,5 @@
-"""Provider calls and their bookkeeping side by side, for a wave of offers or a round of news."""
+"""Work side by side on a bounded pool of threads: provider calls and their bookkeeping for a wave of offers or
+a round of news, the rides of a batch. Channels, matching and rides all use it, so it belongs to none of them."""
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor

@@ -182,3 +182,43 @@ def test_a_wave_bigger_than_a_part_sends_each_part_only_once_its_offers_are_save
     assert [m.to for m in fakes.channels.sent if m.to in offered] == [
         d.phone for o in ranked for d in drivers if d.driver_id == o.driver_id
     ]
+
+
+def test_a_wave_that_fails_between_parts_is_sent_whole_when_retried(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given eight SMS drivers, waves in parts of three, and the offer store failing the second part's write once
+    fleet = a_fleet(fakes)
+    drivers = drivers_of(fakes, fleet, 8)
+    ride = a_ride(fakes, fleet)
+    monkeypatch.setattr(broadcast_module, "OFFERS_PER_PART", 3)
+    writes, real_add_many = [0], fakes.offers.add_many
+
+    def add_many(offers: list[Offer]) -> None:
+        writes[0] += 1
+        if writes[0] == 2:
+            raise RuntimeError("DynamoDB throttled the write")
+        real_add_many(offers)
+
+    monkeypatch.setattr(fakes.offers, "add_many", add_many)
+    # When the wave fails after its first part went out
+    with pytest.raises(RuntimeError, match="throttled"):
+        broadcast(fakes.ports, ride.ride_id)
+    first_part = {m.to for m in fakes.channels.sent}
+    # Then only the first part was sent, and nothing after the failed write was saved or sent
+    assert len(first_part) == 3
+    assert len(fakes.offers.for_ride(ride.ride_id)) == 3
+
+    # And when Step Functions retries the task, every driver has the offer and is counted once
+    result = broadcast(fakes.ports, ride.ride_id)
+    assert result["offers_sent"] == 8
+    offers = fakes.offers.for_ride(ride.ride_id)
+    assert sorted(o.driver_id for o in offers) == sorted(d.driver_id for d in drivers)
+    assert all(o.status == "sent" and o.wave == 1 for o in offers)
+    for driver in drivers:
+        # (those of the first part twice: a duplicate offer beats a driver never asked)
+        expected = 2 if driver.phone in first_part else 1
+        assert sum(1 for m in fakes.channels.sent if m.to == driver.phone) == expected
+    stored = fakes.rides.get(ride.ride_id)
+    assert stored is not None
+    assert (stored.wave, stored.drivers_notified) == (1, 8)

@@ -2,6 +2,7 @@
 those who timed out. Each wave is safe to retry."""
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -169,11 +170,19 @@ def _save_and_send_offers(
     (Telegram message ids, failures, channel moves) is written after each part."""
     parts = [new[i : i + OFFERS_PER_PART] for i in range(0, len(new), OFFERS_PER_PART)]
 
+    failed = threading.Event()
+
     def save(part: list[tuple[Driver, Offer]]) -> None:
+        if failed.is_set():  # a part failed to save: the parts after it are neither saved nor sent
+            return
         batches = [
             [offer for _, offer in part[i : i + OFFERS_PER_WRITE]] for i in range(0, len(part), OFFERS_PER_WRITE)
         ]
-        in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
+        try:
+            in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
+        except BaseException:
+            failed.set()
+            raise
 
     deliveries = send_wave(ports, router, ride, saved, "offer") if saved else []
     writer = ThreadPoolExecutor(max_workers=1)
@@ -185,7 +194,7 @@ def _save_and_send_offers(
             # the router knows which channels answer.
             deliveries += send_wave(ports, router, ride, part, "offer", first=0 if deliveries else FIRST_SENDS)
     finally:
-        writer.shutdown(cancel_futures=True)  # a failed part stops the rest: the retried wave resends what was saved
+        writer.shutdown(cancel_futures=True)  # the retried wave (Step Functions) resends what was saved
     count_offer_sends([(d.channel, d.ok) for d in deliveries])
     return deliveries
 

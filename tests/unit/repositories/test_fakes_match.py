@@ -215,29 +215,40 @@ def test_sender_claims_are_all_or_nothing_and_a_fleet_releases_only_its_own(eith
     assert either.senders.claim("f2", ["+15005550006"]) == []
 
 
-def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Stores) -> None:
+def test_a_rides_ending_is_counted_once_in_its_hour_day_and_span(either: Stores) -> None:
     # Given two rides created in consecutive hours
     either.stats.count_created("f1", "2026-03-01T09", {"created": 1})
     either.stats.count_created("f1", "2026-03-01T10", {"created": 1})
     either.stats.count_created("f2", "2026-03-01T10", {"created": 1})
     # When the first ride's ending is recorded twice (a retry) and the second's once
-    ending = {"hour": "2026-03-01T09", "day": "2026-03-01", "driver_counts": {"offers#d1": 1, "accepted#d1": 1}}
+    ending = {"hour": "2026-03-01T09", "driver_counts": {"offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000}}
     assert either.stats.count_ended("f1", "r1", hour_counts={"ended#assigned": 1}, **ending) is True
     assert either.stats.count_ended("f1", "r1", hour_counts={"ended#assigned": 1}, **ending) is False
     assert either.stats.count_ended(
-        "f1", "r2", hour="2026-03-01T10", day="2026-03-01", hour_counts={"ended#timed_out": 1}, driver_counts={}
+        "f1", "r2", hour="2026-03-01T10", hour_counts={"ended#timed_out": 1, "ttm#24": 1}, driver_counts={}
     )
-    either.stats.count_sends("f1", "2026-03-01T10", {"ch_attempts#sms": 2, "ch_latency_ms#sms": 80})
-    # Then each hour holds its own counters, the drivers' day one ending, and no matching is live
-    assert either.stats.hours("f1", "2026-03-01T09", "2026-03-01T10") == [
-        {"created": 1, "ended#assigned": 1},
-        {"created": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80},
-    ]
-    assert either.stats.hours("f1", "2026-03-01T10", "2026-03-01T10")[0]["created"] == 1
-    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
-        {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80}
-    ]
-    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "accepted#d1": 1}]
+    either.stats.count_sends(
+        "f1", "2026-03-01T10", {"ch_attempts#sms": 2, "ch_failures#sms": 1, "ch_latency_ms#sms": 80}
+    )
+    # Then each hour holds its own counters, its day and span (2026-02-28..03-07) both, with the drivers'
+    # counts; no matching is live
+    hour_09, hour_10 = ("hour", "2026-03-01T09"), ("hour", "2026-03-01T10")
+    day, span = ("day", "2026-03-01"), ("span", "2026-02-28")
+    whole_day = {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ttm#24": 1}
+    whole_day |= {"ch_attempts#sms": 2, "ch_failures#sms": 1, "ch_latency_ms#sms": 80}
+    assert either.stats.read("f1", [hour_09, hour_10, day, span, ("hour", "2026-03-01T11")]) == {
+        hour_09: {"created": 1, "ended#assigned": 1},
+        hour_10: {
+            "created": 1,
+            "ended#timed_out": 1,
+            "ttm#24": 1,
+            "ch_attempts#sms": 2,
+            "ch_failures#sms": 1,
+            "ch_latency_ms#sms": 80,
+        },
+        **{key: {**whole_day, "offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000} for key in (day, span)},
+    }
+    assert either.stats.read("f2", [day]) == {day: {"created": 1}}
     assert either.stats.live_matchings("f1") == 0
     assert either.stats.live_matchings("f2") == 1
 
@@ -338,7 +349,8 @@ def test_the_pause_flag_changes_once_and_survives_a_fleet_edit(either: Stores) -
 def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replaces_it(either: Stores) -> None:
     # Given a ride counted as assigned (version 1, round 1), its offers counted for their drivers
     either.stats.count_created("f1", "2026-03-01T09", {"created": 1})
-    ending = {"hour": "2026-03-01T09", "day": "2026-03-01"}
+    ending = {"hour": "2026-03-01T09"}
+    hour, day, span = ("hour", "2026-03-01T09"), ("day", "2026-03-01"), ("span", "2026-02-28")
     assigned = {"ended#assigned": 1, "ttm_count": 1}
     assert either.stats.count_ended(
         "f1", "r1", **ending, hour_counts=assigned, driver_counts={"offers#d1": 1}, version=1
@@ -346,25 +358,20 @@ def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replac
     # When it goes back to matching (version 2, round 2), a stale ending of round 1 comes late, and it then
     # times out in round 2 (version 3)
     assert either.stats.count_reopened("f1", "r1", hour="2026-03-01T09", version=2, matching_round=2) is True
-    assert either.stats.hours("f1", "2026-03-01T09", "2026-03-01T09") == [
-        {"created": 1, "ended#assigned": 0, "ttm_count": 0}
-    ]
+    assert either.stats.read("f1", [hour]) == {hour: {"created": 1}}
     assert either.stats.live_matchings("f1") == 1
     late = {"hour_counts": assigned, "driver_counts": {"offers#d1": 1}, "version": 1}
     assert either.stats.count_ended("f1", "r1", **ending, **late) is False
     timed_out = {"hour_counts": {"ended#timed_out": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **timed_out, version=3, matching_round=2) is True
     # Then the ride counts once, as timed out; each round's offers once for their drivers; nothing is live
-    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
-        {"created": 1, "ended#assigned": 0, "ttm_count": 0, "ended#timed_out": 1}
-    ]
-    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "offers#d2": 1}]
+    once = {"created": 1, "ended#timed_out": 1, "offers#d1": 1, "offers#d2": 1}
+    assert either.stats.read("f1", [day, span]) == {day: once, span: once}
     assert either.stats.live_matchings("f1") == 0
     # And a reassign that keeps it ended (version 4, same round) replaces its counts without counting drivers again
     reassigned = {"hour_counts": {"ended#timed_out": 1, "reassignments": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **reassigned, version=4, matching_round=2) is True
-    assert either.stats.days("f1", "2026-03-01", "2026-03-01")[0]["reassignments"] == 1
-    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "offers#d2": 1}]
+    assert either.stats.read("f1", [day]) == {day: {**once, "reassignments": 1}}
     assert either.stats.live_matchings("f1") == 0
 
 

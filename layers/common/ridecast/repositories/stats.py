@@ -1,39 +1,51 @@
-"""Stats counters (SPEC §6): one item per fleet and hour and the same per fleet and UTC day (so 30 days read
-30 day items and the hours at the edges, not 720 hours), one per fleet and UTC day for the drivers, one live
-counter per fleet, and a marker per ride whose ending has been counted.
+"""Stats counters (SPEC §6): one item per fleet and hour, per fleet and UTC day and per fleet and 8-day span
+(`counters.cover` reads any period from a few of them), one live counter per fleet, and a marker per ride
+whose ending has been counted.
 
-  hour     PK=STATS#<fleet>#HOUR     SK=<YYYY-MM-DDTHH>  created, ended#<status>, ttm_*, ch_*#<channel>, ...
-  day      PK=STATS#<fleet>#DAY      SK=<YYYY-MM-DD>     the same counters, summed over the day
-  drivers  PK=STATS#<fleet>#DRIVERS  SK=<YYYY-MM-DD>     <counter>#<driver_id>
-  live     PK=STATS#<fleet>          SK=LIVE             matching
-  marker   PK=RIDE#<ride>            SK=STATS            which version of the ride is counted, and what its ending
-                                                        added (a ride back to matching takes it away again)
+  hour     PK=STATS#<fleet>#HOURS  SK=<YYYY-MM-DDTHH>  rides created, ended by status, ttm, channels (packed)
+  day      PK=STATS#<fleet>#DAYS   SK=<YYYY-MM-DD>     the same, summed over the day, and per driver `p:d#<id>`
+  span     PK=STATS#<fleet>#SPANS  SK=<first day>      the same over 8 days (counters.span_key)
+  live     PK=STATS#<fleet>        SK=LIVE             matching
+  marker   PK=RIDE#<ride>          SK=STATS            which version of the ride is counted, and what its ending
+                                                      added (a ride back to matching takes it away again)
 
-Every counter moves by ADD, so concurrent rides never lose each other's counts; a period is one Query per
-kind of item.
+Counters are packed several to a number (`stats_packing`), so a month reads ~1,000 values, not ~10,000. Every
+counter moves by ADD, so concurrent rides never lose each other's counts; a period is one BatchGetItem.
+A day or span item holds one number per driver who had offers in it (~60 bytes): DynamoDB's 400 KB item
+bound is ~6,000 such drivers per fleet and span. Items of the earlier layout (`#HOUR`, `#DAY`, `#DRIVERS`)
+are not read.
 """
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
+from ridecast.domain.stats.counters import CounterKey, Level, bucket_keys
 from ridecast.repositories.items import ride_pk
-from ridecast.repositories.table import client, conditionally, query_all, table, update_expression
+from ridecast.repositories.stats_packing import pack, unpack
+from ridecast.repositories.table import client, conditionally, table, update_expression
 
 LIVE_MATCHING = "matching"
 _KEYS = frozenset({"PK", "SK"})
+_KINDS: dict[Level, str] = {"hour": "HOURS", "day": "DAYS", "span": "SPANS"}
+# BatchGetItem's limit per call; a 92-day period covers at most ~75 buckets.
+_BATCH = 100
+_BATCH_ATTEMPTS = 5
 
 
 def stats_pk(fleet_id: str, kind: str | None = None) -> str:
     return f"STATS#{fleet_id}#{kind}" if kind else f"STATS#{fleet_id}"
 
 
-def _add(pk: str, sk: str, counts: dict[str, int]) -> dict[str, Any]:
-    """An Update that ADDs `counts` to one counters item (created on first use)."""
-    update = update_expression({}, add=counts)
+def _counters_pk(fleet_id: str, level: Level) -> str:
+    return stats_pk(fleet_id, _KINDS[level])
+
+
+def _add(pk: str, sk: str, attributes: dict[str, int]) -> dict[str, Any]:
+    """An Update that ADDs to one item's attributes (the item created on first use)."""
+    update = update_expression({}, add=attributes)
     return {
         "Update": {
             "TableName": table().name,
@@ -45,16 +57,19 @@ def _add(pk: str, sk: str, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _hour_and_day(fleet_id: str, hour: str, counts: dict[str, int]) -> list[Any]:
-    return [_add(stats_pk(fleet_id, "HOUR"), hour, counts), _add(stats_pk(fleet_id, "DAY"), hour[:10], counts)]
+def _buckets(fleet_id: str, hour: str, counts: dict[str, int], drivers: dict[str, int] | None = None) -> list[Any]:
+    """The Updates of the hour, its day and its span, the drivers' counts in the day and the span (one Update
+    per item: a transaction may not name an item twice); none for an item that has nothing to add."""
+    updates = []
+    for level, sk in bucket_keys(hour):
+        adding = pack({**counts, **drivers} if drivers and level != "hour" else counts)
+        if adding:
+            updates.append(_add(_counters_pk(fleet_id, level), sk, adding))
+    return updates
 
 
 def _live(fleet_id: str, change: int) -> dict[str, Any]:
     return _add(stats_pk(fleet_id), "LIVE", {LIVE_MATCHING: change})
-
-
-def _counters(item: dict[str, Any]) -> dict[str, int]:
-    return {key: int(value) for key, value in item.items() if key not in _KEYS}
 
 
 # A marker write loses only to another ending or reopening of the same ride, which is rare: re-read and retry.
@@ -140,7 +155,7 @@ def _write_past_marker(ride_id: str, version: int, items: Callable[[_Marker | No
 
 class DynamoStatsStore:
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        items: list[Any] = [*_hour_and_day(fleet_id, hour, counts), _live(fleet_id, 1)]
+        items: list[Any] = [*_buckets(fleet_id, hour, counts), _live(fleet_id, 1)]
         client().transact_write_items(TransactItems=items)
 
     def count_ended(
@@ -149,7 +164,6 @@ class DynamoStatsStore:
         ride_id: str,
         *,
         hour: str,
-        day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
         version: int = 0,
@@ -158,17 +172,14 @@ class DynamoStatsStore:
         def items(marker: _Marker | None) -> list[Any]:
             # A ride that went back to matching and ended again replaces what its earlier ending added.
             previous = marker.counts if marker is not None and marker.ended else {}
-            diff = _difference(hour_counts, previous)
+            # A round's offers count for their drivers once: an ending of the same round again adds none.
+            new_round = marker is None or marker.matching_round < matching_round
             items: list[Any] = [
-                _marker_put(fleet_id, ride_id, marker, version, matching_round, ended=True, counts=hour_counts)
+                _marker_put(fleet_id, ride_id, marker, version, matching_round, ended=True, counts=hour_counts),
+                *_buckets(fleet_id, hour, _difference(hour_counts, previous), driver_counts if new_round else None),
             ]
-            if diff:
-                items += _hour_and_day(fleet_id, hour, diff)
             if marker is None or not marker.ended:
                 items.append(_live(fleet_id, -1))
-            # A round's offers count for their drivers once: an ending of the same round again adds none.
-            if driver_counts and (marker is None or marker.matching_round < matching_round):
-                items.append(_add(stats_pk(fleet_id, "DRIVERS"), day, driver_counts))
             return items
 
         return _write_past_marker(ride_id, version, items)
@@ -180,30 +191,46 @@ class DynamoStatsStore:
                 _marker_put(fleet_id, ride_id, marker, version, matching_round - 1, ended=False, counts={})
             ]
             if marker is not None and marker.ended:
-                items += _hour_and_day(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
+                items += _buckets(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
                 items.append(_live(fleet_id, 1))
             return items
 
         return _write_past_marker(ride_id, version, items)
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        client().transact_write_items(TransactItems=_hour_and_day(fleet_id, hour, counts))
+        if updates := _buckets(fleet_id, hour, counts):
+            client().transact_write_items(TransactItems=updates)
 
-    def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(stats_pk(fleet_id, "HOUR"), first, last)
-
-    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(stats_pk(fleet_id, "DAY"), first, last)
-
-    def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(stats_pk(fleet_id, "DRIVERS"), first, last)
+    def read(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[CounterKey, dict[str, int]]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[CounterKey, dict[str, int]] = {}
+        by_item = {(_counters_pk(fleet_id, level), sk): (level, sk) for level, sk in wanted}
+        for start in range(0, len(wanted), _BATCH):
+            for item in _batch_get([counters_item_key(fleet_id, key) for key in wanted[start : start + _BATCH]]):
+                counters = unpack((name, int(value)) for name, value in item.items() if name not in _KEYS)
+                if counters:
+                    found[by_item[(str(item["PK"]), str(item["SK"]))]] = counters
+        return found
 
     def live_matchings(self, fleet_id: str) -> int:
         item = table().get_item(Key={"PK": stats_pk(fleet_id), "SK": "LIVE"}).get("Item") or {}
         return max(0, int(str(item.get(LIVE_MATCHING, 0))))
 
-    def _range(self, pk: str, first: str, last: str) -> list[dict[str, int]]:
-        if first > last:
-            return []
-        condition = Key("PK").eq(pk) & Key("SK").between(first, last)
-        return [_counters(item) for item in query_all(KeyConditionExpression=condition)]
+
+def counters_item_key(fleet_id: str, key: CounterKey) -> dict[str, str]:
+    level, sk = key
+    return {"PK": _counters_pk(fleet_id, level), "SK": sk}
+
+
+def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The items of these keys that exist; keys DynamoDB leaves unprocessed (throttled) are asked again."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {table().name: {"Keys": keys}}
+    for attempt in range(_BATCH_ATTEMPTS):
+        answer = client().batch_get_item(RequestItems=request)
+        items += answer.get("Responses", {}).get(table().name, [])
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            return items
+        time.sleep(0.05 * 2**attempt)
+    raise RuntimeError(f"stats: {len(request[table().name]['Keys'])} counter items left unread after retries")

@@ -1,5 +1,6 @@
 """Stats from counters (SPEC §6) on fakes: what rides starting and ending add, read back per period."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +10,16 @@ from ridecast.domain.matching import answers
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.endings import notify_cancelled, notify_matched, time_out
 from ridecast.domain.rides.cancel import cancel_ride
-from ridecast.domain.stats.counters import TIME_TO_MATCH_EDGES, ttm_bucket
+from ridecast.domain.stats.counters import (
+    SPAN_DAYS,
+    TIME_TO_MATCH_EDGES,
+    CounterKey,
+    cover,
+    day_key,
+    hour_key,
+    span_key,
+    ttm_bucket,
+)
 from ridecast.domain.stats.report import fleet_stats, percentile
 from ridecast.errors import InvalidInput
 from tests.fakes import Fakes
@@ -168,3 +178,52 @@ def test_a_send_that_fails_on_every_channel_is_a_failure_on_each(fakes: Fakes) -
     sms = fleet_stats(fakes.ports, fleet.fleet_id, None, None).channels["sms"]
     assert sms.attempts == sms.failures >= 1
     assert (sms.successes, sms.success_rate) == (0, 0)
+
+
+def _hours(key: CounterKey) -> int:
+    return {"hour": 1, "day": 24, "span": 24 * SPAN_DAYS}[key[0]]
+
+
+def test_any_period_is_covered_by_a_few_buckets_end_to_end() -> None:
+    # Given 200 periods of 1 hour to 92 days starting at random hours
+    rng = random.Random(3)
+    origin = datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(200):
+        first = origin + timedelta(hours=rng.randrange(24 * 400))
+        end = first + timedelta(hours=rng.randint(1, 24 * 92))
+        # When they are covered
+        keys = cover(first, end)
+        # Then the buckets follow each other from the first hour to the last, each starting where it is aligned
+        at = first
+        for level, start in keys:
+            assert start == (hour_key(at) if level == "hour" else day_key(at))
+            assert level != "span" or span_key(start) == start
+            at += timedelta(hours=_hours((level, start)))
+        assert at == end
+        # And a month takes ~35 buckets, never the 720 hours or 30 days and their edges
+        if end - first <= timedelta(days=31):
+            assert len(keys) <= 2 * 23 + 2 * 7 + 3
+
+
+def test_a_month_reads_its_spans_days_and_edge_hours_once_and_adds_up(fakes: Fakes) -> None:
+    # Given one ride created in every hour of 40 days, each with an offer to one of two drivers
+    fleet = a_fleet(fakes)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for n in range(40 * 24):
+        hour = hour_key(start + timedelta(hours=n))
+        fakes.stats.count_created(fleet.fleet_id, hour, {"created": 1})
+        fakes.stats.count_ended(
+            fleet.fleet_id, f"r{n}", hour=hour, hour_counts={"ended#assigned": 1}, driver_counts={f"offers#d{n % 2}": 1}
+        )
+    reads: list[list[CounterKey]] = []
+    read = fakes.stats.read
+    fakes.stats.read = lambda fleet_id, keys: reads.append(list(keys)) or read(fleet_id, keys)  # type: ignore[method-assign]
+    # When 30 days from the middle of an hour are asked for
+    since = start + timedelta(days=4, hours=5, minutes=30)
+    stats = fleet_stats(fakes.ports, fleet.fleet_id, since, since + timedelta(days=30))
+    # Then the rides of the 721 hours it touches count once; the drivers' of the 31 days it touches
+    assert (stats.rides_total, stats.rides_by_status["assigned"]) == (721, 721)
+    assert sum(d.offers_received for d in stats.drivers) == 31 * 24
+    # And all of it came from one read of fewer than 40 buckets
+    assert len(reads) == 1
+    assert len(set(reads[0])) < 40

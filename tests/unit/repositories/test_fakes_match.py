@@ -460,3 +460,12 @@ def test_a_batch_larger_than_one_call_writes_every_change(either: Stores) -> Non
     either.offers.add_many([an_offer(ride, d) for d in drivers])
     either.offers.update_many([OfferChange(ride.ride_id, d, {"provider_message_id": d}) for d in drivers])
     assert {o.driver_id: o.provider_message_id for o in either.offers.for_ride(ride.ride_id)} == {d: d for d in drivers}
+
+
+def test_driver_names_are_the_fleets_own(either: Stores) -> None:
+    # Given two drivers of f1 and one of f2
+    for fleet_id, number in (("f1", 1), ("f1", 2), ("f2", 3)):
+        either.drivers.create(a_driver(fleet_id, number))
+    # Then f1's names are its two drivers', by id
+    assert either.drivers.names("f1") == {"d000000000001": "Driver 1", "d000000000002": "Driver 2"}
+    assert either.drivers.names("f-none") == {}

@@ -493,6 +493,7 @@ class FakeStatsStore:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, CounterKey | str], dict[str, int]] = {}
+        self.drivers: dict[tuple[str, CounterKey], dict[str, int]] = {}
         self.markers: dict[str, StatsMarker] = {}
 
     def _add(self, fleet_id: str, key: CounterKey | str, counts: dict[str, int]) -> None:
@@ -500,11 +501,9 @@ class FakeStatsStore:
         for name, amount in counts.items():
             item[name] = item.get(name, 0) + amount
 
-    def _add_buckets(
-        self, fleet_id: str, hour: str, counts: dict[str, int], drivers: dict[str, int] | None = None
-    ) -> None:
+    def _add_buckets(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
         for key in bucket_keys(hour):
-            self._add(fleet_id, key, {**counts, **drivers} if drivers and key[0] != "hour" else counts)
+            self._add(fleet_id, key, counts)
 
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
         self._add_buckets(fleet_id, hour, counts)
@@ -526,8 +525,12 @@ class FakeStatsStore:
             return False
         previous = marker.counts if marker is not None and marker.ended else {}
         diff = {k: hour_counts.get(k, 0) - previous.get(k, 0) for k in {*hour_counts, *previous}}
-        new_round = marker is None or marker.matching_round < matching_round
-        self._add_buckets(fleet_id, hour, {k: v for k, v in diff.items() if v}, driver_counts if new_round else None)
+        self._add_buckets(fleet_id, hour, {k: v for k, v in diff.items() if v})
+        if marker is None or marker.matching_round < matching_round:
+            for key in bucket_keys(hour)[1:]:  # the day and the span
+                item = self.drivers.setdefault((fleet_id, key), {})
+                for name, amount in driver_counts.items():
+                    item[name] = item.get(name, 0) + amount
         if marker is None or not marker.ended:
             self._add(fleet_id, "LIVE", {"matching": -1})
         self.markers[ride_id] = StatsMarker(version, matching_round, True, dict(hour_counts))
@@ -549,6 +552,13 @@ class FakeStatsStore:
     def read(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[CounterKey, dict[str, int]]:
         found = {key: {k: v for k, v in self.items.get((fleet_id, key), {}).items() if v} for key in keys}
         return {key: counters for key, counters in found.items() if counters}
+
+    def driver_counters(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for key in keys:
+            for name, amount in self.drivers.get((fleet_id, key), {}).items():
+                totals[name] = totals.get(name, 0) + amount
+        return {name: total for name, total in totals.items() if total}
 
     def live_matchings(self, fleet_id: str) -> int:
         return max(0, self.items.get((fleet_id, "LIVE"), {}).get("matching", 0))

@@ -230,8 +230,8 @@ def test_a_rides_ending_is_counted_once_in_its_hour_day_and_span(either: Stores)
     either.stats.count_sends(
         "f1", "2026-03-01T10", {"ch_attempts#sms": 2, "ch_failures#sms": 1, "ch_latency_ms#sms": 80}
     )
-    # Then each hour holds its own counters, its day and span (2026-02-28..03-07) both, with the drivers'
-    # counts; no matching is live
+    # Then each hour holds its own counters, its day and span (2026-02-28..03-07) both; the drivers' counts
+    # are in their own day and span; no matching is live
     hour_09, hour_10 = ("hour", "2026-03-01T09"), ("hour", "2026-03-01T10")
     day, span = ("day", "2026-03-01"), ("span", "2026-02-28")
     whole_day = {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ttm#24": 1}
@@ -246,9 +246,13 @@ def test_a_rides_ending_is_counted_once_in_its_hour_day_and_span(either: Stores)
             "ch_failures#sms": 1,
             "ch_latency_ms#sms": 80,
         },
-        **{key: {**whole_day, "offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000} for key in (day, span)},
+        day: whole_day,
+        span: whole_day,
     }
     assert either.stats.read("f2", [day]) == {day: {"created": 1}}
+    d1 = {"offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000}
+    assert either.stats.driver_counters("f1", [day]) == either.stats.driver_counters("f1", [span]) == d1
+    assert either.stats.driver_counters("f1", [("day", "2026-02-28"), ("span", "2026-03-08")]) == {}
     assert either.stats.live_matchings("f1") == 0
     assert either.stats.live_matchings("f2") == 1
 
@@ -365,13 +369,15 @@ def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replac
     timed_out = {"hour_counts": {"ended#timed_out": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **timed_out, version=3, matching_round=2) is True
     # Then the ride counts once, as timed out; each round's offers once for their drivers; nothing is live
-    once = {"created": 1, "ended#timed_out": 1, "offers#d1": 1, "offers#d2": 1}
+    once = {"created": 1, "ended#timed_out": 1}
     assert either.stats.read("f1", [day, span]) == {day: once, span: once}
+    assert either.stats.driver_counters("f1", [day]) == {"offers#d1": 1, "offers#d2": 1}
     assert either.stats.live_matchings("f1") == 0
     # And a reassign that keeps it ended (version 4, same round) replaces its counts without counting drivers again
     reassigned = {"hour_counts": {"ended#timed_out": 1, "reassignments": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **reassigned, version=4, matching_round=2) is True
     assert either.stats.read("f1", [day]) == {day: {**once, "reassignments": 1}}
+    assert either.stats.driver_counters("f1", [span]) == {"offers#d1": 1, "offers#d2": 1}
     assert either.stats.live_matchings("f1") == 0
 
 
@@ -460,6 +466,20 @@ def test_a_batch_larger_than_one_call_writes_every_change(either: Stores) -> Non
     either.offers.add_many([an_offer(ride, d) for d in drivers])
     either.offers.update_many([OfferChange(ride.ride_id, d, {"provider_message_id": d}) for d in drivers])
     assert {o.driver_id: o.provider_message_id for o in either.offers.for_ride(ride.ride_id)} == {d: d for d in drivers}
+
+
+def test_a_ride_offered_to_a_thousand_drivers_counts_each_once(either: Stores) -> None:
+    # Given a ride whose offers reached 1,000 drivers, and a second ride's offer to one of them
+    everyone = {f"{counter}#d{n:04d}": 1 for n in range(1000) for counter in ("offers", "timeouts")}
+    assert either.stats.count_ended("f1", "r1", hour="2026-03-01T09", hour_counts={}, driver_counts=everyone)
+    assert either.stats.count_ended("f1", "r2", hour="2026-03-02T09", hour_counts={}, driver_counts={"offers#d0007": 1})
+    # When the drivers' counters of the two days (and of their span) are read
+    days = [("day", "2026-03-01"), ("day", "2026-03-02")]
+    # Then every driver has one offer and one timeout; d0007 two offers
+    expected = {**everyone, "offers#d0007": 2}
+    assert either.stats.driver_counters("f1", days) == either.stats.driver_counters("f1", [("span", "2026-02-28")])
+    assert either.stats.driver_counters("f1", days) == expected
+    assert either.stats.driver_counters("f1", days[1:]) == {"offers#d0007": 1}
 
 
 def test_driver_names_are_the_fleets_own(either: Stores) -> None:

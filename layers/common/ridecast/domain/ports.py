@@ -243,7 +243,7 @@ class DeliveryLog(Protocol):
 
 class StatsStore(Protocol):
     """Counters per fleet in buckets of an hour, a UTC day and an 8-day span (rides, time to match, channels;
-    the drivers' per day and span): every write an atomic ADD to the hour, its day and its span together. The
+    the drivers' apart, per day and span): every write an atomic ADD to the hour, its day and its span together. The
     domain names the counters and the buckets (`ridecast.domain.stats.counters`); `hour` is `YYYY-MM-DDTHH`."""
 
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
@@ -273,6 +273,9 @@ class StatsStore(Protocol):
 
     def read(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[CounterKey, dict[str, int]]:
         """The counters of each bucket asked for that has any (counters at 0 left out); in one round trip."""
+
+    def driver_counters(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[str, int]:
+        """The drivers' counters (`<counter>#<driver_id>`) summed over these day and span buckets."""
 
     def live_matchings(self, fleet_id: str) -> int:
         """Rides of the fleet matching now."""

@@ -22,14 +22,24 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ridecast.domain.stats.counters import CounterKey, Level, bucket_keys
+from boto3.dynamodb.conditions import Key
+
+from ridecast.domain.stats.counters import CounterKey, Level, bucket_keys, next_bucket
 from ridecast.repositories.items import ride_pk
 from ridecast.repositories.stats_packing import pack, unpack
-from ridecast.repositories.table import client, conditionally, table, update_expression
+from ridecast.repositories.table import client, conditionally, query_all, table, update_expression
 
 LIVE_MATCHING = "matching"
 _KEYS = frozenset({"PK", "SK"})
 _KINDS: dict[Level, str] = {"hour": "HOURS", "day": "DAYS", "span": "SPANS"}
+_DRIVER_KINDS: dict[Level, str] = {"day": "DRIVER_DAYS", "span": "DRIVER_SPANS"}
+# DynamoDB refuses an expression over 4 KB (`ADD #a0 :a0, ` is ~13 characters a driver); moto's parser recurses
+# per clause (RecursionError from ~200) and slows down faster than the clauses grow (100: 0.3 s, 25: 40 ms).
+_DRIVERS_PER_UPDATE = 50
+# A transaction holds 100 items: the ending's own take at most 6 (marker, hour, day, span, live), the rest may
+# be the drivers'; a ride whose offers reached more drivers (~2,300) counts them in transactions of their own.
+_INLINE_DRIVER_UPDATES = 94
+_DRIVER_GROUP_UPDATES = 99
 # BatchGetItem's limit per call; a 92-day period covers at most ~75 buckets.
 _BATCH = 100
 _BATCH_ATTEMPTS = 5
@@ -43,13 +53,27 @@ def _counters_pk(fleet_id: str, level: Level) -> str:
     return stats_pk(fleet_id, _KINDS[level])
 
 
-def _add(pk: str, sk: str, attributes: dict[str, int]) -> dict[str, Any]:
+def counters_item_key(fleet_id: str, key: CounterKey) -> dict[str, str]:
+    level, sk = key
+    return {"PK": _counters_pk(fleet_id, level), "SK": sk}
+
+
+def drivers_item_key(fleet_id: str, key: CounterKey, chunk: int = 0) -> dict[str, str]:
+    level, sk = key
+    return {"PK": stats_pk(fleet_id, _DRIVER_KINDS[level]), "SK": f"{sk}#{chunk}"}
+
+
+def _live_key(fleet_id: str) -> dict[str, str]:
+    return {"PK": stats_pk(fleet_id), "SK": "LIVE"}
+
+
+def _add(key: dict[str, str], attributes: dict[str, int]) -> dict[str, Any]:
     """An Update that ADDs to one item's attributes (the item created on first use)."""
     update = update_expression({}, add=attributes)
     return {
         "Update": {
             "TableName": table().name,
-            "Key": {"PK": pk, "SK": sk},
+            "Key": key,
             "UpdateExpression": update.expression,
             "ExpressionAttributeNames": update.names,
             "ExpressionAttributeValues": update.values,
@@ -57,19 +81,27 @@ def _add(pk: str, sk: str, attributes: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _buckets(fleet_id: str, hour: str, counts: dict[str, int], drivers: dict[str, int] | None = None) -> list[Any]:
-    """The Updates of the hour, its day and its span, the drivers' counts in the day and the span (one Update
-    per item: a transaction may not name an item twice); none for an item that has nothing to add."""
-    updates = []
-    for level, sk in bucket_keys(hour):
-        adding = pack({**counts, **drivers} if drivers and level != "hour" else counts)
-        if adding:
-            updates.append(_add(_counters_pk(fleet_id, level), sk, adding))
-    return updates
+def _buckets(fleet_id: str, hour: str, counts: dict[str, int]) -> list[Any]:
+    """The Updates of the hour, its day and its span; none when there is nothing to add."""
+    adding = pack(counts)
+    return [_add(counters_item_key(fleet_id, key), adding) for key in bucket_keys(hour)] if adding else []
+
+
+def _driver_buckets(fleet_id: str, hour: str, driver_counts: dict[str, int]) -> list[Any]:
+    """The Updates of the drivers' day and span, in items of at most _DRIVERS_PER_UPDATE drivers each (a
+    transaction may name an item once, and one Update's expression holds ~300 drivers at most)."""
+    packed = sorted(pack(driver_counts).items())
+    chunks = [dict(packed[start : start + _DRIVERS_PER_UPDATE]) for start in range(0, len(packed), _DRIVERS_PER_UPDATE)]
+    return [
+        _add(drivers_item_key(fleet_id, key, number), chunk)
+        for key in bucket_keys(hour)
+        if key[0] != "hour"
+        for number, chunk in enumerate(chunks)
+    ]
 
 
 def _live(fleet_id: str, change: int) -> dict[str, Any]:
-    return _add(stats_pk(fleet_id), "LIVE", {LIVE_MATCHING: change})
+    return _add(_live_key(fleet_id), {LIVE_MATCHING: change})
 
 
 # A marker write loses only to another ending or reopening of the same ride, which is rare: re-read and retry.
@@ -153,6 +185,19 @@ def _write_past_marker(ride_id: str, version: int, items: Callable[[_Marker | No
     return False
 
 
+def _count_driver_groups(ride_id: str, matching_round: int, updates: list[Any]) -> None:
+    """The drivers' Updates of a round too big for the ending's transaction, in transactions of their own, each
+    with a marker so that an ending retried after some of them counts each group once."""
+    for start in range(0, len(updates), _DRIVER_GROUP_UPDATES):
+        marker = {
+            "TableName": table().name,
+            "Item": {"PK": ride_pk(ride_id), "SK": f"STATS#DRIVERS#{matching_round}#{start}"},
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+        group = [{"Put": marker}, *updates[start : start + _DRIVER_GROUP_UPDATES]]
+        conditionally(partial(client().transact_write_items, TransactItems=group))  # lost: already counted
+
+
 class DynamoStatsStore:
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
         items: list[Any] = [*_buckets(fleet_id, hour, counts), _live(fleet_id, 1)]
@@ -169,6 +214,15 @@ class DynamoStatsStore:
         version: int = 0,
         matching_round: int = 1,
     ) -> bool:
+        drivers = _driver_buckets(fleet_id, hour, driver_counts)
+        if len(drivers) > _INLINE_DRIVER_UPDATES:
+            marker = _read_marker(ride_id)
+            if marker is not None and marker.version >= version:
+                return False
+            if marker is None or marker.matching_round < matching_round:
+                _count_driver_groups(ride_id, matching_round, drivers)
+            drivers = []
+
         def items(marker: _Marker | None) -> list[Any]:
             # A ride that went back to matching and ended again replaces what its earlier ending added.
             previous = marker.counts if marker is not None and marker.ended else {}
@@ -176,7 +230,8 @@ class DynamoStatsStore:
             new_round = marker is None or marker.matching_round < matching_round
             items: list[Any] = [
                 _marker_put(fleet_id, ride_id, marker, version, matching_round, ended=True, counts=hour_counts),
-                *_buckets(fleet_id, hour, _difference(hour_counts, previous), driver_counts if new_round else None),
+                *_buckets(fleet_id, hour, _difference(hour_counts, previous)),
+                *(drivers if new_round else []),
             ]
             if marker is None or not marker.ended:
                 items.append(_live(fleet_id, -1))
@@ -212,14 +267,31 @@ class DynamoStatsStore:
                     found[by_item[(str(item["PK"]), str(item["SK"]))]] = counters
         return found
 
+    def driver_counters(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for level, first, last in _runs(keys):
+            pk = stats_pk(fleet_id, _DRIVER_KINDS[level])
+            # Every chunk of every bucket from first to last: "<day>#0".."<day>#n" sort between these.
+            condition = Key("PK").eq(pk) & Key("SK").between(f"{first}#", f"{last}#~")
+            for item in query_all(KeyConditionExpression=condition):
+                for name, value in unpack((k, int(v)) for k, v in item.items() if k not in _KEYS).items():
+                    totals[name] = totals.get(name, 0) + value
+        return totals
+
     def live_matchings(self, fleet_id: str) -> int:
-        item = table().get_item(Key={"PK": stats_pk(fleet_id), "SK": "LIVE"}).get("Item") or {}
+        item = table().get_item(Key=_live_key(fleet_id)).get("Item") or {}
         return max(0, int(str(item.get(LIVE_MATCHING, 0))))
 
 
-def counters_item_key(fleet_id: str, key: CounterKey) -> dict[str, str]:
-    level, sk = key
-    return {"PK": _counters_pk(fleet_id, level), "SK": sk}
+def _runs(keys: Iterable[CounterKey]) -> list[tuple[Level, str, str]]:
+    """Consecutive buckets of one level as (level, first, last): one key range each."""
+    runs: list[tuple[Level, str, str]] = []
+    for level, sk in keys:
+        if runs and runs[-1][0] == level and next_bucket((level, runs[-1][2])) == sk:
+            runs[-1] = (level, runs[-1][1], sk)
+        else:
+            runs.append((level, sk, sk))
+    return runs
 
 
 def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:

@@ -80,6 +80,14 @@ def bucket_keys(hour: str) -> list[CounterKey]:
     return [("hour", hour), ("day", hour[:10]), ("span", span_key(hour[:10]))]
 
 
+def next_bucket(key: CounterKey) -> str:
+    """The key of the bucket of the same level that follows this one."""
+    level, start = key
+    if level == "hour":
+        return hour_key(hour_start(start) + _HOUR)
+    return (date.fromisoformat(start) + (_DAY if level == "day" else _SPAN)).isoformat()
+
+
 def cover(first: datetime, end: datetime) -> list[CounterKey]:
     """The fewest buckets that add up to the whole hours from `first` to `end` (exclusive, both on the hour):
     at each step the largest bucket that starts there and fits (a span, then a day, then an hour)."""

@@ -2,7 +2,8 @@
 
 Rides count in the hour they were created in, so the period is read in whole UTC hours (`since` rounded
 down to its hour, `until` up); per-driver figures are kept per UTC day and read in whole days. Both are
-covered by the fewest hour, day and span buckets (`counters.cover`), read together in one round trip.
+covered by the fewest hour, day and span buckets (`counters.cover`): the rides' in one round trip, the
+drivers' in one key range per run of days or spans.
 """
 
 from collections.abc import Iterable, Mapping
@@ -100,7 +101,7 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
     ride_keys = cover(hour_start(hour_key(since)), hour_start(last_hour_key(until)) + timedelta(hours=1))
     first_day = hour_start(hour_key(since)).replace(hour=0)
     driver_keys = cover(first_day, hour_start(last_hour_key(until)).replace(hour=0) + timedelta(days=1))
-    buckets = ports.stores.stats.read(fleet_id, [*ride_keys, *driver_keys])
+    buckets = ports.stores.stats.read(fleet_id, ride_keys)
     hours = _sum(buckets.get(key, {}) for key in ride_keys)
     ended = {status: hours.get(f"{ENDED_PREFIX}{status}", 0) for status in ENDED_STATUSES}
     ended_total = sum(ended.values())
@@ -125,7 +126,7 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         reassignments=hours.get(REASSIGNMENTS, 0),
         reallocations=hours.get(REALLOCATIONS, 0),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
-        drivers=_drivers(ports, fleet_id, _sum(buckets.get(key, {}) for key in driver_keys)),
+        drivers=_drivers(ports, fleet_id, ports.stores.stats.driver_counters(fleet_id, driver_keys)),
         time_to_match_histogram=histogram,
     )
 
@@ -172,7 +173,7 @@ def _channel(hours: Mapping[str, int], channel: str) -> ChannelFigures:
 
 
 def _drivers(ports: Ports, fleet_id: str, days: Mapping[str, int]) -> list[DriverFigures]:
-    """Per driver, from the counters of the period's whole days (the ride counters in them are not theirs)."""
+    """Per driver, from their counters over the period's whole days."""
     offers = split_keyed(days, "offers")
     if not offers:
         return []

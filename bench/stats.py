@@ -35,7 +35,7 @@ class FoldingStatsStore:
         self.drivers: dict[tuple[str, tuple[Any, str]], dict[str, int]] = {}
 
     def _add(self, fleet_id: str, hour: str, counts: dict[str, int], drivers: bool = False) -> None:
-        from ridecast.domain.stats.counters import bucket_keys
+        from ridecast.domain.stats.buckets import bucket_keys
 
         for key in bucket_keys(hour)[1:] if drivers else bucket_keys(hour):
             item = (self.drivers if drivers else self.items).setdefault((fleet_id, key), {})

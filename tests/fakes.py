@@ -25,7 +25,7 @@ from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendR
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride, TwilioSender
 from ridecast.domain.ports import OfferChange, Ports, Stores
 from ridecast.domain.rides.batch import BatchOutcome
-from ridecast.domain.stats.counters import CounterKey, bucket_keys
+from ridecast.domain.stats.buckets import Buckets, CounterKey, bucket_keys
 from ridecast.errors import (
     BackgroundUnavailable,
     ChannelError,
@@ -549,16 +549,14 @@ class FakeStatsStore:
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
         self._add_buckets(fleet_id, hour, counts)
 
-    def read(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[CounterKey, dict[str, int]]:
-        found = {key: {k: v for k, v in self.items.get((fleet_id, key), {}).items() if v} for key in keys}
-        return {key: counters for key, counters in found.items() if counters}
+    def read(self, fleet_id: str, keys: Iterable[CounterKey], driver_keys: Iterable[CounterKey] = ()) -> Buckets:
+        def found(
+            items: Mapping[tuple[str, Any], dict[str, int]], wanted: Iterable[CounterKey]
+        ) -> dict[CounterKey, dict[str, int]]:
+            buckets = {key: {k: v for k, v in items.get((fleet_id, key), {}).items() if v} for key in wanted}
+            return {key: counters for key, counters in buckets.items() if counters}
 
-    def driver_counters(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for key in keys:
-            for name, amount in self.drivers.get((fleet_id, key), {}).items():
-                totals[name] = totals.get(name, 0) + amount
-        return {name: total for name, total in totals.items() if total}
+        return Buckets(found(self.items, keys), found(self.drivers, driver_keys))
 
     def live_matchings(self, fleet_id: str) -> int:
         return max(0, self.items.get((fleet_id, "LIVE"), {}).get("matching", 0))

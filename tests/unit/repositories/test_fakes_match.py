@@ -236,7 +236,7 @@ def test_a_rides_ending_is_counted_once_in_its_hour_day_and_span(either: Stores)
     day, span = ("day", "2026-03-01"), ("span", "2026-02-28")
     whole_day = {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ttm#24": 1}
     whole_day |= {"ch_attempts#sms": 2, "ch_failures#sms": 1, "ch_latency_ms#sms": 80}
-    assert either.stats.read("f1", [hour_09, hour_10, day, span, ("hour", "2026-03-01T11")]) == {
+    assert either.stats.read("f1", [hour_09, hour_10, day, span, ("hour", "2026-03-01T11")]).rides == {
         hour_09: {"created": 1, "ended#assigned": 1},
         hour_10: {
             "created": 1,
@@ -249,10 +249,12 @@ def test_a_rides_ending_is_counted_once_in_its_hour_day_and_span(either: Stores)
         day: whole_day,
         span: whole_day,
     }
-    assert either.stats.read("f2", [day]) == {day: {"created": 1}}
+    assert either.stats.read("f2", [day]).rides == {day: {"created": 1}}
     d1 = {"offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000}
-    assert either.stats.driver_counters("f1", [day]) == either.stats.driver_counters("f1", [span]) == d1
-    assert either.stats.driver_counters("f1", [("day", "2026-02-28"), ("span", "2026-03-08")]) == {}
+    assert either.stats.read("f1", [], [day, span, ("day", "2026-02-28"), ("span", "2026-03-08")]).drivers == {
+        day: d1,
+        span: d1,
+    }
     assert either.stats.live_matchings("f1") == 0
     assert either.stats.live_matchings("f2") == 1
 
@@ -362,22 +364,23 @@ def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replac
     # When it goes back to matching (version 2, round 2), a stale ending of round 1 comes late, and it then
     # times out in round 2 (version 3)
     assert either.stats.count_reopened("f1", "r1", hour="2026-03-01T09", version=2, matching_round=2) is True
-    assert either.stats.read("f1", [hour]) == {hour: {"created": 1}}
+    assert either.stats.read("f1", [hour]).rides == {hour: {"created": 1}}
     assert either.stats.live_matchings("f1") == 1
     late = {"hour_counts": assigned, "driver_counts": {"offers#d1": 1}, "version": 1}
     assert either.stats.count_ended("f1", "r1", **ending, **late) is False
     timed_out = {"hour_counts": {"ended#timed_out": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **timed_out, version=3, matching_round=2) is True
     # Then the ride counts once, as timed out; each round's offers once for their drivers; nothing is live
-    once = {"created": 1, "ended#timed_out": 1}
-    assert either.stats.read("f1", [day, span]) == {day: once, span: once}
-    assert either.stats.driver_counters("f1", [day]) == {"offers#d1": 1, "offers#d2": 1}
+    once, both_rounds = {"created": 1, "ended#timed_out": 1}, {"offers#d1": 1, "offers#d2": 1}
+    assert either.stats.read("f1", [day, span], [day]) == ({day: once, span: once}, {day: both_rounds})
     assert either.stats.live_matchings("f1") == 0
     # And a reassign that keeps it ended (version 4, same round) replaces its counts without counting drivers again
     reassigned = {"hour_counts": {"ended#timed_out": 1, "reassignments": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **reassigned, version=4, matching_round=2) is True
-    assert either.stats.read("f1", [day]) == {day: {**once, "reassignments": 1}}
-    assert either.stats.driver_counters("f1", [span]) == {"offers#d1": 1, "offers#d2": 1}
+    assert either.stats.read("f1", [day], [span]) == (
+        {day: {**once, "reassignments": 1}},
+        {span: both_rounds},
+    )
     assert either.stats.live_matchings("f1") == 0
 
 
@@ -473,13 +476,11 @@ def test_a_ride_offered_to_a_thousand_drivers_counts_each_once(either: Stores) -
     everyone = {f"{counter}#d{n:04d}": 1 for n in range(1000) for counter in ("offers", "timeouts")}
     assert either.stats.count_ended("f1", "r1", hour="2026-03-01T09", hour_counts={}, driver_counts=everyone)
     assert either.stats.count_ended("f1", "r2", hour="2026-03-02T09", hour_counts={}, driver_counts={"offers#d0007": 1})
-    # When the drivers' counters of the two days (and of their span) are read
-    days = [("day", "2026-03-01"), ("day", "2026-03-02")]
-    # Then every driver has one offer and one timeout; d0007 two offers
-    expected = {**everyone, "offers#d0007": 2}
-    assert either.stats.driver_counters("f1", days) == either.stats.driver_counters("f1", [("span", "2026-02-28")])
-    assert either.stats.driver_counters("f1", days) == expected
-    assert either.stats.driver_counters("f1", days[1:]) == {"offers#d0007": 1}
+    # When the drivers' counters of the two days and of their span are read
+    first, second, span = ("day", "2026-03-01"), ("day", "2026-03-02"), ("span", "2026-02-28")
+    drivers = either.stats.read("f1", [], [first, second, span]).drivers
+    # Then every driver has one offer and one timeout, all on the first day; d0007 one more on the second
+    assert drivers == {first: everyone, second: {"offers#d0007": 1}, span: {**everyone, "offers#d0007": 2}}
 
 
 def test_driver_names_are_the_fleets_own(either: Stores) -> None:

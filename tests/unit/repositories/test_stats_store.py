@@ -36,9 +36,10 @@ def test_an_ending_for_two_and_a_half_thousand_drivers_stays_within_dynamodbs_li
     assert not stores.stats.count_ended(
         "f1", "r1", hour="2026-03-01T09", hour_counts=hour_counts, driver_counts=drivers
     )
-    assert stores.stats.driver_counters("f1", [("day", "2026-03-01")]) == drivers
-    assert stores.stats.driver_counters("f1", [("span", "2026-02-28")]) == drivers
-    assert stores.stats.read("f1", [("day", "2026-03-01")])[("day", "2026-03-01")]["drivers_notified"] == 2_500
+    day, span = ("day", "2026-03-01"), ("span", "2026-02-28")
+    found = stores.stats.read("f1", [day], [day, span])
+    assert found.drivers == {day: drivers, span: drivers}
+    assert found.rides[day]["drivers_notified"] == 2_500
 
 
 def test_an_ending_retried_after_some_of_its_drivers_groups_counts_each_once(stores: Stores) -> None:
@@ -57,4 +58,4 @@ def test_an_ending_retried_after_some_of_its_drivers_groups_counts_each_once(sto
     # When Step Functions retries it
     assert stores.stats.count_ended("f1", "r1", hour="2026-03-01T09", hour_counts={}, driver_counts=drivers)
     # Then every driver has one offer
-    assert stores.stats.driver_counters("f1", [("day", "2026-03-01")]) == drivers
+    assert stores.stats.read("f1", [], [("day", "2026-03-01")]).drivers == {("day", "2026-03-01"): drivers}

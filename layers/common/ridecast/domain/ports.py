@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ridecast.domain.channels.health import ChannelHealthStore
 from ridecast.domain.channels.ports import ChannelProviders
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride
-from ridecast.domain.stats.counters import CounterKey
+from ridecast.domain.stats.buckets import Buckets, CounterKey
 
 if TYPE_CHECKING:
     from ridecast.domain.rides.batch import BatchOutcome
@@ -243,8 +243,9 @@ class DeliveryLog(Protocol):
 
 class StatsStore(Protocol):
     """Counters per fleet in buckets of an hour, a UTC day and an 8-day span (rides, time to match, channels;
-    the drivers' apart, per day and span): every write an atomic ADD to the hour, its day and its span together. The
-    domain names the counters and the buckets (`ridecast.domain.stats.counters`); `hour` is `YYYY-MM-DDTHH`."""
+    the drivers' apart, per day and span): every write an atomic ADD to the hour, its day and its span
+    together. The domain names the counters and the buckets (`ridecast.domain.stats.counters`, `.buckets`);
+    `hour` is `YYYY-MM-DDTHH`."""
 
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
         """Add to the hour's buckets, and one more matching live for the fleet."""
@@ -271,11 +272,9 @@ class StatsStore(Protocol):
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None: ...
 
-    def read(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[CounterKey, dict[str, int]]:
-        """The counters of each bucket asked for that has any (counters at 0 left out); in one round trip."""
-
-    def driver_counters(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[str, int]:
-        """The drivers' counters (`<counter>#<driver_id>`) summed over these day and span buckets."""
+    def read(self, fleet_id: str, keys: Iterable[CounterKey], driver_keys: Iterable[CounterKey] = ()) -> Buckets:
+        """The rides' counters of `keys` and the drivers' (`<counter>#<driver_id>`) of `driver_keys` (days and
+        spans), per bucket that has any (counters at 0 left out); in one round trip."""
 
     def live_matchings(self, fleet_id: str) -> int:
         """Rides of the fleet matching now."""

@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
-from ridecast.domain.stats.counters import CounterKey, Level, bucket_keys, next_bucket
+from ridecast.domain.stats.buckets import Buckets, CounterKey, Level, bucket_keys
 from ridecast.repositories.items import ride_pk
 from ridecast.repositories.stats_packing import pack, unpack
-from ridecast.repositories.table import client, conditionally, query_all, table, update_expression
+from ridecast.repositories.table import client, conditionally, table, update_expression
 
 LIVE_MATCHING = "matching"
 _KEYS = frozenset({"PK", "SK"})
+# On a drivers' item of chunk 0: the numbers of the bucket's other chunks, if any.
+CHUNKS = "chunks"
+_NOT_COUNTERS = _KEYS | {CHUNKS}
 _KINDS: dict[Level, str] = {"hour": "HOURS", "day": "DAYS", "span": "SPANS"}
 _DRIVER_KINDS: dict[Level, str] = {"day": "DRIVER_DAYS", "span": "DRIVER_SPANS"}
 # DynamoDB refuses an expression over 4 KB (`ADD #a0 :a0, ` is ~13 characters a driver); moto's parser recurses
@@ -67,14 +68,17 @@ def _live_key(fleet_id: str) -> dict[str, str]:
     return {"PK": stats_pk(fleet_id), "SK": "LIVE"}
 
 
-def _add(key: dict[str, str], attributes: dict[str, int]) -> dict[str, Any]:
-    """An Update that ADDs to one item's attributes (the item created on first use)."""
+def _add(key: dict[str, str], attributes: dict[str, int], chunks: set[int] | None = None) -> dict[str, Any]:
+    """An Update that ADDs to one item's attributes (the item created on first use), and `chunks` to its set
+    of further chunks."""
     update = update_expression({}, add=attributes)
+    if chunks:
+        update.names["#chunks"], update.values[":chunks"] = CHUNKS, chunks
     return {
         "Update": {
             "TableName": table().name,
             "Key": key,
-            "UpdateExpression": update.expression,
+            "UpdateExpression": update.expression + (", #chunks :chunks" if chunks else ""),
             "ExpressionAttributeNames": update.names,
             "ExpressionAttributeValues": update.values,
         }
@@ -92,8 +96,10 @@ def _driver_buckets(fleet_id: str, hour: str, driver_counts: dict[str, int]) -> 
     transaction may name an item once, and one Update's expression holds ~300 drivers at most)."""
     packed = sorted(pack(driver_counts).items())
     chunks = [dict(packed[start : start + _DRIVERS_PER_UPDATE]) for start in range(0, len(packed), _DRIVERS_PER_UPDATE)]
+    # Chunk 0 lists the others (a number set: ADD is a union), so a reader knows every key from chunk 0's.
+    further = set(range(1, len(chunks)))
     return [
-        _add(drivers_item_key(fleet_id, key, number), chunk)
+        _add(drivers_item_key(fleet_id, key, number), chunk, further if number == 0 else None)
         for key in bucket_keys(hour)
         if key[0] != "hour"
         for number, chunk in enumerate(chunks)
@@ -256,46 +262,43 @@ class DynamoStatsStore:
         if updates := _buckets(fleet_id, hour, counts):
             client().transact_write_items(TransactItems=updates)
 
-    def read(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[CounterKey, dict[str, int]]:
-        wanted = list(dict.fromkeys(keys))
-        found: dict[CounterKey, dict[str, int]] = {}
-        by_item = {(_counters_pk(fleet_id, level), sk): (level, sk) for level, sk in wanted}
-        for start in range(0, len(wanted), _BATCH):
-            for item in _batch_get([counters_item_key(fleet_id, key) for key in wanted[start : start + _BATCH]]):
-                counters = unpack((name, int(value)) for name, value in item.items() if name not in _KEYS)
-                if counters:
-                    found[by_item[(str(item["PK"]), str(item["SK"]))]] = counters
+    def read(self, fleet_id: str, keys: Iterable[CounterKey], driver_keys: Iterable[CounterKey] = ()) -> Buckets:
+        found = Buckets({}, {})
+        wanted = {_item_key(counters_item_key(fleet_id, key)): (found.rides, key) for key in keys}
+        wanted |= {_item_key(drivers_item_key(fleet_id, key)): (found.drivers, key) for key in driver_keys}
+        while wanted:
+            more: dict[tuple[str, str], tuple[dict[CounterKey, dict[str, int]], CounterKey]] = {}
+            for item in _batch_get([{"PK": pk, "SK": sk} for pk, sk in wanted]):
+                bucket, key = wanted[_item_key(item)]
+                for chunk in item.get(CHUNKS, ()):  # a bucket of drivers in several chunks: those too
+                    more[_item_key(drivers_item_key(fleet_id, key, int(chunk)))] = (bucket, key)
+                counters = bucket.setdefault(key, {})
+                for name, value in unpack(
+                    (k, int(v)) for k, v in item.items() if k not in _KEYS and k != CHUNKS
+                ).items():
+                    counters[name] = counters.get(name, 0) + value
+            wanted = more
+        for bucket in found:
+            for key in [key for key, counters in bucket.items() if not any(counters.values())]:
+                del bucket[key]
         return found
-
-    def driver_counters(self, fleet_id: str, keys: Iterable[CounterKey]) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for level, first, last in _runs(keys):
-            pk = stats_pk(fleet_id, _DRIVER_KINDS[level])
-            # Every chunk of every bucket from first to last: "<day>#0".."<day>#n" sort between these.
-            condition = Key("PK").eq(pk) & Key("SK").between(f"{first}#", f"{last}#~")
-            for item in query_all(KeyConditionExpression=condition):
-                for name, value in unpack((k, int(v)) for k, v in item.items() if k not in _KEYS).items():
-                    totals[name] = totals.get(name, 0) + value
-        return totals
 
     def live_matchings(self, fleet_id: str) -> int:
         item = table().get_item(Key=_live_key(fleet_id)).get("Item") or {}
         return max(0, int(str(item.get(LIVE_MATCHING, 0))))
 
 
-def _runs(keys: Iterable[CounterKey]) -> list[tuple[Level, str, str]]:
-    """Consecutive buckets of one level as (level, first, last): one key range each."""
-    runs: list[tuple[Level, str, str]] = []
-    for level, sk in keys:
-        if runs and runs[-1][0] == level and next_bucket((level, runs[-1][2])) == sk:
-            runs[-1] = (level, runs[-1][1], sk)
-        else:
-            runs.append((level, sk, sk))
-    return runs
+def _item_key(item: dict[str, Any]) -> tuple[str, str]:
+    return str(item["PK"]), str(item["SK"])
 
 
 def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """The items of these keys that exist; keys DynamoDB leaves unprocessed (throttled) are asked again."""
+    """The items of these keys that exist, _BATCH keys a call; keys DynamoDB leaves unprocessed (throttled) are
+    asked again."""
+    return [item for start in range(0, len(keys), _BATCH) for item in _batch_get_once(keys[start : start + _BATCH])]
+
+
+def _batch_get_once(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {table().name: {"Keys": keys}}
     for attempt in range(_BATCH_ATTEMPTS):

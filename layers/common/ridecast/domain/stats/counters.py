@@ -3,17 +3,13 @@
 A ride counts in the hour (and, per driver, the UTC day) it was created in, whatever hour it ends in: so
 the figures for a period describe the rides `GET /rides?since=` lists for it. Every counter is an integer
 (milliseconds for durations) that DynamoDB can ADD to atomically.
-
-Each count goes to three buckets at once: its hour, its UTC day and its span (8 UTC days, counted from
-1970-01-01), so any period is a few spans, the days at its edges and the hours at the edges of those
-(`cover`): 30 days read about 35 buckets whatever their alignment, not 30 days and 24 hours of items.
+Which buckets (hour, day, span) each count goes to and a period is read from: `buckets`.
 """
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from datetime import UTC, datetime, timedelta
 
 from ridecast.domain.entities import Offer, Ride
 
@@ -59,52 +55,6 @@ def hour_start(key: str) -> datetime:
 def last_hour_key(until: datetime) -> str:
     """The last hour a period ending (exclusively) at `until` touches."""
     return hour_key(until - timedelta(microseconds=1))
-
-
-# A bucket of counters: ("hour", "2026-11-29T20"), ("day", "2026-11-29") or ("span", its first day).
-Level = Literal["hour", "day", "span"]
-CounterKey = tuple[Level, str]
-SPAN_DAYS = 8
-_EPOCH = date(1970, 1, 1)
-_HOUR, _DAY, _SPAN = timedelta(hours=1), timedelta(days=1), timedelta(days=SPAN_DAYS)
-
-
-def span_key(day: str) -> str:
-    """The first day of the span holding `day` (`YYYY-MM-DD`): spans are fixed, so concurrent writers agree."""
-    at = date.fromisoformat(day)
-    return (at - timedelta(days=(at - _EPOCH).days % SPAN_DAYS)).isoformat()
-
-
-def bucket_keys(hour: str) -> list[CounterKey]:
-    """The hour, its day and its span: every count goes to all three."""
-    return [("hour", hour), ("day", hour[:10]), ("span", span_key(hour[:10]))]
-
-
-def next_bucket(key: CounterKey) -> str:
-    """The key of the bucket of the same level that follows this one."""
-    level, start = key
-    if level == "hour":
-        return hour_key(hour_start(start) + _HOUR)
-    return (date.fromisoformat(start) + (_DAY if level == "day" else _SPAN)).isoformat()
-
-
-def cover(first: datetime, end: datetime) -> list[CounterKey]:
-    """The fewest buckets that add up to the whole hours from `first` to `end` (exclusive, both on the hour):
-    at each step the largest bucket that starts there and fits (a span, then a day, then an hour)."""
-    keys: list[CounterKey] = []
-    at = first
-    while at < end:
-        midnight = at.hour == 0
-        if midnight and at + _SPAN <= end and span_key(day_key(at)) == day_key(at):
-            keys.append(("span", day_key(at)))
-            at += _SPAN
-        elif midnight and at + _DAY <= end:
-            keys.append(("day", day_key(at)))
-            at += _DAY
-        else:
-            keys.append(("hour", hour_key(at)))
-            at += _HOUR
-    return keys
 
 
 def ttm_bucket(seconds: float) -> int:

@@ -2,16 +2,17 @@
 
 Rides count in the hour they were created in, so the period is read in whole UTC hours (`since` rounded
 down to its hour, `until` up); per-driver figures are kept per UTC day and read in whole days. Both are
-covered by the fewest hour, day and span buckets (`counters.cover`): the rides' in one round trip, the
-drivers' in one key range per run of days or spans.
+covered by the fewest hour, day and span buckets, added or taken away (`buckets.cover`), all read in one
+round trip.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ridecast.domain.clock import utcnow
 from ridecast.domain.ports import Ports
+from ridecast.domain.stats.buckets import cover, signed_sum
 from ridecast.domain.stats.counters import (
     CHANNELS,
     CREATED,
@@ -25,7 +26,6 @@ from ridecast.domain.stats.counters import (
     TTM_BUCKET_PREFIX,
     TTM_COUNT,
     TTM_SUM_MS,
-    cover,
     hour_key,
     hour_start,
     last_hour_key,
@@ -101,8 +101,8 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
     ride_keys = cover(hour_start(hour_key(since)), hour_start(last_hour_key(until)) + timedelta(hours=1))
     first_day = hour_start(hour_key(since)).replace(hour=0)
     driver_keys = cover(first_day, hour_start(last_hour_key(until)).replace(hour=0) + timedelta(days=1))
-    buckets = ports.stores.stats.read(fleet_id, ride_keys)
-    hours = _sum(buckets.get(key, {}) for key in ride_keys)
+    found = ports.stores.stats.read(fleet_id, [key for _, key in ride_keys], [key for _, key in driver_keys])
+    hours = signed_sum(ride_keys, found.rides)
     ended = {status: hours.get(f"{ENDED_PREFIX}{status}", 0) for status in ENDED_STATUSES}
     ended_total = sum(ended.values())
     total = hours.get(CREATED, 0)
@@ -126,7 +126,7 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         reassignments=hours.get(REASSIGNMENTS, 0),
         reallocations=hours.get(REALLOCATIONS, 0),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
-        drivers=_drivers(ports, fleet_id, ports.stores.stats.driver_counters(fleet_id, driver_keys)),
+        drivers=_drivers(ports, fleet_id, signed_sum(driver_keys, found.drivers)),
         time_to_match_histogram=histogram,
     )
 
@@ -146,14 +146,6 @@ def percentile(histogram: list[int], fraction: float) -> float | None:
             return round(low + (high - low) * (rank - seen) / in_bucket, 3)
         seen += in_bucket
     return float(TIME_TO_MATCH_EDGES[-1])
-
-
-def _sum(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for row in rows:
-        for key, value in row.items():
-            total[key] = total.get(key, 0) + value
-    return total
 
 
 def _ratio(part: float, whole: float) -> float | None:

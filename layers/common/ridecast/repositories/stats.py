@@ -1,19 +1,22 @@
 """Stats counters (SPEC §6): one item per fleet and hour, per fleet and UTC day and per fleet and 8-day span
-(`counters.cover` reads any period from a few of them), one live counter per fleet, and a marker per ride
-whose ending has been counted.
+(`buckets.cover` reads any period as a signed sum of a few of them), the drivers' per day and span apart,
+one live counter per fleet, and a marker per ride whose ending has been counted.
 
-  hour     PK=STATS#<fleet>#HOURS  SK=<YYYY-MM-DDTHH>  rides created, ended by status, ttm, channels (packed)
-  day      PK=STATS#<fleet>#DAYS   SK=<YYYY-MM-DD>     the same, summed over the day, and per driver `p:d#<id>`
-  span     PK=STATS#<fleet>#SPANS  SK=<first day>      the same over 8 days (counters.span_key)
-  live     PK=STATS#<fleet>        SK=LIVE             matching
-  marker   PK=RIDE#<ride>          SK=STATS            which version of the ride is counted, and what its ending
-                                                      added (a ride back to matching takes it away again)
+  hour     PK=STATS#<fleet>#HOURS         SK=<YYYY-MM-DDTHH>  rides created, ended by status, ttm, channels
+  day      PK=STATS#<fleet>#DAYS          SK=<YYYY-MM-DD>     the same, summed over the day
+  span     PK=STATS#<fleet>#SPANS         SK=<first day>      the same over 8 days (buckets.span_key)
+  drivers  PK=STATS#<fleet>#DRIVER_DAYS   SK=<day>#<chunk>    `p:d#<driver_id>` per driver, ≤ 50 per Update;
+           PK=STATS#<fleet>#DRIVER_SPANS  SK=<span>#<chunk>   chunk 0's number set `chunks` names the others
+  live     PK=STATS#<fleet>               SK=LIVE             matching
+  marker   PK=RIDE#<ride>                 SK=STATS            which version of the ride is counted, and what its
+                                                             ending added (a ride back to matching takes it away)
+           PK=RIDE#<ride>                 SK=STATS#DRIVERS#<round>#<n>  a group of drivers' Updates written
 
-Counters are packed several to a number (`stats_packing`), so a month reads ~1,000 values, not ~10,000. Every
-counter moves by ADD, so concurrent rides never lose each other's counts; a period is one BatchGetItem.
-A day or span item holds one number per driver who had offers in it (~60 bytes): DynamoDB's 400 KB item
-bound is ~6,000 such drivers per fleet and span. Items of the earlier layout (`#HOUR`, `#DAY`, `#DRIVERS`)
-are not read.
+Counters are packed several to a number (`stats_packing`), so a month reads ~700 values, not ~10,000, in one
+BatchGetItem. Every counter moves by ADD, so concurrent rides never lose each other's counts. A drivers' item
+holds one number per driver who had offers in its bucket and chunk (~60 bytes): DynamoDB's 400 KB item bound
+is ~6,000 such drivers per fleet and span. Items of the earlier layout (`#HOUR`, `#DAY`, `#DRIVERS`) are not
+read.
 """
 
 import time

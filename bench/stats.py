@@ -26,46 +26,45 @@ OFFERS_PER_RIDE = 5
 QUERIES = 20
 
 
-def stats_pk(fleet_id: str, kind: str) -> str:
-    from ridecast.repositories.stats import stats_pk as repository_pk
-
-    return repository_pk(fleet_id, kind)
-
-
 class FoldingStatsStore:
-    """The StatsStore's writes, added up per item (keyed as the repository keys them); `flush` writes each
-    item once. No per-ride markers: nothing is retried here."""
+    """The StatsStore's writes, added up per bucket as the repository buckets them; `flush` writes each item
+    once, keyed and packed as the repository does. No per-ride markers: nothing is retried here."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, int]] = {}
+        self.items: dict[tuple[str, tuple[Any, str]], dict[str, int]] = {}
+        self.drivers: dict[tuple[str, tuple[Any, str]], dict[str, int]] = {}
 
-    def _add(self, fleet_id: str, sk: str, counts: dict[str, int]) -> None:
-        item = self.items.setdefault((fleet_id, sk), {})
-        for key, amount in counts.items():
-            item[key] = item.get(key, 0) + amount
+    def _add(self, fleet_id: str, hour: str, counts: dict[str, int], drivers: bool = False) -> None:
+        from ridecast.domain.stats.buckets import bucket_keys
 
-    def _add_hour_and_day(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add(stats_pk(fleet_id, "HOUR"), hour, counts)
-        self._add(stats_pk(fleet_id, "DAY"), hour[:10], counts)
+        for key in bucket_keys(hour)[1:] if drivers else bucket_keys(hour):
+            item = (self.drivers if drivers else self.items).setdefault((fleet_id, key), {})
+            for name, amount in counts.items():
+                item[name] = item.get(name, 0) + amount
 
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add_hour_and_day(fleet_id, hour, counts)
+        self._add(fleet_id, hour, counts)
 
     def count_ended(self, fleet_id: str, ride_id: str, **ending: Any) -> bool:
-        self._add_hour_and_day(fleet_id, ending["hour"], ending["hour_counts"])
-        self._add(stats_pk(fleet_id, "DRIVERS"), ending["day"], ending["driver_counts"])
+        self._add(fleet_id, ending["hour"], ending["hour_counts"])
+        self._add(fleet_id, ending["hour"], ending["driver_counts"], drivers=True)
         return True
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add_hour_and_day(fleet_id, hour, counts)
+        self._add(fleet_id, hour, counts)
 
     def flush(self) -> int:
+        from ridecast.repositories.stats import counters_item_key, drivers_item_key
+        from ridecast.repositories.stats_packing import pack
         from ridecast.repositories.table import table
 
         with table().batch_writer() as batch:
-            for (pk, sk), counters in self.items.items():
-                batch.put_item(Item={"PK": pk, "SK": sk, **counters})
-        return len(self.items)
+            for (fleet_id, key), counters in self.items.items():
+                batch.put_item(Item={**counters_item_key(fleet_id, key), **pack(counters)})
+            for (fleet_id, key), counters in self.drivers.items():
+                # One item per bucket: the bench's 50 drivers are one Update's worth (the repository's chunk 0).
+                batch.put_item(Item={**drivers_item_key(fleet_id, key), **pack(counters)})
+        return len(self.items) + len(self.drivers)
 
 
 def _seed(fleet_id: str, driver_ids: list[str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendR
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride, TwilioSender
 from ridecast.domain.ports import OfferChange, Ports, Stores
 from ridecast.domain.rides.batch import BatchOutcome
+from ridecast.domain.stats.buckets import Buckets, CounterKey, bucket_keys
 from ridecast.errors import (
     BackgroundUnavailable,
     ChannelError,
@@ -194,6 +195,9 @@ class FakeDriverStore:
 
     def for_fleet(self, fleet_id: str) -> list[Driver]:
         return [_copy(d) for (fleet, _), d in sorted(self.drivers.items()) if fleet == fleet_id]
+
+    def names(self, fleet_id: str) -> dict[str, str]:
+        return {d.driver_id: d.name for (fleet, _), d in self.drivers.items() if fleet == fleet_id}
 
     def touch(self, fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
         driver = self.drivers.get((fleet_id, driver_id))
@@ -485,25 +489,24 @@ class StatsMarker(NamedTuple):
 
 
 class FakeStatsStore:
-    """Counters in dicts; the same once-per-ride rule for endings as the repository's marker."""
+    """Counters in dicts per bucket (unpacked); the same once-per-ride rule for endings as the repository's marker."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, int]] = {}
+        self.items: dict[tuple[str, CounterKey | str], dict[str, int]] = {}
+        self.drivers: dict[tuple[str, CounterKey], dict[str, int]] = {}
         self.markers: dict[str, StatsMarker] = {}
 
-    def _add(self, fleet_id: str, sk: str, counts: dict[str, int]) -> None:
-        if not counts:
-            return  # the repository writes no item for nothing to add
-        item = self.items.setdefault((fleet_id, sk), {})
-        for key, amount in counts.items():
-            item[key] = item.get(key, 0) + amount
+    def _add(self, fleet_id: str, key: CounterKey | str, counts: dict[str, int]) -> None:
+        item = self.items.setdefault((fleet_id, key), {})
+        for name, amount in counts.items():
+            item[name] = item.get(name, 0) + amount
 
-    def _add_hour_and_day(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add(fleet_id, f"HOUR#{hour}", counts)
-        self._add(fleet_id, f"DAY#{hour[:10]}", counts)
+    def _add_buckets(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
+        for key in bucket_keys(hour):
+            self._add(fleet_id, key, counts)
 
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add_hour_and_day(fleet_id, hour, counts)
+        self._add_buckets(fleet_id, hour, counts)
         self._add(fleet_id, "LIVE", {"matching": 1})
 
     def count_ended(
@@ -512,7 +515,6 @@ class FakeStatsStore:
         ride_id: str,
         *,
         hour: str,
-        day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
         version: int = 0,
@@ -523,11 +525,14 @@ class FakeStatsStore:
             return False
         previous = marker.counts if marker is not None and marker.ended else {}
         diff = {k: hour_counts.get(k, 0) - previous.get(k, 0) for k in {*hour_counts, *previous}}
-        self._add_hour_and_day(fleet_id, hour, {k: v for k, v in diff.items() if v})
+        self._add_buckets(fleet_id, hour, {k: v for k, v in diff.items() if v})
+        if marker is None or marker.matching_round < matching_round:
+            for key in bucket_keys(hour)[1:]:  # the day and the span
+                item = self.drivers.setdefault((fleet_id, key), {})
+                for name, amount in driver_counts.items():
+                    item[name] = item.get(name, 0) + amount
         if marker is None or not marker.ended:
             self._add(fleet_id, "LIVE", {"matching": -1})
-        if driver_counts and (marker is None or marker.matching_round < matching_round):
-            self._add(fleet_id, f"DRIVERS#{day}", driver_counts)
         self.markers[ride_id] = StatsMarker(version, matching_round, True, dict(hour_counts))
         return True
 
@@ -536,25 +541,22 @@ class FakeStatsStore:
         if marker is not None and marker.version >= version:
             return False
         if marker is not None and marker.ended:
-            self._add_hour_and_day(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
+            self._add_buckets(fleet_id, hour, {k: -v for k, v in marker.counts.items() if v})
             self._add(fleet_id, "LIVE", {"matching": 1})
         self.markers[ride_id] = StatsMarker(version, matching_round - 1, False, {})
         return True
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        self._add_hour_and_day(fleet_id, hour, counts)
+        self._add_buckets(fleet_id, hour, counts)
 
-    def _range(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return [dict(v) for (f, sk), v in sorted(self.items.items()) if f == fleet_id and first <= sk <= last]
+    def read(self, fleet_id: str, keys: Iterable[CounterKey], driver_keys: Iterable[CounterKey] = ()) -> Buckets:
+        def found(
+            items: Mapping[tuple[str, Any], dict[str, int]], wanted: Iterable[CounterKey]
+        ) -> dict[CounterKey, dict[str, int]]:
+            buckets = {key: {k: v for k, v in items.get((fleet_id, key), {}).items() if v} for key in wanted}
+            return {key: counters for key, counters in buckets.items() if counters}
 
-    def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(fleet_id, f"HOUR#{first}", f"HOUR#{last}")
-
-    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(fleet_id, f"DAY#{first}", f"DAY#{last}")
-
-    def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        return self._range(fleet_id, f"DRIVERS#{first}", f"DRIVERS#{last}")
+        return Buckets(found(self.items, keys), found(self.drivers, driver_keys))
 
     def live_matchings(self, fleet_id: str) -> int:
         return max(0, self.items.get((fleet_id, "LIVE"), {}).get("matching", 0))

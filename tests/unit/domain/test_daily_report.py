@@ -39,9 +39,7 @@ def tokyo_fleet(fakes: Fakes, language: str = "en") -> str:
 def a_ride_in(fakes: Fakes, fleet_id: str, hour: str, n: int, status: str = "assigned") -> None:
     ride = a_ride(fleet_id, n, status=status, time_to_match_seconds=12.0 if status == "assigned" else None)
     fakes.stats.count_created(fleet_id, hour, {"created": 1})
-    fakes.stats.count_ended(
-        fleet_id, ride.ride_id, hour=hour, day=hour[:10], hour_counts=ride_ended_counts(ride), driver_counts={}
-    )
+    fakes.stats.count_ended(fleet_id, ride.ride_id, hour=hour, hour_counts=ride_ended_counts(ride), driver_counts={})
 
 
 def test_yesterday_is_the_fleets_own_day() -> None:
@@ -96,14 +94,14 @@ def test_a_failed_run_is_retried_by_the_next(fakes: Fakes, at: Clock, monkeypatc
     # Given the stats unreadable during the first run
     tokyo_fleet(fakes)
     at(TOKYO_EARLY)
-    healthy = fakes.stats.hours
+    healthy = fakes.stats.read
 
     def broken(*args: object) -> object:
         raise RuntimeError("table unavailable")
 
-    monkeypatch.setattr(fakes.stats, "hours", broken)
+    monkeypatch.setattr(fakes.stats, "read", broken)
     assert send_daily_reports(fakes.ports) == {"reports_sent": 0, "reports_failed": 1}
     # When the next run finds them readable, Then the report goes out
-    monkeypatch.setattr(fakes.stats, "hours", healthy)
+    monkeypatch.setattr(fakes.stats, "read", healthy)
     assert send_daily_reports(fakes.ports) == {"reports_sent": 1, "reports_failed": 0}
     assert len(fakes.channels.to(ADMIN_PHONE)) == 1

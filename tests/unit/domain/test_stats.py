@@ -1,5 +1,6 @@
 """Stats from counters (SPEC §6) on fakes: what rides starting and ending add, read back per period."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from ridecast.domain.matching import answers
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.endings import notify_cancelled, notify_matched, time_out
 from ridecast.domain.rides.cancel import cancel_ride
-from ridecast.domain.stats.counters import TIME_TO_MATCH_EDGES, ttm_bucket
+from ridecast.domain.stats.buckets import SPAN_DAYS, Buckets, CounterKey, cover, span_key
+from ridecast.domain.stats.counters import TIME_TO_MATCH_EDGES, hour_key, hour_start, ttm_bucket
 from ridecast.domain.stats.report import fleet_stats, percentile
 from ridecast.errors import InvalidInput
 from tests.fakes import Fakes
@@ -168,3 +170,70 @@ def test_a_send_that_fails_on_every_channel_is_a_failure_on_each(fakes: Fakes) -
     sms = fleet_stats(fakes.ports, fleet.fleet_id, None, None).channels["sms"]
     assert sms.attempts == sms.failures >= 1
     assert (sms.successes, sms.success_rate) == (0, 0)
+
+
+def _hours_of(key: CounterKey) -> list[datetime]:
+    level, start = key
+    first = hour_start(start) if level == "hour" else datetime.fromisoformat(start).replace(tzinfo=UTC)
+    return [first + timedelta(hours=n) for n in range({"hour": 1, "day": 24, "span": 24 * SPAN_DAYS}[level])]
+
+
+def test_any_period_is_a_signed_sum_of_a_few_aligned_buckets() -> None:
+    # Given 300 periods of 1 hour to 92 days starting at random hours
+    rng = random.Random(3)
+    origin = datetime(2026, 1, 1, tzinfo=UTC)
+    sizes = []
+    for _ in range(300):
+        first = origin + timedelta(hours=rng.randrange(24 * 400))
+        end = first + timedelta(hours=rng.randint(1, 24 * 92))
+        # When they are covered
+        keys = cover(first, end)
+        # Then every hour of the period counts once and no other hour at all
+        counted: dict[datetime, int] = {}
+        for sign, key in keys:
+            assert key[0] != "span" or span_key(key[1]) == key[1]
+            for hour in _hours_of(key):
+                counted[hour] = counted.get(hour, 0) + sign
+        inside = {hour for hour, times in counted.items() if times}
+        assert all(times in (0, 1) for times in counted.values())
+        assert inside == {first + timedelta(hours=n) for n in range(int((end - first).total_seconds()) // 3600)}
+        if timedelta(days=30) <= end - first <= timedelta(days=31):
+            sizes.append(len(keys))
+    # And a month takes ~20 buckets, at most 30 (adding whole buckets only: ~33, at most 63)
+    assert max(sizes) <= 30
+    assert sum(sizes) / len(sizes) < 22
+
+
+def test_periods_on_midnights_are_read_from_days_and_spans_only() -> None:
+    first = datetime(2026, 3, 3, tzinfo=UTC)
+    keys = cover(first, first + timedelta(days=31))
+    assert {key[0] for _, key in keys} <= {"day", "span"}
+
+
+def test_a_month_reads_its_spans_days_and_edge_hours_once_and_adds_up(fakes: Fakes) -> None:
+    # Given one ride created in every hour of 40 days, each with an offer to one of two drivers
+    fleet = a_fleet(fakes)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for n in range(40 * 24):
+        hour = hour_key(start + timedelta(hours=n))
+        fakes.stats.count_created(fleet.fleet_id, hour, {"created": 1})
+        fakes.stats.count_ended(
+            fleet.fleet_id, f"r{n}", hour=hour, hour_counts={"ended#assigned": 1}, driver_counts={f"offers#d{n % 2}": 1}
+        )
+    reads: list[list[CounterKey]] = []
+    read = fakes.stats.read
+
+    def counting(fleet_id: str, keys: list[CounterKey], driver_keys: list[CounterKey]) -> Buckets:
+        reads.append([*keys, *driver_keys])
+        return read(fleet_id, keys, driver_keys)
+
+    fakes.stats.read = counting  # type: ignore[method-assign]
+    # When 30 days from the middle of an hour are asked for
+    since = start + timedelta(days=4, hours=5, minutes=30)
+    stats = fleet_stats(fakes.ports, fleet.fleet_id, since, since + timedelta(days=30))
+    # Then the rides of the 721 hours it touches count once; the drivers' of the 31 days it touches
+    assert (stats.rides_total, stats.rides_by_status["assigned"]) == (721, 721)
+    assert sum(d.offers_received for d in stats.drivers) == 31 * 24
+    # And all of it came from one read of fewer than 40 buckets
+    assert len(reads) == 1
+    assert len(reads[0]) < 40

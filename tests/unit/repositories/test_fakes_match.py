@@ -215,29 +215,46 @@ def test_sender_claims_are_all_or_nothing_and_a_fleet_releases_only_its_own(eith
     assert either.senders.claim("f2", ["+15005550006"]) == []
 
 
-def test_a_rides_ending_is_counted_once_and_periods_read_whole_hours(either: Stores) -> None:
+def test_a_rides_ending_is_counted_once_in_its_hour_day_and_span(either: Stores) -> None:
     # Given two rides created in consecutive hours
     either.stats.count_created("f1", "2026-03-01T09", {"created": 1})
     either.stats.count_created("f1", "2026-03-01T10", {"created": 1})
     either.stats.count_created("f2", "2026-03-01T10", {"created": 1})
     # When the first ride's ending is recorded twice (a retry) and the second's once
-    ending = {"hour": "2026-03-01T09", "day": "2026-03-01", "driver_counts": {"offers#d1": 1, "accepted#d1": 1}}
+    ending = {"hour": "2026-03-01T09", "driver_counts": {"offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000}}
     assert either.stats.count_ended("f1", "r1", hour_counts={"ended#assigned": 1}, **ending) is True
     assert either.stats.count_ended("f1", "r1", hour_counts={"ended#assigned": 1}, **ending) is False
     assert either.stats.count_ended(
-        "f1", "r2", hour="2026-03-01T10", day="2026-03-01", hour_counts={"ended#timed_out": 1}, driver_counts={}
+        "f1", "r2", hour="2026-03-01T10", hour_counts={"ended#timed_out": 1, "ttm#24": 1}, driver_counts={}
     )
-    either.stats.count_sends("f1", "2026-03-01T10", {"ch_attempts#sms": 2, "ch_latency_ms#sms": 80})
-    # Then each hour holds its own counters, the drivers' day one ending, and no matching is live
-    assert either.stats.hours("f1", "2026-03-01T09", "2026-03-01T10") == [
-        {"created": 1, "ended#assigned": 1},
-        {"created": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80},
-    ]
-    assert either.stats.hours("f1", "2026-03-01T10", "2026-03-01T10")[0]["created"] == 1
-    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
-        {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ch_attempts#sms": 2, "ch_latency_ms#sms": 80}
-    ]
-    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "accepted#d1": 1}]
+    either.stats.count_sends(
+        "f1", "2026-03-01T10", {"ch_attempts#sms": 2, "ch_failures#sms": 1, "ch_latency_ms#sms": 80}
+    )
+    # Then each hour holds its own counters, its day and span (2026-02-28..03-07) both; the drivers' counts
+    # are in their own day and span; no matching is live
+    hour_09, hour_10 = ("hour", "2026-03-01T09"), ("hour", "2026-03-01T10")
+    day, span = ("day", "2026-03-01"), ("span", "2026-02-28")
+    whole_day = {"created": 2, "ended#assigned": 1, "ended#timed_out": 1, "ttm#24": 1}
+    whole_day |= {"ch_attempts#sms": 2, "ch_failures#sms": 1, "ch_latency_ms#sms": 80}
+    assert either.stats.read("f1", [hour_09, hour_10, day, span, ("hour", "2026-03-01T11")]).rides == {
+        hour_09: {"created": 1, "ended#assigned": 1},
+        hour_10: {
+            "created": 1,
+            "ended#timed_out": 1,
+            "ttm#24": 1,
+            "ch_attempts#sms": 2,
+            "ch_failures#sms": 1,
+            "ch_latency_ms#sms": 80,
+        },
+        day: whole_day,
+        span: whole_day,
+    }
+    assert either.stats.read("f2", [day]).rides == {day: {"created": 1}}
+    d1 = {"offers#d1": 1, "accepted#d1": 1, "response_ms#d1": 4000}
+    assert either.stats.read("f1", [], [day, span, ("day", "2026-02-28"), ("span", "2026-03-08")]).drivers == {
+        day: d1,
+        span: d1,
+    }
     assert either.stats.live_matchings("f1") == 0
     assert either.stats.live_matchings("f2") == 1
 
@@ -338,7 +355,8 @@ def test_the_pause_flag_changes_once_and_survives_a_fleet_edit(either: Stores) -
 def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replaces_it(either: Stores) -> None:
     # Given a ride counted as assigned (version 1, round 1), its offers counted for their drivers
     either.stats.count_created("f1", "2026-03-01T09", {"created": 1})
-    ending = {"hour": "2026-03-01T09", "day": "2026-03-01"}
+    ending = {"hour": "2026-03-01T09"}
+    hour, day, span = ("hour", "2026-03-01T09"), ("day", "2026-03-01"), ("span", "2026-02-28")
     assigned = {"ended#assigned": 1, "ttm_count": 1}
     assert either.stats.count_ended(
         "f1", "r1", **ending, hour_counts=assigned, driver_counts={"offers#d1": 1}, version=1
@@ -346,25 +364,23 @@ def test_a_ride_back_to_matching_takes_its_ending_out_and_its_next_ending_replac
     # When it goes back to matching (version 2, round 2), a stale ending of round 1 comes late, and it then
     # times out in round 2 (version 3)
     assert either.stats.count_reopened("f1", "r1", hour="2026-03-01T09", version=2, matching_round=2) is True
-    assert either.stats.hours("f1", "2026-03-01T09", "2026-03-01T09") == [
-        {"created": 1, "ended#assigned": 0, "ttm_count": 0}
-    ]
+    assert either.stats.read("f1", [hour]).rides == {hour: {"created": 1}}
     assert either.stats.live_matchings("f1") == 1
     late = {"hour_counts": assigned, "driver_counts": {"offers#d1": 1}, "version": 1}
     assert either.stats.count_ended("f1", "r1", **ending, **late) is False
     timed_out = {"hour_counts": {"ended#timed_out": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **timed_out, version=3, matching_round=2) is True
     # Then the ride counts once, as timed out; each round's offers once for their drivers; nothing is live
-    assert either.stats.days("f1", "2026-03-01", "2026-03-01") == [
-        {"created": 1, "ended#assigned": 0, "ttm_count": 0, "ended#timed_out": 1}
-    ]
-    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "offers#d2": 1}]
+    once, both_rounds = {"created": 1, "ended#timed_out": 1}, {"offers#d1": 1, "offers#d2": 1}
+    assert either.stats.read("f1", [day, span], [day]) == ({day: once, span: once}, {day: both_rounds})
     assert either.stats.live_matchings("f1") == 0
     # And a reassign that keeps it ended (version 4, same round) replaces its counts without counting drivers again
     reassigned = {"hour_counts": {"ended#timed_out": 1, "reassignments": 1}, "driver_counts": {"offers#d2": 1}}
     assert either.stats.count_ended("f1", "r1", **ending, **reassigned, version=4, matching_round=2) is True
-    assert either.stats.days("f1", "2026-03-01", "2026-03-01")[0]["reassignments"] == 1
-    assert either.stats.driver_days("f1", "2026-03-01", "2026-03-01") == [{"offers#d1": 1, "offers#d2": 1}]
+    assert either.stats.read("f1", [day], [span]) == (
+        {day: {**once, "reassignments": 1}},
+        {span: both_rounds},
+    )
     assert either.stats.live_matchings("f1") == 0
 
 
@@ -453,3 +469,24 @@ def test_a_batch_larger_than_one_call_writes_every_change(either: Stores) -> Non
     either.offers.add_many([an_offer(ride, d) for d in drivers])
     either.offers.update_many([OfferChange(ride.ride_id, d, {"provider_message_id": d}) for d in drivers])
     assert {o.driver_id: o.provider_message_id for o in either.offers.for_ride(ride.ride_id)} == {d: d for d in drivers}
+
+
+def test_a_ride_offered_to_a_thousand_drivers_counts_each_once(either: Stores) -> None:
+    # Given a ride whose offers reached 1,000 drivers, and a second ride's offer to one of them
+    everyone = {f"{counter}#d{n:04d}": 1 for n in range(1000) for counter in ("offers", "timeouts")}
+    assert either.stats.count_ended("f1", "r1", hour="2026-03-01T09", hour_counts={}, driver_counts=everyone)
+    assert either.stats.count_ended("f1", "r2", hour="2026-03-02T09", hour_counts={}, driver_counts={"offers#d0007": 1})
+    # When the drivers' counters of the two days and of their span are read
+    first, second, span = ("day", "2026-03-01"), ("day", "2026-03-02"), ("span", "2026-02-28")
+    drivers = either.stats.read("f1", [], [first, second, span]).drivers
+    # Then every driver has one offer and one timeout, all on the first day; d0007 one more on the second
+    assert drivers == {first: everyone, second: {"offers#d0007": 1}, span: {**everyone, "offers#d0007": 2}}
+
+
+def test_driver_names_are_the_fleets_own(either: Stores) -> None:
+    # Given two drivers of f1 and one of f2
+    for fleet_id, number in (("f1", 1), ("f1", 2), ("f2", 3)):
+        either.drivers.create(a_driver(fleet_id, number))
+    # Then f1's names are its two drivers', by id
+    assert either.drivers.names("f1") == {"d000000000001": "Driver 1", "d000000000002": "Driver 2"}
+    assert either.drivers.names("f-none") == {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ridecast.domain.channels.health import ChannelHealthStore
 from ridecast.domain.channels.ports import ChannelProviders
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride
+from ridecast.domain.stats.buckets import Buckets, CounterKey
 
 if TYPE_CHECKING:
     from ridecast.domain.rides.batch import BatchOutcome
@@ -79,6 +80,9 @@ class DriverStore(Protocol):
     def find_by_chat(self, fleet_id: str, chat_id: str) -> Driver | None: ...
 
     def for_fleet(self, fleet_id: str) -> list[Driver]: ...
+
+    def names(self, fleet_id: str) -> dict[str, str]:
+        """Each driver's name by id: what `GET /stats` shows, without reading whole drivers."""
 
     def touch(self, fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
         """Record that the driver was seen (and wrote on WhatsApp, which opens its 24-hour window)."""
@@ -238,12 +242,13 @@ class DeliveryLog(Protocol):
 
 
 class StatsStore(Protocol):
-    """Counters per fleet and hour, rolled up per fleet and day (rides, time to match, channels), and per
-    fleet and day for its drivers; every write an atomic ADD to the hour and its day together. The domain
-    names the counters (`ridecast.domain.stats.counters`); `hour` is `YYYY-MM-DDTHH`, its day the first 10."""
+    """Counters per fleet in buckets of an hour, a UTC day and an 8-day span (rides, time to match, channels;
+    the drivers' apart, per day and span): every write an atomic ADD to the hour, its day and its span
+    together. The domain names the counters and the buckets (`ridecast.domain.stats.counters`, `.buckets`);
+    `hour` is `YYYY-MM-DDTHH`."""
 
     def count_created(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None:
-        """Add to the hour and its day, and one more matching live for the fleet."""
+        """Add to the hour's buckets, and one more matching live for the fleet."""
 
     def count_ended(
         self,
@@ -251,30 +256,25 @@ class StatsStore(Protocol):
         ride_id: str,
         *,
         hour: str,
-        day: str,
         hour_counts: dict[str, int],
         driver_counts: dict[str, int],
         version: int = 0,
         matching_round: int = 1,
     ) -> bool:
-        """Add to the hour, its day and the drivers' day, one fewer live matching: all at once and once per
-        version of the ride. False when this version (or a later one) was counted already. A ride that went
-        back to matching and ended again replaces its earlier ending's counts; the drivers' counts are added
-        once per matching round."""
+        """Add to the hour's buckets (the drivers' counts to its day and span), one fewer live matching: all at
+        once and once per version of the ride. False when this version (or a later one) was counted already. A
+        ride that went back to matching and ended again replaces its earlier ending's counts; the drivers'
+        counts are added once per matching round."""
 
     def count_reopened(self, fleet_id: str, ride_id: str, *, hour: str, version: int, matching_round: int) -> bool:
         """The ride (now at `version`, in `matching_round`) is matching again (SPEC §8): take its counted
-        ending out of its hour and count it live again. False when a later version was counted already."""
+        ending out of its hour's buckets and count it live again. False when a later version was counted already."""
 
     def count_sends(self, fleet_id: str, hour: str, counts: dict[str, int]) -> None: ...
 
-    def hours(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        """The counters of every hour from `first` to `last` (keys as `counters.hour_key` makes them)."""
-
-    def days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]:
-        """The same counters summed per day, from `first` to `last` (`YYYY-MM-DD`)."""
-
-    def driver_days(self, fleet_id: str, first: str, last: str) -> list[dict[str, int]]: ...
+    def read(self, fleet_id: str, keys: Iterable[CounterKey], driver_keys: Iterable[CounterKey] = ()) -> Buckets:
+        """The rides' counters of `keys` and the drivers' (`<counter>#<driver_id>`) of `driver_keys` (days and
+        spans), per bucket that has any (counters at 0 left out); in one round trip."""
 
     def live_matchings(self, fleet_id: str) -> int:
         """Rides of the fleet matching now."""

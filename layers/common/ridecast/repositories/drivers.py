@@ -96,6 +96,15 @@ class DynamoDriverStore:
             )
         ]
 
+    def names(self, fleet_id: str) -> dict[str, str]:
+        # Two attributes of each driver, not its ~15: DynamoDB bills bytes read, moto's answer costs per value.
+        items = query_all(
+            KeyConditionExpression=Key("PK").eq(fleet_pk(fleet_id)) & Key("SK").begins_with("DRIVER#"),
+            ProjectionExpression="driver_id, #name",
+            ExpressionAttributeNames={"#name": "name"},
+        )
+        return {str(item["driver_id"]): str(item["name"]) for item in items}
+
     def touch(self, fleet_id: str, driver_id: str, seen_at: datetime, *, via_whatsapp: bool = False) -> None:
         expression = "SET last_seen_at = :t" + (", last_whatsapp_inbound_at = :t" if via_whatsapp else "")
         touched = conditionally(

@@ -3,6 +3,8 @@
 A ride counts in the hour (and, per driver, the UTC day) it was created in, whatever hour it ends in: so
 the figures for a period describe the rides `GET /rides?since=` lists for it. Every counter is an integer
 (milliseconds for durations) that DynamoDB can ADD to atomically.
+
+Which buckets (hour, day, span) each count goes to, and which a period is read from: `buckets`.
 """
 
 from bisect import bisect_left

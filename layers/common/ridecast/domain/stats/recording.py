@@ -18,7 +18,6 @@ from ridecast.domain.stats.counters import (
     SCHEDULED,
     SendTally,
     channel_counts,
-    day_key,
     driver_counts,
     hour_key,
     ride_created_counts,
@@ -38,7 +37,8 @@ def record_ride_left_schedule(ports: Ports, ride: Ride) -> None:
 
 
 def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None = None) -> bool:
-    """Count an ended ride in its hour and its drivers' day; True the one time it is counted."""
+    """Count an ended ride in its hour's buckets, its offers in its day's for their drivers; True the one time
+    it is counted."""
     if ride.status not in ENDED_STATUSES:
         return False
     offers = ports.stores.offers.for_ride(ride.ride_id) if offers is None else offers
@@ -46,7 +46,6 @@ def record_ride_ended(ports: Ports, ride: Ride, offers: Iterable[Offer] | None =
         ride.fleet_id,
         ride.ride_id,
         hour=hour_key(ride.created_at),
-        day=day_key(ride.created_at),
         hour_counts=ride_ended_counts(ride),
         # Earlier rounds' offers counted with their round's ending (one record per ride and driver is reused).
         driver_counts=driver_counts(o for o in offers if o.matching_round == ride.matching_round),

@@ -1,15 +1,18 @@
-"""`GET /stats` (SPEC §6): a fleet's figures for a period, summed from its hourly counters, never from rides.
+"""`GET /stats` (SPEC §6): a fleet's figures for a period, summed from its counters, never from rides.
 
 Rides count in the hour they were created in, so the period is read in whole UTC hours (`since` rounded
-down to its hour, `until` up); per-driver figures are kept per UTC day and read in whole days.
+down to its hour, `until` up); per-driver figures are kept per UTC day and read in whole days. Both are
+covered by the fewest hour, day and span buckets, added or taken away (`buckets.cover`), all read in one
+round trip.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ridecast.domain.clock import utcnow
 from ridecast.domain.ports import Ports
+from ridecast.domain.stats.buckets import cover, signed_sum
 from ridecast.domain.stats.counters import (
     CHANNELS,
     CREATED,
@@ -23,7 +26,6 @@ from ridecast.domain.stats.counters import (
     TTM_BUCKET_PREFIX,
     TTM_COUNT,
     TTM_SUM_MS,
-    day_key,
     hour_key,
     hour_start,
     last_hour_key,
@@ -96,7 +98,11 @@ def _utc(at: datetime) -> datetime:
 
 def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: datetime | None) -> FleetStats:
     since, until = period(since, until)
-    hours = _sum(_counter_rows(ports, fleet_id, since, until))
+    ride_keys = cover(hour_start(hour_key(since)), hour_start(last_hour_key(until)) + timedelta(hours=1))
+    first_day = hour_start(hour_key(since)).replace(hour=0)
+    driver_keys = cover(first_day, hour_start(last_hour_key(until)).replace(hour=0) + timedelta(days=1))
+    found = ports.stores.stats.read(fleet_id, [key for _, key in ride_keys], [key for _, key in driver_keys])
+    hours = signed_sum(ride_keys, found.rides)
     ended = {status: hours.get(f"{ENDED_PREFIX}{status}", 0) for status in ENDED_STATUSES}
     ended_total = sum(ended.values())
     total = hours.get(CREATED, 0)
@@ -120,26 +126,9 @@ def fleet_stats(ports: Ports, fleet_id: str, since: datetime | None, until: date
         reassignments=hours.get(REASSIGNMENTS, 0),
         reallocations=hours.get(REALLOCATIONS, 0),
         channels={channel: _channel(hours, channel) for channel in CHANNELS},
-        drivers=_drivers(ports, fleet_id, since, until),
+        drivers=_drivers(ports, fleet_id, signed_sum(driver_keys, found.drivers)),
         time_to_match_histogram=histogram,
     )
-
-
-def _counter_rows(ports: Ports, fleet_id: str, since: datetime, until: datetime) -> list[dict[str, int]]:
-    """The period's counters: whole UTC days from the day items, the hours at either edge from the hour items."""
-    store = ports.stores.stats
-    first_hour = hour_start(hour_key(since))
-    end_hour = hour_start(last_hour_key(until)) + timedelta(hours=1)
-    first_day = (first_hour + timedelta(hours=23)).replace(hour=0)  # the first midnight at or after it
-    end_day = end_hour.replace(hour=0)
-    if first_day >= end_day:
-        return store.hours(fleet_id, hour_key(first_hour), last_hour_key(end_hour))
-    hour = timedelta(hours=1)
-    return [
-        *store.hours(fleet_id, hour_key(first_hour), hour_key(first_day - hour)),
-        *store.days(fleet_id, day_key(first_day), day_key(end_day - hour)),
-        *store.hours(fleet_id, hour_key(end_day), last_hour_key(end_hour)),
-    ]
 
 
 def percentile(histogram: list[int], fraction: float) -> float | None:
@@ -159,14 +148,6 @@ def percentile(histogram: list[int], fraction: float) -> float | None:
     return float(TIME_TO_MATCH_EDGES[-1])
 
 
-def _sum(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for row in rows:
-        for key, value in row.items():
-            total[key] = total.get(key, 0) + value
-    return total
-
-
 def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -183,12 +164,12 @@ def _channel(hours: Mapping[str, int], channel: str) -> ChannelFigures:
     )
 
 
-def _drivers(ports: Ports, fleet_id: str, since: datetime, until: datetime) -> list[DriverFigures]:
-    days = _sum(ports.stores.stats.driver_days(fleet_id, day_key(since), day_key(until - timedelta(microseconds=1))))
+def _drivers(ports: Ports, fleet_id: str, days: Mapping[str, int]) -> list[DriverFigures]:
+    """Per driver, from their counters over the period's whole days."""
     offers = split_keyed(days, "offers")
     if not offers:
         return []
-    names = {d.driver_id: d.name for d in ports.stores.drivers.for_fleet(fleet_id)}
+    names = ports.stores.drivers.names(fleet_id)
     responses, accepted = split_keyed(days, "responses"), split_keyed(days, "accepted")
     response_ms, timeouts = split_keyed(days, "response_ms"), split_keyed(days, "timeouts")
     figures = [

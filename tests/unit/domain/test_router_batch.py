@@ -148,11 +148,12 @@ def test_a_failed_offer_is_marked_failed_unless_answered_first(fakes: Fakes) -> 
 def test_a_wave_bigger_than_a_part_sends_each_part_only_once_its_offers_are_saved(
     fakes: Fakes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a fleet with eight SMS drivers, waves saved and sent three offers a part, and a watch on both
+    # Given a fleet with nine SMS drivers, waves saved and sent in parts of 2, then 4, and a watch on both
     fleet = a_fleet(fakes)
-    drivers = drivers_of(fakes, fleet, 8)
+    drivers = drivers_of(fakes, fleet, 9)
     ride = a_ride(fakes, fleet)
-    monkeypatch.setattr(broadcast_module, "OFFERS_PER_PART", 3)
+    monkeypatch.setattr(broadcast_module, "FIRST_PART", 2)
+    monkeypatch.setattr(broadcast_module, "MAX_PART", 4)
     events: list[tuple[str, int]] = []
     real_add_many, real_send_many = fakes.offers.add_many, RecordingTwilio.send_many
 
@@ -171,11 +172,12 @@ def test_a_wave_bigger_than_a_part_sends_each_part_only_once_its_offers_are_save
     monkeypatch.setattr(RecordingTwilio, "send_many", send_many)
     # When the ride is broadcast
     result = broadcast(fakes.ports, ride.ride_id)
-    # Then all eight were offered, in parts of three, three and two, each sent after it was saved
-    assert result["offers_sent"] == 8
-    assert sum(n for kind, n in events if kind == "saved") == 8
-    assert [n for kind, n in events if kind == "sent"] == [3, 3, 2]
-    assert events.index(("sent", 2)) > [i for i, (kind, _) in enumerate(events) if kind == "saved"][-1]
+    # Then all nine were offered, in parts of two, four (twice the first, the most a part has) and three, each
+    # sent after it was saved
+    assert result["offers_sent"] == 9
+    assert sum(n for kind, n in events if kind == "saved") == 9
+    assert [n for kind, n in events if kind == "sent"] == [2, 4, 3]
+    assert events.index(("sent", 3)) > [i for i, (kind, _) in enumerate(events) if kind == "saved"][-1]
     # And the messages went in the ride's order, most recently seen first
     ranked = sorted(fakes.offers.for_ride(ride.ride_id), key=lambda o: o.rank)
     offered = {d.phone for d in drivers}
@@ -191,7 +193,8 @@ def test_a_wave_that_fails_between_parts_is_sent_whole_when_retried(
     fleet = a_fleet(fakes)
     drivers = drivers_of(fakes, fleet, 8)
     ride = a_ride(fakes, fleet)
-    monkeypatch.setattr(broadcast_module, "OFFERS_PER_PART", 3)
+    monkeypatch.setattr(broadcast_module, "FIRST_PART", 3)
+    monkeypatch.setattr(broadcast_module, "MAX_PART", 3)
     writes, real_add_many = [0], fakes.offers.add_many
 
     def add_many(offers: list[Offer]) -> None:

@@ -30,10 +30,12 @@ from ridecast.settings import get_settings
 # 5 round trips instead of 40 in a row.
 OFFERS_PER_WRITE = 25
 OFFER_WRITES_IN_FLIGHT = 8
-# A wave is saved and sent in parts of this many offers, each sent while the next is saved: big enough to
-# keep every provider connection busy (broadcast_concurrency, 64 by default), small enough that only a few
-# writes come before the first message leaves.
-OFFERS_PER_PART = 200
+# A wave is saved and sent in parts, each sent while the next is saved: the first small, so that messages
+# start leaving after a few writes; each next one twice the last, so that a big wave has few part boundaries
+# (a part's last sends drain with the pool half idle); at most MAX_PART, so that what a part's sends teach
+# (Telegram message ids, to edit the offers in place when the ride is taken) is written every few seconds.
+FIRST_PART = 100
+MAX_PART = 1600
 
 
 def offer_link(offer: Offer) -> str:
@@ -168,7 +170,7 @@ def _save_and_send_offers(
     a part at a time, in order, on a thread of its own, and each part is sent once it is saved while the next
     is being written (a wave's writes cost its sending no time but the first part's). What the sends taught
     (Telegram message ids, failures, channel moves) is written after each part."""
-    parts = [new[i : i + OFFERS_PER_PART] for i in range(0, len(new), OFFERS_PER_PART)]
+    parts = _parts(new)
 
     failed = threading.Event()
 
@@ -197,6 +199,14 @@ def _save_and_send_offers(
         writer.shutdown(cancel_futures=True)  # the retried wave (Step Functions) resends what was saved
     count_offer_sends([(d.channel, d.ok) for d in deliveries])
     return deliveries
+
+
+def _parts[T](wave: list[T]) -> list[list[T]]:
+    parts, start, size = [], 0, FIRST_PART
+    while start < len(wave):
+        parts.append(wave[start : start + size])
+        start, size = start + size, min(2 * size, MAX_PART)
+    return parts
 
 
 def send_wave(

@@ -12,7 +12,7 @@ from ridecast.domain.matching import notifications
 from ridecast.domain.matching.answers import record_winning_answer
 from ridecast.domain.matching.fan_out import in_parallel
 from ridecast.domain.matching.holder import tell_holder
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride
 from ridecast.domain.stats.recording import record_ride_ended
 from ridecast.domain.types import OPEN_OFFER_STATUSES
@@ -22,11 +22,22 @@ from ridecast.observability import logger, metrics
 
 def settle_open_offers(ports: Ports, ride_id: str, status: str, winner: str | None = None) -> list[Offer]:
     """After a ride ends no offer is left `sent`; returns every offer of the ride as it now stands.
-    The winner's offer is never settled as something else: it is the accept's answer to record."""
+    The winner's offer is never settled as something else: it is the accept's answer to record.
+    The open offers are settled in batches (a hundred drivers: 4 writes, not 100), each only from the status
+    it was read in; one that moved meanwhile (its window lapsing) is settled again on its own."""
+    offers = ports.stores.offers.for_ride(ride_id)
+
+    def still_open(found: list[Offer]) -> list[Offer]:
+        return [o for o in found if o.status in OPEN_OFFER_STATUSES and o.driver_id != winner]
+
+    if not still_open(offers):
+        return offers
+    changes = [OfferChange(ride_id, o.driver_id, {"status": status}, only_from=o.status) for o in still_open(offers)]
+    ports.stores.offers.update_many(changes)
     offers = ports.stores.offers.for_ride(ride_id)
     settled = in_parallel(
         lambda o: ports.stores.offers.update(ride_id, o.driver_id, OPEN_OFFER_STATUSES, status=status),
-        [o for o in offers if o.status in OPEN_OFFER_STATUSES and o.driver_id != winner],
+        still_open(offers),
     )
     latest = {o.driver_id: o for o in offers} | {o.driver_id: o for o in settled if o is not None}
     return list(latest.values())

@@ -8,8 +8,11 @@ The local stack serializes moto's DynamoDB calls (local_stack.aws); a moto serve
 threads, hence the query's per-thread scope.
 """
 
+import base64
 import copy
+import json
 import threading
+from contextlib import suppress
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +20,7 @@ import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 from py_partiql_parser._internal.update_parser import UpdateParser
 
 _moto_query, _moto_all_items = Table.query, Table.all_items
@@ -24,6 +28,9 @@ _query = threading.local()
 _moto_transact_write_items = DynamoDBBackend.transact_write_items
 _moto_batch_execute_statement = DynamoDBBackend.batch_execute_statement
 CONDITION_FAILED = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+_moto_execute_result = DynamoResult.execute_result
+_ITEM_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem"}
+_ITEM_OPERATIONS |= {"TransactWriteItems", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
 
 
 def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
@@ -111,9 +118,25 @@ def batch_execute_statement(self: DynamoDBBackend, statements: list[dict[str, An
     return [answer if answer is not None else next(theirs) for answer in answers]
 
 
+def _blob(value: object) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()  # B and BS as DynamoDB sends them
+    raise TypeError(type(value).__name__)  # a datetime (never in items): moto's serializer formats it
+
+
+def execute_result(self: DynamoResult, context: Any) -> Any:
+    """An item operation's answer is DynamoDB JSON already: moto's serializer walked botocore's model for every
+    value of every item (~0.5 ms an item; a 100-offer Query, 50 ms of CPU) to write the same JSON."""
+    if context.operation_model.name in _ITEM_OPERATIONS and not isinstance(self.result, Exception):
+        with suppress(TypeError):
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result, default=_blob)
+    return _moto_execute_result(self, context)
+
+
 def install() -> None:
     """Idempotent; applies to every moto DynamoDB backend of the process."""
     dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[attr-defined,assignment]
     Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     DynamoDBBackend.batch_execute_statement = batch_execute_statement  # type: ignore[method-assign]
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]

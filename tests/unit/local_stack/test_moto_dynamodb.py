@@ -1,5 +1,6 @@
 """The local stack's TransactWriteItems keeps moto's outcomes while backing up only the items it names."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,3 +161,39 @@ def test_a_query_on_the_table_key_finds_its_partition_in_order_with_conditions_f
         ExpressionAttributeValues={":g": {"S": "Gr3"}},
     )
     assert [i["SK"]["S"] for i in on_index["Items"]] == [f"OFFER#{n}" for n in (4, 3, 2, 1, 0)]
+
+
+def test_item_operations_answer_the_json_motos_serializer_wrote(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given items of every attribute type, and each answer also serialized by moto's own serializer
+    from moto.dynamodb.responses import DynamoResult
+
+    both: list[tuple[str, Any, Any]] = []
+
+    def compared(self: DynamoResult, context: Any) -> Any:
+        ours, theirs = moto_dynamodb.execute_result(self, context), moto_dynamodb._moto_execute_result(self, context)
+        both.append((context.operation_model.name, ours, theirs))
+        return ours
+
+    monkeypatch.setattr(DynamoResult, "execute_result", compared)
+    values = {"n": {"N": "1.5"}, "b": {"B": b"\x00\xff"}, "ss": {"SS": ["a", "b"]}, "nul": {"NULL": True}}
+    values |= {"m": {"M": {"l": {"L": [{"BOOL": False}, {"NS": ["1", "2"]}, {"BS": [b"x"]}]}}}}
+    # When they are written, read, queried and updated
+    for sk in ("A", "B"):
+        client.put_item(TableName=TABLE, Item={"PK": {"S": "p"}, "SK": {"S": sk}, **values})
+    client.get_item(TableName=TABLE, Key={"PK": {"S": "p"}, "SK": {"S": "A"}})
+    client.get_item(TableName=TABLE, Key={"PK": {"S": "p"}, "SK": {"S": "none"}})
+    client.query(
+        TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "p"}}, Limit=1
+    )
+    update = {
+        "UpdateExpression": "SET n = :n",
+        "ExpressionAttributeValues": {":n": {"N": "2"}},
+        "ReturnValues": "ALL_OLD",
+    }
+    client.update_item(TableName=TABLE, Key={"PK": {"S": "p"}, "SK": {"S": "A"}}, **update)
+    client.describe_table(TableName=TABLE)
+    # Then every answer is moto's once parsed (DescribeTable's datetimes are still moto's serializer's to write)
+    operations = ["PutItem", "PutItem", "GetItem", "GetItem", "Query", "UpdateItem", "DescribeTable"]
+    assert [name for name, _, _ in both] == operations
+    for name, ours, theirs in both:
+        assert (ours[0], json.loads(ours[2])) == (theirs[0], json.loads(theirs[2])), name

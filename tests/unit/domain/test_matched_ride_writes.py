@@ -86,3 +86,21 @@ def test_an_offer_whose_window_lapsed_while_the_batch_was_written_is_settled_all
     notify_matched(fakes.ports, ride.ride_id)
     # Then no offer is left open: the lapsed one is taken too, and its driver is told
     assert sorted(o.status for o in fakes.offers.for_ride(ride.ride_id)) == ["accepted", "taken", "taken"]
+
+
+def test_a_ride_no_driver_can_take_writes_the_router_and_the_send_counters_once(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a fleet with no driver, and a ride of it
+    fleet = a_fleet(fakes)
+    ride = a_ride(fakes, fleet)
+    router_writes: list[Any] = []
+    send_counts: list[dict[str, int]] = []
+    record, count_sends = fakes.channel_health.record, fakes.stats.count_sends
+    monkeypatch.setattr(fakes.channel_health, "record", lambda *a: router_writes.append(a) or record(*a))
+    monkeypatch.setattr(fakes.stats, "count_sends", lambda f, h, c: send_counts.append(c) or count_sends(f, h, c))
+    # When its broadcast finds nobody, and tells the admins and the customer
+    assert broadcast(fakes.ports, ride.ride_id)["ride_status"] == "timed_out"
+    # Then both messages are one router write and one counters write
+    assert len(router_writes) == 1
+    assert len(send_counts) == 1

@@ -57,8 +57,9 @@ def time_out(ports: Ports, ride_id: str, reason: str = "no_driver_accepted") -> 
         return {"ride_status": ending.ride.status}
     record_ride_ended(ports, ending.ride, settle_open_offers(ports, ride_id, "timeout"))
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
-    notifications.alert_admins(router, ending.ride, "admin_timed_out", count=str(ending.ride.drivers_notified))
-    notifications.tell_customer(router, ending.ride, "customer_timed_out", limits=ports.stores.rate_limits)
+    with router.batch():  # one router write and one counters write for both messages
+        notifications.alert_admins(router, ending.ride, "admin_timed_out", count=str(ending.ride.drivers_notified))
+        notifications.tell_customer(router, ending.ride, "customer_timed_out", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
     return {"ride_status": "timed_out"}
 
@@ -144,8 +145,9 @@ def mark_failed(ports: Ports, ride_id: str, error: dict[str, Any] | None) -> dic
         return {"ride_status": ending.ride.status}
     record_ride_ended(ports, ending.ride, settle_open_offers(ports, ride_id, "cancelled"))
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
-    notifications.alert_admins(router, ending.ride, "admin_failed", error=described[:300])
-    notifications.tell_customer(router, ending.ride, "customer_failed", limits=ports.stores.rate_limits)
+    with router.batch():  # one router write and one counters write for both messages
+        notifications.alert_admins(router, ending.ride, "admin_failed", error=described[:300])
+        notifications.tell_customer(router, ending.ride, "customer_failed", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesFailed", unit="Count", value=1)
     logger.error("ride failed", extra={"ride_id": ride_id, "error": described, "cause": error})
     return {"ride_status": "failed"}

@@ -7,9 +7,13 @@ winners; local_stack.moto_dynamodb makes its queries, transactions and PartiQL u
 Functions (Ridecast names every execution after its ride, so moto's "None" for an unnamed one never shows); it answers
 Lambda `Invoke` from the in-process handlers, fails SES while the e-mail stand-in is down and refuses, once a stack
 has started in this process, any call moto did not answer. It must be installed before the first boto3 session
-exists (sessions copy BUILTIN_HANDLERS when created): importing `local_stack` does it.
+exists (sessions copy BUILTIN_HANDLERS when created): importing `local_stack` does it. moto's Step Functions parses
+the definition (ANTLR in pure Python: ~150 ms of CPU) for every execution and makes a boto3 client for every Lambda
+task, which AWS does not: here one parse serves every execution (each keeps its state in its own Environment, under
+component keys made race-free) and one client every task.
 """
 
+import functools
 import os
 import re
 import threading
@@ -30,6 +34,10 @@ from moto import mock_aws
 from moto.core import models as moto_core_models
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
+from moto.stepfunctions.parser.asl.component import eval_component
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from local_stack import moto_dynamodb
 from local_stack.template import ACCOUNT_ID, REGION, LocalTemplate
@@ -98,6 +106,10 @@ def _install_hook() -> None:
 
 _install_hook()
 moto_dynamodb.install()
+AmazonStateLanguageParser.parse = staticmethod(functools.cache(AmazonStateLanguageParser.parse))  # type: ignore[method-assign]
+eval_component.EvalComponent.heap_key = property(lambda self: f"{type(self).__name__}-{id(self)}")  # type: ignore[assignment,method-assign]
+_lambda_clients = functools.cache(boto_client_for)  # which ignores its state_credentials
+lambda_eval_utils.boto_client_for = lambda region, service, state_credentials=None: _lambda_clients(region, service)  # type: ignore[attr-defined]
 
 
 def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:

@@ -3,12 +3,13 @@ Unpatched, a Query on the table's key sorted the whole table (now: its partition
 answers on several); TransactWriteItems deep-copied the table per item (now: the items named, put back if it raises);
 a PartiQL statement ran over a copy of every item (now: a keyed `UPDATE "t" SET "a"=?, "b"=? WHERE "PK"=? AND "SK"=?
 [AND "x"=?]` reads one item and fails as DynamoDB does); an item's size was summed once per attribute (now: once);
-reads went through moto's model-walking serializer (now: their plain JSON, as DynamoDB writes it)."""
+item answers went through moto's model-walking serializer (now: their plain JSON, as DynamoDB writes it)."""
 
 import base64
 import copy
 import json
 import threading
+from contextlib import suppress
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,9 +26,10 @@ _moto_query, _moto_all_items = Table.query, Table.all_items
 _query = threading.local()
 _moto_transact_write_items = DynamoDBBackend.transact_write_items
 _moto_batch_execute_statement = DynamoDBBackend.batch_execute_statement
-_moto_execute_result = DynamoResult.execute_result
-ITEM_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 CONDITION_FAILED = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+_moto_execute_result = DynamoResult.execute_result
+_ITEM_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem"}
+_ITEM_OPERATIONS |= {"TransactWriteItems", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
 
 
 def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
@@ -125,11 +127,13 @@ def item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, at
 
 
 def execute_result(self: DynamoResult, context: Any) -> Any:
-    if context.operation_model.name not in ITEM_READS:
-        return _moto_execute_result(self, context)
-    # Binary values are raw bytes here; the wire carries them in base64, as moto's serializer writes them.
-    body = json.dumps(self.result, default=lambda raw: base64.b64encode(raw).decode())
-    return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+    """An item operation's answer is DynamoDB JSON already: moto's serializer walked botocore's model for every
+    value of every item (~0.5 ms an item; a 100-offer Query, 50 ms of CPU) to write the same JSON."""
+    if context.operation_model.name in _ITEM_OPERATIONS and not isinstance(self.result, Exception):
+        with suppress(TypeError):  # bytes (B, BS) base64-encoded as DynamoDB sends them; a datetime is moto's to write
+            body = json.dumps(self.result, default=lambda value: base64.b64encode(value).decode())
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+    return _moto_execute_result(self, context)
 
 
 def install() -> None:

@@ -33,10 +33,8 @@ ROOT_KEY_SECRET = "RootKeySecret"
 # The platform's default channels (SPEC §2, §5) point at the stand-ins: a fleet with only a name reaches drivers.
 PLATFORM_SECRET = "ridecast-local/platform-channels"
 PLATFORM_CHANNELS = {"twilio_account_sid": "AC" + "0" * 31 + "9", "twilio_auth_token": "local-platform-twilio-token"}
-PLATFORM_CHANNELS |= {
-    "twilio_senders": "sms:+15550009000,whatsapp:+15550009001",
-    "email_sender": "rides@ridecast.local",
-}
+PLATFORM_CHANNELS |= {"twilio_senders": "sms:+15550009000,whatsapp:+15550009001"}
+PLATFORM_CHANNELS["email_sender"] = "rides@ridecast.local"
 PLATFORM_CHANNELS |= {"telegram_bot_token": "9000:local-platform-bot", "telegram_bot_username": "RidecastLocalBot"}
 PLATFORM_CHANNELS["telegram_webhook_secret"] = "local-platform-webhook-secret"
 

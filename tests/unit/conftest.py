@@ -45,6 +45,14 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session(region_name=REGION)
 
 
+def _share_session_with_powertools() -> None:
+    from aws_lambda_powertools.utilities.parameters import base
+    from aws_lambda_powertools.utilities.parameters.secrets import SecretsProvider
+
+    if "secrets" not in base.DEFAULT_PROVIDERS:
+        base.DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_session=_session())
+
+
 @dataclass
 class AwsStack:
     """The emulated account: the table, root key, state machine and alerts topic the template creates."""
@@ -89,6 +97,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
         # botocore JSON (about 0.2 s a test). One session, holding only the fake credentials set above, is
         # enough: moto intercepts every session's calls while the mock is active.
         boto3.DEFAULT_SESSION = _session()
+        _share_session_with_powertools()
         create_table_from_template(boto3.client("dynamodb", region_name=REGION), TABLE_NAME)
         root_secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="ridecast-test/root-key", SecretString=ROOT_KEY

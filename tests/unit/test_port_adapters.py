@@ -26,8 +26,8 @@ def test_ports_are_built_once_per_container_and_create_no_client(aws: AwsStack) 
     # Then it gets the same ones, sharing the stores, and nothing has connected to AWS yet
     assert first is second
     assert first.stores is wiring.stores()
-    cached = [table.table, stepfunctions.client, secrets._client, secrets._provider, alerts._client]
-    assert [f.cache_info().currsize for f in cached] == [0, 0, 0, 0, 0]
+    cached = [table.table, stepfunctions.client, secrets._client, alerts._client]
+    assert [f.cache_info().currsize for f in cached] == [0, 0, 0, 0]
 
 
 def test_the_test_fixtures_forget_the_ports_between_tests(aws: AwsStack) -> None:
@@ -72,6 +72,32 @@ def test_fleet_secrets_are_merged_and_read_back(aws: AwsStack) -> None:
     store.save_fleet_secrets("f1", {"twilio_auth_token": "a1"})
     assert store.fleet_secrets("f1") == {"telegram_bot_token": "t1", "twilio_auth_token": "a1"}
     assert store.root_key() == aws.root_key
+
+
+def test_secrets_read_together_share_one_provider_which_a_saved_secret_keeps(
+    aws: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    # Given no secrets provider yet, and invocations sharing the process (the local stack) reading at once
+    monkeypatch.delitem(DEFAULT_PROVIDERS, "secrets", raising=False)
+    store = SecretsManagerSecrets()
+    made: list[object] = []
+    real = parameters.SecretsProvider
+    monkeypatch.setattr(parameters, "SecretsProvider", lambda **kwargs: made.append(1) or real(**kwargs))
+    # When eight of them read the root key together, then a fleet's secret is saved and read back
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = list(pool.map(lambda _: store.root_key(), range(8)))
+    provider = DEFAULT_PROVIDERS["secrets"]
+    store.save_fleet_secrets("f1", {"telegram_bot_token": "t1"})
+    # Then one provider was made for all of them, and the save dropped its values, not the provider
+    assert keys == [aws.root_key] * 8
+    assert len(made) == 1
+    assert DEFAULT_PROVIDERS["secrets"] is provider
+    assert store.fleet_secrets("f1") == {"telegram_bot_token": "t1"}
 
 
 def test_an_alert_reaches_the_topic_subscribers(aws: AwsStack) -> None:

@@ -293,3 +293,40 @@ def test_keyed_partiql_updates_answer_like_dynamodb_at_the_cost_of_one_item() ->
         assert client.batch_execute_statement(Statements=[literal])["Responses"] == [{"TableName": "t"}]
         taken = client.get_item(TableName="t", Key={"PK": {"S": "R"}, "SK": {"S": "O#2"}})["Item"]
         assert taken["status"] == {"S": "taken"}
+
+
+def test_executions_share_one_parse_of_their_definition_and_count_their_retries_apart(lambdas, monkeypatch):
+    # Given a definition whose task fails every time and is retried twice, counting how often ANTLR parses it
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+
+    definition = {
+        "StartAt": "Fail",
+        "States": {
+            "Fail": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": f"{ARN}fail", "Payload": {}},
+                "Retry": [{"ErrorEquals": ["RideTaken"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}],
+                "End": True,
+            },
+        },
+    }
+    parses = []
+    real_stream = asl_parser.CommonTokenStream
+    monkeypatch.setattr(asl_parser, "CommonTokenStream", lambda lexer: parses.append(1) or real_stream(lexer))
+    sfn = boto3.client("stepfunctions")
+    body = json.dumps(definition, indent=1)  # a text no other test parsed before
+    machine = sfn.create_state_machine(name="retried", definition=body, roleArn=aws.DUMMY_ROLE_ARN)
+    # When four executions of it run side by side
+    arns = [
+        sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=f"e{i}")["executionArn"] for i in range(4)
+    ]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if all(sfn.describe_execution(executionArn=arn)["status"] != "RUNNING" for arn in arns):
+            break
+        time.sleep(0.05)
+    # Then each failed after its own three attempts, and the definition was parsed once for all
+    assert [sfn.describe_execution(executionArn=arn)["status"] for arn in arns] == ["FAILED"] * 4
+    assert lambdas.calls.count(f"{ARN}fail") == 12
+    assert len(parses) == 1

@@ -5,8 +5,10 @@ fleet's keys never sit in the table and a fleet's rotation touches nothing else.
 """
 
 import json
+import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -14,7 +16,6 @@ from botocore.exceptions import ClientError
 from ridecast.settings import get_settings
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
@@ -23,18 +24,20 @@ def _client() -> "SecretsManagerClient":
     return boto3.client("secretsmanager")
 
 
-@lru_cache(maxsize=1)
-def _provider() -> "SecretsProvider":
-    """One provider on the one client for the container's life: Powertools' module-level `get_secret` keeps its
-    default provider in a dict that `clear_caches()` empties, so every save cost a new boto3 client (~70 ms)
-    on the next read; here a save forgets the cached values only."""
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-    return SecretsProvider(boto3_client=_client())
+_provider_lock = threading.Lock()
 
 
-def _get_secret(name: str, transform: Literal["json"] | None = None) -> Any:
-    return _provider().get(name, max_age=get_settings().secrets_cache_seconds, transform=transform)
+def _parameters() -> ModuleType:
+    """Powertools Parameters, its secrets provider made once under a lock: Powertools makes it (a boto3 session
+    and client, ~50 ms of CPU) in whichever call finds none, so invocations sharing a process (the local stack)
+    that start together would each make one."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    with _provider_lock:
+        if "secrets" not in DEFAULT_PROVIDERS:
+            DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_client=_client())
+    return parameters
 
 
 def _secret_name(fleet_id: str) -> str:
@@ -43,16 +46,18 @@ def _secret_name(fleet_id: str) -> str:
 
 class SecretsManagerSecrets:
     def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
-        from aws_lambda_powertools.utilities import parameters
-
+        parameters = _parameters()
         try:
-            value = _get_secret(_secret_name(fleet_id), transform="json")
+            value: Any = parameters.get_secret(
+                _secret_name(fleet_id), transform="json", max_age=get_settings().secrets_cache_seconds
+            )
         except parameters.exceptions.GetParameterError:
             return {}
         return {str(k): str(v) for k, v in (value or {}).items()}
 
     def save_fleet_secrets(self, fleet_id: str, values: dict[str, str]) -> None:
         """Merge `values` into the fleet's secret, creating it on first use."""
+        from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
         name = _secret_name(fleet_id)
         try:
@@ -63,24 +68,25 @@ class SecretsManagerSecrets:
             _client().create_secret(Name=name, SecretString=json.dumps(values))
         else:
             _client().put_secret_value(SecretId=name, SecretString=json.dumps({**current, **values}))
-        _provider().clear_cache()  # type: ignore[no-untyped-call]
+        # The values only: the provider and its client stay for the next read (clear_caches would drop them).
+        for provider in DEFAULT_PROVIDERS.values():
+            provider.clear_cache()
 
     def platform_secrets(self) -> dict[str, str]:
-        from aws_lambda_powertools.utilities import parameters
-
+        parameters = _parameters()
         name = get_settings().platform_channels_secret_name
         if not name:
             return {}
         try:
-            value = _get_secret(name, transform="json")
+            value: Any = parameters.get_secret(name, transform="json", max_age=get_settings().secrets_cache_seconds)
         except parameters.exceptions.GetParameterError:
             return {}
         return {str(k): str(v) for k, v in (value or {}).items()}
 
     def root_key(self) -> str:
-
+        parameters = _parameters()
         arn = get_settings().root_key_secret_arn
         if not arn:
             return ""
-        value = _get_secret(arn)
+        value = parameters.get_secret(arn, max_age=get_settings().secrets_cache_seconds)
         return str(value or "")

@@ -320,7 +320,8 @@ def _no_eligible_drivers(ports: Ports, router: ChannelRouter, ride: Ride) -> dic
     if settled is None:
         return {"ride_status": load_ride(ports.stores.rides, ride.ride_id).status}
     record_ride_ended(ports, settled, offers=[])
-    notifications.alert_admins(router, settled, "admin_no_drivers")
-    notifications.tell_customer(router, settled, "customer_no_drivers_now", limits=ports.stores.rate_limits)
+    with router.batch():  # the admins' and the customer's messages: one router write and one counters write
+        notifications.alert_admins(router, settled, "admin_no_drivers")
+        notifications.tell_customer(router, settled, "customer_no_drivers_now", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
     return {"ride_status": "timed_out"}

@@ -12,7 +12,7 @@ from ridecast.domain.fleets.accounts import get_fleet
 from ridecast.domain.matching import notifications
 from ridecast.domain.matching.answers import record_winning_answer
 from ridecast.domain.matching.holder import tell_holder
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride
 from ridecast.domain.stats.recording import record_ride_ended
 from ridecast.domain.types import OPEN_OFFER_STATUSES
@@ -22,11 +22,22 @@ from ridecast.observability import logger, metrics
 
 def settle_open_offers(ports: Ports, ride_id: str, status: str, winner: str | None = None) -> list[Offer]:
     """After a ride ends no offer is left `sent`; returns every offer of the ride as it now stands.
-    The winner's offer is never settled as something else: it is the accept's answer to record."""
+    The winner's offer is never settled as something else: it is the accept's answer to record.
+    The open offers are settled in batches (a hundred drivers: 4 writes, not 100), each only from the status
+    it was read in; one that moved meanwhile (its window lapsing) is settled again on its own."""
+    offers = ports.stores.offers.for_ride(ride_id)
+
+    def still_open(found: list[Offer]) -> list[Offer]:
+        return [o for o in found if o.status in OPEN_OFFER_STATUSES and o.driver_id != winner]
+
+    if not still_open(offers):
+        return offers
+    changes = [OfferChange(ride_id, o.driver_id, {"status": status}, only_from=o.status) for o in still_open(offers)]
+    ports.stores.offers.update_many(changes)
     offers = ports.stores.offers.for_ride(ride_id)
     settled = in_parallel(
         lambda o: ports.stores.offers.update(ride_id, o.driver_id, OPEN_OFFER_STATUSES, status=status),
-        [o for o in offers if o.status in OPEN_OFFER_STATUSES and o.driver_id != winner],
+        still_open(offers),
     )
     latest = {o.driver_id: o for o in offers} | {o.driver_id: o for o in settled if o is not None}
     return list(latest.values())
@@ -46,8 +57,9 @@ def time_out(ports: Ports, ride_id: str, reason: str = "no_driver_accepted") -> 
         return {"ride_status": ending.ride.status}
     record_ride_ended(ports, ending.ride, settle_open_offers(ports, ride_id, "timeout"))
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
-    notifications.alert_admins(router, ending.ride, "admin_timed_out", count=str(ending.ride.drivers_notified))
-    notifications.tell_customer(router, ending.ride, "customer_timed_out", limits=ports.stores.rate_limits)
+    with router.batch():  # one router write and one counters write for both messages
+        notifications.alert_admins(router, ending.ride, "admin_timed_out", count=str(ending.ride.drivers_notified))
+        notifications.tell_customer(router, ending.ride, "customer_timed_out", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesTimedOut", unit="Count", value=1)
     return {"ride_status": "timed_out"}
 
@@ -133,8 +145,9 @@ def mark_failed(ports: Ports, ride_id: str, error: dict[str, Any] | None) -> dic
         return {"ride_status": ending.ride.status}
     record_ride_ended(ports, ending.ride, settle_open_offers(ports, ride_id, "cancelled"))
     router = ChannelRouter.for_fleet(get_fleet(ports, ending.ride.fleet_id), ports)
-    notifications.alert_admins(router, ending.ride, "admin_failed", error=described[:300])
-    notifications.tell_customer(router, ending.ride, "customer_failed", limits=ports.stores.rate_limits)
+    with router.batch():  # one router write and one counters write for both messages
+        notifications.alert_admins(router, ending.ride, "admin_failed", error=described[:300])
+        notifications.tell_customer(router, ending.ride, "customer_failed", limits=ports.stores.rate_limits)
     metrics.add_metric(name="RidesFailed", unit="Count", value=1)
     logger.error("ride failed", extra={"ride_id": ride_id, "error": described, "cause": error})
     return {"ride_status": "failed"}

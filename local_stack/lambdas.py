@@ -43,10 +43,8 @@ def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
         for name, value in spec.environment.items():
             first, owner = merged.setdefault(name, (value, spec.logical_id))
             if first != value and name not in PER_FUNCTION_VARIABLES:
-                raise TemplateError(
-                    f"environment variable {name} is {first!r} in {owner} but {value!r} in "
-                    f"{spec.logical_id}; all functions share one process locally"
-                )
+                disagreement = f"environment variable {name} is {first!r} in {owner} but {value!r} in {spec.logical_id}"
+                raise TemplateError(f"{disagreement}; all functions share one process locally")
     return {name: value for name, (value, _) in merged.items() if name not in PER_FUNCTION_VARIABLES}
 
 
@@ -126,12 +124,8 @@ def _import(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
 
 def error_payload(error: BaseException) -> dict[str, Any]:
     """The body Lambda returns for an unhandled exception; Step Functions matches Retry/Catch on errorType."""
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "requestId": str(uuid.uuid4()),
-        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
-    }
+    answer = {"errorMessage": str(error), "errorType": type(error).__name__, "requestId": str(uuid.uuid4())}
+    return answer | {"stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__))}
 
 
 # Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a class

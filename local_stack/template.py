@@ -225,7 +225,6 @@ _NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::State
 def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any:
     """What !Ref and !GetAtt give for the resource locally (None: left to aws-sam-cli's defaults)."""
     kind, props = resource.get("Type"), resource.get("Properties") or {}
-
     # Lambda names are the logical ids locally, so a log line or an ASL Resource reads like the template.
     default = logical_id if kind == "AWS::Serverless::Function" else f"{STACK_NAME}-{logical_id}"
     name_property = _NAME_PROPERTIES.get(str(kind), "")

@@ -37,10 +37,8 @@ class RouteTable:
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes = list(routes)
-        rules = [
-            Rule(PathConverter.convert_path_to_flask(route.path), endpoint=str(index), methods=[route.method])
-            for index, route in enumerate(self.routes)
-        ]
+        flask_path = PathConverter.convert_path_to_flask  # /rides/{ride_id} → /rides/<ride_id>
+        rules = [Rule(flask_path(r.path), endpoint=str(i), methods=[r.method]) for i, r in enumerate(self.routes)]
         self._map = Map(rules, merge_slashes=False)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:

@@ -30,10 +30,8 @@ PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
 PROVIDERS = ("telegram", "twilio", "email")
 EXPIRED_QUERY = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
-    "a current content and reply markup of the message"
-)
+NOT_MODIFIED = "Bad Request: message is not modified: specified new message content and reply markup are exactly the"
+NOT_MODIFIED += " same as a current content and reply markup of the message"
 
 
 class Outbox:
@@ -231,8 +229,7 @@ class StandIns:
 
     def _rate_limited(self, token: str) -> int:
         """Seconds to wait when this bot already sent `telegram_rate_limit` messages in the last second."""
-        limit = self.telegram_rate_limit
-        if not limit:
+        if not (limit := self.telegram_rate_limit):
             return 0
         now = time.monotonic()
         with self._lock:

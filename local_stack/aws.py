@@ -1,16 +1,14 @@
 """AWS for the local stack: moto for every boto3 session of the process, behind one botocore hook.
 
-botocore calls *every* `before-send` handler and keeps the first answer, so a second handler next to moto's would
-not replace it: both would run and each DynamoDB write would be applied twice. The hook therefore takes moto's place
-in `BUILTIN_HANDLERS`. It serializes DynamoDB (moto's is not thread-safe: concurrent conditional writes get several
-winners; local_stack.moto_dynamodb makes its queries, transactions and PartiQL updates cost what DynamoDB's do) and Step
-Functions (Ridecast names every execution after its ride, so moto's "None" for an unnamed one never shows); it answers
-Lambda `Invoke` from the in-process handlers, fails SES while the e-mail stand-in is down and refuses, once a stack
-has started in this process, any call moto did not answer. It must be installed before the first boto3 session
-exists (sessions copy BUILTIN_HANDLERS when created): importing `local_stack` does it. moto's Step Functions parses
-the definition (ANTLR in pure Python: ~150 ms of CPU) for every execution and makes a boto3 client for every Lambda
-task, which AWS does not: here one parse serves every execution (each keeps its state in its own Environment, under
-component keys made race-free) and one client every task.
+botocore runs *every* `before-send` handler and keeps the first answer, so a handler next to moto's would not replace
+it (each DynamoDB write would be applied twice): the hook takes moto's place in `BUILTIN_HANDLERS`, before the first
+boto3 session exists (sessions copy them when created), which importing `local_stack` ensures. It serializes DynamoDB
+(moto's is not thread-safe: concurrent conditional writes get several winners; local_stack.moto_dynamodb makes it cost
+what DynamoDB does) and Step Functions (Ridecast names every execution, so moto's "None" for an unnamed one never
+shows); it answers Lambda `Invoke` from the in-process handlers, fails SES while the e-mail stand-in is down and, once
+a stack has started in this process, refuses any call moto did not answer. moto's Step Functions parses the ASL (~150 ms
+of ANTLR CPU) for every execution and makes a boto3 client for every Lambda task; here one parse serves every execution
+(each keeps its state in its own Environment, under component keys made race-free) and one client every task.
 """
 
 import functools
@@ -119,14 +117,10 @@ def _invoke(invoker: LambdaInvoker, request: AWSPreparedRequest) -> AWSResponse:
     if request.headers.get("X-Amz-Invocation-Type") in (b"Event", "Event"):
         threading.Thread(target=invoker, args=(function, _body(request)), daemon=True).start()
         return AWSResponse(request.url, 202, HTTPHeaders(), MockRawResponse(b""))
-    status, payload, function_error = invoker(function, _body(request))
-    headers = HTTPHeaders()
-    headers["Content-Type"] = "application/json"
-    if status == 404:
-        headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
-    if function_error:
-        headers["X-Amz-Function-Error"] = function_error
-    return AWSResponse(request.url, status, headers, MockRawResponse(payload))
+    status, payload, error = invoker(function, _body(request))
+    headers = {"Content-Type": "application/json"} | ({"X-Amz-Function-Error": error} if error else {})
+    headers |= {"x-amzn-ErrorType": "ResourceNotFoundException"} if status == 404 else {}
+    return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), MockRawResponse(payload))
 
 
 def _body(request: AWSPreparedRequest) -> bytes:

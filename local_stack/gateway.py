@@ -37,10 +37,8 @@ class RouteTable:
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes = list(routes)
-        rules = [
-            Rule(PathConverter.convert_path_to_flask(route.path), endpoint=str(index), methods=[route.method])
-            for index, route in enumerate(self.routes)
-        ]
+        flask_path = PathConverter.convert_path_to_flask  # /rides/{ride_id} → /rides/<ride_id>
+        rules = [Rule(flask_path(r.path), endpoint=str(i), methods=[r.method]) for i, r in enumerate(self.routes)]
         self._map = Map(rules, merge_slashes=False)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -67,18 +65,10 @@ def request_members(request: Request, domain_name: str, route: Route, params: Ma
     query = {key: ",".join(values) for key, values in request.args.lists()}
     now = datetime.now(UTC)
     http = {"method": request.method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip}
-    context = {
-        "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
-        "domainName": domain_name,
-        "domainPrefix": domain_name.split(".")[0],
-        "http": {**http, "userAgent": headers.get("user-agent", "")},
-        "requestId": str(uuid.uuid4()),
-        "routeKey": route.route_key,
-        "stage": STAGE,
-        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "timeEpoch": int(now.timestamp() * 1000),
-    }
+    context: dict[str, Any] = {"accountId": ACCOUNT_ID, "apiId": API_ID, "domainName": domain_name}
+    context |= {"domainPrefix": domain_name.split(".")[0], "http": {**http, "userAgent": headers.get("user-agent", "")}}
+    context |= {"requestId": str(uuid.uuid4()), "routeKey": route.route_key, "stage": STAGE}
+    context |= {"time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000)}
     members: dict[str, Any] = {"routeKey": route.route_key, "rawPath": raw_path, "rawQueryString": raw_query}
     members |= ({"cookies": cookies} if cookies else {}) | {"headers": headers}
     members |= ({"queryStringParameters": query} if query else {}) | {"requestContext": context}
@@ -123,9 +113,7 @@ class Gateway:
         self, routes: Iterable[Route], invoke: Invoke, domain_name: str, log: Callable[[str], None] | None = None
     ) -> None:
         self.routes = RouteTable(routes)
-        self._invoke = invoke
-        self._domain_name = domain_name
-        self._log = log
+        self._invoke, self._domain_name, self._log = invoke, domain_name, log
         # API Gateway caches a decision per identity source values for ReauthorizeEvery seconds.
         self.authorizer_cache: dict[tuple[str, ...], tuple[float, tuple[bool, dict[str, Any]]]] = {}
 

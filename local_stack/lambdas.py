@@ -25,10 +25,8 @@ class LambdaContext:
 
     def __init__(self, spec: FunctionSpec) -> None:
         self.function_name, self.function_version, self.invoked_function_arn = spec.name, "$LATEST", spec.arn
-        self.memory_limit_in_mb = spec.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{spec.name}"
-        self.log_stream_name = f"local/[$LATEST]{uuid.uuid4().hex}"
+        self.memory_limit_in_mb, self.aws_request_id = spec.memory_mb, str(uuid.uuid4())
+        self.log_group_name, self.log_stream_name = f"/aws/lambda/{spec.name}", f"local/[$LATEST]{uuid.uuid4().hex}"
         self.identity = self.client_context = None
         self._deadline = time.monotonic() + spec.timeout_seconds
 
@@ -43,10 +41,8 @@ def merged_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:
         for name, value in spec.environment.items():
             first, owner = merged.setdefault(name, (value, spec.logical_id))
             if first != value and name not in PER_FUNCTION_VARIABLES:
-                raise TemplateError(
-                    f"environment variable {name} is {first!r} in {owner} but {value!r} in "
-                    f"{spec.logical_id}; all functions share one process locally"
-                )
+                disagreement = f"environment variable {name} is {first!r} in {owner} but {value!r} in {spec.logical_id}"
+                raise TemplateError(f"{disagreement}; all functions share one process locally")
     return {name: value for name, (value, _) in merged.items() if name not in PER_FUNCTION_VARIABLES}
 
 
@@ -118,20 +114,15 @@ def _import(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
     service["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start" if spec.snap_start else "on-demand"
     with mock.patch.dict(os.environ, service):
         module_spec.loader.exec_module(module)
-    handler = getattr(module, attribute, None)
-    if not callable(handler):
+    if not callable(handler := getattr(module, attribute, None)):
         raise TemplateError(f"{spec.logical_id}: {file} has no callable {attribute}")
     return handler  # type: ignore[no-any-return]
 
 
 def error_payload(error: BaseException) -> dict[str, Any]:
     """The body Lambda returns for an unhandled exception; Step Functions matches Retry/Catch on errorType."""
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "requestId": str(uuid.uuid4()),
-        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
-    }
+    answer = {"errorMessage": str(error), "errorType": type(error).__name__, "requestId": str(uuid.uuid4())}
+    return answer | {"stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__))}
 
 
 # Powertools keeps the invocation's state where only one invocation can see it in Lambda: the event on a class
@@ -148,9 +139,7 @@ class PerThread:
         self._default = default
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        return vars(self._local).setdefault(str(id(instance)), self._default())
+        return self if instance is None else vars(self._local).setdefault(str(id(instance)), self._default())
 
     def __set__(self, instance: object, value: Any) -> None:
         vars(self._local)[str(id(instance))] = value

@@ -77,13 +77,11 @@ class LocalRuntime:
         self._isolation: Any = None  # Powertools patched per thread while running (lambdas.invocation_isolation)
         self._server: BaseWSGIServer | None = None
         self._gateway: Gateway | None = None
-        self._functions = FunctionHost()
+        self._functions, self._stopping, self._started = FunctionHost(), threading.Event(), False
         self.schedules: list[ScheduleSpec] = []
         self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
         self.simulator: DriverSimulator | None = None  # the simulated demo drivers: their answers, and knobs
         self._added_paths: list[str] = []
-        self._started = False
         self.template: LocalTemplate | None = None
         self.demo: dict[str, Any] | None = None
 
@@ -106,8 +104,7 @@ class LocalRuntime:
         return self
 
     def _remember_our_modules(self) -> None:
-        """Our modules, including those imported lazily while running (a provider adapter on its first
-        message): the next runtime must not inherit their caches or their classes."""
+        """Our modules, lazily imported ones too (an adapter on its first message): the next runtime re-imports them."""
         code_dirs = [spec.code_dir for spec in self._functions.specs.values()] + [Path(p) for p in self._added_paths]
         for name, module in list(sys.modules.items()):
             origin = getattr(module, "__file__", None)  # a handler's module too: it is imported from its file
@@ -203,8 +200,7 @@ class LocalRuntime:
 
     def trigger_schedule(self, name: str) -> None:
         """Fire a schedule now, on this thread: its name (`SweeperFunction.EveryMinute`) or its target."""
-        found = [s for s in self.schedules if name in (s.name, s.target_id)]
-        if not found:
+        if not (found := [s for s in self.schedules if name in (s.name, s.target_id)]):
             raise KeyError(f"no schedule {name!r} (known: {sorted(s.name for s in self.schedules)})")
         self.invoke(found[0].target_id, {})  # EventBridge Scheduler without Input sends {}
 

@@ -8,11 +8,8 @@ DEMO_ADMIN_KEY = "demo-admin-key"
 # The demo fleet's provider accounts, as the fleet is created with them and as Twilio and Telegram know them.
 DEMO_TWILIO = {"account_sid": "AC" + "0" * 31 + "1", "auth_token": "local-twilio-auth-token"}
 DEMO_SENDERS = {"sms": "+15005550006", "whatsapp": "+15005550007"}
-DEMO_TELEGRAM = {
-    "bot_token": "100000001:LOCAL-demo-bot-token-not-real-xyz",
-    "bot_username": "ridecast_demo_bot",
-    "webhook_secret": "local-telegram-webhook-secret",
-}
+DEMO_TELEGRAM = {"bot_token": "100000001:LOCAL-demo-bot-token-not-real-xyz", "bot_username": "ridecast_demo_bot"}
+DEMO_TELEGRAM["webhook_secret"] = "local-telegram-webhook-secret"
 DEMO_ADMIN_PHONE = "+15550009999"
 # Round-robin, so even the smallest demo shows every channel answering through its own webhook.
 DEMO_CHANNELS = ("sms", "whatsapp", "telegram")
@@ -20,11 +17,10 @@ VEHICLES = (("Sedan", "RC-101"), ("Estate", "RC-202"), ("MPV", "RC-303"), ("Seda
 
 
 def seed_demo_fleet(drivers: int) -> dict[str, Any]:
-    """The demo fleet, created as `POST /fleets` does, with its known admin key (written by the api-key
-    repository: the domain never picks keys), and `drivers` drivers on sms, whatsapp, telegram in turn, as
-    `POST /drivers` registers them. A Telegram driver's chat is bound when `/start <token>` from their
-    `telegram_link` arrives from `telegram_chat_id`, as for a real driver. The `twilio` and `telegram` blocks
-    are what those providers know about the fleet, to sign its webhooks."""
+    """The demo fleet as `POST /fleets` creates it, with its known admin key (written by the api-key repository: the
+    domain never picks keys), and `drivers` drivers on sms, whatsapp, telegram in turn as `POST /drivers` registers
+    them; a Telegram driver's chat is bound when `/start <token>` from their `telegram_link` arrives from their
+    `telegram_chat_id`. `twilio` and `telegram`: what those providers know, to sign the fleet's webhooks."""
     from ridecast.domain.clock import utcnow
     from ridecast.domain.drivers.commands import NewDriver
     from ridecast.domain.drivers.roster import register_driver

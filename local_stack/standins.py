@@ -30,10 +30,8 @@ PROVIDERS_PATH = re.compile(r"^/_local/providers/(?P<provider>[^/]+)$")
 # E-mail goes through SES on moto: while "email" is down, local_stack.aws fails every SES call.
 PROVIDERS = ("telegram", "twilio", "email")
 EXPIRED_QUERY = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as "
-    "a current content and reply markup of the message"
-)
+NOT_MODIFIED = "Bad Request: message is not modified: specified new message content and reply markup are exactly the"
+NOT_MODIFIED += " same as a current content and reply markup of the message"
 
 
 class Outbox:
@@ -92,9 +90,6 @@ class StandIns:
             raise ValueError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
         (self.down.add if down else self.down.discard)(provider)  # one set operation: atomic under the GIL
 
-    def is_down(self, provider: str) -> bool:
-        return provider in self.down
-
     def close(self) -> None:
         self._closed = True
         self._callbacks.shutdown(wait=True, cancel_futures=True)
@@ -138,7 +133,7 @@ class StandIns:
 
     def _twilio(self, request: Request, account_sid: str, messages: bool) -> Response:
         """POST …/Accounts/{AccountSid}/Messages.json: Twilio's error codes, signed `sent`/`delivered` callbacks."""
-        if self.is_down("twilio"):
+        if "twilio" in self.down:
             return _twilio_error(500, 20500, "An internal server error has occurred")
         if not messages:  # GET /2010-04-01/Accounts/{AccountSid}.json: the router's health probe
             return json_response(200, {"sid": account_sid, "status": "active"})
@@ -186,7 +181,7 @@ class StandIns:
 
     def _telegram(self, request: Request, token: str, method: str) -> Response:
         """POST|GET /bot{token}/{method} (case-insensitive) with Telegram's answers, limits and errors."""
-        if self.is_down("telegram"):
+        if "telegram" in self.down:
             return _telegram_error(503, "Service Unavailable")
         if method not in ("sendmessage", "editmessagetext", "answercallbackquery", "getme"):
             return _telegram_error(404, "Not Found")
@@ -234,8 +229,7 @@ class StandIns:
 
     def _rate_limited(self, token: str) -> int:
         """Seconds to wait when this bot already sent `telegram_rate_limit` messages in the last second."""
-        limit = self.telegram_rate_limit
-        if not limit:
+        if not (limit := self.telegram_rate_limit):
             return 0
         now = time.monotonic()
         with self._lock:

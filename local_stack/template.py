@@ -137,8 +137,7 @@ class LocalTemplate:
         self._stack = None
 
     def ref(self, logical_id: str) -> Any:
-        value = self._translator.get(logical_id)
-        if value is None:
+        if (value := self._translator.get(logical_id)) is None:
             raise TemplateError(f"unknown resource or parameter {logical_id}")
         return value["Ref"] if isinstance(value, dict) else value
 
@@ -147,17 +146,16 @@ class LocalTemplate:
         for function in SamFunctionProvider([copy.deepcopy(self.stack)]).get_all():
             variables = (function.environment or {}).get("Variables") or {}
             snap_start = (self.raw_resources[function.name].get("Properties") or {}).get("SnapStart") or {}
-            specs.append(
-                FunctionSpec(
-                    *(function.name, function.functionname, self._translator[function.name]["Arn"]),
-                    *((self.root / function.codeuri).resolve(), function.handler),
-                    {name: _text(value, f"{function.name}.{name}") for name, value in variables.items()},
-                    *(int(function.timeout or 3), int(function.memory or 128)),
-                    # Public layer ARNs (e.g. Powertools) are installed in the venv; only our own layers add code.
-                    tuple((self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri),
-                    snap_start=snap_start.get("ApplyOn") == "PublishedVersions",
-                )
+            spec = FunctionSpec(
+                *(function.name, function.functionname, self._translator[function.name]["Arn"]),
+                *((self.root / function.codeuri).resolve(), function.handler),
+                {name: _text(value, f"{function.name}.{name}") for name, value in variables.items()},
+                *(int(function.timeout or 3), int(function.memory or 128)),
+                # Public layer ARNs (e.g. Powertools) are installed in the venv; only our own layers add code.
+                tuple((self.root / layer.codeuri).resolve() for layer in function.layers if layer.codeuri),
+                snap_start=snap_start.get("ApplyOn") == "PublishedVersions",
             )
+            specs.append(spec)
         return specs
 
     def routes(self) -> list[Route]:
@@ -196,8 +194,7 @@ class LocalTemplate:
         """CreateTable arguments and the TTL attribute of a table, as template.yaml declares it."""
         props = self.resources_of("AWS::DynamoDB::Table")[logical_id]
         kwargs = {key: props[key] for key in _TABLE_API_PROPERTIES if key in props}
-        unknown = set(props) - set(_TABLE_API_PROPERTIES) - _TABLE_PROPERTIES_INVISIBLE_TO_CODE
-        if unknown:
+        if unknown := set(props) - set(_TABLE_API_PROPERTIES) - _TABLE_PROPERTIES_INVISIBLE_TO_CODE:
             raise TemplateError(f"{logical_id}: {sorted(unknown)} would not be applied locally")
         ttl = props.get("TimeToLiveSpecification") or {}
         return {**kwargs, "TableName": self.ref(logical_id)}, ttl.get("AttributeName") if ttl.get("Enabled") else None
@@ -225,7 +222,6 @@ _NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::Serverless::State
 def _physical(logical_id: str, resource: Mapping[str, Any], resolve: Any) -> Any:
     """What !Ref and !GetAtt give for the resource locally (None: left to aws-sam-cli's defaults)."""
     kind, props = resource.get("Type"), resource.get("Properties") or {}
-
     # Lambda names are the logical ids locally, so a log line or an ASL Resource reads like the template.
     default = logical_id if kind == "AWS::Serverless::Function" else f"{STACK_NAME}-{logical_id}"
     name_property = _NAME_PROPERTIES.get(str(kind), "")

@@ -10,7 +10,7 @@ from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
 from ridecast.domain.channels.router import ChannelRouter, DriverMessage
 from ridecast.domain.drivers.commands import NewDriver
 from ridecast.domain.drivers.roster import register_driver
-from ridecast.domain.entities import Driver, Fleet, Offer
+from ridecast.domain.entities import Driver, Fleet, Offer, Ride
 from ridecast.domain.matching import broadcast as broadcast_module
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.ports import OfferChange
@@ -145,15 +145,23 @@ def test_a_failed_offer_is_marked_failed_unless_answered_first(fakes: Fakes) -> 
     assert second.driver_id in offers
 
 
+def parted_wave(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch, drivers: int, first_part: int, max_part: int
+) -> tuple[list[Driver], Ride]:
+    """A ride of a fleet of SMS drivers whose waves are saved and sent in parts of `first_part`, doubling up to
+    `max_part`."""
+    fleet = a_fleet(fakes)
+    made = drivers_of(fakes, fleet, drivers)
+    monkeypatch.setattr(broadcast_module, "FIRST_PART", first_part)
+    monkeypatch.setattr(broadcast_module, "MAX_PART", max_part)
+    return made, a_ride(fakes, fleet)
+
+
 def test_a_wave_bigger_than_a_part_sends_each_part_only_once_its_offers_are_saved(
     fakes: Fakes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a fleet with nine SMS drivers, waves saved and sent in parts of 2, then 4, and a watch on both
-    fleet = a_fleet(fakes)
-    drivers = drivers_of(fakes, fleet, 9)
-    ride = a_ride(fakes, fleet)
-    monkeypatch.setattr(broadcast_module, "FIRST_PART", 2)
-    monkeypatch.setattr(broadcast_module, "MAX_PART", 4)
+    drivers, ride = parted_wave(fakes, monkeypatch, drivers=9, first_part=2, max_part=4)
     events: list[tuple[str, int]] = []
     real_add_many, real_send_many = fakes.offers.add_many, RecordingTwilio.send_many
 
@@ -190,11 +198,7 @@ def test_a_wave_that_fails_between_parts_is_sent_whole_when_retried(
     fakes: Fakes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given eight SMS drivers, waves in parts of three, and the offer store failing the second part's write once
-    fleet = a_fleet(fakes)
-    drivers = drivers_of(fakes, fleet, 8)
-    ride = a_ride(fakes, fleet)
-    monkeypatch.setattr(broadcast_module, "FIRST_PART", 3)
-    monkeypatch.setattr(broadcast_module, "MAX_PART", 3)
+    drivers, ride = parted_wave(fakes, monkeypatch, drivers=8, first_part=3, max_part=3)
     writes, real_add_many = [0], fakes.offers.add_many
 
     def add_many(offers: list[Offer]) -> None:

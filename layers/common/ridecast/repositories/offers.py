@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterable
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -22,8 +23,8 @@ BATCH_ATTEMPTS = 3
 
 class DynamoOfferStore:
     def add_many(self, offers: list[Offer]) -> None:
-        for start in range(0, len(offers), ITEMS_PER_BATCH_WRITE):
-            put_all([offer_item(offer) for offer in offers[start : start + ITEMS_PER_BATCH_WRITE]])
+        for batch in batched(offers, ITEMS_PER_BATCH_WRITE, strict=False):
+            put_all([offer_item(offer) for offer in batch])
 
     def get(self, ride_id: str, driver_id: str) -> Offer | None:
         key = {"PK": ride_pk(ride_id), "SK": offer_sk(driver_id)}
@@ -66,8 +67,8 @@ class DynamoOfferStore:
         """PartiQL UPDATEs, BatchExecuteStatement's 25 a call: unlike BatchWriteItem each statement keeps a
         condition of its own, and unlike a transaction one lost condition does not undo the others. An UPDATE
         never creates an item (its WHERE finds none: ConditionalCheckFailed), like `update`'s condition."""
-        for start in range(0, len(changes), STATEMENTS_PER_CALL):
-            statements = [_statement(change) for change in changes[start : start + STATEMENTS_PER_CALL]]
+        for batch in batched(changes, STATEMENTS_PER_CALL, strict=False):
+            statements = [_statement(change) for change in batch]
             for attempt in range(BATCH_ATTEMPTS):
                 answers = client().batch_execute_statement(Statements=statements)["Responses"]
                 retry = [s for s, a in zip(statements, answers, strict=True) if _worth_retrying(a)]

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from itertools import batched
 from typing import Any
 
 from ridecast.domain.stats.buckets import Buckets, CounterKey, Level, bucket_keys
@@ -98,7 +99,7 @@ def _driver_buckets(fleet_id: str, hour: str, driver_counts: dict[str, int]) -> 
     """The Updates of the drivers' day and span, in items of at most _DRIVERS_PER_UPDATE drivers each (a
     transaction may name an item once, and one Update's expression holds ~300 drivers at most)."""
     packed = sorted(pack(driver_counts).items())
-    chunks = [dict(packed[start : start + _DRIVERS_PER_UPDATE]) for start in range(0, len(packed), _DRIVERS_PER_UPDATE)]
+    chunks = [dict(chunk) for chunk in batched(packed, _DRIVERS_PER_UPDATE, strict=False)]
     # Chunk 0 lists the others (a number set: ADD is a union), so a reader knows every key from chunk 0's.
     further = set(range(1, len(chunks)))
     return [
@@ -298,7 +299,7 @@ def _item_key(item: dict[str, Any]) -> tuple[str, str]:
 def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
     """The items of these keys that exist, _BATCH keys a call; keys DynamoDB leaves unprocessed (throttled) are
     asked again."""
-    return [item for start in range(0, len(keys), _BATCH) for item in _batch_get_once(keys[start : start + _BATCH])]
+    return [item for batch in batched(keys, _BATCH, strict=False) for item in _batch_get_once(list(batch))]
 
 
 def _batch_get_once(keys: list[dict[str, str]]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 from ridecast.domain.channels.catalogue import render, ride_values
@@ -177,9 +178,7 @@ def _save_and_send_offers(
     def save(part: list[tuple[Driver, Offer]]) -> None:
         if failed.is_set():  # a part failed to save: the parts after it are neither saved nor sent
             return
-        batches = [
-            [offer for _, offer in part[i : i + OFFERS_PER_WRITE]] for i in range(0, len(part), OFFERS_PER_WRITE)
-        ]
+        batches = [list(batch) for batch in batched((offer for _, offer in part), OFFERS_PER_WRITE, strict=False)]
         try:
             in_parallel(ports.stores.offers.add_many, batches, at_most=OFFER_WRITES_IN_FLIGHT)
         except BaseException:
@@ -224,7 +223,7 @@ def send_wave(
         for (_, offer), delivery in zip(wave, deliveries, strict=True)
         if (change := offer_change(offer, delivery)) is not None
     ]
-    writes = [changes[i : i + OFFERS_PER_WRITE] for i in range(0, len(changes), OFFERS_PER_WRITE)]
+    writes = [list(batch) for batch in batched(changes, OFFERS_PER_WRITE, strict=False)]
     in_parallel(ports.stores.offers.update_many, writes, at_most=OFFER_WRITES_IN_FLIGHT)
     return deliveries
 

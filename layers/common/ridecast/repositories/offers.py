@@ -1,6 +1,5 @@
 """Offers of a ride to its drivers: under the ride's partition, and on GSI1 by driver."""
 
-import time
 from collections.abc import Iterable
 from itertools import batched
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,16 @@ from ridecast.domain.entities import Offer
 from ridecast.domain.ports import OfferChange
 from ridecast.observability import logger
 from ridecast.repositories.items import driver_offers_gsi, from_item, offer_item, offer_sk, ride_pk
-from ridecast.repositories.table import client, conditionally, plain, put_all, query_all, table, update_expression
+from ridecast.repositories.table import (
+    client,
+    conditionally,
+    plain,
+    put_all,
+    query_all,
+    resend_leftovers,
+    table,
+    update_expression,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef, BatchStatementResponseTypeDef
@@ -67,17 +75,14 @@ class DynamoOfferStore:
         """PartiQL UPDATEs, BatchExecuteStatement's 25 a call: unlike BatchWriteItem each statement keeps a
         condition of its own, and unlike a transaction one lost condition does not undo the others. An UPDATE
         never creates an item (its WHERE finds none: ConditionalCheckFailed), like `update`'s condition."""
+
+        def execute(statements: list["BatchStatementRequestTypeDef"]) -> list["BatchStatementRequestTypeDef"]:
+            answers = client().batch_execute_statement(Statements=statements)["Responses"]
+            return [s for s, a in zip(statements, answers, strict=True) if _worth_retrying(a)]
+
         for batch in batched(changes, STATEMENTS_PER_CALL, strict=False):
-            statements = [_statement(change) for change in batch]
-            for attempt in range(BATCH_ATTEMPTS):
-                answers = client().batch_execute_statement(Statements=statements)["Responses"]
-                retry = [s for s, a in zip(statements, answers, strict=True) if _worth_retrying(a)]
-                if not retry:
-                    break
-                statements = retry
-                time.sleep(0.05 * 2**attempt)
-            else:
-                logger.warning("offer bookkeeping not written", extra={"statements": len(statements)})
+            if left := resend_leftovers(execute, [_statement(change) for change in batch], BATCH_ATTEMPTS):
+                logger.warning("offer bookkeeping not written", extra={"statements": len(left)})
 
     def recent_for_driver(self, driver_id: str, limit: int = 20) -> list[Offer]:
         page = table().query(

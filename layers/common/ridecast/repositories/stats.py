@@ -19,7 +19,6 @@ is ~6,000 such drivers per fleet and span. Items of the earlier layout (`#HOUR`,
 read.
 """
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +28,7 @@ from typing import Any
 from ridecast.domain.stats.buckets import Buckets, CounterKey, Level, bucket_keys
 from ridecast.repositories.items import ride_pk
 from ridecast.repositories.stats_packing import pack, unpack
-from ridecast.repositories.table import client, conditionally, table, update_expression
+from ridecast.repositories.table import client, conditionally, resend_leftovers, table, update_expression
 
 LIVE_MATCHING = "matching"
 _KEYS = frozenset({"PK", "SK"})
@@ -304,12 +303,14 @@ def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 def _batch_get_once(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {table().name: {"Keys": keys}}
-    for attempt in range(_BATCH_ATTEMPTS):
-        answer = client().batch_get_item(RequestItems=request)
-        items += answer.get("Responses", {}).get(table().name, [])
-        request = answer.get("UnprocessedKeys") or {}
-        if not request:
-            return items
-        time.sleep(0.05 * 2**attempt)
-    raise RuntimeError(f"stats: {len(request[table().name]['Keys'])} counter items left unread after retries")
+    name = table().name
+
+    def read(pending: list[Any]) -> list[Any]:
+        answer = client().batch_get_item(RequestItems={name: {"Keys": pending}})
+        items.extend(answer.get("Responses", {}).get(name, []))
+        unprocessed: dict[str, Any] = dict(answer.get("UnprocessedKeys") or {})
+        return list(unprocessed.get(name, {}).get("Keys", []))
+
+    if left := resend_leftovers(read, list(keys), _BATCH_ATTEMPTS):
+        raise RuntimeError(f"stats: {len(left)} counter items left unread after retries")
+    return items

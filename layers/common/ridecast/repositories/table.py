@@ -55,20 +55,32 @@ def typed(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _type_value(value) for name, value in item.items()}
 
 
+def resend_leftovers[R](send: Callable[[list[R]], list[R]], pending: list[R], attempts: int) -> list[R]:
+    """`send` the requests, then again what it hands back as left over (a batch call's unprocessed items or keys,
+    its throttled statements), 50 ms later and twice as long before each next try, `attempts` tries at most;
+    what is still left over after them (nothing when every request went through)."""
+    for attempt in range(attempts):
+        pending = send(pending)
+        if not pending or attempt + 1 == attempts:
+            break
+        time.sleep(0.05 * 2**attempt)
+    return pending
+
+
 def put_all(items: list[dict[str, Any]]) -> None:
     """Up to 25 items in one BatchWriteItem, resending what DynamoDB leaves unprocessed (throttling) with
     backoff, as boto3's batch_writer would but without its per-request typing walk."""
     name = get_settings().table_name
-    requests: list[Any] = [{"PutRequest": {"Item": typed(item)}} for item in items]
-    for attempt in range(UNPROCESSED_ATTEMPTS):
+
+    def write(requests: list[Any]) -> list[Any]:
         unprocessed = typed_client().batch_write_item(RequestItems={name: requests}).get("UnprocessedItems", {})
-        requests = list(unprocessed.get(name, []))
-        if not requests:
-            return
-        time.sleep(0.05 * 2**attempt)
-    raise RuntimeError(
-        f"DynamoDB left {len(requests)} of {len(items)} items unwritten after {UNPROCESSED_ATTEMPTS} tries"
-    )
+        return list(unprocessed.get(name, []))
+
+    left = resend_leftovers(write, [{"PutRequest": {"Item": typed(item)}} for item in items], UNPROCESSED_ATTEMPTS)
+    if left:
+        raise RuntimeError(
+            f"DynamoDB left {len(left)} of {len(items)} items unwritten after {UNPROCESSED_ATTEMPTS} tries"
+        )
 
 
 def is_conditional_failure(error: ClientError) -> bool:

@@ -30,9 +30,9 @@ def settle_open_offers(ports: Ports, ride_id: str, status: str, winner: str | No
     def still_open(found: list[Offer]) -> list[Offer]:
         return [o for o in found if o.status in OPEN_OFFER_STATUSES and o.driver_id != winner]
 
-    if not still_open(offers):
+    if not (open_offers := still_open(offers)):
         return offers
-    changes = [OfferChange(ride_id, o.driver_id, {"status": status}, only_from=o.status) for o in still_open(offers)]
+    changes = [OfferChange(ride_id, o.driver_id, {"status": status}, only_from=o.status) for o in open_offers]
     ports.stores.offers.update_many(changes)
     offers = ports.stores.offers.for_ride(ride_id)
     settled = in_parallel(

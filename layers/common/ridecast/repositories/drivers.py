@@ -17,7 +17,7 @@ from ridecast.repositories.items import (
     telegram_chat_sk,
     to_attributes,
 )
-from ridecast.repositories.table import client, conditionally, query_all, table
+from ridecast.repositories.table import client, conditionally, partition_items, query_all, table
 
 
 def _phone_guard_put(table_name: str, driver: Driver) -> Any:
@@ -89,12 +89,8 @@ class DynamoDriverStore:
         return self.get(fleet_id, str(guard["driver_id"])) if guard else None
 
     def for_fleet(self, fleet_id: str) -> list[Driver]:
-        return [
-            from_item(Driver, item)
-            for item in query_all(
-                KeyConditionExpression=Key("PK").eq(fleet_pk(fleet_id)) & Key("SK").begins_with("DRIVER#")
-            )
-        ]
+        # A broadcast's first read, of every driver: on the typed client.
+        return [from_item(Driver, item) for item in partition_items(fleet_pk(fleet_id), "DRIVER#")]
 
     def names(self, fleet_id: str) -> dict[str, str]:
         # Two attributes of each driver, not its ~15: DynamoDB bills bytes read, moto's answer costs per value.

@@ -11,13 +11,14 @@ from ridecast.domain.ports import OfferChange
 from ridecast.observability import logger
 from ridecast.repositories.items import driver_offers_gsi, from_item, offer_item, offer_sk, ride_pk
 from ridecast.repositories.table import (
-    client,
     conditionally,
+    partition_items,
     plain,
     put_all,
-    query_all,
     resend_leftovers,
     table,
+    typed_client,
+    typed_value,
     update_expression,
 )
 
@@ -40,13 +41,7 @@ class DynamoOfferStore:
         return from_item(Offer, item) if item else None
 
     def for_ride(self, ride_id: str) -> list[Offer]:
-        return [
-            from_item(Offer, item)
-            for item in query_all(
-                KeyConditionExpression=Key("PK").eq(ride_pk(ride_id)) & Key("SK").begins_with("OFFER#"),
-                ConsistentRead=True,
-            )
-        ]
+        return [from_item(Offer, item) for item in partition_items(ride_pk(ride_id), "OFFER#", consistent=True)]
 
     def update(self, ride_id: str, driver_id: str, from_statuses: Iterable[str] | None, **fields: Any) -> Offer | None:
         update = update_expression(fields)
@@ -77,7 +72,7 @@ class DynamoOfferStore:
         never creates an item (its WHERE finds none: ConditionalCheckFailed), like `update`'s condition."""
 
         def execute(statements: list["BatchStatementRequestTypeDef"]) -> list["BatchStatementRequestTypeDef"]:
-            answers = client().batch_execute_statement(Statements=statements)["Responses"]
+            answers = typed_client().batch_execute_statement(Statements=statements)["Responses"]
             return [s for s, a in zip(statements, answers, strict=True) if _worth_retrying(a)]
 
         for batch in batched(changes, STATEMENTS_PER_CALL, strict=False):
@@ -107,8 +102,7 @@ def _statement(change: OfferChange) -> "BatchStatementRequestTypeDef":
     return {
         # Only names are in the text, and only an Offer's own field names; every value is a parameter.
         "Statement": f'UPDATE "{table().name}" SET {assignments} WHERE {where}',  # noqa: S608
-        # Plain values: the table's client types them (it is the resource's, with boto3's serializer on).
-        "Parameters": [plain(value) for value in values],
+        "Parameters": [typed_value(plain(value)) for value in values],
     }
 
 

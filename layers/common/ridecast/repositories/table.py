@@ -12,11 +12,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ridecast.repositories.items import fleet_pk, to_attributes
+from ridecast.repositories.wire import wire_client
 from ridecast.settings import get_settings
 
 if TYPE_CHECKING:
@@ -40,19 +41,26 @@ def client() -> "DynamoDBClient":
 
 @lru_cache(maxsize=1)
 def typed_client() -> "DynamoDBClient":
-    """A client without the resource's hooks, for requests whose values are already typed (`typed`): the
-    resource's client walks every request through the API model to type it, which cost a 1,000-driver
-    broadcast a third of its offer writes' CPU."""
-    return boto3.client("dynamodb", config=Config(parameter_validation=False))
+    """A client for requests whose values are typed already (`typed`) and answers read by `untyped`: without the
+    resource's hooks, which walk every request through the API model to type it (a third of a 1,000-driver
+    broadcast's offer-write CPU), nor botocore's own walk of every attribute value (repositories/wire.py)."""
+    return wire_client()
 
 
-_type_value = TypeSerializer().serialize
+typed_value = TypeSerializer().serialize
+_untype_value = TypeDeserializer().deserialize
 UNPROCESSED_ATTEMPTS = 6  # 50 ms doubling: about 3 s of DynamoDB throttling before the caller hears of it
 
 
 def typed(item: dict[str, Any]) -> dict[str, Any]:
     """An item as DynamoDB's wire format types it ({"S": ...}, {"N": ...}, ...), by boto3's serializer."""
-    return {name: _type_value(value) for name, value in item.items()}
+    # Text is most of an item's values, and its type needs no library: {"S": text}.
+    return {name: {"S": value} if type(value) is str else typed_value(value) for name, value in item.items()}
+
+
+def untyped(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as the typed client answers it, in plain values (what the resource's table gives)."""
+    return {name: value["S"] if "S" in value else _untype_value(value) for name, value in item.items()}
 
 
 def resend_leftovers[R](send: Callable[[list[R]], list[R]], pending: list[R], attempts: int) -> list[R]:
@@ -169,6 +177,23 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def partition_items(pk: str, sk_prefix: str, *, consistent: bool = False) -> Iterator[dict[str, Any]]:
+    """Every item of partition `pk` whose sort key starts with `sk_prefix`, in plain values: `query_all`'s
+    answer for reads of many items at once, on the typed client (about half the CPU per item)."""
+    query: dict[str, Any] = {
+        "TableName": get_settings().table_name,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
+        "ConsistentRead": consistent,
+    }
+    while True:
+        page = typed_client().query(**query)
+        yield from (untyped(item) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def probe() -> dict[str, Any]:

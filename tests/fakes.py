@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from ridecast.adapters.stepfunctions import execution_name
-from ridecast.domain.channels.ports import OutboundEmail, OutboundMessage, SendReceipt
+from ridecast.domain.channels.ports import MessageEdit, OutboundEmail, OutboundMessage, SendReceipt
 from ridecast.domain.entities import ApiKey, ApiPrincipal, Driver, Fleet, GeoPoint, Offer, Ride, TwilioSender
 from ridecast.domain.ports import OfferChange, Ports, Stores
 from ridecast.domain.rides.batch import BatchOutcome
@@ -715,11 +715,9 @@ class RecordingChannels:
         )
 
 
-def each_outcome(
-    send: Callable[[OutboundMessage], SendReceipt], messages: Sequence[OutboundMessage]
-) -> list[SendReceipt | ChannelError]:
-    """What an adapter's send_many answers: each message's receipt or refusal, in order."""
-    outcomes: list[SendReceipt | ChannelError] = []
+def each_outcome[M, R](send: Callable[[M], R], messages: Sequence[M]) -> list[R | ChannelError]:
+    """What an adapter's send_many (or edit_many) answers: each message's outcome or refusal, in order."""
+    outcomes: list[R | ChannelError] = []
     for message in messages:
         try:
             outcomes.append(send(message))
@@ -748,6 +746,10 @@ class RecordingTelegramBot:
         if "telegram" in self.outbox.down:
             raise ChannelError("telegram is down", retryable=True)
         self.outbox.edits.append(Edit(chat_id, message_id, text))
+
+    def edit_many(self, edits: Sequence[MessageEdit]) -> list[ChannelError | None]:
+        self.outbox.batches.append(("telegram edits", len(edits)))
+        return each_outcome(lambda e: self.edit(*e), edits)
 
     def answer_callback(self, callback_query_id: str, text: str) -> None:
         self.outbox.callback_answers.append((callback_query_id, text))

@@ -20,7 +20,7 @@ from aiohttp import web
 from ridecast.adapters.channels import sending
 from ridecast.adapters.channels.telegram import TelegramBotApi
 from ridecast.adapters.channels.twilio import TwilioMessaging
-from ridecast.domain.channels.ports import Button, OutboundMessage, SendReceipt
+from ridecast.domain.channels.ports import Button, MessageEdit, OutboundMessage, SendReceipt
 from ridecast.domain.entities import TwilioSender
 from ridecast.errors import ChannelError
 from ridecast.settings import get_settings
@@ -264,6 +264,27 @@ def test_telegram_refusals_map_to_channel_errors(provider: ScriptedProvider) -> 
     )
     assert isinstance(failed, ChannelError)
     assert (failed.retryable, failed.provider_code) == (True, "503")
+
+
+def test_telegram_edits_go_in_one_batch_each_with_its_outcome(provider: ScriptedProvider) -> None:
+    # Given a bot whose second edit Telegram refuses (the message is gone)
+    provider.script += [
+        (200, {"ok": True, "result": True}, {}),
+        (400, {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}, {}),
+    ]
+    # When two offers are edited at once
+    outcomes = TelegramBotApi(TOKEN).edit_many([MessageEdit("41", "7", "Taken"), MessageEdit("42", "8", "Taken")])
+    # Then each edit reached editMessageText with its chat, message and text, the buttons gone
+    assert sorted((r.path, r.params["chat_id"], r.params["message_id"]) for r in provider.received) == [
+        (f"/telegram/bot{TOKEN}/editMessageText", "41", 7),
+        (f"/telegram/bot{TOKEN}/editMessageText", "42", 8),
+    ]
+    assert all(r.params["text"] == "Taken" and "reply_markup" not in r.params for r in provider.received)
+    # And the outcomes are in the order given: one done, one refused as a ChannelError (the caller sends instead)
+    assert len(outcomes) == 2
+    assert sum(o is None for o in outcomes) == 1
+    refused = next(o for o in outcomes if o is not None)
+    assert refused.message == "telegram editMessageText: Bad Request: message to edit not found"
 
 
 def test_a_paced_bot_sends_in_the_order_given_at_its_rate(

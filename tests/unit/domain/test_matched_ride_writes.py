@@ -13,6 +13,7 @@ from ridecast.domain.matching.endings import notify_matched
 from ridecast.ids import offer_token
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import a_fleet, a_ride, drivers_of
+from tests.unit.domain.test_router_batch import telegram_drivers
 
 
 def accepted_by_the_first(fakes: Fakes, drivers: int) -> tuple[Ride, list[Driver]]:
@@ -104,3 +105,56 @@ def test_a_ride_no_driver_can_take_writes_the_router_and_the_send_counters_once(
     # Then both messages are one router write and one counters write
     assert len(router_writes) == 1
     assert len(send_counts) == 1
+
+
+def test_the_other_drivers_hear_the_ride_is_taken_in_one_batch(fakes: Fakes) -> None:
+    # Given a ride offered to forty SMS drivers and accepted by the first
+    ride, everyone = accepted_by_the_first(fakes, 40)
+    fakes.channels.batches.clear()
+    # When NotifyMatched tells the 39 others
+    assert notify_matched(fakes.ports, ride.ride_id)["drivers_told"] == 39
+    # Then their news went to Twilio as batches of the router (a few first, then the rest), not 39 sends
+    news_batches = [size for provider, size in fakes.channels.batches if provider == "twilio" and size > 1]
+    assert sum(news_batches) == 39
+    assert len(news_batches) <= 2
+    # And each of them read it once
+    taken = f"Ride {ride.code} has been taken by another driver. Thank you!"
+    assert all(fakes.channels.to(d.phone).count(taken) == 1 for d in everyone[1:])
+
+
+def test_telegram_offers_are_edited_in_one_batch_and_a_failed_edit_is_sent_instead(fakes: Fakes) -> None:
+    # Given a fleet with a bot, a ride offered to three Telegram drivers and accepted by the first
+    fleet = a_fleet(fakes, telegram=True)
+    drivers = telegram_drivers(fakes, fleet, 3)
+    ride = a_ride(fakes, fleet)
+    broadcast(fakes.ports, ride.ride_id)
+    winner = fakes.offers.get(ride.ride_id, drivers[0].driver_id)
+    assert winner is not None
+    answers.accept(fakes.ports, offer_token(ride.ride_id, drivers[0].driver_id, winner.secret))
+    # And Telegram refusing edits from now on (the router, seeing it down, falls back to the drivers' phones)
+    fakes.channels.down.add("telegram")
+    fakes.channels.batches.clear()
+    # When NotifyMatched tells the other two
+    assert notify_matched(fakes.ports, ride.ride_id)["drivers_told"] == 2
+    # Then both edits were asked in one batch, and both drivers got the news all the same, by SMS
+    assert ("telegram edits", 2) in fakes.channels.batches
+    taken = f"Ride {ride.code} has been taken by another driver. Thank you!"
+    assert all(fakes.channels.to(d.phone) == [taken] for d in drivers[1:])
+
+
+def test_telegram_offers_are_edited_in_place_not_sent_again(fakes: Fakes) -> None:
+    # Given a ride offered to two Telegram drivers and accepted by the first
+    fleet = a_fleet(fakes, telegram=True)
+    first, second = telegram_drivers(fakes, fleet, 2)
+    ride = a_ride(fakes, fleet)
+    broadcast(fakes.ports, ride.ride_id)
+    offer = fakes.offers.get(ride.ride_id, first.driver_id)
+    assert offer is not None
+    answers.accept(fakes.ports, offer_token(ride.ride_id, first.driver_id, offer.secret))
+    sent_before = len(fakes.channels.to(str(second.telegram_chat_id)))
+    # When NotifyMatched tells the other
+    notify_matched(fakes.ports, ride.ride_id)
+    # Then the other's offer message was edited to the news, and nothing new was sent to them
+    taken = f"Ride {ride.code} has been taken by another driver. Thank you!"
+    assert [e.text for e in fakes.channels.edits if e.chat_id == str(second.telegram_chat_id)] == [taken]
+    assert len(fakes.channels.to(str(second.telegram_chat_id))) == sent_before

@@ -6,7 +6,7 @@ from typing import Any
 
 from ridecast.adapters.channels import sending
 from ridecast.adapters.channels.pacing import pacer_for
-from ridecast.domain.channels.ports import OutboundMessage, SendReceipt
+from ridecast.domain.channels.ports import MessageEdit, OutboundMessage, SendReceipt
 from ridecast.errors import ChannelError
 from ridecast.settings import get_settings
 
@@ -58,7 +58,15 @@ class TelegramBotApi:
         )
 
     def edit(self, chat_id: str, message_id: str, text: str) -> None:
-        self.call("editMessageText", {"chat_id": chat_id, "message_id": int(message_id), "text": text})
+        sending.run(self._edit(MessageEdit(chat_id, message_id, text)))
+
+    def edit_many(self, edits: Sequence[MessageEdit]) -> list[ChannelError | None]:
+        return sending.run(sending.each(self._edit, edits))
+
+    async def _edit(self, edit: MessageEdit) -> None:
+        await self._call(
+            "editMessageText", {"chat_id": edit.chat_id, "message_id": int(edit.message_id), "text": edit.text}
+        )
 
     def answer_callback(self, callback_query_id: str, text: str) -> None:
         self.call("answerCallbackQuery", {"callback_query_id": callback_query_id, "text": text})

@@ -3,7 +3,7 @@ for. `ridecast.adapters.channels` implements them with the Telegram Bot API and 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ridecast.domain.entities import TwilioSender
 from ridecast.domain.types import MessageChannel
@@ -48,10 +48,22 @@ class ChannelAdapter(Protocol):
         provider does not answer as healthy."""
 
 
+class MessageEdit(NamedTuple):
+    """A sent Telegram message's new text (its buttons go)."""
+
+    chat_id: str
+    message_id: str
+    text: str
+
+
 class TelegramBot(ChannelAdapter, Protocol):
     """A fleet's bot: besides sending, it edits offers in place and answers button presses."""
 
     def edit(self, chat_id: str, message_id: str, text: str) -> None: ...
+
+    def edit_many(self, edits: Sequence[MessageEdit]) -> list[ChannelError | None]:
+        """Every edit at once (paced by the adapter), each outcome in the order given: None, or the
+        ChannelError that `edit` would have raised for it."""
 
     def answer_callback(self, callback_query_id: str, text: str) -> None: ...
 

@@ -1,10 +1,13 @@
 """How a ride's matching ends (SPEC §4.4-§4.7): matched, cancelled, timed out or failed, and who is told."""
 
 import json
+from functools import partial
+from operator import call
 from typing import Any
 
 from ridecast.domain.channels.catalogue import render, ride_values
-from ridecast.domain.channels.router import ChannelRouter
+from ridecast.domain.channels.ports import MessageEdit
+from ridecast.domain.channels.router import ChannelRouter, DriverMessage
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Fleet, Offer, Ride
 from ridecast.domain.fan_out import in_parallel
@@ -16,7 +19,6 @@ from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import load_ride, move_ride
 from ridecast.domain.stats.recording import record_ride_ended
 from ridecast.domain.types import OPEN_OFFER_STATUSES
-from ridecast.errors import ChannelError
 from ridecast.observability import logger, metrics
 
 
@@ -109,25 +111,34 @@ def notify_cancelled(ports: Ports, ride_id: str) -> dict[str, Any]:
 def _tell_drivers(
     ports: Ports, router: ChannelRouter, fleet: Fleet, ride: Ride, offers: list[Offer], kind: str
 ) -> None:
+    """The news to every driver in a batch, as a wave goes out (a thousand drivers: no thousand threads)."""
     body = render(fleet, kind, **ride_values(ride))
     drivers = {d.driver_id: d for d in ports.stores.drivers.for_fleet(fleet.fleet_id)}
+    told = [o for o in offers if o.driver_id in drivers and o.status != "failed"]
     bot = router.telegram_bot()
+    in_place = [o for o in told if bot is not None and o.provider_chat_id and o.provider_message_id]
+    edited = {o.driver_id for o in in_place}
 
-    def tell(offer: Offer) -> None:
-        if bot is not None and offer.provider_chat_id and offer.provider_message_id:
-            # Telegram offers change in place: the Accept/Reject buttons disappear with the news.
-            try:
-                bot.edit(offer.provider_chat_id, offer.provider_message_id, body)
-                return
-            except ChannelError as error:
-                logger.info("telegram edit failed; sending instead", extra={"error": error.message})
-        driver = drivers.get(offer.driver_id)
-        if driver is not None:
-            router.to_driver(driver, body)
+    def send(news_for: list[Offer]) -> None:
+        if news_for:
+            router.to_drivers([DriverMessage(drivers[o.driver_id], body) for o in news_for])
 
-    # One router write per channel for the whole round of "ride taken" / "cancelled" messages, not one each.
+    def edit_in_place(news_for: list[Offer]) -> None:
+        # Telegram offers change in place: the Accept/Reject buttons disappear with the news.
+        if bot is None or not news_for:
+            return
+        edits = [MessageEdit(str(o.provider_chat_id), str(o.provider_message_id), body) for o in news_for]
+        outcomes = bot.edit_many(edits)
+        for outcome in outcomes:
+            if outcome is not None:
+                logger.info("telegram edit failed; sending instead", extra={"error": outcome.message})
+        send([o for o, outcome in zip(news_for, outcomes, strict=True) if outcome is not None])
+
+    # Edits (paced per bot) and sends go side by side; one router write per channel for the whole round.
     with router.batch():
-        in_parallel(tell, [o for o in offers if o.driver_id in drivers and o.status != "failed"])
+        in_parallel(
+            call, [partial(edit_in_place, in_place), partial(send, [o for o in told if o.driver_id not in edited])]
+        )
 
 
 def mark_failed(ports: Ports, ride_id: str, error: dict[str, Any] | None) -> dict[str, Any]:

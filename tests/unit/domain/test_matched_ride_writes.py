@@ -1,6 +1,7 @@
 """What a matched ride's ending writes beyond what it must (bench/cost.py prices every write unit): the
 customer's, the winner's and the other drivers' messages are one batch for the channel router, so the router
-and the send counters are written once for the whole of NotifyMatched."""
+and the send counters are written once for the whole of NotifyMatched; the news to the other drivers and a lapsed
+window's timeouts are batches too."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from ridecast.domain.entities import Driver, Ride
 from ridecast.domain.matching import answers
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.endings import notify_matched
+from ridecast.domain.matching.waiting import expire_window
 from ridecast.ids import offer_token
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import a_fleet, a_ride, drivers_of
@@ -158,3 +160,36 @@ def test_telegram_offers_are_edited_in_place_not_sent_again(fakes: Fakes) -> Non
     taken = f"Ride {ride.code} has been taken by another driver. Thank you!"
     assert [e.text for e in fakes.channels.edits if e.chat_id == str(second.telegram_chat_id)] == [taken]
     assert len(fakes.channels.to(str(second.telegram_chat_id))) == sent_before
+
+
+def test_a_lapsed_window_times_the_unanswered_offers_out_in_one_batch_keeping_answers(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a ride offered to thirty drivers, one of whom rejected it
+    fleet = a_fleet(fakes)
+    everyone = drivers_of(fakes, fleet, 30)
+    ride = a_ride(fakes, fleet)
+    broadcast(fakes.ports, ride.ride_id)
+    rejected = fakes.offers.get(ride.ride_id, everyone[0].driver_id)
+    assert rejected is not None
+    answers.reject(fakes.ports, offer_token(ride.ride_id, everyone[0].driver_id, rejected.secret))
+    single_writes: list[Any] = []
+    update = fakes.offers.update
+    monkeypatch.setattr(fakes.offers, "update", lambda *a, **k: single_writes.append(a) or update(*a, **k))
+    batches: list[list[Any]] = []
+    update_many = fakes.offers.update_many
+
+    def batch(changes: list[Any]) -> None:
+        batches.append(changes)
+        monkeypatch.setattr(fakes.offers, "update", update)  # the fake writes a batch one offer at a time
+        update_many(changes)
+
+    monkeypatch.setattr(fakes.offers, "update_many", batch)
+    # When the response window lapses
+    expire_window(fakes.ports, ride.ride_id)
+    # Then the 29 unanswered offers were one batch, each only while still `sent`, with no single writes
+    assert [len(b) for b in batches] == [29]
+    assert {change.only_from for change in batches[0]} == {"sent"}
+    assert single_writes == []
+    # And the rejection stands beside 29 timeouts
+    assert sorted(o.status for o in fakes.offers.for_ride(ride.ride_id)) == ["rejected"] + ["timeout"] * 29

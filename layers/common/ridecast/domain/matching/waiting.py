@@ -10,9 +10,8 @@ from typing import Any
 
 from ridecast.domain.clock import utcnow
 from ridecast.domain.entities import Ride
-from ridecast.domain.fan_out import in_parallel
 from ridecast.domain.matching.notifications import escalate
-from ridecast.domain.ports import Ports
+from ridecast.domain.ports import OfferChange, Ports
 from ridecast.domain.rides.transitions import SUPERSEDED, load_ride, superseded
 from ridecast.errors import DeadlinePassed, RideCancelled, RideEnded, RideHeld, RideScheduled
 
@@ -63,11 +62,13 @@ def expire_window(ports: Ports, ride_id: str, matching_round: int = 1) -> dict[s
         return {"ride_status": ride.status}
     # Earlier rounds' offers (a driver who gave the ride back, say) are no answer to this round's.
     offers = [o for o in ports.stores.offers.for_ride(ride_id) if o.matching_round == ride.matching_round]
-    expired = in_parallel(
-        lambda o: ports.stores.offers.update(ride_id, o.driver_id, {"sent"}, status="timeout"),
-        [o for o in offers if o.status == "sent"],
-    )
-    statuses = {o.driver_id: o.status for o in offers} | {o.driver_id: o.status for o in expired if o}
+    if unanswered := [o for o in offers if o.status == "sent"]:
+        # In batches (a thousand drivers: 40 writes, not 1,000), each only while still `sent`: an answer that
+        # lands meanwhile keeps its status. Then read as they now stand.
+        changes = [OfferChange(ride_id, o.driver_id, {"status": "timeout"}, only_from="sent") for o in unanswered]
+        ports.stores.offers.update_many(changes)
+        offers = [o for o in ports.stores.offers.for_ride(ride_id) if o.matching_round == ride.matching_round]
+    statuses = {o.driver_id: o.status for o in offers}
     declined = sum(1 for s in statuses.values() if s in ("rejected", "timeout", "failed"))
     if statuses and declined == len(statuses):
         escalate(ports, ride, declined=declined)

@@ -27,7 +27,7 @@ class Settings(BaseModel):
     telegram_api_base_url: str = "https://api.telegram.org"
     # Bounded fan-out: parallel sends (and their offer writes) per broadcast, capped so a wave to 1,000
     # drivers does not open 1,000 sockets; providers' own rate limits are paced separately.
-    broadcast_concurrency: int = Field(default=64, ge=1, le=512)
+    broadcast_concurrency: int = Field(default=100, ge=1, le=512)
     provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     # Telegram allows about 30 messages/s per bot; pacing a little under it avoids 429s, each of which
     # stalls the whole bot for its retry_after (at least a second).

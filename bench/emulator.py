@@ -36,8 +36,11 @@ def main() -> int:
     import boto3
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from bench import moto_parsing
     from bench.keep_alive import application, serve
-    from local_stack.aws import create_tables
+    from local_stack.aws import create_tables  # which installs local_stack.moto_dynamodb's patches
+
+    moto_parsing.install()
     from local_stack.template import LocalTemplate
 
     template = LocalTemplate(REPO / "template.yaml")

@@ -6,6 +6,7 @@ GIL). Prints one JSON line: the endpoint, the pid, and the MatchingFunction's en
 gives it (the broadcast worker runs with exactly that). Serves until SIGTERM or SIGINT.
 """
 
+import functools
 import gc
 import json
 import os
@@ -36,11 +37,11 @@ def main() -> int:
     import boto3
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from bench import moto_parsing
+    from bench import emulator_moto
     from bench.keep_alive import application, serve
     from local_stack.aws import create_tables  # which installs local_stack.moto_dynamodb's patches
 
-    moto_parsing.install()
+    emulator_moto.install()
     from local_stack.template import LocalTemplate
 
     template = LocalTemplate(REPO / "template.yaml")
@@ -62,7 +63,11 @@ def main() -> int:
         threading.Thread(target=create, daemon=True).start()
 
     # moto's server mode (what ThreadedMotoServer runs), on connections kept open as DynamoDB keeps them.
-    serve(application(DomainDispatcherApplication(create_backend_app)), 0, ready)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    # moto looked each request's service up anew: its host among moto's ~200 service folders (a stat each), then
+    # among their URL patterns. A host's service does not change while the emulator runs.
+    dispatcher.get_backend_for_host = functools.cache(dispatcher.get_backend_for_host)  # type: ignore[method-assign]
+    serve(application(dispatcher), 0, ready)
     return 0
 
 

@@ -1,10 +1,12 @@
-"""The AWS emulator reads DynamoDB requests as moto does, at a fraction of its CPU: moto's parser walked botocore's
-API model for every value of every request (`getattr` of a handler per value, every member of every structure asked
-for: ten per attribute value), ~1.5 ms of CPU for a 25-item BatchWriteItem. Here the same steps are looked up once per
-shape, kept as readers; the values read, their order and the errors raised are moto's (tests compare them).
+"""What the bench's AWS emulator changes in moto beyond local_stack.moto_dynamodb's patches: its CPU only, never an
+answer (tests compare them with moto's own). Bench-only: local_stack's 2,000-line budget has no room for them; they
+would serve the local stack's moto unchanged (`install()` where local_stack.moto_dynamodb's patches are installed).
 
-Bench-only: local_stack's 2,000-line budget has no room for it; it would serve the local stack's moto unchanged
-(`install()` where local_stack.moto_dynamodb's patches are installed)."""
+Requests: moto's parser walked botocore's API model for every value of every request (a handler looked up per value,
+every member of a structure asked for: ten per attribute value), ~1.5 ms of CPU for a 25-item BatchWriteItem. Here
+the same steps are looked up once per shape and kept as readers: the values, their order and the errors are moto's.
+Sizes: moto sizes every attribute of an item it stores, and of each item a Query answers twice, through a chain of
+type checks; text and numbers, nearly all of Ridecast's attributes, are measured first, as moto measures them."""
 
 from collections.abc import Callable
 from functools import partial
@@ -13,11 +15,13 @@ from typing import Any
 from moto.core.parse import JSONParser
 from moto.core.request import Request, determine_request_protocol
 from moto.core.utils import get_service_model
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.responses import DynamoHandler
 
 Reader = Callable[[Any], Any]
 # moto's readers of scalars and of a body as JSON, which do not depend on the operation the parser was made for
 _JSON, _READERS = JSONParser(None), dict[str, Reader]()  # type: ignore[arg-type]
+_moto_size = DynamoType.size
 
 
 def _as_it_is(value: Any) -> Any:
@@ -70,6 +74,16 @@ def parse_parameters(self: DynamoHandler, request: Request) -> None:
     self.params = reader(operation.input_shape)(read_body(request.data))
 
 
+def size(self: DynamoType) -> int:
+    """moto's DynamoType.size: a number's text length, a text's UTF-8 length; other types as moto sizes them."""
+    if self.type == "N":
+        return len(str(self.value))
+    if self.type == "S" and type(self.value) is str:
+        return len(self.value.encode("utf-8"))
+    return _moto_size(self)
+
+
 def install() -> None:
-    """Idempotent; applies to every moto DynamoDB handler of the process."""
+    """Idempotent; applies to every moto DynamoDB handler and item of the process."""
     DynamoHandler.parse_parameters = parse_parameters  # type: ignore[method-assign,assignment]
+    DynamoType.size = size  # type: ignore[method-assign]

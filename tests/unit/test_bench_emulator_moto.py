@@ -1,5 +1,6 @@
-"""bench/moto_parsing.py: the AWS emulator reads DynamoDB requests with readers built once per shape: what moto's own
-parser reads, in the same order, failing where it fails; and moto then answers as it would, malformed requests too."""
+"""bench/emulator_moto.py: the AWS emulator reads DynamoDB requests with readers built once per shape (what moto's own
+parser reads, in the same order, failing where it fails; moto then answers as it would, malformed requests too), and
+sizes items as moto does."""
 
 import base64
 import json
@@ -14,9 +15,10 @@ from moto import mock_aws
 from moto.core.parse import JSONParser
 from moto.core.responses import BaseResponse
 from moto.core.utils import get_service_model
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.responses import DynamoHandler
 
-from bench import moto_parsing
+from bench import emulator_moto
 from local_stack import moto_dynamodb
 from tests.fixtures import create_table_from_template
 
@@ -81,23 +83,31 @@ def test_a_request_is_read_as_motos_parser_reads_it(operation: str, body: str) -
 
         # When moto's parser and the local stack's read it
         theirs = _parsed(lambda: JSONParser(model).parse(request))  # noqa: B023
-        ours = _parsed(lambda: moto_parsing.reader(model.input_shape)(moto_parsing.read_body(raw)))  # noqa: B023
+        ours = _parsed(lambda: emulator_moto.reader(model.input_shape)(emulator_moto.read_body(raw)))  # noqa: B023
 
         # Then both read the same values, or fail the same way
         assert ours == theirs
 
 
 def test_it_is_installed_on_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DynamoHandler, "parse_parameters", BaseResponse.parse_parameters)  # put back after the test
-    moto_parsing.install()
-    assert DynamoHandler.parse_parameters is moto_parsing.parse_parameters
+    # Given moto as it is (put back after the test)
+    monkeypatch.setattr(DynamoHandler, "parse_parameters", BaseResponse.parse_parameters)
+    monkeypatch.setattr(DynamoType, "size", emulator_moto._moto_size)
+
+    # When the emulator installs its changes
+    emulator_moto.install()
+
+    # Then moto parses requests and sizes values the emulator's way
+    assert DynamoHandler.parse_parameters is emulator_moto.parse_parameters
+    assert DynamoType.size is emulator_moto.size
 
 
 @pytest.fixture
 def unvalidated(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A client that sends what it is given, as a broken client would: DynamoDB is what validates it."""
     moto_dynamodb.install()
-    monkeypatch.setattr(DynamoHandler, "parse_parameters", moto_parsing.parse_parameters)
+    monkeypatch.setattr(DynamoHandler, "parse_parameters", emulator_moto.parse_parameters)
+    monkeypatch.setattr(DynamoType, "size", emulator_moto.size)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1", config=Config(parameter_validation=False))
         create_table_from_template(client, TABLE)
@@ -117,6 +127,7 @@ MALFORMED = [
     ("put_item", {"TableName": TABLE, "Item": KEY | {"a": {"N": "twelve"}}}),
     ("put_item", {"TableName": TABLE, "Item": KEY | {"a": {"SS": []}}}),
     ("put_item", {"TableName": TABLE, "Item": {"PK": {"S": "p"}}}),
+    ("put_item", {"TableName": TABLE, "Item": KEY | {"a": {"S": "é" * 202_500}}}),  # 405,000 bytes of text alone
     ("batch_write_item", {"RequestItems": {TABLE: [{"PutRequest": {"Item": KEY}}] * 2}}),
     ("query", {"TableName": TABLE}),
     ("query", {"TableName": TABLE, "KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {}}),
@@ -132,8 +143,39 @@ def test_a_malformed_request_gets_motos_own_answer(
     # When the emulator's parsing answers it, then moto's own
     ours = _answer(unvalidated, operation, request_)
     monkeypatch.setattr(DynamoHandler, "parse_parameters", BaseResponse.parse_parameters)
+    monkeypatch.setattr(DynamoType, "size", emulator_moto._moto_size)
     theirs = _answer(unvalidated, operation, request_)
 
     # Then the answer is moto's: a 4xx naming the problem
     assert ours == theirs
     assert 400 <= ours[0] < 500, ours
+
+
+SIZED = [
+    {"S": "naïve ✓"},
+    {"S": ""},
+    {"N": "-12.500"},
+    {"N": "1E+10"},
+    {"B": b"\x00\xff"},
+    {"B": "AP8="},
+    {"BOOL": True},
+    {"NULL": True},
+    {"SS": ["a", "éé"]},
+    {"NS": ["1", "2.5"]},
+    {"BS": [b"x"]},
+    {"L": [{"S": "a"}, {"N": "1"}, {"M": {"k": {"S": "v"}}}]},
+    {"M": {"naïve": {"S": "x"}, "n": {"N": "10"}, "l": {"L": []}}},
+    {"S": True},  # what a client that skips validation may send
+]
+
+
+@pytest.mark.parametrize("value", SIZED)
+def test_a_value_is_sized_as_moto_sizes_it(value: dict[str, Any]) -> None:
+    # Given a DynamoDB value of any type
+    typed = DynamoType(value)
+
+    # When the emulator and moto size it
+    ours, theirs = emulator_moto.size(typed), emulator_moto._moto_size(typed)
+
+    # Then the sizes are the same
+    assert ours == theirs

@@ -1,5 +1,6 @@
 """The local stack's TransactWriteItems keeps moto's outcomes while backing up only the items it names."""
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models import table as table_module
+from moto.dynamodb.models.table import Table
 
 from local_stack import moto_dynamodb
 from tests.fixtures import create_table_from_template
@@ -248,3 +251,40 @@ def test_item_operations_answer_the_json_motos_serializer_wrote(client: Any, mon
     assert [name for name, _, _ in both] == operations
     for name, ours, theirs in both:
         assert (ours[0], json.loads(ours[2])) == (theirs[0], json.loads(theirs[2])), name
+
+
+def test_a_query_on_a_partition_answers_what_moto_answers_unpatched(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a partition written out of key order, numbers among its text keys, next to another partition
+    for sk in ("OFFER#10", "META", "OFFER#9", "OFFER#2", "DRIVER#b", "DRIVER#a", "OFFER#1"):
+        client.put_item(TableName=TABLE, Item={"PK": {"S": "p"}, "SK": {"S": sk}, "n": {"N": str(len(sk))}})
+    client.put_item(TableName=TABLE, Item={"PK": {"S": "q"}, "SK": {"S": "OFFER#0"}})
+    queries: list[dict[str, Any]] = [
+        {"KeyConditionExpression": "PK = :p"},
+        {"KeyConditionExpression": "PK = :p AND begins_with(SK, :o)", "ScanIndexForward": False, "Limit": 2},
+        {"KeyConditionExpression": "PK = :p AND SK > :o", "FilterExpression": "n > :six", "ProjectionExpression": "SK"},
+    ]
+    values = {":p": {"S": "p"}, ":o": {"S": "OFFER#"}, ":six": {"N": "6"}}
+
+    def answers() -> list[Any]:
+        def used(query: dict[str, Any]) -> dict[str, Any]:
+            text = " ".join(str(v) for v in query.values())
+            return {name: value for name, value in values.items() if name in text}
+
+        return [client.query(TableName=TABLE, ExpressionAttributeValues=used(q), **q) for q in queries]
+
+    # When each query is answered by the local stack, then by moto without its Query patch
+    ours = answers()
+    monkeypatch.setattr(Table, "query", moto_dynamodb._moto_query)
+    monkeypatch.setattr(table_module, "copy", copy)
+    theirs = answers()
+
+    # Then the answers are the same, in the same order, and in key order
+    for answer in (*ours, *theirs):
+        answer.pop("ResponseMetadata")
+    assert ours == theirs
+    assert [i["SK"]["S"] for i in ours[0]["Items"]] == sorted(
+        ["OFFER#10", "META", "OFFER#9", "OFFER#2", "DRIVER#b", "DRIVER#a", "OFFER#1"]
+    )
+    assert [i["SK"]["S"] for i in ours[1]["Items"]] == ["OFFER#9", "OFFER#2"]

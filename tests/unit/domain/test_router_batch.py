@@ -2,6 +2,7 @@
 a round of their own, the first few ahead of the rest so that an outage they meet is routed around for the others,
 and a broadcast that sends its wave this way and records what it learnt in batched offer writes."""
 
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -169,29 +170,55 @@ def test_a_wave_bigger_than_a_part_sends_each_part_only_once_its_offers_are_save
         events.append(("saved", len(offers)))
         real_add_many(offers)
 
+    phones = {d.phone: d.driver_id for d in drivers}
+    batches: list[list[str]] = []
+
     def send_many(twilio: RecordingTwilio, outbound: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
         # Each message's offer is already saved when the message leaves
-        phones = {d.phone: d.driver_id for d in drivers}
         assert all(fakes.offers.get(ride.ride_id, phones[m.to]) is not None for m in outbound)
         events.append(("sent", len(outbound)))
+        batches.append([m.to for m in outbound if m.to in phones])
         return real_send_many(twilio, outbound)
 
     monkeypatch.setattr(fakes.offers, "add_many", add_many)
     monkeypatch.setattr(RecordingTwilio, "send_many", send_many)
     # When the ride is broadcast
     result = broadcast(fakes.ports, ride.ride_id)
-    # Then all nine were offered, in parts of two, four (twice the first, the most a part has) and three, each
-    # sent after it was saved
+    # Then all nine were offered, each part sent after it was saved
     assert result["offers_sent"] == 9
     assert sum(n for kind, n in events if kind == "saved") == 9
-    assert [n for kind, n in events if kind == "sent"] == [2, 4, 3]
     assert events.index(("sent", 3)) > [i for i, (kind, _) in enumerate(events) if kind == "saved"][-1]
-    # And the messages went in the ride's order, most recently seen first
-    ranked = sorted(fakes.offers.for_ride(ride.ride_id), key=lambda o: o.rank)
-    offered = {d.phone for d in drivers}
-    assert [m.to for m in fakes.channels.sent if m.to in offered] == [
-        d.phone for o in ranked for d in drivers if d.driver_id == o.driver_id
-    ]
+    # And in the ride's order, most recently seen first: parts of two, four (twice the first, the most a part
+    # has) and three, each in order (a part may start while the one before it drains)
+    rank = {o.driver_id: o.rank for o in fakes.offers.for_ride(ride.ride_id)}
+    parts = sorted((batch for batch in batches if batch), key=lambda batch: rank[phones[batch[0]]])
+    assert [len(part) for part in parts] == [2, 4, 3]
+    in_order = [rank[phones[phone]] for part in parts for phone in part]
+    assert in_order == sorted(in_order) == list(range(1, 10))
+
+
+def test_a_part_starts_going_out_while_the_part_before_it_drains(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given nine SMS drivers, waves in parts of 2, 4 and 3, and a provider slow to answer the second part
+    drivers, ride = parted_wave(fakes, monkeypatch, drivers=9, first_part=2, max_part=4)
+    third_part_started = threading.Event()
+    real_send_many = RecordingTwilio.send_many
+    second_part_saw_the_third_start: list[bool] = []
+
+    def send_many(twilio: RecordingTwilio, outbound: Sequence[OutboundMessage]) -> list[SendReceipt | ChannelError]:
+        offered = [m for m in outbound if m.to in {d.phone for d in drivers}]
+        if len(offered) == 3:
+            third_part_started.set()
+        elif len(offered) == 4:
+            # The second part's answers come only once the third part is on its way (or after 5 s)
+            second_part_saw_the_third_start.append(third_part_started.wait(timeout=5))
+        return real_send_many(twilio, outbound)
+
+    monkeypatch.setattr(RecordingTwilio, "send_many", send_many)
+    # When the ride is broadcast
+    result = broadcast(fakes.ports, ride.ride_id)
+    # Then the third part went out while the second was still waiting for its answers, and all nine were sent
+    assert second_part_saw_the_third_start == [True]
+    assert result["offers_sent"] == 9
 
 
 def test_a_wave_that_fails_between_parts_is_sent_whole_when_retried(

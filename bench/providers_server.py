@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def shortcut(standins: StandIns) -> Shortcut:
     """Twilio's and Telegram's API calls answered by `standins` without werkzeug (None: the WSGI way)."""
 
-    def answer(request: web.Request, body: bytes) -> web.Response | None:
+    def answer(request: web.BaseRequest, body: bytes) -> web.Response | None:
         path = request.raw_path  # escapes and a query string are werkzeug's to decode
         if request.method not in ("GET", "POST") or not path.isascii() or "%" in path or "?" in path:
             return None

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp import ClientSession, web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import RawTestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -150,7 +150,7 @@ async def _through_the_shortcut(calls: list[Call], rate_limit: float | None) -> 
     quick = shortcut(standins)
     answered = 0
 
-    def counted(request: web.Request, body: bytes) -> web.Response | None:
+    def counted(request: web.BaseRequest, body: bytes) -> web.Response | None:
         nonlocal answered
         answer = quick(request, body)
         answered += answer is not None
@@ -158,7 +158,7 @@ async def _through_the_shortcut(calls: list[Call], rate_limit: float | None) -> 
 
     try:
         served = application(Request.application(standins.handle), shortcut=counted)
-        async with TestServer(served) as server, ClientSession() as session:
+        async with RawTestServer(served) as server, ClientSession() as session:
             answers = []
             for method, path, headers, raw in calls:
                 url = URL(str(server.make_url("")) + path, encoded=True)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request, Response
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -32,6 +33,9 @@ PROVIDERS = ("telegram", "twilio", "email")
 EXPIRED_QUERY = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 NOT_MODIFIED = "Bad Request: message is not modified: specified new message content and reply markup are exactly the"
 NOT_MODIFIED += " same as a current content and reply markup of the message"
+NOT_FOUND = {"message": "Not Found"}
+type Answer = tuple[int, Any]  # an HTTP status and its JSON body
+type Params = Mapping[str, Any]  # a call's parameters from its query string and its form or JSON body
 
 
 class Outbox:
@@ -79,8 +83,7 @@ class StandIns:
         self.down: set[str] = set()
         self.status_callbacks = twilio_status_callbacks  # a knob like the others: benchmarks turn it off a while
         self._callbacks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-status")
-        self._closed = False
-        self._lock = threading.Lock()
+        self._closed, self._lock = False, threading.Lock()
         self._telegram_sent: dict[tuple[str, str, int], tuple[str, Any]] = {}  # (bot, chat, id) → text, markup
         self._telegram_ids: Counter[tuple[str, str]] = Counter()
         self._telegram_recent: dict[str, deque[float]] = {}
@@ -101,16 +104,17 @@ class StandIns:
             return json_response(200, {"messages": messages})
         if (provider := PROVIDERS_PATH.match(path)) and method == "POST":
             return self._set_provider_down(provider.group("provider"), request.get_json(silent=True))
-        twilio, telegram = TWILIO_PATH.match(path), TELEGRAM_PATH.match(path)
-        if (twilio or telegram) and self.latency_ms > 0:
+        if self.latency_ms > 0 and (TWILIO_PATH.match(path) or TELEGRAM_PATH.match(path)):
             time.sleep(self.latency_ms / 1000)
-        if twilio:
-            return self._twilio(request, twilio.group("sid"), bool(twilio.group("messages")))
-        if telegram:
-            return self._telegram(request, telegram.group("token"), telegram.group("method").lower())
-        if path.startswith("/_local/telegram/"):
-            return _telegram_error(404, "Not Found")
-        return json_response(404, {"message": "Not Found"})
+        return json_response(*self.api_call(path, request.authorization, _params(request)))
+
+    def api_call(self, path: str, auth: Authorization | None, params: Params) -> Answer:
+        """Twilio's or Telegram's API (else a 404) on parsed parameters (here by werkzeug, in bench/ without it)."""
+        if twilio := TWILIO_PATH.match(path):
+            return self._twilio(twilio["sid"], bool(twilio["messages"]), auth, params)
+        if telegram := TELEGRAM_PATH.match(path):
+            return self._telegram(telegram["token"], telegram["method"].lower(), params)
+        return _telegram_error(404, "Not Found") if path.startswith("/_local/telegram/") else (404, NOT_FOUND)
 
     def record_email(self, send_email_request: bytes) -> None:
         """An SES v2 SendEmail that moto accepted: the outbox keeps its recipient, subject, text and attachments."""
@@ -131,18 +135,16 @@ class StandIns:
         self.set_down(provider, body["down"])
         return json_response(200, {"provider": provider, "down": body["down"]})
 
-    def _twilio(self, request: Request, account_sid: str, messages: bool) -> Response:
+    def _twilio(self, account_sid: str, messages: bool, auth: Authorization | None, params: Params) -> Answer:
         """POST …/Accounts/{AccountSid}/Messages.json: Twilio's error codes, signed `sent`/`delivered` callbacks."""
         if "twilio" in self.down:
             return _twilio_error(500, 20500, "An internal server error has occurred")
         if not messages:  # GET /2010-04-01/Accounts/{AccountSid}.json: the router's health probe
-            return json_response(200, {"sid": account_sid, "status": "active"})
-        auth = request.authorization
+            return 200, {"sid": account_sid, "status": "active"}
         # Basic auth is the account SID (or an API key SID) and its secret, as with the real API.
         username = str(auth.username or "") if auth else ""
         if auth is None or not auth.password or not (username == account_sid or username.startswith("SK")):
             return _twilio_error(401, 20003, "Authenticate")
-        params = _params(request)
         to, sender, body, content_sid = (str(params.get(key) or "") for key in ("To", "From", "Body", "ContentSid"))
         variables = _content_variables(params.get("ContentVariables"))
         channel = "whatsapp" if to.startswith("whatsapp:") else "sms"
@@ -170,7 +172,7 @@ class StandIns:
         answer: dict[str, Any] = {"sid": sid, "account_sid": account_sid, "to": to, "from": sender, "body": text}
         answer.update(status="queued", error_code=None, num_segments=str(max(1, math.ceil(len(text) / 160))))
         answer.update(uri=f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
-        return json_response(201, {**answer, "date_created": format_datetime(datetime.now(UTC))})
+        return 201, {**answer, "date_created": format_datetime(datetime.now(UTC))}
 
     def _send_status_callbacks(self, url: str, params: dict[str, str], auth_token: str) -> None:
         for status in ("sent", "delivered"):
@@ -179,16 +181,14 @@ class StandIns:
                 return
             post_signed_form(url, {**params, "MessageStatus": status, "SmsStatus": status}, auth_token)
 
-    def _telegram(self, request: Request, token: str, method: str) -> Response:
+    def _telegram(self, token: str, method: str, params: Params) -> Answer:
         """POST|GET /bot{token}/{method} (case-insensitive) with Telegram's answers, limits and errors."""
         if "telegram" in self.down:
             return _telegram_error(503, "Service Unavailable")
         if method not in ("sendmessage", "editmessagetext", "answercallbackquery", "getme"):
             return _telegram_error(404, "Not Found")
-        retry_after = self._rate_limited(token) if method in ("sendmessage", "editmessagetext") else 0
-        if retry_after:
+        if retry_after := self._rate_limited(token) if method in ("sendmessage", "editmessagetext") else 0:
             return _telegram_error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
-        params = _params(request)
         try:
             markup = params.get("reply_markup")
             markup = json.loads(markup) if isinstance(markup, str) else markup
@@ -262,9 +262,9 @@ def _content_variables(raw: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _twilio_error(status: int, code: int, message: str) -> Response:
+def _twilio_error(status: int, code: int, message: str) -> Answer:
     more_info = f"https://www.twilio.com/docs/errors/{code}"
-    return json_response(status, {"code": code, "message": message, "more_info": more_info, "status": status})
+    return status, {"code": code, "message": message, "more_info": more_info, "status": status}
 
 
 def post_signed_form(url: str, params: Mapping[str, str], auth_token: str) -> tuple[int, str]:
@@ -304,10 +304,10 @@ def _markup_problem(markup: Any) -> str | None:
     return None
 
 
-def _ok(result: Any) -> Response:
-    return json_response(200, {"ok": True, "result": result})
+def _ok(result: Any) -> Answer:
+    return 200, {"ok": True, "result": result}
 
 
-def _telegram_error(code: int, description: str, **parameters: Any) -> Response:
+def _telegram_error(code: int, description: str, **parameters: Any) -> Answer:
     answer = {"ok": False, "error_code": code, "description": description}
-    return json_response(code, answer | ({"parameters": parameters} if parameters else {}))
+    return code, answer | ({"parameters": parameters} if parameters else {})

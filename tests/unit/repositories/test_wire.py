@@ -89,6 +89,21 @@ def test_items_written_and_read_on_the_typed_client_are_the_tables_own(aws: AwsS
     assert by_typed_client[0] == ITEM
 
 
+def test_the_typed_client_writes_and_reads_through_the_pass_through_walks(
+    aws: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a watch on the pass-through serializer and parser (botocore's endpoint makes a parser per answer)
+    used: list[str] = []
+    serialize, parse = AttributeValuesAsTheyAre._serialize, AttributeValuesAsAnswered._parse_shape
+    monkeypatch.setattr(AttributeValuesAsTheyAre, "_serialize", lambda *a: used.append("serializer") or serialize(*a))
+    monkeypatch.setattr(AttributeValuesAsAnswered, "_parse_shape", lambda *a: used.append("parser") or parse(*a))
+    # When items are written and read on the typed client
+    table.put_all([ITEM])
+    assert list(table.partition_items("RIDE#r1", "OFFER#")) == [ITEM]
+    # Then both walks were the pass-through ones
+    assert set(used) == {"serializer", "parser"}
+
+
 def test_partition_items_follows_every_page(aws: AwsStack) -> None:
     # Given more items under one prefix than one page of DynamoDB's answer holds (1 MB)
     padding = "x" * 30_000

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.parsers import JSONParser
+from botocore.parsers import JSONParser, ResponseParser, ResponseParserFactory
 from botocore.serialize import JSONSerializer
 
 if TYPE_CHECKING:
@@ -38,17 +38,23 @@ class AttributeValuesAsTheyAre(JSONSerializer):
 
 
 class AttributeValuesAsAnswered(JSONParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self._by_the_model = JSONParser()
-
     def _handle_json_body(self, raw_body: bytes, shape: "Shape") -> Any:
         if any(marker in raw_body for marker in BINARY_MARKERS):
-            return self._by_the_model._handle_json_body(raw_body, shape)  # type: ignore[attr-defined]
+            return JSONParser()._handle_json_body(raw_body, shape)  # type: ignore[attr-defined]
         return super()._handle_json_body(raw_body, shape)  # type: ignore[misc]
 
     def _parse_shape(self, shape: "Shape", node: Any) -> Any:
         return node if _only_attribute_values(shape) else super()._parse_shape(shape, node)  # type: ignore[misc]
+
+
+class AnswersParsedAsAnswered(ResponseParserFactory):
+    """botocore's endpoint makes a parser for every answer from its factory (the parser a client holds is never
+    used): JSON answers get AttributeValuesAsAnswered."""
+
+    def create_parser(self, protocol_name: str) -> ResponseParser:
+        if protocol_name == "json":
+            return AttributeValuesAsAnswered()
+        return super().create_parser(protocol_name)
 
 
 def _only_attribute_values(shape: "Shape") -> bool:
@@ -59,12 +65,14 @@ def _only_attribute_values(shape: "Shape") -> bool:
 def wire_client() -> "DynamoDBClient":
     """A new low-level client that takes typed attribute values and answers with them as DynamoDB sent them.
 
-    botocore has no public way to choose a client's serializer or parser, so they are set on this one client
+    botocore has no public way to choose a client's serializer or parsers, so they are set on this one client
     (botocore is pinned; tests compare bodies and answers with botocore's own). Should botocore ever speak
     another protocol to DynamoDB, the client is left as botocore made it: slower, never wrong."""
     client = boto3.client("dynamodb", config=Config(parameter_validation=False))
-    # Only the exact classes this was written against: a validating or other-protocol pair is kept.
-    if type(client._serializer) is JSONSerializer and type(client._response_parser) is JSONParser:  # type: ignore[attr-defined]
+    endpoint = client._endpoint  # type: ignore[attr-defined]
+    serializer, parsers = client._serializer, endpoint._response_parser_factory  # type: ignore[attr-defined]
+    # Only the exact classes this was written against: a validating or other-protocol client is kept.
+    if type(serializer) is JSONSerializer and type(parsers) is ResponseParserFactory:
         client._serializer = AttributeValuesAsTheyAre()  # type: ignore[attr-defined]
-        client._response_parser = AttributeValuesAsAnswered()  # type: ignore[attr-defined]
+        endpoint._response_parser_factory = AnswersParsedAsAnswered()
     return client

@@ -28,6 +28,7 @@ HEAVY = (
     "pydantic_settings",
     "twilio",
     "aiohttp",
+    "yarl",  # aiohttp's URL library, for the Twilio adapter's form bodies
     "requests",
     "segno",
     "babel",

@@ -13,13 +13,16 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ridecast.adapters.channels import sending
 from ridecast.adapters.channels.telegram import TelegramBotApi
-from ridecast.adapters.channels.twilio import TwilioMessaging
+from ridecast.adapters.channels.twilio import TwilioMessaging, form_body
 from ridecast.domain.channels.ports import Button, MessageEdit, OutboundMessage, SendReceipt
 from ridecast.domain.entities import TwilioSender
 from ridecast.errors import ChannelError
@@ -351,3 +354,14 @@ def test_a_bug_in_a_batch_is_raised_not_returned_as_an_outcome(provider: Scripte
     send: Callable[[OutboundMessage], Any] = broken
     with pytest.raises(KeyError):
         sending.run(sending.each(send, [sms("+447700900001")]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(form=st.dictionaries(st.sampled_from(["To", "From", "Body", "StatusCallback"]), st.text(), min_size=1))
+def test_a_twilio_form_body_reads_back_as_the_form_and_as_urllib_encodes_it(form: dict[str, str]) -> None:
+    # Given any form the adapter may send (any text: percent signs, plus signs, newlines, emoji)
+    # When it is encoded as the request body
+    body = form_body(form)
+    # Then a form parser reads back exactly the form, as it reads urllib's encoding of it
+    assert dict(parse_qsl(body.decode(), keep_blank_values=True)) == form
+    assert parse_qsl(body.decode(), keep_blank_values=True) == parse_qsl(urlencode(form), keep_blank_values=True)

@@ -3,6 +3,7 @@ customer's, the winner's and the other drivers' messages are one batch for the c
 and the send counters are written once for the whole of NotifyMatched; the news to the other drivers and a lapsed
 window's timeouts are batches too."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,22 +13,62 @@ from ridecast.domain.matching import answers
 from ridecast.domain.matching.broadcast import broadcast
 from ridecast.domain.matching.endings import notify_matched
 from ridecast.domain.matching.waiting import expire_window
+from ridecast.domain.ports import OfferChange, Ports
 from ridecast.ids import offer_token
 from tests.fakes import Fakes
 from tests.unit.domain.conftest import a_fleet, a_ride, drivers_of
 from tests.unit.domain.test_router_batch import telegram_drivers
 
 
-def accepted_by_the_first(fakes: Fakes, drivers: int) -> tuple[Ride, list[Driver]]:
-    """A ride offered to `drivers` drivers of a new fleet, and accepted by the first of them."""
-    fleet = a_fleet(fakes)
-    everyone = drivers_of(fakes, fleet, drivers)
+def answered_by_the_first(
+    fakes: Fakes, drivers: int, answer: Callable[[Ports, str], object], *, telegram: bool = False
+) -> tuple[Ride, list[Driver]]:
+    """A ride offered to `drivers` drivers of a new fleet (by SMS, or through its bot), the first of whom answers
+    it with `answer` (answers.accept, answers.reject)."""
+    fleet = a_fleet(fakes, telegram=telegram)
+    everyone = telegram_drivers(fakes, fleet, drivers) if telegram else drivers_of(fakes, fleet, drivers)
     ride = a_ride(fakes, fleet)
     broadcast(fakes.ports, ride.ride_id)
     offer = fakes.offers.get(ride.ride_id, everyone[0].driver_id)
     assert offer is not None
-    answers.accept(fakes.ports, offer_token(ride.ride_id, everyone[0].driver_id, offer.secret))
+    answer(fakes.ports, offer_token(ride.ride_id, everyone[0].driver_id, offer.secret))
     return ride, everyone
+
+
+def accepted_by_the_first(fakes: Fakes, drivers: int, *, telegram: bool = False) -> tuple[Ride, list[Driver]]:
+    return answered_by_the_first(fakes, drivers, answers.accept, telegram=telegram)
+
+
+def watch_offer_writes(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[list[OfferChange]]]:
+    """The offer store's single writes and update_many batches from now on (the fake writes a batch one offer at
+    a time: those are the batch's, not single writes)."""
+    single_writes: list[Any] = []
+    batches: list[list[OfferChange]] = []
+    update, update_many = fakes.offers.update, fakes.offers.update_many
+
+    def counted(*args: Any, **fields: Any) -> Any:
+        single_writes.append(args)
+        return update(*args, **fields)
+
+    def batch(changes: list[OfferChange]) -> None:
+        batches.append(changes)
+        monkeypatch.setattr(fakes.offers, "update", update)
+        update_many(changes)
+        monkeypatch.setattr(fakes.offers, "update", counted)
+
+    monkeypatch.setattr(fakes.offers, "update", counted)
+    monkeypatch.setattr(fakes.offers, "update_many", batch)
+    return single_writes, batches
+
+
+def watch_router_and_counters(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[dict[str, int]]]:
+    """The channel router's writes and the send counters' writes from now on."""
+    router_writes: list[Any] = []
+    send_counts: list[dict[str, int]] = []
+    record, count_sends = fakes.channel_health.record, fakes.stats.count_sends
+    monkeypatch.setattr(fakes.channel_health, "record", lambda *a: router_writes.append(a) or record(*a))
+    monkeypatch.setattr(fakes.stats, "count_sends", lambda f, h, c: send_counts.append(c) or count_sends(f, h, c))
+    return router_writes, send_counts
 
 
 def test_notify_matched_writes_the_router_and_the_send_counters_once(
@@ -35,11 +76,7 @@ def test_notify_matched_writes_the_router_and_the_send_counters_once(
 ) -> None:
     # Given a ride offered to three drivers and accepted by the first
     ride, _ = accepted_by_the_first(fakes, 3)
-    router_writes: list[Any] = []
-    send_counts: list[dict[str, int]] = []
-    record, count_sends = fakes.channel_health.record, fakes.stats.count_sends
-    monkeypatch.setattr(fakes.channel_health, "record", lambda *a: router_writes.append(a) or record(*a))
-    monkeypatch.setattr(fakes.stats, "count_sends", lambda f, h, c: send_counts.append(c) or count_sends(f, h, c))
+    router_writes, send_counts = watch_router_and_counters(fakes, monkeypatch)
     # When NotifyMatched tells the customer, the winner and the two others
     assert notify_matched(fakes.ports, ride.ride_id)["drivers_told"] == 2
     # Then the four SMS are one router write and one counters write, which counts all four
@@ -53,22 +90,11 @@ def test_notify_matched_settles_the_open_offers_in_batches_not_one_write_each(
 ) -> None:
     # Given a ride offered to thirty drivers and accepted by the first
     ride, _ = accepted_by_the_first(fakes, 30)
-    single_writes: list[Any] = []
-    batches: list[int] = []
-    update, update_many = fakes.offers.update, fakes.offers.update_many
-
-    def batch(changes: list[Any]) -> None:
-        batches.append(len(changes))
-        monkeypatch.setattr(fakes.offers, "update", update)  # the fake writes a batch one offer at a time
-        update_many(changes)
-        monkeypatch.setattr(fakes.offers, "update", lambda *a, **k: single_writes.append(a) or update(*a, **k))
-
-    monkeypatch.setattr(fakes.offers, "update", lambda *a, **k: single_writes.append(a) or update(*a, **k))
-    monkeypatch.setattr(fakes.offers, "update_many", batch)
+    single_writes, batches = watch_offer_writes(fakes, monkeypatch)
     # When NotifyMatched settles the 29 others
     assert notify_matched(fakes.ports, ride.ride_id)["drivers_told"] == 29
     # Then they are one batch (the repository writes it 25 statements a call), with no single writes
-    assert batches == [29]
+    assert [len(b) for b in batches] == [29]
     assert single_writes == []
     assert sorted(o.status for o in fakes.offers.for_ride(ride.ride_id)) == ["accepted"] + ["taken"] * 29
 
@@ -97,11 +123,7 @@ def test_a_ride_no_driver_can_take_writes_the_router_and_the_send_counters_once(
     # Given a fleet with no driver, and a ride of it
     fleet = a_fleet(fakes)
     ride = a_ride(fakes, fleet)
-    router_writes: list[Any] = []
-    send_counts: list[dict[str, int]] = []
-    record, count_sends = fakes.channel_health.record, fakes.stats.count_sends
-    monkeypatch.setattr(fakes.channel_health, "record", lambda *a: router_writes.append(a) or record(*a))
-    monkeypatch.setattr(fakes.stats, "count_sends", lambda f, h, c: send_counts.append(c) or count_sends(f, h, c))
+    router_writes, send_counts = watch_router_and_counters(fakes, monkeypatch)
     # When its broadcast finds nobody, and tells the admins and the customer
     assert broadcast(fakes.ports, ride.ride_id)["ride_status"] == "timed_out"
     # Then both messages are one router write and one counters write
@@ -126,13 +148,7 @@ def test_the_other_drivers_hear_the_ride_is_taken_in_one_batch(fakes: Fakes) -> 
 
 def test_telegram_offers_are_edited_in_one_batch_and_a_failed_edit_is_sent_instead(fakes: Fakes) -> None:
     # Given a fleet with a bot, a ride offered to three Telegram drivers and accepted by the first
-    fleet = a_fleet(fakes, telegram=True)
-    drivers = telegram_drivers(fakes, fleet, 3)
-    ride = a_ride(fakes, fleet)
-    broadcast(fakes.ports, ride.ride_id)
-    winner = fakes.offers.get(ride.ride_id, drivers[0].driver_id)
-    assert winner is not None
-    answers.accept(fakes.ports, offer_token(ride.ride_id, drivers[0].driver_id, winner.secret))
+    ride, drivers = accepted_by_the_first(fakes, 3, telegram=True)
     # And Telegram refusing edits from now on (the router, seeing it down, falls back to the drivers' phones)
     fakes.channels.down.add("telegram")
     fakes.channels.batches.clear()
@@ -146,13 +162,7 @@ def test_telegram_offers_are_edited_in_one_batch_and_a_failed_edit_is_sent_inste
 
 def test_telegram_offers_are_edited_in_place_not_sent_again(fakes: Fakes) -> None:
     # Given a ride offered to two Telegram drivers and accepted by the first
-    fleet = a_fleet(fakes, telegram=True)
-    first, second = telegram_drivers(fakes, fleet, 2)
-    ride = a_ride(fakes, fleet)
-    broadcast(fakes.ports, ride.ride_id)
-    offer = fakes.offers.get(ride.ride_id, first.driver_id)
-    assert offer is not None
-    answers.accept(fakes.ports, offer_token(ride.ride_id, first.driver_id, offer.secret))
+    ride, (_, second) = accepted_by_the_first(fakes, 2, telegram=True)
     sent_before = len(fakes.channels.to(str(second.telegram_chat_id)))
     # When NotifyMatched tells the other
     notify_matched(fakes.ports, ride.ride_id)
@@ -166,25 +176,8 @@ def test_a_lapsed_window_times_the_unanswered_offers_out_in_one_batch_keeping_an
     fakes: Fakes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a ride offered to thirty drivers, one of whom rejected it
-    fleet = a_fleet(fakes)
-    everyone = drivers_of(fakes, fleet, 30)
-    ride = a_ride(fakes, fleet)
-    broadcast(fakes.ports, ride.ride_id)
-    rejected = fakes.offers.get(ride.ride_id, everyone[0].driver_id)
-    assert rejected is not None
-    answers.reject(fakes.ports, offer_token(ride.ride_id, everyone[0].driver_id, rejected.secret))
-    single_writes: list[Any] = []
-    update = fakes.offers.update
-    monkeypatch.setattr(fakes.offers, "update", lambda *a, **k: single_writes.append(a) or update(*a, **k))
-    batches: list[list[Any]] = []
-    update_many = fakes.offers.update_many
-
-    def batch(changes: list[Any]) -> None:
-        batches.append(changes)
-        monkeypatch.setattr(fakes.offers, "update", update)  # the fake writes a batch one offer at a time
-        update_many(changes)
-
-    monkeypatch.setattr(fakes.offers, "update_many", batch)
+    ride, _ = answered_by_the_first(fakes, 30, answers.reject)
+    single_writes, batches = watch_offer_writes(fakes, monkeypatch)
     # When the response window lapses
     expire_window(fakes.ports, ride.ride_id)
     # Then the 29 unanswered offers were one batch, each only while still `sent`, with no single writes

@@ -40,20 +40,23 @@ def _parameters() -> ModuleType:
     return parameters
 
 
+def _json_secret(name: str) -> dict[str, str]:
+    """A JSON secret's fields as text, through Powertools' cache; {} while the secret does not exist."""
+    parameters = _parameters()
+    try:
+        value: Any = parameters.get_secret(name, transform="json", max_age=get_settings().secrets_cache_seconds)
+    except parameters.exceptions.GetParameterError:
+        return {}
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
 def _secret_name(fleet_id: str) -> str:
     return f"{get_settings().fleet_secrets_prefix}/{fleet_id}"
 
 
 class SecretsManagerSecrets:
     def fleet_secrets(self, fleet_id: str) -> dict[str, str]:
-        parameters = _parameters()
-        try:
-            value: Any = parameters.get_secret(
-                _secret_name(fleet_id), transform="json", max_age=get_settings().secrets_cache_seconds
-            )
-        except parameters.exceptions.GetParameterError:
-            return {}
-        return {str(k): str(v) for k, v in (value or {}).items()}
+        return _json_secret(_secret_name(fleet_id))
 
     def save_fleet_secrets(self, fleet_id: str, values: dict[str, str]) -> None:
         """Merge `values` into the fleet's secret, creating it on first use."""
@@ -73,15 +76,8 @@ class SecretsManagerSecrets:
             provider.clear_cache()
 
     def platform_secrets(self) -> dict[str, str]:
-        parameters = _parameters()
         name = get_settings().platform_channels_secret_name
-        if not name:
-            return {}
-        try:
-            value: Any = parameters.get_secret(name, transform="json", max_age=get_settings().secrets_cache_seconds)
-        except parameters.exceptions.GetParameterError:
-            return {}
-        return {str(k): str(v) for k, v in (value or {}).items()}
+        return _json_secret(name) if name else {}
 
     def root_key(self) -> str:
         parameters = _parameters()
